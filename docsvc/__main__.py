@@ -1,0 +1,5 @@
+"""``python -m docsvc`` is the ``docsvc`` command."""
+
+from docsvc.cli.main import main
+
+main()

@@ -1,0 +1,88 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from docsvc import health
+from docsvc.audit import api as audit_api
+from docsvc.config import Settings
+from docsvc.documents import api as documents_api
+from docsvc.dossiers import api as dossiers_api
+from docsvc.http_errors import install_error_handlers
+from docsvc.identity import api as identity_api
+from docsvc.maintenance.orphans import clean_orphans
+from docsvc.organisation import api as organisation_api
+from docsvc.services import Services, build_services
+from docsvc.web import pages
+from docsvc.web.security_headers import SecurityHeadersMiddleware
+
+log = logging.getLogger("docsvc")
+ORPHAN_SWEEP_INTERVAL = timedelta(hours=1)
+
+
+def _sweep_once(services: Services) -> None:
+    with services.sessions() as db:
+        clean_orphans(
+            db,
+            services.store,
+            grace=timedelta(minutes=services.settings.orphan_grace_minutes),
+            upload_tmp_dir=services.settings.upload_tmp_dir,
+        )
+        db.commit()
+
+
+async def _sweep_orphans_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(ORPHAN_SWEEP_INTERVAL.total_seconds())
+        try:
+            await run_in_threadpool(_sweep_once, services)
+        except Exception:  # a failed sweep must not stop the service; retried next hour
+            log.exception("orphan sweep failed")
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    services = services or build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_orphans_forever(services))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    app = FastAPI(
+        title="docsvc",
+        version="0.1.0",
+        summary="Signed, versioned official records and a tamper-evident register.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for router in (
+        health.router,
+        identity_api.router,
+        organisation_api.router,
+        documents_api.router,
+        dossiers_api.router,
+        audit_api.router,
+        pages.router,
+    ):
+        app.include_router(router)
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
+    )
+    return app

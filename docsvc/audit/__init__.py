@@ -1,0 +1,1 @@
+"""The audit trail: every read, download, creation and change, queried by auditors."""

@@ -1,0 +1,316 @@
+"""The ``docsvc`` command line. Settings come from ``DOCSVC_*`` variables.
+
+Errors are printed as one line and an exit status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from docsvc.config import Environment, Settings, StorageBackend
+from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
+from docsvc.errors import DomainError
+from docsvc.models import Role
+from docsvc.organisation import service as organisation
+from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
+from docsvc.services import Services, build_services
+from storage import StorageError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
+departments_app = typer.Typer(no_args_is_help=True, help="Departments.")
+users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
+positions_app = typer.Typer(no_args_is_help=True, help="Positions (posts held by officials).")
+store_app = typer.Typer(no_args_is_help=True, help="The object store.")
+app.add_typer(db_app, name="db")
+app.add_typer(departments_app, name="departments")
+app.add_typer(users_app, name="users")
+app.add_typer(positions_app, name="positions")
+app.add_typer(store_app, name="store")
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
+        fail(f"bad configuration: {problems}", 2)
+
+
+@contextmanager
+def services_session() -> Iterator[tuple[Services, Session]]:
+    """One transaction for one command; domain and storage errors become one line."""
+    services = build_services(load_settings())
+    try:
+        with services.sessions() as db:
+            try:
+                yield services, db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+    except DomainError as exc:
+        fail(exc.message)
+    except StorageError as exc:
+        fail(f"object store: {exc}")
+    finally:
+        services.close()
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except DomainError as exc:
+        fail(exc.message)
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Also create the demo institution.")] = False,
+) -> None:
+    """Create the database, the store and the institution. Safe to run again."""
+    from docsvc.demo.seed import accounts_table, seed_demo
+    from docsvc.organisation.service import ensure_institution
+
+    settings = load_settings()
+    if demo and settings.env is Environment.production:
+        fail("--demo is refused in production mode", 2)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    services = build_services(settings)
+    try:
+        if settings.storage_backend is StorageBackend.s3:
+            ensure = getattr(services.store, "ensure_bucket", None)
+            if ensure is not None:
+                ensure()
+        services.store.check_ready()
+        upgrade_to_head(services.engine)
+        with services.sessions() as db:
+            ensure_institution(db, settings.institution_code, settings.institution_name)
+            seeded = seed_demo(db, services.store, settings) if demo else False
+            db.commit()
+    except (DomainError, StorageError) as exc:
+        fail(str(exc))
+    finally:
+        services.close()
+    typer.echo(f"Initialised {settings.data_dir.resolve()} ({services.store.name} store).")
+    if demo:
+        typer.echo("Demo data created." if seeded else "Demo data already present.")
+        typer.echo(accounts_table())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool, typer.Option(help="Trust X-Forwarded-* from the reverse proxy.")
+    ] = False,
+) -> None:
+    """Serve the API and the web pages."""
+    import uvicorn
+
+    load_settings()  # refuse placeholder secrets before binding the port
+    uvicorn.run(
+        "docsvc.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    services = build_services(load_settings())
+    try:
+        upgrade_to_head(services.engine)
+        typer.echo(f"database at revision {current_revision(services.engine)}")
+    finally:
+        services.close()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the code's head revision."""
+    services = build_services(load_settings())
+    try:
+        typer.echo(f"current: {current_revision(services.engine)}  head: {head_revision()}")
+    finally:
+        services.close()
+
+
+@departments_app.command("add")
+def departments_add(
+    code: str,
+    name: str,
+    parent: Annotated[str | None, typer.Option(help="Parent department code.")] = None,
+) -> None:
+    try:
+        data = DepartmentIn(code=code, name=name, parent=parent)
+    except ValidationError as exc:
+        fail(str(exc.errors()[0]["msg"]), 2)
+    with services_session() as (_, db):
+        out = organisation.create_department(db, None, data)
+    typer.echo(f"created department {out.code}")
+
+
+@departments_app.command("list")
+def departments_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    with services_session() as (_, db):
+        rows = organisation.list_departments(db)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(f"{row.code:<8} {row.parent or '-':<8} {row.name}")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    full_name: Annotated[str, typer.Option("--name", help="Full name.")],
+    department: Annotated[str, typer.Option(help="Department code.")],
+    role: Annotated[list[Role], typer.Option(help="Role; repeat for several.")],
+    email: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a local account. The password is prompted for, or read from stdin."""
+    password = _read_password(password_stdin)
+    try:
+        data = UserIn(
+            username=username,
+            full_name=full_name,
+            email=email,
+            password=password,
+            department=department,
+            roles=role,
+        )
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
+    with services_session() as (_, db):
+        out = organisation.create_user(db, None, data)
+    typer.echo(f"created user {out.username} in {out.department}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        fail("the passwords differ", 2)
+    return first
+
+
+@users_app.command("list")
+def users_list() -> None:
+    from docsvc.organisation.repository import department_codes, users
+
+    with services_session() as (_, db):
+        codes = department_codes(db)
+        for user in users(db):
+            roles = ",".join(sorted(r.value for r in user.role_set))
+            state = "" if user.active else " (disabled)"
+            typer.echo(f"{user.username:<16} {codes.get(user.department_id, ''):<6} {roles}{state}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+) -> None:
+    password = _read_password(password_stdin)
+    with services_session() as (_, db):
+        organisation.set_password(db, None, username, password)
+    typer.echo(f"password set for {username}")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    with services_session() as (_, db):
+        organisation.set_active(db, None, username, False)
+    typer.echo(f"disabled {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    with services_session() as (_, db):
+        organisation.set_active(db, None, username, True)
+    typer.echo(f"enabled {username}")
+
+
+@positions_app.command("add")
+def positions_add(
+    department: str,
+    code: str,
+    title: str,
+    holder: Annotated[str | None, typer.Option(help="Username of the holder.")] = None,
+) -> None:
+    try:
+        data = PositionIn(department=department, code=code, title=title, holder=holder)
+    except ValidationError as exc:
+        fail(str(exc.errors()[0]["msg"]), 2)
+    with services_session() as (_, db):
+        out = organisation.create_position(db, None, data)
+    typer.echo(f"created position {out.code} in {out.department}")
+
+
+@positions_app.command("list")
+def positions_list() -> None:
+    with services_session() as (_, db):
+        for row in organisation.list_positions(db):
+            typer.echo(f"{row.department:<6} {row.code:<10} {row.holder or '-':<14} {row.title}")
+
+
+@store_app.command("clean-orphans")
+def store_clean_orphans(
+    grace_minutes: Annotated[
+        int | None, typer.Option(help="Keep orphans younger than this (default from settings).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+) -> None:
+    """Remove stored objects that no database row points to."""
+    from docsvc.maintenance.orphans import clean_orphans
+
+    with services_session() as (services, db):
+        minutes = (
+            grace_minutes if grace_minutes is not None else services.settings.orphan_grace_minutes
+        )
+        report = clean_orphans(
+            db,
+            services.store,
+            grace=timedelta(minutes=minutes),
+            upload_tmp_dir=services.settings.upload_tmp_dir,
+            dry_run=dry_run,
+        )
+    typer.echo(json.dumps(asdict(report)))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,104 @@
+"""Settings, read once from ``DOCSVC_*`` environment variables and passed in.
+
+Nothing reads the environment at import time: ``Settings()`` is built by the CLI or the
+application factory and handed down.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that ship in examples and the development defaults. Outside development mode the
+# service refuses to start with any of them, so a forgotten variable fails loudly.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "dev-secret-key-not-for-production", "minioadmin", "secret"}
+)
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105  (refused outside dev)
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class StorageBackend(StrEnum):
+    local = "local"
+    s3 = "s3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCSVC_", extra="ignore")
+
+    env: Environment = Environment.development
+    data_dir: Path = Path("./var")
+    # Empty means the embedded SQLite file inside data_dir.
+    database_url: str = ""
+
+    storage_backend: StorageBackend = StorageBackend.local
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_bucket: str = "docsvc"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_secure: bool = False
+    s3_region: str | None = None
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    session_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    # Mark the session cookie Secure; on by default outside development, where TLS ends
+    # in front of the service.
+    cookie_secure: bool | None = None
+
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_pdf_objects: int = Field(default=500_000, ge=1)
+    orphan_grace_minutes: int = Field(default=60, ge=0)
+    login_max_failures: int = Field(default=5, ge=1)
+
+    institution_name: str = "Ministerio de Desarrollo Social"
+    institution_code: str = "MDS"
+    default_language: str = "es"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Self:
+        if self.env is Environment.development or self.env is Environment.test:
+            return self
+        problems = []
+        if self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+            problems.append("DOCSVC_SECRET_KEY is a placeholder")
+        elif len(self.secret_key.get_secret_value()) < 32:
+            problems.append("DOCSVC_SECRET_KEY must be at least 32 characters")
+        if self.storage_backend is StorageBackend.s3:
+            for name in ("s3_access_key", "s3_secret_key"):
+                value: SecretStr = getattr(self, name)
+                if value.get_secret_value() in PLACEHOLDER_SECRETS:
+                    problems.append(f"DOCSVC_{name.upper()} is a placeholder")
+        if problems:
+            raise ValueError(f"refusing to start in {self.env.value} mode: " + "; ".join(problems))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'docsvc.sqlite3').resolve()}"
+
+    @property
+    def local_store_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def upload_tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env is Environment.production

@@ -1,0 +1,215 @@
+"""The demo institution: the departments, people and documents of scenarios A and B in
+DESIGN.md. Idempotent: running it on a seeded database changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from docsvc.config import Settings
+from docsvc.demo.sample_pdfs import demo_documents
+from docsvc.documents import service as documents
+from docsvc.documents.schemas import DocumentMetadataIn
+from docsvc.documents.uploads import ReceivedFile
+from docsvc.dossiers import service as dossiers
+from docsvc.dossiers.schemas import DossierIn
+from docsvc.identity.actor import Actor
+from docsvc.models import Confidentiality, DocumentType, Role
+from docsvc.organisation import repository as org_repository
+from docsvc.organisation import service as organisation
+from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
+from storage import ObjectStore
+
+DEMO_PASSWORD = "docsvc-demo"  # noqa: S105  (printed on purpose: demo data only)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    full_name: str
+    department: str
+    roles: tuple[Role, ...]
+    position_code: str | None = None
+    position_title: str | None = None
+
+
+DEPARTMENTS: tuple[tuple[str, str, str | None], ...] = (
+    ("DM", "Despacho del Ministro", None),
+    ("DVM", "Despacho del Viceministro", "DM"),
+    ("DAJ", "Dirección de Asesoría Jurídica", "DM"),
+    ("DRH", "Dirección de Recursos Humanos", "DVM"),
+    ("DF", "Dirección Financiera", "DVM"),
+    ("DPS", "Dirección de Programas Sociales", "DVM"),
+    ("DAG", "Archivo General", "DM"),
+    ("UAI", "Unidad de Auditoría Interna", "DM"),
+    ("DTI", "Dirección de Tecnologías de la Información", "DVM"),
+)
+
+ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("ministra", "Ana María Rojas", "DM", (Role.official,), "MIN", "Ministra"),
+    DemoAccount("viceministro", "Carlos Méndez", "DVM", (Role.official,), "VMIN", "Viceministro"),
+    DemoAccount(
+        "juridico",
+        "Lucía Fernández",
+        "DAJ",
+        (Role.legal, Role.official),
+        "DIR-DAJ",
+        "Directora de Asesoría Jurídica",
+    ),
+    DemoAccount("registro", "Jorge Salazar", "DAJ", (Role.registry_clerk,)),
+    DemoAccount(
+        "rrhh",
+        "Patricia Núñez",
+        "DRH",
+        (Role.official,),
+        "DIR-DRH",
+        "Directora de Recursos Humanos",
+    ),
+    DemoAccount(
+        "financiero", "Roberto Álvarez", "DF", (Role.official,), "DIR-DF", "Director Financiero"
+    ),
+    DemoAccount(
+        "preparador",
+        "Sofía Castillo",
+        "DPS",
+        (Role.official, Role.registry_clerk),
+        "ANL-DPS",
+        "Analista de Programas Sociales",
+    ),
+    DemoAccount(
+        "programas",
+        "Miguel Torres",
+        "DPS",
+        (Role.official,),
+        "DIR-DPS",
+        "Director de Programas Sociales",
+    ),
+    DemoAccount("archivista", "Elena Vargas", "DAG", (Role.archivist,)),
+    DemoAccount("auditora", "Isabel Paredes", "UAI", (Role.auditor,)),
+    DemoAccount("admin", "Administrador del sistema", "DTI", (Role.admin,)),
+)
+
+# Scenario B's documents: the beneficiary list, the budget certificate and the approval.
+PAYMENT_DOSSIER_DEPARTMENTS = frozenset({"DPS", "DF"})
+
+# Who registers each demo document: someone of the owning department who may author.
+AUTHOR_BY_DEPARTMENT = {
+    "DAJ": "registro",
+    "DM": "ministra",
+    "DPS": "preparador",
+    "DF": "financiero",
+}
+
+
+def _actor(db: Session, username: str) -> Actor:
+    user = org_repository.user_by_username(db, username)
+    assert user is not None, username
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        department_id=user.department_id,
+        roles=user.role_set,
+        client_ip="127.0.0.1",
+        user_agent="docsvc init --demo",
+    )
+
+
+def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
+    """Create the demo data; returns False when it was already there."""
+    if org_repository.user_by_username(db, "ministra") is not None:
+        return False
+    for code, name, parent in DEPARTMENTS:
+        if org_repository.department_by_code(db, code) is None:
+            organisation.create_department(
+                db, None, DepartmentIn(code=code, name=name, parent=parent)
+            )
+    for account in ACCOUNTS:
+        organisation.create_user(
+            db,
+            None,
+            UserIn(
+                username=account.username,
+                full_name=account.full_name,
+                password=DEMO_PASSWORD,
+                department=account.department,
+                roles=list(account.roles),
+            ),
+        )
+        if account.position_code and account.position_title:
+            organisation.create_position(
+                db,
+                None,
+                PositionIn(
+                    department=account.department,
+                    code=account.position_code,
+                    title=account.position_title,
+                    holder=account.username,
+                ),
+            )
+    payment_dossier: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="docsvc-demo-") as tmp:
+        for sample in demo_documents():
+            actor = _actor(db, AUTHOR_BY_DEPARTMENT[sample.owning_department_code])
+            pdf = sample.pdf
+            path = Path(tmp) / f"{sample.key}.pdf"
+            path.write_bytes(pdf)
+            upload = ReceivedFile(
+                path=path,
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                size=len(pdf),
+                filename=f"{sample.key}.pdf",
+                content_type="application/pdf",
+            )
+            out = documents.create_document(
+                db,
+                store,
+                settings,
+                actor,
+                DocumentMetadataIn(
+                    doc_type=DocumentType(sample.doc_type),
+                    title=sample.title,
+                    subject=sample.subject,
+                    confidentiality=Confidentiality(sample.confidentiality),
+                ),
+                upload,
+            )
+            if sample.owning_department_code in PAYMENT_DOSSIER_DEPARTMENTS:
+                payment_dossier.append(str(out.id))
+    _seed_payment_dossier(db, payment_dossier)
+    return True
+
+
+def _seed_payment_dossier(db: Session, document_ids: list[str]) -> None:
+    """Scenario B's dossier, owned by Social Programmes, with its documents in order."""
+    actor = _actor(db, "preparador")
+    dossier = dossiers.create_dossier(
+        db,
+        actor,
+        DossierIn(
+            title="Expediente de pago — Bono de Protección Social, noviembre 2026",
+            subject=(
+                "Lista de beneficiarios, certificación presupuestaria y resolución de aprobación."
+            ),
+            confidentiality=Confidentiality.internal,
+        ),
+    )
+    for document_id in document_ids:
+        dossiers.add_document(db, actor, dossier.id, uuid.UUID(document_id))
+
+
+def accounts_table() -> str:
+    out = io.StringIO()
+    out.write(f"Demo accounts (password for all: {DEMO_PASSWORD})\n")
+    for account in ACCOUNTS:
+        roles = ",".join(r.value for r in account.roles)
+        out.write(
+            f"  {account.username:<13} {account.full_name:<28} {account.department:<4} {roles}\n"
+        )
+    return out.getvalue()

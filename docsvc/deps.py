@@ -1,0 +1,80 @@
+"""Request dependencies: the transaction, the caller, and where the call came from.
+
+The transaction belongs to the request: ``get_db`` commits when the endpoint returns and
+rolls back when it raises. Services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from docsvc.errors import NotAuthenticated, PermissionDenied
+from docsvc.identity import service as identity
+from docsvc.identity.actor import Actor, Origin
+from docsvc.services import Services
+
+SESSION_COOKIE = "docsvc_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_db(services: ServicesDep) -> Iterator[Session]:
+    db = services.sessions()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+# scope="function" makes the commit happen before the response is sent, so a failed commit
+# is reported to the client instead of being lost after a 200.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def origin_of(request: Request) -> Origin:
+    host = request.client.host if request.client else ""
+    return Origin(client_ip=host, user_agent=request.headers.get("user-agent", "")[:300])
+
+
+OriginDep = Annotated[Origin, Depends(origin_of)]
+
+
+def current_actor(request: Request, db: DbSession, origin: OriginDep) -> Actor:
+    """A bearer token for API clients, or the web session cookie plus the CSRF header for
+    pages that call the API from the browser."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        actor, _ = identity.resolve_session(db, token.strip(), "api", origin)
+        return actor
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        actor, session = identity.resolve_session(db, cookie, "web", origin)
+        if request.method not in SAFE_METHODS and (
+            not session.csrf_token or request.headers.get(CSRF_HEADER) != session.csrf_token
+        ):
+            raise PermissionDenied("Missing or wrong CSRF token.", code="csrf_failed")
+        return actor
+    raise NotAuthenticated(
+        "Log in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token.",
+        code="not_authenticated",
+    )
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]

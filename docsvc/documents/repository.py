@@ -1,0 +1,122 @@
+"""Document queries. Visibility is applied in SQL so that pagination counts only what the
+caller may see."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from docsvc.documents.schemas import DocumentFilter
+from docsvc.identity.actor import Actor
+from docsvc.models import (
+    Confidentiality,
+    Department,
+    Document,
+    DocumentAccess,
+    DocumentVersion,
+    User,
+)
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    granted = exists().where(
+        DocumentAccess.document_id == Document.id,
+        DocumentAccess.department_id == actor.department_id,
+    )
+    return or_(
+        Document.owning_department_id == actor.department_id,
+        Document.confidentiality != Confidentiality.confidential.value,
+        granted,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def page_of_documents(
+    db: Session, actor: Actor, flt: DocumentFilter
+) -> tuple[int, Sequence[tuple[Document, str, str, DocumentVersion]]]:
+    owner = aliased(Department)
+    creator = aliased(User)
+    conditions: list[ColumnElement[bool]] = [visible_to(actor)]
+    if flt.doc_type:
+        conditions.append(Document.doc_type == flt.doc_type.value)
+    if flt.confidentiality:
+        conditions.append(Document.confidentiality == flt.confidentiality.value)
+    if flt.department:
+        conditions.append(owner.code == flt.department)
+    if flt.q:
+        pattern = f"%{_escape_like(flt.q.lower())}%"
+        conditions.append(
+            or_(
+                func.lower(Document.title).like(pattern, escape="\\"),
+                func.lower(Document.subject).like(pattern, escape="\\"),
+            )
+        )
+    if flt.created_from:
+        conditions.append(Document.created_at >= flt.created_from)
+    if flt.created_to:
+        conditions.append(Document.created_at < flt.created_to)
+    base = (
+        select(Document, owner.code, creator.username, DocumentVersion)
+        .join(owner, owner.id == Document.owning_department_id)
+        .join(creator, creator.id == Document.created_by_id)
+        .join(
+            DocumentVersion,
+            and_(
+                DocumentVersion.document_id == Document.id,
+                DocumentVersion.number == Document.latest_version,
+            ),
+        )
+        .where(*conditions)
+    )
+    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.execute(
+        base.order_by(Document.created_at.desc(), Document.id).limit(flt.limit).offset(flt.offset)
+    )
+    return total, rows.all()
+
+
+def document_by_id(db: Session, document_id: uuid.UUID) -> Document | None:
+    return db.get(Document, document_id)
+
+
+def versions_of(db: Session, document_id: uuid.UUID) -> Sequence[DocumentVersion]:
+    return db.scalars(
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.number)
+    ).all()
+
+
+def version_of(db: Session, document_id: uuid.UUID, number: int) -> DocumentVersion | None:
+    return db.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document_id, DocumentVersion.number == number
+        )
+    )
+
+
+def granted_departments(db: Session, document_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
+        db.scalars(
+            select(DocumentAccess.department_id).where(DocumentAccess.document_id == document_id)
+        )
+    )
+
+
+def department_code(db: Session, department_id: uuid.UUID) -> str:
+    return db.scalar(select(Department.code).where(Department.id == department_id)) or ""
+
+
+def username_of(db: Session, user_id: uuid.UUID) -> str:
+    return db.scalar(select(User.username).where(User.id == user_id)) or ""
+
+
+def referenced_object_keys(db: Session) -> Iterator[str]:
+    """Every object key the database points to; the orphan cleaner keeps these."""
+    yield from db.scalars(select(DocumentVersion.sha256).distinct())

@@ -1,0 +1,1 @@
+"""Dossiers: ordered groups of documents."""

@@ -1,0 +1,166 @@
+"""Dossier rules: a dossier belongs to a department, holds documents in order, and once
+closed takes no more."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.documents.access import can_author, can_read
+from docsvc.documents.repository import department_code, document_by_id, granted_departments
+from docsvc.dossiers import repository
+from docsvc.dossiers.schemas import (
+    DossierIn,
+    DossierItemOut,
+    DossierOut,
+    DossierPage,
+    DossierSummary,
+)
+from docsvc.errors import Conflict, NotFound, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import Confidentiality, Dossier, DossierItem, DossierStatus, Role
+
+
+def create_dossier(db: Session, actor: Actor, data: DossierIn) -> DossierOut:
+    if not can_author(actor, actor.department_id):
+        raise PermissionDenied(
+            "Your role cannot create dossiers.", code="role_cannot_create_dossiers"
+        )
+    dossier = Dossier(
+        id=uuid.uuid4(),
+        title=data.title,
+        subject=data.subject,
+        owning_department_id=actor.department_id,
+        confidentiality=data.confidentiality.value,
+        status=DossierStatus.open.value,
+        created_by_id=actor.user_id,
+    )
+    db.add(dossier)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "dossier.create",
+        object_type="dossier",
+        object_id=str(dossier.id),
+        details={"title": data.title},
+    )
+    return _out(db, dossier)
+
+
+def _readable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
+    dossier = repository.dossier_by_id(db, dossier_id)
+    if dossier is None or not can_read(
+        actor, dossier.owning_department_id, dossier.confidentiality, ()
+    ):
+        raise NotFound("No such dossier, or it is not visible to you.", code="dossier_not_found")
+    return dossier
+
+
+def get_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOut:
+    dossier = _readable(db, actor, dossier_id)
+    record_event(db, actor, "dossier.read", object_type="dossier", object_id=str(dossier.id))
+    return _out(db, dossier)
+
+
+def list_dossiers(db: Session, actor: Actor, limit: int, offset: int) -> DossierPage:
+    total, rows = repository.page_of_dossiers(db, actor, limit, offset)
+    record_event(db, actor, "dossier.list", object_type="dossier")
+    return DossierPage(
+        total=total,
+        items=[
+            DossierSummary(
+                id=d.id,
+                title=d.title,
+                confidentiality=Confidentiality(d.confidentiality),
+                status=DossierStatus(d.status),
+                owning_department=code,
+                created_at=d.created_at,
+                item_count=count,
+            )
+            for d, code, count in rows
+        ],
+    )
+
+
+def add_document(
+    db: Session, actor: Actor, dossier_id: uuid.UUID, document_id: uuid.UUID
+) -> DossierOut:
+    dossier = _readable(db, actor, dossier_id)
+    if not can_author(actor, dossier.owning_department_id):
+        raise PermissionDenied(
+            "Only the owning department can add documents to this dossier.",
+            code="not_owning_department",
+        )
+    if dossier.status != DossierStatus.open.value:
+        raise Conflict("The dossier is closed.", code="dossier_closed")
+    document = document_by_id(db, document_id)
+    if document is None or not can_read(
+        actor,
+        document.owning_department_id,
+        document.confidentiality,
+        granted_departments(db, document.id),
+    ):
+        raise NotFound("No such document, or it is not visible to you.", code="document_not_found")
+    if repository.contains(db, dossier.id, document.id):
+        raise Conflict("The document is already in this dossier.", code="already_in_dossier")
+    position = repository.next_position(db, dossier.id)
+    db.add(
+        DossierItem(
+            dossier_id=dossier.id,
+            document_id=document.id,
+            position=position,
+            added_by_id=actor.user_id,
+        )
+    )
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "dossier.add_document",
+        object_type="dossier",
+        object_id=str(dossier.id),
+        details={"document_id": str(document.id), "position": position},
+    )
+    return _out(db, dossier)
+
+
+def close_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOut:
+    dossier = _readable(db, actor, dossier_id)
+    allowed = can_author(actor, dossier.owning_department_id) or actor.has_any(Role.archivist)
+    if not allowed:
+        raise PermissionDenied(
+            "Only the owning department or an archivist can close a dossier.",
+            code="not_owning_department",
+        )
+    if dossier.status == DossierStatus.closed.value:
+        raise Conflict("The dossier is already closed.", code="dossier_closed")
+    dossier.status = DossierStatus.closed.value
+    record_event(db, actor, "dossier.close", object_type="dossier", object_id=str(dossier.id))
+    return _out(db, dossier)
+
+
+def _out(db: Session, dossier: Dossier) -> DossierOut:
+    return DossierOut(
+        id=dossier.id,
+        title=dossier.title,
+        subject=dossier.subject,
+        confidentiality=Confidentiality(dossier.confidentiality),
+        status=DossierStatus(dossier.status),
+        owning_department=department_code(db, dossier.owning_department_id),
+        created_at=dossier.created_at,
+        items=[
+            DossierItemOut(
+                position=item.position,
+                document_id=document.id,
+                title=document.title,
+                doc_type=document.doc_type,
+                latest_version=version.number,
+                sha256=version.sha256,
+                added_at=item.added_at,
+            )
+            for item, document, version in repository.items_of(db, dossier.id)
+        ],
+    )

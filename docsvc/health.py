@@ -1,0 +1,52 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from docsvc.deps import ServicesDep
+from docsvc.services import Services
+from storage import StorageError
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("docsvc.health")
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up; says nothing about its dependencies."""
+    return {"status": "ok"}
+
+
+def _check(services: Services) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        with services.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness: database: %s", exc)
+        checks["database"] = "unavailable"
+    try:
+        services.store.check_ready()
+        checks["store"] = "ok"
+    except StorageError as exc:
+        log.warning("readiness: store: %s", exc)
+        checks["store"] = "unavailable"
+    return checks
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready when the database answers and the object store can be written and read."""
+    checks = await run_in_threadpool(_check, services)
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )

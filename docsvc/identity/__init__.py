@@ -1,0 +1,1 @@
+"""Local accounts, passwords, API tokens and web sessions."""

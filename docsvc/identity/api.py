@@ -1,0 +1,52 @@
+"""Login and logout for API clients."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from docsvc.deps import ActorDep, DbSession, OriginDep, ServicesDep
+from docsvc.documents.repository import department_code
+from docsvc.errors import NotAuthenticated
+from docsvc.identity import repository, service
+from docsvc.identity.schemas import MeOut, TokenRequest, TokenResponse
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/token")
+def issue_token(
+    body: TokenRequest, db: DbSession, services: ServicesDep, origin: OriginDep
+) -> TokenResponse:
+    """Exchange a username and password for a bearer token."""
+    user = service.login_or_record_failure(
+        db, services.settings, body.username, body.password, origin
+    )
+    issued = service.open_session(db, services.settings, user, "api", origin)
+    return TokenResponse(
+        access_token=issued.token, expires_in=services.settings.access_token_minutes * 60
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+def revoke_token(request: Request, actor: ActorDep, db: DbSession, origin: OriginDep) -> Response:
+    """Revoke the bearer token used for this call."""
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if not token:
+        raise NotAuthenticated("Logout revokes a bearer token; none was sent.")
+    _, session = service.resolve_session(db, token, "api", origin)
+    service.close_session(db, actor, session)
+    return Response(status_code=204)
+
+
+@router.get("/me")
+def me(actor: ActorDep, db: DbSession) -> MeOut:
+    user = repository.user_by_id(db, actor.user_id)
+    assert user is not None
+    return MeOut(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        department_id=user.department_id,
+        department=department_code(db, user.department_id),
+        roles=sorted(actor.roles),
+    )

@@ -1,0 +1,1 @@
+"""Periodic jobs that keep the database and the object store in agreement."""

@@ -1,0 +1,34 @@
+"""Every ORM model, in one package so that Alembic and the repositories see one metadata."""
+
+from docsvc.models.audit import AuditEvent
+from docsvc.models.auth import AuthSession
+from docsvc.models.documents import (
+    Confidentiality,
+    Document,
+    DocumentAccess,
+    DocumentType,
+    DocumentVersion,
+    Dossier,
+    DossierItem,
+    DossierStatus,
+)
+from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
+
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "Confidentiality",
+    "Department",
+    "Document",
+    "DocumentAccess",
+    "DocumentType",
+    "DocumentVersion",
+    "Dossier",
+    "DossierItem",
+    "DossierStatus",
+    "Institution",
+    "Position",
+    "Role",
+    "User",
+    "UserRole",
+]

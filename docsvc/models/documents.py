@@ -1,0 +1,111 @@
+"""Documents, their immutable versions, dossiers, and cross-department access grants."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from docsvc.db.base import Base, UTCDateTime, utcnow
+
+
+class DocumentType(StrEnum):
+    letter = "letter"
+    resolution = "resolution"
+    request = "request"
+    payment_order = "payment_order"
+    report = "report"
+    other = "other"
+
+
+class Confidentiality(StrEnum):
+    public = "public"
+    internal = "internal"
+    confidential = "confidential"
+
+
+class DossierStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    doc_type: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    owning_department_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("departments.id"), index=True
+    )
+    confidentiality: Mapped[str] = mapped_column(String(16), index=True)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Denormalised for listing; the versions table stays the source of truth.
+    latest_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DocumentVersion(Base):
+    """One immutable state of a document. Rows are never updated or deleted (database
+    triggers enforce it); a change is a new version."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    pages: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DocumentAccess(Base):
+    """A department other than the owner that may see a document, because it was sent to
+    it. Transfers (issue 5) create these; nothing else widens confidential access."""
+
+    __tablename__ = "document_access"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    owning_department_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("departments.id"), index=True
+    )
+    confidentiality: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=DossierStatus.open.value)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DossierItem(Base):
+    __tablename__ = "dossier_items"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "position"),
+        UniqueConstraint("dossier_id", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

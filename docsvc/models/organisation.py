@@ -1,0 +1,93 @@
+"""Institutions, their department tree, positions, and the people who hold them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from docsvc.db.base import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    official = "official"
+    registry_clerk = "registry_clerk"
+    legal = "legal"
+    archivist = "archivist"
+    admin = "admin"
+    auditor = "auditor"
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("institution_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("departments.id"), index=True, default=None
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    language: Mapped[str] = mapped_column(String(8), default="es")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="UserRole.role"
+    )
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r.role) for r in self.roles)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Position(Base):
+    """A post such as "Viceministro" that outlives whoever holds it; signing lines (issue 4)
+    name positions, so that a stand-in or successor can sign."""
+
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("department_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    holder_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Institutions, departments, positions and user accounts."""

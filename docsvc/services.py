@@ -1,0 +1,53 @@
+"""The long-lived parts of a running service, built once from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from docsvc.config import Settings, StorageBackend
+from docsvc.db.engine import make_engine, make_session_factory
+from storage import ObjectStore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_store(settings: Settings) -> ObjectStore:
+    if settings.storage_backend is StorageBackend.s3:
+        # Imported here so that a local-only deployment never loads the S3 client.
+        from storage.s3 import S3ObjectStore
+
+        return S3ObjectStore(
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key.get_secret_value(),
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            bucket=settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    from storage.local import LocalObjectStore
+
+    return LocalObjectStore(settings.local_store_dir)
+
+
+def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
+    """``store`` overrides the configured one; tests use it to inject faults beside a real
+    store."""
+    engine = make_engine(settings.effective_database_url)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=store if store is not None else build_store(settings),
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered web pages (Spanish by default, English on request)."""

@@ -1,0 +1,162 @@
+"""Login, logout and the home page. The full interface is built in later issues; these
+pages establish the session cookie, CSRF and language handling every page will share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep
+from docsvc.documents import service as documents
+from docsvc.documents.schemas import DocumentFilter
+from docsvc.errors import NotAuthenticated
+from docsvc.identity import service as identity
+from docsvc.identity.actor import Actor
+from docsvc.models import AuthSession
+from docsvc.services import Services
+from docsvc.web.csrf import (
+    PRELOGIN_COOKIE,
+    new_prelogin_nonce,
+    prelogin_token,
+    prelogin_token_valid,
+    session_token_valid,
+)
+from docsvc.web.i18n import LANG_COOKIE, language_of, translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_FORM_BYTES = 16 * 1024
+
+
+def _context(request: Request, services: Services, **extra: Any) -> dict[str, Any]:
+    lang = language_of(request, services.settings.default_language)
+    return {
+        "lang": lang,
+        "t": translator(lang),
+        "institution": services.settings.institution_name,
+        **extra,
+    }
+
+
+def _render(
+    request: Request, services: Services, name: str, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    context = _context(request, services, **extra)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if request.query_params.get("lang") == context["lang"]:
+        response.set_cookie(LANG_COOKIE, context["lang"], max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _web_session(
+    request: Request, db: DbSession, origin: OriginDep
+) -> tuple[Actor, AuthSession] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return identity.resolve_session(db, token, "web", origin)
+    except NotAuthenticated:
+        return None
+
+
+WebSession = Annotated[tuple[Actor, AuthSession] | None, Depends(_web_session)]
+
+
+def _login_page(
+    request: Request,
+    services: Services,
+    error: str | None = None,
+    username: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    nonce = new_prelogin_nonce()
+    token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
+    response = _render(
+        request, services, "login.html", status, csrf_token=token, error=error, username=username
+    )
+    response.set_cookie(
+        PRELOGIN_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.effective_cookie_secure,
+        max_age=3600,
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, services: ServicesDep) -> HTMLResponse:
+    return _login_page(request, services)
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request, db: DbSession, services: ServicesDep, origin: OriginDep
+) -> Response:
+    form = await _form(request)
+    secret = services.settings.secret_key.get_secret_value()
+    if not prelogin_token_valid(
+        secret, request.cookies.get(PRELOGIN_COOKIE), form.get("csrf_token")
+    ):
+        return _login_page(request, services, "csrf_failed", status=403)
+    username = form.get("username", "")[:100]
+    try:
+        user = identity.login_or_record_failure(
+            db, services.settings, username, form.get("password", ""), origin
+        )
+    except NotAuthenticated:
+        return _login_page(request, services, "bad_credentials", username=username, status=401)
+    issued = identity.open_session(db, services.settings, user, "web", origin)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.token,
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.effective_cookie_secure,
+        max_age=services.settings.session_minutes * 60,
+    )
+    response.delete_cookie(PRELOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout", response_model=None)
+async def logout(request: Request, db: DbSession, session: WebSession) -> Response:
+    form = await _form(request)
+    response = RedirectResponse("/login", status_code=303)
+    if session is None:
+        return response
+    actor, auth_session = session
+    if not session_token_valid(auth_session.csrf_token, form.get("csrf_token")):
+        return Response("CSRF check failed", status_code=403, media_type="text/plain")
+    identity.close_session(db, actor, auth_session)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_model=None)
+def home(request: Request, db: DbSession, services: ServicesDep, session: WebSession) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    page = documents.list_documents(db, actor, DocumentFilter(limit=100))
+    return _render(
+        request, services, "home.html", actor=actor, page=page, csrf_token=auth_session.csrf_token
+    )

@@ -1,0 +1,43 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from docsvc.app import create_app
+from docsvc.services import Services
+from storage import S3ObjectStore
+from tests.conftest import Backend
+
+
+def test_healthz_and_readyz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "store": "ok"}}
+
+
+def test_readyz_is_503_when_the_store_is_unreachable(backend: Backend, tmp_path: Path) -> None:
+    dead = S3ObjectStore(
+        endpoint="127.0.0.1:9", access_key="k" * 8, secret_key="s" * 16, bucket="nothing"
+    )
+    services = Services(
+        settings=backend.settings,
+        engine=backend.services.engine,
+        sessions=backend.services.sessions,
+        store=dead,
+    )
+    with TestClient(create_app(backend.settings, services)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "store": "unavailable"}
+
+
+def test_openapi_describes_the_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/documents" in spec["paths"]
+    assert "/api/v1/auth/token" in spec["paths"]
+    upload = spec["paths"]["/api/v1/documents"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
