@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["organisation"])
 
 @router.get("/departments")
 def list_departments(actor: ActorDep, db: DbSession) -> list[DepartmentOut]:
-    return service.list_departments(db)
+    return service.list_departments(db, actor)
 
 
 @router.post("/departments", status_code=201)
@@ -30,7 +30,7 @@ def create_department(body: DepartmentIn, actor: ActorDep, db: DbSession) -> Dep
 
 @router.get("/positions")
 def list_positions(actor: ActorDep, db: DbSession) -> list[PositionOut]:
-    return service.list_positions(db)
+    return service.list_positions(db, actor)
 
 
 @router.post("/positions", status_code=201)

@@ -74,7 +74,9 @@ def create_department(db: Session, actor: Actor | None, data: DepartmentIn) -> D
     )
 
 
-def list_departments(db: Session) -> list[DepartmentOut]:
+def list_departments(db: Session, actor: Actor | None = None) -> list[DepartmentOut]:
+    if actor is not None:
+        record_event(db, actor, "department.list", object_type="department")
     codes = repository.department_codes(db)
     return [
         DepartmentOut(
@@ -204,7 +206,9 @@ def create_position(db: Session, actor: Actor | None, data: PositionIn) -> Posit
     )
 
 
-def list_positions(db: Session) -> list[PositionOut]:
+def list_positions(db: Session, actor: Actor | None = None) -> list[PositionOut]:
+    if actor is not None:
+        record_event(db, actor, "position.list", object_type="position")
     codes = repository.department_codes(db)
     names = repository.usernames(db)
     return [
