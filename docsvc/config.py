@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     orphan_grace_minutes: int = Field(default=60, ge=0)
     login_max_failures: int = Field(default=5, ge=1)
 
+    # Where outside parties reach this service; certificates point here for CRL and OCSP.
+    public_url: str = "http://127.0.0.1:8000"
+    # Create the institution's own development PKI in data_dir/pki (embedded default).
+    dev_pki: bool = True
+
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
     default_language: str = "es"
@@ -92,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def local_store_dir(self) -> Path:
         return self.data_dir / "objects"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
 
     @property
     def upload_tmp_dir(self) -> Path:

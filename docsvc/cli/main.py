@@ -25,9 +25,12 @@ from docsvc.models import Role
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
 from docsvc.services import Services, build_services
+from signing import SigningError
 from storage import StorageError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 departments_app = typer.Typer(no_args_is_help=True, help="Departments.")
 users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -103,18 +106,33 @@ def init(
                 ensure()
         services.store.check_ready()
         upgrade_to_head(services.engine)
+        pki_created = _ensure_dev_pki(settings)
         with services.sessions() as db:
             ensure_institution(db, settings.institution_code, settings.institution_name)
             seeded = seed_demo(db, services.store, settings) if demo else False
             db.commit()
-    except (DomainError, StorageError) as exc:
+    except (DomainError, StorageError, SigningError) as exc:
         fail(str(exc))
     finally:
         services.close()
     typer.echo(f"Initialised {settings.data_dir.resolve()} ({services.store.name} store).")
+    if pki_created:
+        typer.echo(f"Created the development PKI in {settings.pki_dir.resolve()}.")
     if demo:
         typer.echo("Demo data created." if seeded else "Demo data already present.")
         typer.echo(accounts_table())
+
+
+def _ensure_dev_pki(settings: Settings) -> bool:
+    """The embedded default's own CA, TSA and OCSP certificates; kept across re-runs.
+    Their keys are encrypted under DOCSVC_SECRET_KEY, so changing it needs a new PKI."""
+    from signing.dev_pki import PkiUrls, create_dev_pki, save_dev_pki
+
+    if not settings.dev_pki or (settings.pki_dir / "root.pem").exists():
+        return False
+    pki = create_dev_pki(settings.institution_name, PkiUrls(settings.public_url.rstrip("/")))
+    save_dev_pki(pki, settings.pki_dir, settings.secret_key.get_secret_value().encode())
+    return True
 
 
 @app.command()
@@ -313,4 +331,8 @@ def store_clean_orphans(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        typer.echo(f"error: unexpected {exc.__class__.__name__}: {exc}", err=True)
+        raise SystemExit(1) from None

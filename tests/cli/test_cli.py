@@ -47,6 +47,15 @@ def test_init_is_idempotent(institution: Path) -> None:
     assert "already present" in again.stdout
     assert (institution / "docsvc.sqlite3").is_file()
     assert (institution / "objects").is_dir()
+    assert "Created the development PKI" not in again.stdout  # kept, not replaced
+
+
+def test_init_creates_the_development_pki(institution: Path) -> None:
+    from signing.dev_pki import load_dev_pki
+
+    pki = load_dev_pki(institution / "pki", b"dev-secret-key-not-for-production")
+    assert pki.urls.ocsp == "http://127.0.0.1:8000/pki/ocsp"
+    assert pki.issuing.certificate.issuer == pki.root.certificate.subject
 
 
 def test_department_and_user_administration(institution: Path) -> None:
