@@ -22,6 +22,7 @@ from docsvc.http_errors import install_error_handlers
 from docsvc.identity import api as identity_api
 from docsvc.maintenance.orphans import clean_orphans
 from docsvc.organisation import api as organisation_api
+from docsvc.pki import api as pki_api
 from docsvc.services import Services, build_services
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
@@ -79,6 +80,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         documents_api.router,
         dossiers_api.router,
         audit_api.router,
+        pki_api.router,
         pages.router,
     ):
         app.include_router(router)

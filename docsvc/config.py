@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # Create the institution's own development PKI in data_dir/pki (embedded default).
     dev_pki: bool = True
+    # The development TSA's policy OID (a 2.25 UUID arc, unique without registration).
+    tsa_policy_oid: str = "2.25.329800735698586629295641978511506172918"
 
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"

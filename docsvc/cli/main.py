@@ -92,6 +92,7 @@ def init(
     """Create the database, the store and the institution. Safe to run again."""
     from docsvc.demo.seed import accounts_table, seed_demo
     from docsvc.organisation.service import ensure_institution
+    from docsvc.pki.service import ensure_dev_pki
 
     settings = load_settings()
     if demo and settings.env is Environment.production:
@@ -106,8 +107,8 @@ def init(
                 ensure()
         services.store.check_ready()
         upgrade_to_head(services.engine)
-        pki_created = _ensure_dev_pki(settings)
         with services.sessions() as db:
+            pki_created = ensure_dev_pki(db, settings)
             ensure_institution(db, settings.institution_code, settings.institution_name)
             seeded = seed_demo(db, services.store, settings) if demo else False
             db.commit()
@@ -121,18 +122,6 @@ def init(
     if demo:
         typer.echo("Demo data created." if seeded else "Demo data already present.")
         typer.echo(accounts_table())
-
-
-def _ensure_dev_pki(settings: Settings) -> bool:
-    """The embedded default's own CA, TSA and OCSP certificates; kept across re-runs.
-    Their keys are encrypted under DOCSVC_SECRET_KEY, so changing it needs a new PKI."""
-    from signing.dev_pki import PkiUrls, create_dev_pki, save_dev_pki
-
-    if not settings.dev_pki or (settings.pki_dir / "root.pem").exists():
-        return False
-    pki = create_dev_pki(settings.institution_name, PkiUrls(settings.public_url.rstrip("/")))
-    save_dev_pki(pki, settings.pki_dir, settings.secret_key.get_secret_value().encode())
-    return True
 
 
 @app.command()

@@ -13,6 +13,7 @@ from docsvc.models.documents import (
     DossierStatus,
 )
 from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
+from docsvc.models.pki import IssuedCertificate
 
 __all__ = [
     "AuditEvent",
@@ -27,6 +28,7 @@ __all__ = [
     "DossierItem",
     "DossierStatus",
     "Institution",
+    "IssuedCertificate",
     "Position",
     "Role",
     "User",

@@ -1,0 +1,149 @@
+"""Serving the development PKI: the CA's records in the database, the signing in
+``signing``. Every answer is computed per request, so a revocation shows at once."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.config import Settings
+from docsvc.db.base import utcnow
+from docsvc.errors import Conflict, NotFound
+from docsvc.identity.actor import Actor
+from docsvc.models import IssuedCertificate
+from docsvc.pki import repository
+from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, load_dev_pki, save_dev_pki
+from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
+from signing.tsa import TsaConfig, timestamp_response, tsa_config
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def _loaded(pki_dir: Path, passphrase: bytes) -> DevPki:
+    return load_dev_pki(pki_dir, passphrase)
+
+
+def dev_pki(settings: Settings) -> DevPki:
+    """The PKI, decrypted once per process."""
+    with _lock:
+        return _loaded(settings.pki_dir.resolve(), settings.secret_key.get_secret_value().encode())
+
+
+def ensure_dev_pki(db: Session, settings: Settings) -> bool:
+    """Create the embedded default's CA, TSA and OCSP certificates unless they exist.
+    Their keys are encrypted under DOCSVC_SECRET_KEY, so changing it needs a new PKI."""
+    if not settings.dev_pki or (settings.pki_dir / "root.pem").exists():
+        return False
+    pki = create_dev_pki(settings.institution_name, PkiUrls(settings.public_url.rstrip("/")))
+    save_dev_pki(pki, settings.pki_dir, settings.secret_key.get_secret_value().encode())
+    # The CA answers OCSP for what it issued: its own TSA and OCSP certificates first.
+    record_issued(db, pki.tsa.certificate, "tsa")
+    record_issued(db, pki.ocsp.certificate, "ocsp")
+    return True
+
+
+def _tsa(settings: Settings) -> TsaConfig:
+    pki = dev_pki(settings)
+    return tsa_config(
+        pki.tsa,
+        [
+            pki.issuing.certificate.public_bytes(Encoding.DER),
+            pki.root.certificate.public_bytes(Encoding.DER),
+        ],
+        settings.tsa_policy_oid,
+    )
+
+
+def record_issued(
+    db: Session, certificate: x509.Certificate, purpose: str, user_id: uuid.UUID | None = None
+) -> None:
+    db.add(
+        IssuedCertificate(
+            serial_hex=format(certificate.serial_number, "x"),
+            subject=certificate.subject.rfc4514_string(),
+            purpose=purpose,
+            user_id=user_id,
+            certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+        )
+    )
+
+
+def revoke(
+    db: Session,
+    actor: Actor | None,
+    serial: int,
+    reason: x509.ReasonFlags,
+    at: datetime | None = None,
+) -> None:
+    issued = repository.by_serial(db, serial)
+    if issued is None:
+        raise NotFound(
+            f"No certificate with serial {serial:x} was issued here.", code="unknown_serial"
+        )
+    if issued.revoked_at is not None:
+        raise Conflict("The certificate is already revoked.", code="already_revoked")
+    issued.revoked_at = at or utcnow()
+    issued.revocation_reason = reason.value
+    record_event(
+        db,
+        actor,
+        "pki.revoke",
+        object_type="certificate",
+        object_id=issued.serial_hex,
+        details={"reason": reason.value},
+    )
+
+
+def status_of(db: Session, serial: int) -> CertStatus:
+    issued = repository.by_serial(db, serial)
+    if issued is None:
+        return CertStatus(CertState.unknown)
+    if issued.revoked_at is not None:
+        return CertStatus(
+            CertState.revoked,
+            revoked_at=issued.revoked_at,
+            reason=x509.ReasonFlags(issued.revocation_reason or "unspecified"),
+        )
+    return CertStatus(CertState.good)
+
+
+def crl_der(db: Session, settings: Settings) -> bytes:
+    now = datetime.now(UTC)
+    revocations = [
+        Revocation(
+            serial=int(r.serial_hex, 16),
+            revoked_at=r.revoked_at or now,
+            reason=x509.ReasonFlags(r.revocation_reason or "unspecified"),
+        )
+        for r in repository.revoked(db)
+    ]
+    # The CRL number must grow with every CRL; the issue time in seconds does, without
+    # keeping a counter.
+    return build_crl(dev_pki(settings), revocations, number=int(now.timestamp()), now=now)
+
+
+def ocsp_der(db: Session, settings: Settings, request_der: bytes) -> bytes:
+    return ocsp_response(dev_pki(settings), request_der, lambda serial: status_of(db, serial))
+
+
+def timestamp_der(settings: Settings, request_der: bytes) -> bytes:
+    return timestamp_response(_tsa(settings), request_der)
+
+
+def certificate_der(settings: Settings, which: str) -> bytes:
+    pki = dev_pki(settings)
+    certs = {"root": pki.root.certificate, "issuing": pki.issuing.certificate}
+    if which not in certs:
+        raise NotFound(f"No CA certificate named {which}.", code="unknown_certificate")
+    return certs[which].public_bytes(Encoding.DER)
