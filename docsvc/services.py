@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from docsvc.config import Settings, StorageBackend
 from docsvc.db.engine import make_engine, make_session_factory
-from storage import ObjectStore
+from storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +25,6 @@ class Services:
 
 def build_store(settings: Settings) -> ObjectStore:
     if settings.storage_backend is StorageBackend.s3:
-        # Imported here so that a local-only deployment never loads the S3 client.
-        from storage.s3 import S3ObjectStore
-
         return S3ObjectStore(
             endpoint=settings.s3_endpoint,
             access_key=settings.s3_access_key.get_secret_value(),
@@ -36,8 +33,6 @@ def build_store(settings: Settings) -> ObjectStore:
             secure=settings.s3_secure,
             region=settings.s3_region,
         )
-    from storage.local import LocalObjectStore
-
     return LocalObjectStore(settings.local_store_dir)
 
 

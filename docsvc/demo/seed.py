@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
@@ -20,7 +21,7 @@ from docsvc.documents.uploads import ReceivedFile
 from docsvc.dossiers import service as dossiers
 from docsvc.dossiers.schemas import DossierIn
 from docsvc.identity.actor import Actor
-from docsvc.models import Confidentiality, DocumentType, Role
+from docsvc.models import Confidentiality, Document, DocumentType, Dossier, Role
 from docsvc.organisation import repository as org_repository
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
@@ -122,8 +123,10 @@ def _actor(db: Session, username: str) -> Actor:
 
 
 def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
-    """Create the demo data; returns False when it was already there."""
-    if org_repository.user_by_username(db, "ministra") is not None:
+    """Create whatever part of the demo data is missing; returns False when it was all
+    there. It commits as it goes: each document's upload claims its object key in a
+    transaction of its own, which SQLite can only take while no other write is open."""
+    if _payment_dossier_exists(db):
         return False
     for code, name, parent in DEPARTMENTS:
         if org_repository.department_by_code(db, code) is None:
@@ -131,6 +134,8 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                 db, None, DepartmentIn(code=code, name=name, parent=parent)
             )
     for account in ACCOUNTS:
+        if org_repository.user_by_username(db, account.username) is not None:
+            continue
         organisation.create_user(
             db,
             None,
@@ -153,9 +158,15 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                     holder=account.username,
                 ),
             )
+    db.commit()
     payment_dossier: list[str] = []
     with tempfile.TemporaryDirectory(prefix="docsvc-demo-") as tmp:
         for sample in demo_documents():
+            existing = document_by_title(db, sample.title)
+            if existing is not None:
+                if sample.owning_department_code in PAYMENT_DOSSIER_DEPARTMENTS:
+                    payment_dossier.append(str(existing.id))
+                continue
             actor = _actor(db, AUTHOR_BY_DEPARTMENT[sample.owning_department_code])
             pdf = sample.pdf
             path = Path(tmp) / f"{sample.key}.pdf"
@@ -180,10 +191,23 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                 ),
                 upload,
             )
+            db.commit()
             if sample.owning_department_code in PAYMENT_DOSSIER_DEPARTMENTS:
                 payment_dossier.append(str(out.id))
     _seed_payment_dossier(db, payment_dossier)
+    db.commit()
     return True
+
+
+PAYMENT_DOSSIER_TITLE = "Expediente de pago — Bono de Protección Social, noviembre 2026"
+
+
+def _payment_dossier_exists(db: Session) -> bool:
+    return db.scalar(select(Dossier.id).where(Dossier.title == PAYMENT_DOSSIER_TITLE)) is not None
+
+
+def document_by_title(db: Session, title: str) -> Document | None:
+    return db.scalar(select(Document).where(Document.title == title).limit(1))
 
 
 def _seed_payment_dossier(db: Session, document_ids: list[str]) -> None:
@@ -193,7 +217,7 @@ def _seed_payment_dossier(db: Session, document_ids: list[str]) -> None:
         db,
         actor,
         DossierIn(
-            title="Expediente de pago — Bono de Protección Social, noviembre 2026",
+            title=PAYMENT_DOSSIER_TITLE,
             subject=(
                 "Lista de beneficiarios, certificación presupuestaria y resolución de aprobación."
             ),

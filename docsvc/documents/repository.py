@@ -117,6 +117,13 @@ def username_of(db: Session, user_id: uuid.UUID) -> str:
     return db.scalar(select(User.username).where(User.id == user_id)) or ""
 
 
+def is_referenced(db: Session, key: str) -> bool:
+    return (
+        db.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1))
+        is not None
+    )
+
+
 def referenced_object_keys(db: Session) -> Iterator[str]:
     """Every object key the database points to; the orphan cleaner keeps these."""
     yield from db.scalars(select(DocumentVersion.sha256).distinct())

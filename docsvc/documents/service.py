@@ -28,6 +28,7 @@ from docsvc.documents.schemas import (
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
+from docsvc.maintenance.object_claims import claim_for_upload
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
 from storage import ObjectStore
 
@@ -43,7 +44,7 @@ class Download:
     media_type: str
 
 
-def _stored_pdf(store: ObjectStore, settings: Settings, upload: ReceivedFile) -> int:
+def _stored_pdf(db: Session, store: ObjectStore, settings: Settings, upload: ReceivedFile) -> int:
     """Check the upload and store it; returns its page count."""
     if upload.size == 0:
         raise InvalidInput("The uploaded file is empty.", code="empty_file")
@@ -51,6 +52,7 @@ def _stored_pdf(store: ObjectStore, settings: Settings, upload: ReceivedFile) ->
         upload.path,
         PdfLimits(max_pages=settings.max_pdf_pages, max_objects=settings.max_pdf_objects),
     )
+    claim_for_upload(db, upload.sha256)
     stored = store.put_file(upload.path, sha256=upload.sha256)
     if stored.sha256 != upload.sha256 or stored.size != upload.size:
         raise InvalidInput("The stored bytes do not match the upload.", code="upload_mismatch")
@@ -69,7 +71,7 @@ def create_document(
         raise PermissionDenied(
             "Your role cannot create documents.", code="role_cannot_create_documents"
         )
-    pages = _stored_pdf(store, settings, upload)
+    pages = _stored_pdf(db, store, settings, upload)
     document = Document(
         id=uuid.uuid4(),
         doc_type=metadata.doc_type.value,
@@ -124,7 +126,7 @@ def add_version(
         )
     if not reason.strip():
         raise InvalidInput("Say why this version is made (field 'reason').", code="reason_required")
-    pages = _stored_pdf(store, settings, upload)
+    pages = _stored_pdf(db, store, settings, upload)
     number = document.latest_version + 1
     version = DocumentVersion(
         document_id=document.id,

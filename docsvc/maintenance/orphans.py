@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
-from docsvc.documents.repository import referenced_object_keys
+from docsvc.documents.repository import is_referenced, referenced_object_keys
+from docsvc.maintenance.object_claims import claim_for_sweep, expire_upload_claims, release_sweep
 from storage import ObjectStore, OperationNotAllowed
 
 log = logging.getLogger("docsvc.maintenance")
@@ -32,6 +33,7 @@ class OrphanReport:
     deleted: int
     too_young: int
     locked: int
+    claimed_by_uploads: int
     stale_uploads_removed: int
 
 
@@ -44,8 +46,10 @@ def clean_orphans(
     dry_run: bool = False,
 ) -> OrphanReport:
     cutoff = utcnow() - grace
+    if not dry_run:
+        expire_upload_claims(db, grace)
     referenced = set(referenced_object_keys(db))
-    scanned = orphans = deleted = too_young = locked = 0
+    scanned = orphans = deleted = too_young = locked = claimed = 0
     for info in store.list():
         scanned += 1
         if info.key in referenced:
@@ -56,13 +60,23 @@ def clean_orphans(
             continue
         if dry_run:
             continue
+        if not claim_for_sweep(db, info.key):
+            claimed += 1  # an upload of these very bytes is under way
+            continue
         try:
+            # Look again now that uploads are held off: the set read above may be stale.
+            if is_referenced(db, info.key):
+                continue
             store.delete(info.key)
             deleted += 1
         except OperationNotAllowed:
             locked += 1
+        finally:
+            release_sweep(db, info.key)
     stale = 0 if dry_run else _remove_stale_uploads(upload_tmp_dir, grace)
-    report = OrphanReport(scanned, len(referenced), orphans, deleted, too_young, locked, stale)
+    report = OrphanReport(
+        scanned, len(referenced), orphans, deleted, too_young, locked, claimed, stale
+    )
     if not dry_run and (deleted or stale):
         record_event(
             db,

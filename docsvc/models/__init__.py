@@ -12,6 +12,7 @@ from docsvc.models.documents import (
     DossierItem,
     DossierStatus,
 )
+from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
 from docsvc.models.pki import IssuedCertificate
 
@@ -29,6 +30,7 @@ __all__ = [
     "DossierStatus",
     "Institution",
     "IssuedCertificate",
+    "ObjectClaim",
     "Position",
     "Role",
     "User",

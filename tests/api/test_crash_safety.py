@@ -4,16 +4,19 @@ row, a crash after the write leaves only an orphan, and the cleaner removes orph
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from docsvc.maintenance.object_claims import claim_for_sweep, claim_for_upload, release_sweep
 from docsvc.maintenance.orphans import clean_orphans
-from docsvc.models import DocumentVersion
+from docsvc.models import DocumentVersion, ObjectClaim
 from tests.api.faulty_store import FaultyStore
 from tests.api.pdfs import unique_pdf
 from tests.api.state import holdings
@@ -108,4 +111,48 @@ def test_a_crash_after_the_write_leaves_only_an_orphan_that_is_cleaned(
     assert report.deleted >= 1
     assert not store.exists(orphan)
     assert store.exists(hashlib.sha256(kept_pdf).hexdigest())
+    _every_row_has_its_object(backend)
+
+
+def test_the_cleaner_never_deletes_bytes_an_upload_is_reusing(
+    faulty: tuple[Backend, FaultyStore, TestClient],
+) -> None:
+    """An orphan's bytes uploaded again are reused by the store; the upload's claim keeps
+    the cleaner away until the row is committed, and the cleaner's claim makes an upload
+    wait until the delete is over (then the bytes are stored anew)."""
+    backend, store, client = faulty
+    headers = login(client, "registro")
+    pdf = unique_pdf()
+    key = hashlib.sha256(pdf).hexdigest()
+    store.mode = "after_write"
+    try:
+        assert _post(client, headers, pdf) == 500
+    finally:
+        store.mode = "none"
+    assert store.exists(key)
+    grace = timedelta(seconds=2)
+    time.sleep(2.2)  # the orphan is now older than the grace period
+
+    with backend.services.sessions() as db:
+        claim_for_upload(db, key)  # an upload of the same bytes has just begun
+        report = clean_orphans(db, store, grace=grace)
+        db.commit()
+    assert report.claimed_by_uploads == 1
+    assert store.exists(key)
+
+    # The cleaner holds the key: an upload waits for it, then stores the bytes again.
+    with backend.services.sessions() as db:
+        db.execute(delete(ObjectClaim).where(ObjectClaim.key == key))
+        db.commit()
+        assert claim_for_sweep(db, key)
+        store.delete(key)
+        results: list[int] = []
+        uploader = threading.Thread(target=lambda: results.append(_post(client, headers, pdf)))
+        uploader.start()
+        time.sleep(0.5)
+        assert uploader.is_alive()  # waiting on the cleaner's claim
+        release_sweep(db, key)
+    uploader.join(timeout=30)
+    assert results == [201]
+    assert store.exists(key)
     _every_row_has_its_object(backend)

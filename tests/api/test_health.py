@@ -29,8 +29,11 @@ def test_readyz_is_503_when_the_store_is_unreachable(backend: Backend, tmp_path:
         sessions=backend.services.sessions,
         store=dead,
     )
-    with TestClient(create_app(backend.settings, services)) as client:
-        response = client.get("/readyz")
+    try:
+        with TestClient(create_app(backend.settings, services)) as client:
+            response = client.get("/readyz")
+    finally:
+        dead.close()
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "store": "unavailable"}
 
