@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from docsvc.config import Environment, Settings, StorageBackend
+from docsvc.cli import signing_commands
+from docsvc.cli.common import fail, load_settings
+from docsvc.config import Environment, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
 from docsvc.errors import DomainError
 from docsvc.models import Role
@@ -41,21 +43,10 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(positions_app, name="positions")
 app.add_typer(store_app, name="store")
+app.command("sign")(signing_commands.sign)
+app.command("verify")(signing_commands.verify)
 
 T = TypeVar("T")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
-        fail(f"bad configuration: {problems}", 2)
 
 
 @contextmanager

@@ -51,7 +51,7 @@ def ensure_dev_pki(db: Session, settings: Settings) -> bool:
     return True
 
 
-def _tsa(settings: Settings) -> TsaConfig:
+def tsa_settings(settings: Settings) -> TsaConfig:
     pki = dev_pki(settings)
     return tsa_config(
         pki.tsa,
@@ -138,7 +138,7 @@ def ocsp_der(db: Session, settings: Settings, request_der: bytes) -> bytes:
 
 
 def timestamp_der(settings: Settings, request_der: bytes) -> bytes:
-    return timestamp_response(_tsa(settings), request_der)
+    return timestamp_response(tsa_settings(settings), request_der)
 
 
 def certificate_der(settings: Settings, which: str) -> bytes:
