@@ -1,4 +1,4 @@
-"""PAdES signing (ETSI EN 319 142) with pyHanko: B-B and B-T so far.
+"""PAdES signing (ETSI EN 319 142) with pyHanko, from B-B to B-LTA.
 
 A ``SigningKey`` exists only while an official's session is unlocked: it is made from the
 PKCS#12 and the PIN at that moment and never written anywhere. Output is streamed to a
@@ -12,9 +12,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import SigningError, WrongPin
 from signing.tsa import TsaConfig, timestamp_response
@@ -27,6 +29,26 @@ SIGNATURE_BYTES_RESERVED = 32 * 1024
 class Level(StrEnum):
     B_B = "B-B"
     B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationMaterial:
+    """What B-LT and B-LTA embed: the chain's anchors and revocation data, given as DER so
+    that signing never reaches for the network."""
+
+    trust_roots: tuple[bytes, ...]
+    crls: tuple[bytes, ...] = ()
+    ocsps: tuple[bytes, ...] = ()
+
+    def context(self) -> ValidationContext:
+        return ValidationContext(
+            trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots],
+            crls=list(self.crls),
+            ocsps=list(self.ocsps),
+            allow_fetching=False,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +96,24 @@ def sign_file(
     key: SigningKey,
     request: SignatureRequest,
     timestamper: TimeStamper | None = None,
+    material: ValidationMaterial | None = None,
 ) -> None:
     """Sign ``source`` into ``target`` as an incremental update."""
-    if request.level is Level.B_T and timestamper is None:
-        raise SigningError("B-T needs a timestamp authority")
+    level = request.level
+    if level is not Level.B_B and timestamper is None:
+        raise SigningError(f"{level.value} needs a timestamp authority")
+    long_term = level in (Level.B_LT, Level.B_LTA)
+    if long_term and material is None:
+        raise SigningError(f"{level.value} needs the trust roots and revocation data to embed")
     metadata = signers.PdfSignatureMetadata(
         field_name=request.field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=request.reason,
         location=request.location,
+        embed_validation_info=long_term,
+        use_pades_lta=level is Level.B_LTA,
+        validation_context=material.context() if long_term and material else None,
     )
     with source.open("rb") as inp, target.open("wb") as out:
         writer = IncrementalPdfFileWriter(inp, strict=False)
@@ -91,7 +121,7 @@ def sign_file(
             writer,
             metadata,
             signer=key.signer,
-            timestamper=timestamper if request.level is Level.B_T else None,
+            timestamper=timestamper if level is not Level.B_B else None,
             bytes_reserved=SIGNATURE_BYTES_RESERVED,
             output=out,
         )

@@ -14,7 +14,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -49,11 +49,20 @@ def _context(trust_roots: Sequence[bytes]) -> ValidationContext:
     return ValidationContext(trust_roots=roots, allow_fetching=False)
 
 
-def _level(status: PdfSignatureStatus) -> LevelName:
-    return "B-T" if status.timestamp_validity is not None else "B-B"
+def _level(status: PdfSignatureStatus, has_dss: bool, archive_timestamped: bool) -> LevelName:
+    """B-LT needs validation data in the DSS, B-LTA a document timestamp over it too."""
+    if status.timestamp_validity is None:
+        return "B-B"
+    if has_dss and archive_timestamped:
+        return "B-LTA"
+    if has_dss:
+        return "B-LT"
+    return "B-T"
 
 
-def _signature_report(field: str, status: PdfSignatureStatus) -> SignatureReport:
+def _signature_report(
+    field: str, status: PdfSignatureStatus, has_dss: bool = False, archive_timestamped: bool = False
+) -> SignatureReport:
     cert = status.signing_cert
     reasons: list[str] = []
     if not status.intact:
@@ -95,7 +104,7 @@ def _signature_report(field: str, status: PdfSignatureStatus) -> SignatureReport
             certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
             issuer=cert.issuer.human_friendly,
         ),
-        level=_level(status),
+        level=_level(status, has_dss, archive_timestamped),
         intact=bool(status.intact),
         trusted=bool(status.trusted),
         revoked=bool(status.revoked),
@@ -119,14 +128,24 @@ def verify_pdf(path: Path, trust_roots: Sequence[bytes]) -> VerificationReport:
             reader = PdfFileReader(handle, strict=False)
             pages = int(reader.root["/Pages"]["/Count"])
             revisions = reader.xrefs.total_revisions
+            has_dss = "/DSS" in reader.root
+            doc_timestamps = [
+                (ts.signed_revision, validate_pdf_timestamp(ts, validation_context=context))
+                for ts in reader.embedded_timestamp_signatures
+            ]
             signatures = tuple(
                 _signature_report(
                     str(embedded.field_name),
                     validate_pdf_signature(
                         embedded, signer_validation_context=context, ts_validation_context=context
                     ),
+                    has_dss,
+                    any(
+                        revision > embedded.signed_revision and ts.intact and ts.valid
+                        for revision, ts in doc_timestamps
+                    ),
                 )
-                for embedded in reader.embedded_signatures
+                for embedded in reader.embedded_regular_signatures
             )
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc

@@ -75,11 +75,12 @@ def verify(
 def sign(
     file: Annotated[Path, typer.Argument(help="The PDF to sign.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write it.")],
-    level: Annotated[str, typer.Option(help="B-B or B-T.")] = "B-T",
+    level: Annotated[str, typer.Option(help="B-B, B-T, B-LT or B-LTA.")] = "B-LT",
     p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 with the key.")] = None,
     pin: Annotated[str | None, typer.Option(help="The PIN that opens the key.")] = None,
 ) -> None:
-    """Sign a PDF (PAdES) with a PKCS#12 key; B-T uses the institution's own TSA."""
+    """Sign a PDF (PAdES) with a PKCS#12 key, timestamped by the institution's own TSA
+    from B-T up, with its revocation data embedded from B-LT up."""
     settings = load_settings()
     try:
         chosen = Level(level)
@@ -94,12 +95,21 @@ def sign(
     except WrongPin:
         fail("the PIN does not unlock this key", 1)
     timestamper = None
-    if chosen is Level.B_T:
-        from docsvc.pki.service import tsa_settings
+    material = None
+    if chosen is not Level.B_B:
+        from docsvc.pki.service import tsa_settings, validation_material
+        from docsvc.services import build_services
 
         timestamper = LocalTimeStamper(tsa_settings(settings))
+        if chosen in (Level.B_LT, Level.B_LTA):
+            services = build_services(settings)
+            try:
+                with services.sessions() as db:
+                    material = validation_material(db, settings)
+            finally:
+                services.close()
     try:
-        sign_file(file, output, key, SignatureRequest(chosen), timestamper)
+        sign_file(file, output, key, SignatureRequest(chosen), timestamper, material)
     except FileNotFoundError:
         fail(f"no such file: {file}", 2)
     except SigningError as exc:

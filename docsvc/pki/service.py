@@ -21,6 +21,7 @@ from docsvc.identity.actor import Actor
 from docsvc.models import IssuedCertificate
 from docsvc.pki import repository
 from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, load_dev_pki, save_dev_pki
+from signing.pades import ValidationMaterial
 from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
 from signing.tsa import TsaConfig, timestamp_response, tsa_config
 
@@ -147,3 +148,12 @@ def certificate_der(settings: Settings, which: str) -> bytes:
     if which not in certs:
         raise NotFound(f"No CA certificate named {which}.", code="unknown_certificate")
     return certs[which].public_bytes(Encoding.DER)
+
+
+def validation_material(db: Session, settings: Settings) -> ValidationMaterial:
+    """What a B-LT/B-LTA signature embeds from this PKI: the root and a fresh CRL."""
+    pki = dev_pki(settings)
+    return ValidationMaterial(
+        trust_roots=(pki.root.certificate.public_bytes(Encoding.DER),),
+        crls=(crl_der(db, settings),),
+    )

@@ -37,7 +37,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return data_dir, p12, unsigned
 
 
-@pytest.mark.parametrize("level", ["B-B", "B-T"])
+@pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT", "B-LTA"])
 def test_sign_then_verify(setup: tuple[Path, Path, Path], level: str) -> None:
     data_dir, p12, unsigned = setup
     signed = data_dir / f"signed-{level}.pdf"
