@@ -267,6 +267,7 @@ def issue_official(
     pin: str,
     now: dt.datetime | None = None,
     key_bits: int = OFFICIAL_RSA_BITS,
+    years: int = OFFICIAL_YEARS,
 ) -> OfficialCertificate:
     """A non-repudiation signing certificate for one official, returned only as PKCS#12
     encrypted under their PIN: the service never keeps the key in the clear."""
@@ -285,7 +286,7 @@ def issue_official(
     )
     cert = _sign(
         _issued_by(
-            _builder(subject, pki.issuing.certificate.subject, key, start, OFFICIAL_YEARS),
+            _builder(subject, pki.issuing.certificate.subject, key, start, years),
             pki.issuing,
             pki.urls,
         )

@@ -71,7 +71,7 @@ def _signature_report(
         reasons.append("the cryptographic signature does not verify")
     if status.revoked:
         reasons.append("the signer's certificate is revoked")
-    elif not status.trusted:
+    elif status.intact and status.valid and not status.trusted:
         reasons.append("untrusted: no configured trust anchor issued the signer's certificate")
     modification = status.modification_level
     modifications = MODIFICATIONS.get(modification, "other") if modification else "none"

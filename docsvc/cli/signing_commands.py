@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,13 @@ from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file, 
 from signing.verification import UnreadableDocument, verify_pdf
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _quiet_pyhanko() -> None:
+    """pyHanko logs what it finds suspicious with a traceback; the report already says it
+    in plain words, and the CLI must never print a traceback."""
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
 
 def _anchors(settings: Settings, trust: list[Path]) -> list[bytes]:
@@ -49,6 +57,7 @@ def verify(
     ] = None,
 ) -> None:
     """Verify every signature offline. Exit 0 valid, 1 invalid or indeterminate, 2 unreadable."""
+    _quiet_pyhanko()
     settings = load_settings()
     anchors = _anchors(settings, trust or [])
     try:
@@ -81,6 +90,7 @@ def sign(
 ) -> None:
     """Sign a PDF (PAdES) with a PKCS#12 key, timestamped by the institution's own TSA
     from B-T up, with its revocation data embedded from B-LT up."""
+    _quiet_pyhanko()
     settings = load_settings()
     try:
         chosen = Level(level)
