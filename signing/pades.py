@@ -21,9 +21,11 @@ from pyhanko_certvalidator import ValidationContext
 from signing.errors import SigningError, WrongPin
 from signing.tsa import TsaConfig, timestamp_response
 
-# Enough for an RSA-4096 signature, a chain of three certificates and a timestamp token;
-# reserving it avoids pyHanko's dry run to measure the CMS.
-SIGNATURE_BYTES_RESERVED = 32 * 1024
+# Reserving the CMS size up front avoids pyHanko's dry run to measure it. Every reader of
+# the signature tokenises this hex field, so it is kept tight: an RSA signature with a
+# three-certificate chain fits in the first; a timestamp token with its own chain doubles it.
+SIGNATURE_BYTES_RESERVED = 12 * 1024
+TIMESTAMPED_SIGNATURE_BYTES_RESERVED = 24 * 1024
 
 
 class Level(StrEnum):
@@ -122,6 +124,10 @@ def sign_file(
             metadata,
             signer=key.signer,
             timestamper=timestamper if level is not Level.B_B else None,
-            bytes_reserved=SIGNATURE_BYTES_RESERVED,
+            bytes_reserved=(
+                SIGNATURE_BYTES_RESERVED
+                if level is Level.B_B
+                else TIMESTAMPED_SIGNATURE_BYTES_RESERVED
+            ),
             output=out,
         )

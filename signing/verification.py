@@ -129,9 +129,13 @@ def verify_pdf(path: Path, trust_roots: Sequence[bytes]) -> VerificationReport:
             pages = int(reader.root["/Pages"]["/Count"])
             revisions = reader.xrefs.total_revisions
             has_dss = "/DSS" in reader.root
+            # One pass over the signature fields: each pass re-reads every /Contents.
+            embedded_all = reader.embedded_signatures
+            regular = [e for e in embedded_all if e.sig_object_type != "/DocTimeStamp"]
             doc_timestamps = [
                 (ts.signed_revision, validate_pdf_timestamp(ts, validation_context=context))
-                for ts in reader.embedded_timestamp_signatures
+                for ts in embedded_all
+                if ts.sig_object_type == "/DocTimeStamp"
             ]
             signatures = tuple(
                 _signature_report(
@@ -145,7 +149,7 @@ def verify_pdf(path: Path, trust_roots: Sequence[bytes]) -> VerificationReport:
                         for revision, ts in doc_timestamps
                     ),
                 )
-                for embedded in reader.embedded_regular_signatures
+                for embedded in regular
             )
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
