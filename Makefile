@@ -1,44 +1,84 @@
-# The two commands of the README: `make run` and `make test`.
+# The README's two commands are `make run` and `make test`; CI runs `make test` (.ci/run).
+#
+#   make run     venv + install, `docsvc init --demo` (safe to re-run), serve on 127.0.0.1:8000
+#   make test    Debian packages, venv + install, ruff format --check, ruff check, mypy,
+#                lint-imports, pytest; stops at the first failing step and names it
+#   make lint    the same quality gate without the Debian packages and pytest
+#   make fmt     ruff format + ruff check --fix
+#   make bench   every bench/*.py that defines main() (BENCH=bench/x.py ARGS='...' for one)
+#   make clean   the virtualenv, caches and build output (never the data in var/)
+#
+# Variables: PY (the Python that makes .venv, 3.11 or newer), HOST, PORT, PYTEST_ARGS.
+
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Newer than pyproject.toml when the venv holds the current dependencies.
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PYTEST_ARGS ?=
+BENCH ?=
+ARGS ?=
 
-.PHONY: run test lint fmt bench deps clean
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The gate's steps must run in order even under `make -j`.
+.NOTPARALLEL:
+.PHONY: help install deps run test lint gate fmt bench clean
+
+# $(call step,NAME,COMMAND): announce NAME, run COMMAND, and on failure say which step
+# failed before stopping. Arguments must not contain commas.
+step = printf '\n==> %s\n' "$(1)"; $(2) || { printf '\nFAILED at step: %s\n' "$(1)" >&2; exit 1; }
+
+help:
+	@sed -n '/^#   make run/,/^#   make clean/s/^#   //p' Makefile
 
 $(BIN)/python:
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "FAILED: $(PY) is older than Python 3.11; run 'make PY=python3.11 ...'" >&2; exit 1; }
 	$(PY) -m venv $(VENV)
 
-# Reinstall only when the project's metadata changed.
+# Reinstalled only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@$(call step,install the project into $(VENV),$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev]')
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+deps:
+	@$(call step,Debian packages for the tests,bash scripts/install-test-deps.sh)
 
 run: $(STAMP)
 	$(BIN)/docsvc init --demo
-	$(BIN)/docsvc serve --host $(HOST) --port $(PORT)
+	exec $(BIN)/docsvc serve --host $(HOST) --port $(PORT)
 
-deps:
-	bash scripts/install-test-deps.sh
+gate:
+	@$(call step,ruff format --check,$(BIN)/ruff format --check .)
+	@$(call step,ruff check,$(BIN)/ruff check .)
+	@$(call step,mypy,$(BIN)/mypy)
+	@$(call step,lint-imports,$(BIN)/lint-imports)
 
-lint: $(STAMP)
-	@echo "== ruff format --check" && $(BIN)/ruff format --check . || { echo "FAILED: ruff format (run 'make fmt')"; exit 1; }
-	@echo "== ruff check" && $(BIN)/ruff check . || { echo "FAILED: ruff check"; exit 1; }
-	@echo "== mypy --strict" && $(BIN)/mypy || { echo "FAILED: mypy"; exit 1; }
-	@echo "== import-linter" && $(BIN)/lint-imports || { echo "FAILED: import-linter"; exit 1; }
+lint: $(STAMP) gate
 
-test: deps lint
-	@echo "== pytest" && $(BIN)/pytest || { echo "FAILED: pytest"; exit 1; }
+test: deps $(STAMP) gate
+	@$(call step,pytest,$(BIN)/pytest $(PYTEST_ARGS))
+	@printf '\nmake test: every step passed\n'
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/storage_roundtrip.py
+	@if [ -n "$(BENCH)" ]; then scripts=( $(BENCH) ); \
+	else mapfile -t scripts < <(grep -l '^def main(' bench/*.py); fi; \
+	printf 'benchmarks: %s\n' "$${scripts[*]}"; \
+	for script in "$${scripts[@]}"; do \
+		$(call step,$$script,$(BIN)/python "$$script" $(ARGS)); \
+	done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis .import_linter_cache test-artifacts
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	@echo "kept var/ (the embedded database, store and PKI): remove it by hand if you mean to"

@@ -32,6 +32,7 @@ def build_store(settings: Settings) -> ObjectStore:
             bucket=settings.s3_bucket,
             secure=settings.s3_secure,
             region=settings.s3_region,
+            spool_dir=settings.upload_tmp_dir,
         )
     return LocalObjectStore(settings.local_store_dir)
 

@@ -57,7 +57,7 @@ class ValidationMaterial:
 class SigningKey:
     """An unlocked key: keep it only while the official's signing session is open."""
 
-    signer: signers.SimpleSigner
+    signer: signers.Signer
     subject: str
 
 

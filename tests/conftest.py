@@ -103,6 +103,7 @@ def make_settings(
         s3_secret_key=SecretStr(s3.secret_key if s3 else ""),
         max_upload_bytes=TEST_MAX_UPLOAD,
         max_pdf_pages=25,
+        max_pdf_objects=1000,
         secret_key=SecretStr("test-secret-key-" + "x" * 32),
     )
 

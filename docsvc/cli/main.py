@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from docsvc.cli import signing_commands
+from docsvc.cli import sign_command, verify_command
 from docsvc.cli.common import fail, load_settings
 from docsvc.config import Environment, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
@@ -43,8 +43,8 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(positions_app, name="positions")
 app.add_typer(store_app, name="store")
-app.command("sign")(signing_commands.sign)
-app.command("verify")(signing_commands.verify)
+app.command("sign")(sign_command.sign)
+app.command("verify")(verify_command.verify)
 
 T = TypeVar("T")
 

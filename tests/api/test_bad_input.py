@@ -39,6 +39,15 @@ def post_file(
         ("hybrid_xref.pdf", "pdf_hybrid_xref"),
         ("no_pages.pdf", "pdf_no_pages"),
         ("many_pages.pdf", "pdf_too_many_pages"),
+        ("many_objects.pdf", "pdf_too_many_objects"),
+        ("png_named.pdf", "not_a_pdf"),
+        ("docx_named.pdf", "not_a_pdf"),
+        ("trailer_size_lie.pdf", "pdf_broken"),
+        ("page_tree_loop.pdf", "pdf_broken"),
+        ("encrypted_rc4_empty_user_password.pdf", "pdf_encrypted"),
+        ("encrypted_for_certificates.pdf", "pdf_encrypted"),
+        ("hybrid_xref_escaped_name.pdf", "pdf_hybrid_xref"),
+        ("hybrid_xref_in_earlier_revision.pdf", "pdf_hybrid_xref"),
     ],
 )
 def test_broken_files_are_refused_and_nothing_is_stored(

@@ -1,169 +1,366 @@
-"""A throwaway PostgreSQL server for the test session, from Debian's package.
+"""A throwaway PostgreSQL cluster for tests and benchmarks, from Debian's package.
 
-PostgreSQL refuses to run as root, so when the tests run as root the cluster is created
-and started as the ``postgres`` system user; otherwise as the current user. It listens on
-127.0.0.1 only, on a free port, with durability switched off for speed.
+``run_postgres(workdir)`` creates a cluster with ``initdb``, starts ``postgres`` on a free
+port of 127.0.0.1 (trust authentication, and only from 127.0.0.1 and the cluster's own
+socket directory), with durability switched off for speed, creates the ``docsvc``
+database and yields its SQLAlchemy URL. On exit it stops the server (``pg_ctl stop -m
+fast``) and removes the cluster. ``create_database(url, name)`` makes one more empty
+database in the same cluster, so that each test module or worker can have its own.
+
+PostgreSQL refuses to run as root. When the tests run as root, every server program runs
+as Debian's ``postgres`` system user instead (the child switches user before exec, as
+``runuser`` would, but without a wrapper process between us and the server), and the
+cluster lives where that user can reach it: in ``workdir`` when every directory above it
+is traversable, otherwise in a fresh private directory under /tmp. Directories we did not
+create are never chmod-ed. Run as anyone else, everything runs as the current user.
+
+Everything the programs print goes to ``workdir/postgres.log``, which is kept after exit;
+a failure to start raises ``PostgresHarnessError`` carrying the tail of that log.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
+import pwd
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
 
-START_TIMEOUT = 30.0
+LOOPBACK = "127.0.0.1"
 SUPERUSER = "docsvc_test"
+DATABASE = "docsvc"
+SERVER_SYSTEM_USER = "postgres"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+_START_ATTEMPTS = 3
+_LOG_TAIL_LINES = 40
+_REQUIRED_PROGRAMS = ("initdb", "postgres", "pg_ctl")
+_DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_PORT_TAKEN = ("could not bind", "Address already in use")
+# Speed over durability: a crashed test cluster is thrown away anyway.
+_SERVER_SETTINGS = (
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=200",
+)
+# Trust is acceptable only because the server listens on loopback and a private socket
+# directory; nothing else may connect at all.
+_PG_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
 
 
-def _bindir() -> Path:
+class PostgresHarnessError(RuntimeError):
+    """The cluster could not be created or started; the message carries the log's tail."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ServerAccount:
+    """Who runs the server programs: ``uid is None`` means the current user."""
+
+    uid: int | None
+    gid: int | None
+
+    @property
+    def switches_user(self) -> bool:
+        return self.uid is not None
+
+    def give(self, path: Path) -> None:
+        """Make ``path`` the server account's own."""
+        if self.uid is not None and self.gid is not None:
+            os.chown(path, self.uid, self.gid)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cluster:
+    bindir: Path
+    account: _ServerAccount
+    root: Path  # removed on exit
+    data: Path
+    sockets: Path
+    log: Path
+
+
+def postgres_bindir() -> Path:
+    """The directory holding initdb, postgres and pg_ctl: ``pg_config --bindir``, else the
+    newest /usr/lib/postgresql/*/bin, else wherever ``initdb`` is on PATH."""
+    candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        candidate = Path(out.stdout.strip())
-        if (candidate / "initdb").exists():
-            return candidate
-    versions = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
+        if out.returncode == 0 and out.stdout.strip():
+            candidates.append(Path(out.stdout.strip()))
+    candidates.extend(
+        sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_major_version, reverse=True)
     )
-    if versions:
-        return Path(versions[-1])
     initdb = shutil.which("initdb")
     if initdb:
-        return Path(initdb).parent
-    raise RuntimeError(
-        "PostgreSQL is not installed: run 'apt-get install -y postgresql' (make test does it "
-        "when run as root)"
+        candidates.append(Path(initdb).resolve().parent)
+    for candidate in candidates:
+        if all((candidate / program).is_file() for program in _REQUIRED_PROGRAMS):
+            return candidate
+    raise PostgresHarnessError(
+        "the PostgreSQL server is not installed (no initdb, postgres and pg_ctl found): "
+        "run 'apt-get install -y postgresql', or 'make test' as root, which does it"
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _as_server_user(argv: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *argv]
-    return argv
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
+def _major_version(bindir: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in bindir.parent.name.split(".") if part.isdigit())
 
 
 @contextlib.contextmanager
 def run_postgres(workdir: Path) -> Iterator[str]:
-    """Yield the SQLAlchemy URL of a fresh database on a fresh cluster, and stop it after."""
-    bindir = _bindir()
+    """Start a fresh cluster, yield the SQLAlchemy URL of its empty ``docsvc`` database,
+    then stop the server and remove the cluster (the log stays in ``workdir``)."""
+    bindir = postgres_bindir()
+    account = _server_account()
     workdir.mkdir(parents=True, exist_ok=True)
-    data = workdir / "data"
-    sockets = workdir / "sockets"
-    log = workdir / "postgres.log"
-    sockets.mkdir(exist_ok=True)
-    if os.geteuid() == 0:
-        # The postgres user must own its directories and reach them from /.
-        for path in (workdir, sockets):
-            shutil.chown(path, "postgres", "postgres")
-        workdir.chmod(0o755)
-        for parent in workdir.parents:
-            if parent != Path("/") and parent.stat().st_mode & 0o001 == 0:
-                parent.chmod(parent.stat().st_mode | 0o001)
-    init = subprocess.run(
-        _as_server_user(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if init.returncode != 0:
-        raise RuntimeError(f"initdb failed:\n{init.stdout}\n{init.stderr}")
-    port = _free_port()
-    options = (
-        f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200"
-    )
-    start = subprocess.run(
-        _as_server_user(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                str(int(START_TIMEOUT)),
-                "start",
-            ]
-        ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if start.returncode != 0:
-        raise RuntimeError(f"PostgreSQL did not start:\n{start.stderr}\n{_tail(log)}")
-    try:
-        admin_url = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
-        _wait_until_accepting(admin_url, log)
-        yield create_database(
-            f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres", "docsvc"
+    with contextlib.ExitStack() as stack:
+        cluster = _make_cluster(bindir, account, workdir)
+        stack.callback(shutil.rmtree, cluster.root, ignore_errors=True)
+        _initdb(cluster)
+        process, port = _start(cluster)
+        stack.callback(_stop, cluster, process)
+        admin_url = URL.create(
+            "postgresql+psycopg", username=SUPERUSER, host=LOOPBACK, port=port, database="postgres"
         )
-    finally:
-        subprocess.run(
-            _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(data, ignore_errors=True)
-
-
-def _wait_until_accepting(url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            with psycopg.connect(url, connect_timeout=2):
-                return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"PostgreSQL does not accept connections:\n{_tail(log)}"
-                ) from None
-            time.sleep(0.1)
+        yield create_database(admin_url.render_as_string(hide_password=False), DATABASE)
 
 
 def create_database(url: str, name: str) -> str:
-    """Create an empty database in the cluster of ``url``; return its SQLAlchemy URL."""
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unsafe database name {name!r}")
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    base, _, _ = plain.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-    return f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    """Create the empty database ``name`` in the cluster that ``url`` points to, and return
+    its SQLAlchemy URL. Only a cluster on 127.0.0.1 is accepted."""
+    if not _DATABASE_NAME.fullmatch(name):
+        raise ValueError(f"database names here are lower-case identifiers, not {name!r}")
+    target = make_url(url)
+    if target.host != LOOPBACK:
+        raise ValueError(f"test databases are created on {LOOPBACK} only, not {target.host!r}")
+    with psycopg.connect(_libpq_url(target.set(database="postgres")), autocommit=True) as conn:
+        # template0 rather than template1: concurrent creations from template1 fail while
+        # anyone else is connected to it.
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                sql.Identifier(name)
+            )
+        )
+    return target.set(database=name).render_as_string(hide_password=False)
+
+
+def _libpq_url(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+# -- accounts and directories ---------------------------------------------------------------
+
+
+def _server_account() -> _ServerAccount:
+    if os.geteuid() != 0:
+        return _ServerAccount(uid=None, gid=None)
+    try:
+        entry = pwd.getpwnam(SERVER_SYSTEM_USER)
+    except KeyError:
+        raise PostgresHarnessError(
+            f"PostgreSQL refuses to run as root and there is no {SERVER_SYSTEM_USER!r} user "
+            "to run it as: install Debian's postgresql package, or run the tests as a "
+            "normal user"
+        ) from None
+    return _ServerAccount(uid=entry.pw_uid, gid=entry.pw_gid)
+
+
+def _others_can_traverse(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
+
+
+def _make_cluster(bindir: Path, account: _ServerAccount, workdir: Path) -> _Cluster:
+    if not account.switches_user or _others_can_traverse(workdir):
+        root = workdir / "cluster"
+        root.mkdir()
+    else:
+        tmp = Path(tempfile.gettempdir())
+        root = Path(
+            tempfile.mkdtemp(prefix="docsvc-pg-", dir=tmp if _others_can_traverse(tmp) else "/tmp")
+        )
+    root.chmod(0o700)
+    sockets = root / "sockets"
+    sockets.mkdir(mode=0o700)
+    account.give(root)
+    account.give(sockets)
+    return _Cluster(
+        bindir=bindir,
+        account=account,
+        root=root,
+        data=root / "data",
+        sockets=sockets,
+        log=workdir / "postgres.log",
+    )
+
+
+# -- running the server programs ------------------------------------------------------------
+
+
+def _server_env(cluster: _Cluster) -> dict[str, str]:
+    # PG* variables (PGDATA, PGPORT, PGHOST...) would redirect the programs elsewhere.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env.update(HOME=str(cluster.root), LC_ALL="C", LANG="C")
+    return env
+
+
+def _spawn(cluster: _Cluster, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start one of the cluster's programs as the server account, output to the log."""
+    with cluster.log.open("ab") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=cluster.root,
+            env=_server_env(cluster),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            user=cluster.account.uid,
+            group=cluster.account.gid,
+            extra_groups=[] if cluster.account.switches_user else None,
+            # Its own session: a Ctrl-C at the terminal reaches pytest, which then stops
+            # the server in order, instead of killing the server under a running test.
+            start_new_session=True,
+        )
+
+
+def _run(cluster: _Cluster, argv: Sequence[str], timeout: float) -> int:
+    process = _spawn(cluster, argv)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+def _initdb(cluster: _Cluster) -> None:
+    status = _run(
+        cluster,
+        [
+            str(cluster.bindir / "initdb"),
+            "--pgdata",
+            str(cluster.data),
+            "--username",
+            SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+            "--no-sync",
+            "--no-instructions",
+        ],
+        timeout=120,
+    )
+    if status != 0:
+        raise PostgresHarnessError(
+            f"initdb failed with status {status}; {cluster.log}:\n{_tail(cluster.log)}"
+        )
+    hba = cluster.data / "pg_hba.conf"
+    hba.write_text(_PG_HBA)
+    cluster.account.give(hba)
+
+
+def _start(cluster: _Cluster) -> tuple[subprocess.Popen[bytes], int]:
+    for attempt in range(_START_ATTEMPTS):
+        port = _free_port()
+        log_offset = cluster.log.stat().st_size
+        argv = [
+            str(cluster.bindir / "postgres"),
+            "-D",
+            str(cluster.data),
+            "-h",
+            LOOPBACK,
+            "-p",
+            str(port),
+            "-k",
+            str(cluster.sockets),
+        ]
+        for setting in _SERVER_SETTINGS:
+            argv += ["-c", setting]
+        process = _spawn(cluster, argv)
+        try:
+            _wait_until_accepting(cluster, process, port)
+        except PostgresHarnessError:
+            _stop(cluster, process)
+            # A port picked free can be taken before the server binds it: try another.
+            said = cluster.log.read_bytes()[log_offset:].decode(errors="replace")
+            if attempt + 1 < _START_ATTEMPTS and any(s in said for s in _PORT_TAKEN):
+                continue
+            raise
+        except BaseException:
+            _stop(cluster, process)
+            raise
+        return process, port
+    raise AssertionError("unreachable")
+
+
+def _wait_until_accepting(cluster: _Cluster, process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    conninfo = f"postgresql://{SUPERUSER}@{LOOPBACK}:{port}/postgres"
+    while True:
+        if process.poll() is not None:
+            raise PostgresHarnessError(
+                f"postgres exited with status {process.returncode}; {cluster.log}:\n"
+                f"{_tail(cluster.log)}"
+            )
+        try:
+            with psycopg.connect(conninfo, connect_timeout=2):
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise PostgresHarnessError(
+                    f"postgres did not accept connections within {START_TIMEOUT:.0f} s; "
+                    f"{cluster.log}:\n{_tail(cluster.log)}"
+                ) from None
+            time.sleep(0.05)
+
+
+def _stop(cluster: _Cluster, process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        _run(
+            cluster,
+            [str(cluster.bindir / "pg_ctl"), "stop", "-D", str(cluster.data), "-m", "fast", "-w"],
+            timeout=STOP_TIMEOUT,
+        )
+    # pg_ctl finds the server through postmaster.pid, which a server that failed early
+    # may not have written: then fast shutdown is asked for directly (it is SIGINT).
+    with contextlib.suppress(ProcessLookupError):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tail(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError as exc:
+        return f"(no log: {exc})"
+    return "\n".join(lines[-_LOG_TAIL_LINES:])

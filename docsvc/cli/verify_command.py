@@ -1,0 +1,51 @@
+"""``docsvc verify``: offline, with the exit codes of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docsvc.cli.common import fail, load_settings
+from docsvc.cli.signing_common import (
+    EXIT_NOT_VALID,
+    EXIT_UNREADABLE,
+    EXIT_VALID,
+    anchors,
+    quiet_pyhanko,
+)
+from signing.verification import UnreadableDocument, verify_pdf
+
+
+def verify(
+    file: Annotated[Path, typer.Argument(help="The PDF to verify.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    trust: Annotated[
+        list[Path] | None, typer.Option("--trust", help="A trust root (PEM or DER); repeat.")
+    ] = None,
+) -> None:
+    """Verify every signature offline. Exit 0 valid, 1 invalid or indeterminate, 2 unreadable."""
+    quiet_pyhanko()
+    settings = load_settings()
+    roots = anchors(settings, trust or [])
+    try:
+        report = verify_pdf(file, roots)
+    except FileNotFoundError:
+        fail(f"no such file: {file}", EXIT_UNREADABLE)
+    except (UnreadableDocument, OSError) as exc:
+        fail(f"unreadable: {exc}", EXIT_UNREADABLE)
+    except Exception as exc:  # hostile input must never show a traceback
+        fail(f"unreadable: {exc.__class__.__name__}", EXIT_UNREADABLE)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"verdict: {report.verdict}")
+        for reason in report.reasons:
+            typer.echo(f"  {reason}")
+        for s in report.signatures:
+            typer.echo(f"- {s.field}: {s.verdict} ({s.level}) signed by {s.signer.name}")
+            for reason in s.reasons:
+                typer.echo(f"    {reason}")
+    raise typer.Exit(EXIT_VALID if report.verdict == "valid" else EXIT_NOT_VALID)
