@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from docsvc import health
 from docsvc.audit import api as audit_api
 from docsvc.config import Settings
+from docsvc.db.base import utcnow
 from docsvc.documents import api as documents_api
 from docsvc.dossiers import api as dossiers_api
 from docsvc.http_errors import install_error_handlers
@@ -24,11 +25,16 @@ from docsvc.maintenance.orphans import clean_orphans
 from docsvc.organisation import api as organisation_api
 from docsvc.pki import api as pki_api
 from docsvc.services import Services, build_services
+from docsvc.signatures import api as signatures_api
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
+from signing.appearance import stamp_font_bytes
 
 log = logging.getLogger("docsvc")
 ORPHAN_SWEEP_INTERVAL = timedelta(hours=1)
+# Unlocked keys are forgotten on their next use after expiry; this forgets those of
+# officials who never come back, so no parsed key outlives its session by much.
+KEY_SWEEP_INTERVAL = timedelta(seconds=30)
 
 
 def _sweep_once(services: Services) -> None:
@@ -51,18 +57,34 @@ async def _sweep_orphans_forever(services: Services) -> None:
             log.exception("orphan sweep failed")
 
 
+async def _forget_expired_keys_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(KEY_SWEEP_INTERVAL.total_seconds())
+        services.signing.keys.sweep(utcnow())
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = services or build_services(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep_orphans_forever(services))
+        # The stamp font is subset once per process (a second or more): do it now, off the
+        # event loop, rather than in the first signing request.
+        warm = asyncio.create_task(run_in_threadpool(stamp_font_bytes))
+        tasks = [
+            asyncio.create_task(_sweep_orphans_forever(services)),
+            asyncio.create_task(_forget_expired_keys_forever(services)),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            with contextlib.suppress(Exception):
+                await warm
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="docsvc",
@@ -81,6 +103,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         dossiers_api.router,
         audit_api.router,
         pki_api.router,
+        signatures_api.router,
         pages.router,
     ):
         app.include_router(router)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,13 @@ class Environment(StrEnum):
     development = "development"
     test = "test"
     production = "production"
+
+
+SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+
+
+def _default_levels() -> dict[str, SignatureLevel]:
+    return {"resolution": "B-LT"}
 
 
 class StorageBackend(StrEnum):
@@ -67,6 +74,22 @@ class Settings(BaseSettings):
     dev_pki: bool = True
     # The development TSA's policy OID (a 2.25 UUID arc, unique without registration).
     tsa_policy_oid: str = "2.25.329800735698586629295641978511506172918"
+
+    # PAdES level used when a signing request names none: per document type, then the
+    # fallback. Resolutions are kept for decades, so they get their validation data (B-LT).
+    signature_levels: dict[str, SignatureLevel] = Field(default_factory=_default_levels)
+    default_signature_level: SignatureLevel = "B-T"
+    # How long an official's unlocked key stays in memory after they type their PIN.
+    signing_session_minutes: int = Field(default=15, ge=1, le=8 * 60)
+    # Threads that run pyHanko's CPU work, off the event loop; 0 means one per core.
+    signing_workers: int = Field(default=0, ge=0, le=64)
+    # Wrong PINs in a row before signing locks, and for how long.
+    pin_max_failures: int = Field(default=5, ge=1)
+    pin_lockout_minutes: int = Field(default=15, ge=1)
+    # How long two-step (card) signing waits between prepare and finish.
+    external_signing_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # The PKCS#11 module for officials' keys on tokens or an HSM.
+    pkcs11_lib: Path | None = None
 
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"

@@ -9,6 +9,8 @@ Exception tree::
     ├── PermissionDenied    403  the caller's role or department does not allow it
     ├── NotFound            404  no such object, or the caller may not know it exists
     ├── Conflict            409  the request contradicts the current state
+    ├── Gone                410  it existed but has expired or been used up
+    ├── Locked              423  too many wrong PINs: signing is locked for a while
     └── ServiceUnavailable  503  the database or the object store cannot be reached
 """
 
@@ -59,6 +61,16 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status_code = 409
     default_code = "conflict"
+
+
+class Gone(DomainError):
+    status_code = 410
+    default_code = "gone"
+
+
+class Locked(DomainError):
+    status_code = 423
+    default_code = "locked"
 
 
 class ServiceUnavailable(DomainError):

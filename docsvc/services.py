@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from docsvc.config import Settings, StorageBackend
 from docsvc.db.engine import make_engine, make_session_factory
+from docsvc.signatures.runtime import SigningRuntime
 from storage import LocalObjectStore, ObjectStore, S3ObjectStore
+
+_signing_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +23,25 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     store: ObjectStore
+    # Unlocked keys and the pool that runs pyHanko; built lazily, since most CLI commands
+    # never sign.
+    _signing: list[SigningRuntime] = field(default_factory=list, repr=False)
+
+    @property
+    def signing(self) -> SigningRuntime:
+        with _signing_lock:
+            if not self._signing:
+                self._signing.append(
+                    SigningRuntime(
+                        self.settings.signing_workers,
+                        timedelta(minutes=self.settings.signing_session_minutes),
+                    )
+                )
+            return self._signing[0]
 
     def close(self) -> None:
+        for runtime in self._signing:
+            runtime.close()
         self.engine.dispose()
 
 

@@ -5,11 +5,12 @@
 #   poppler-utils   pdfsig, the independent validator of our signatures
 #   chromium        the browser for the web tests (driven by Playwright, never downloaded)
 #   libnss3-tools   certutil, to give pdfsig's NSS database our trust anchor
+#   qpdf            an independent structural check of the demo and signed PDFs
 # When all are installed this does nothing. Otherwise, as root it installs the missing ones;
 # as anyone else it prints the exact command to run and fails, so nothing half-works.
 set -euo pipefail
 
-PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools)
+PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools qpdf)
 
 is_installed() {
     dpkg-query --show --showformat='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed

@@ -1,24 +1,65 @@
 """Verifying every signature in a PDF against explicit trust roots, offline.
 
 Trust is never implicit: ``verify_pdf`` takes its anchors as a required argument, refuses
-an empty set, and never looks at the operating system's store or the network.
+an empty set, and never looks at the operating system's store. It reaches for the network
+only when the caller passes ``allow_fetching=True``.
+
+Revocation and expiry are judged at the signing time:
+- A signature with a valid timestamp (B-T and up) is checked at the time the timestamp
+  proves, against the revocation data in the document's DSS (B-LT, B-LTA) and whatever CRLs
+  and OCSP responses the caller supplies, including ones issued later. A certificate revoked
+  or expired before that time makes the signature invalid; revoked or expired after it, the
+  signature stays valid, since the timestamp proves it was made in time.
+- A signature without a timestamp (B-B) is checked now. If its certificate is revoked or
+  expired, only the signing time the signer claims can place the signature: after the
+  revocation or expiry it is invalid; before it, indeterminate, since nothing proves it.
+
+The authority of a signature's timestamp is checked the same way, at the time it states:
+its certificate may expire or be revoked later without undoing the proof. (Strict AdES
+validation checks it now, and needs B-LTA's archive timestamps to reach further back; we
+do not walk those chains yet.)
+
+Revocation checking is soft-fail: data is used where there is some, its absence is no
+fault (B-B and B-T carry none). A CRL that no known CA signed is dropped; a revocation
+listed in a CRL that has since gone stale still counts, since revocations are final.
+
+One validation pass yields both the JSON report of DESIGN.md and, on request, the
+ETSI TS 119 102-2 XML report (``signing.etsi_report``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.general import find_cms_attribute_iter
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    EmbeddedPdfSignature,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from signing.errors import SigningError
+from signing.etsi_report import EtsiEntry, Process, expired_failure, render_etsi_report
 from signing.report import (
     DocumentFacts,
     LevelName,
@@ -37,125 +78,650 @@ MODIFICATIONS: dict[ModificationLevel, Modifications] = {
     ModificationLevel.OTHER: "other",
 }
 
+# pyHanko's assumption for revocation data without nextUpdate.
+FRESHNESS_FALLBACK = dt.timedelta(minutes=30)
+CRL_ISSUER_KEYS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)
+REVOKED_PROBLEMS = (AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE)
+UNTRUSTED_DETAIL: dict[AdESSubIndic, str] = {
+    AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE: (
+        "the signer's certificate is not fit for signing or its chain breaks a constraint"
+    ),
+    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: "the chain uses an algorithm no longer accepted",
+    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: (
+        "the chain uses an algorithm no longer accepted"
+    ),
+    AdESIndeterminate.TRY_LATER: "no usable revocation information for the signer's certificate",
+}
+
 
 class UnreadableDocument(SigningError):
     """The input is not a PDF that can be verified."""
 
 
-def _context(trust_roots: Sequence[bytes]) -> ValidationContext:
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """Certificates and revocation data: the DSS's and the caller's."""
+
+    certs: tuple[asn1_x509.Certificate, ...] = ()
+    crls: tuple[asn1_crl.CertificateList, ...] = ()
+    ocsps: tuple[asn1_ocsp.OCSPResponse, ...] = ()
+
+    def __add__(self, other: _Evidence) -> _Evidence:
+        return _Evidence(self.certs + other.certs, self.crls + other.crls, self.ocsps + other.ocsps)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    report: SignatureReport
+    subindication: AdESSubIndic
+    best_signature_time: dt.datetime | None
+
+
+def _roots(trust_roots: Sequence[bytes]) -> list[asn1_x509.Certificate]:
     if not trust_roots:
         raise SigningError("verification needs at least one trust root")
-    roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
-    return ValidationContext(trust_roots=roots, allow_fetching=False)
+    return [asn1_x509.Certificate.load(der) for der in trust_roots]
 
 
-def _level(status: PdfSignatureStatus, has_dss: bool, archive_timestamped: bool) -> LevelName:
+def _supplied(crls: Sequence[bytes], ocsps: Sequence[bytes]) -> _Evidence:
+    """The caller's revocation data, parsed up front so that a bad one is named."""
+    loaded_crls = []
+    for der in crls:
+        try:
+            item = asn1_crl.CertificateList.load(der, strict=True)
+            item["tbs_cert_list"]["this_update"].native  # noqa: B018 - forces the parse
+        except (ValueError, TypeError) as exc:
+            raise SigningError(f"a supplied CRL cannot be read: {exc}") from exc
+        loaded_crls.append(item)
+    loaded_ocsps = []
+    for der in ocsps:
+        try:
+            response = asn1_ocsp.OCSPResponse.load(der, strict=True)
+            status = response["response_status"].native
+        except (ValueError, TypeError) as exc:
+            raise SigningError(f"a supplied OCSP response cannot be read: {exc}") from exc
+        if status == "successful":  # a refusal says nothing about any certificate
+            loaded_ocsps.append(response)
+    return _Evidence((), tuple(loaded_crls), tuple(loaded_ocsps))
+
+
+def _from_dss(reader: PdfFileReader) -> _Evidence:
+    """The DSS's certificates, CRLs and OCSP responses (B-LT, B-LTA). Anything that does
+    not parse is skipped: it proves nothing, and a hostile file must not stop the check."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except (ValueError, TypeError, KeyError, AttributeError, PdfReadError):
+        return _Evidence()  # a DSS that cannot be read carries no evidence
+    certs = []
+    for ref in dss.certs.values():
+        try:
+            certs.append(
+                asn1_x509.Certificate.load(
+                    ref.get_object().read_data(DecodePurpose.CERTIFICATE), strict=True
+                )
+            )
+        except (ValueError, TypeError, PdfReadError):
+            continue
+    crls = []
+    for ref in dss.crls:
+        try:
+            item = asn1_crl.CertificateList.load(
+                ref.get_object().read_data(DecodePurpose.CRL), strict=True
+            )
+            item["tbs_cert_list"]["this_update"].native  # noqa: B018 - forces the parse
+        except (ValueError, TypeError, PdfReadError):
+            continue
+        crls.append(item)
+    ocsps = []
+    for ref in dss.ocsps:
+        try:
+            response = asn1_ocsp.OCSPResponse.load(
+                ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE), strict=True
+            )
+            status = response["response_status"].native
+        except (ValueError, TypeError, PdfReadError):
+            continue
+        if status == "successful":
+            ocsps.append(response)
+    return _Evidence(tuple(certs), tuple(crls), tuple(ocsps))
+
+
+def _fresh_at(evidence: _Evidence, moment: dt.datetime) -> _Evidence:
+    """The revocation data pyHanko may use at ``moment``: what was still current then.
+    pyHanko holds stale data it can match against a certificate as a failure ("try
+    later"); a revocation listed in a stale CRL is still found by ``_listed_revocation``."""
+    slack = dt.timedelta(seconds=1)
+
+    def crl_current(item: asn1_crl.CertificateList) -> bool:
+        next_update = item["tbs_cert_list"]["next_update"].native
+        if next_update is None:
+            this_update = item["tbs_cert_list"]["this_update"].native
+            next_update = this_update + FRESHNESS_FALLBACK
+        return bool(next_update + slack >= moment)
+
+    def ocsp_current(response: asn1_ocsp.OCSPResponse) -> bool:
+        basic = response["response_bytes"]["response"].parsed
+        for single in basic["tbs_response_data"]["responses"]:
+            this_update = single["this_update"].native
+            next_update = single["next_update"].native or this_update + FRESHNESS_FALLBACK
+            if next_update + slack >= moment:
+                return True
+        return False
+
+    ocsps = []
+    for response in evidence.ocsps:
+        try:
+            if ocsp_current(response):
+                ocsps.append(response)
+        except (ValueError, TypeError, KeyError):
+            continue
+    crls = []
+    for item in evidence.crls:
+        try:
+            if crl_current(item):
+                crls.append(item)
+        except (ValueError, TypeError, KeyError):
+            continue
+    return _Evidence(evidence.certs, tuple(crls), tuple(ocsps))
+
+
+def _crls_signed_by_known_cas(
+    crls: tuple[asn1_crl.CertificateList, ...], cas: list[asn1_x509.Certificate]
+) -> tuple[asn1_crl.CertificateList, ...]:
+    """Only CRLs that a known CA certificate (an anchor, or one the document carries) signed.
+    pyHanko holds a CRL with a bad signature against the certificate it names, which would
+    let anyone who appends junk to the DSS, or hands us a forged CRL, cast doubt on a
+    signature; a CRL nobody we know signed proves nothing, so it is dropped."""
+    kept = []
+    for item in crls:
+        try:
+            crl = x509.load_der_x509_crl(item.dump())
+        except ValueError:
+            continue
+        for ca in cas:
+            if ca.subject != item.issuer:
+                continue
+            try:
+                key = x509.load_der_x509_certificate(ca.dump()).public_key()
+                if isinstance(key, CRL_ISSUER_KEYS) and crl.is_signature_valid(key):
+                    kept.append(item)
+                    break
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+    return tuple(kept)
+
+
+def _about(evidence: _Evidence, leaves: Sequence[asn1_x509.Certificate]) -> _Evidence:
+    """Drop the OCSP responses about a sibling of ``leaves`` (same issuer, other serial):
+    pyHanko takes such a response for a failed check of the leaf, not for an unrelated one,
+    so one context is given the responses about one certificate and its chain."""
+
+    def sibling(single: asn1_ocsp.SingleResponse) -> bool:
+        cert_id = single["cert_id"]
+        algorithm = cert_id["hash_algorithm"]["algorithm"].native
+        name_hash = cert_id["issuer_name_hash"].native
+        serial = cert_id["serial_number"].native
+        return any(
+            getattr(leaf.issuer, algorithm, None) == name_hash and serial != leaf.serial_number
+            for leaf in leaves
+        )
+
+    kept = []
+    for response in evidence.ocsps:
+        try:
+            basic = response["response_bytes"]["response"].parsed
+            singles = list(basic["tbs_response_data"]["responses"])
+            if not singles or not all(sibling(single) for single in singles):
+                kept.append(response)
+        except (ValueError, TypeError, KeyError):
+            continue
+    return _Evidence(evidence.certs, evidence.crls, tuple(kept))
+
+
+def _timestamp_certs(embedded: EmbeddedPdfSignature) -> list[asn1_x509.Certificate]:
+    """The certificates in the signature's timestamp tokens: the authority's and its chain."""
+    certs = []
+    try:
+        for token in find_cms_attribute_iter(
+            embedded.signer_info["unsigned_attrs"], "signature_time_stamp_token"
+        ):
+            for choice in token["content"]["certificates"] or ():
+                if choice.name == "certificate":
+                    certs.append(choice.chosen)
+    except (ValueError, TypeError, KeyError):
+        return []  # pyHanko reports the broken token
+    return certs
+
+
+def _context(
+    roots: list[asn1_x509.Certificate],
+    evidence: _Evidence,
+    allow_fetching: bool,
+    moment: dt.datetime | None = None,
+) -> ValidationContext:
+    """Soft-fail revocation checking: revocation data is used when there is some, and its
+    absence is not held against a signature (B-B and B-T carry none). With a ``moment``,
+    the check is made as of then, and revocation data issued later still counts
+    (``retroactive_revinfo``): today's CRL says whether a certificate was revoked before
+    the timestamp."""
+    usable = _fresh_at(evidence, moment or dt.datetime.now(dt.UTC))
+    return ValidationContext(
+        trust_roots=roots,
+        other_certs=list(usable.certs),
+        crls=list(usable.crls),
+        ocsps=list(usable.ocsps),
+        moment=moment,
+        retroactive_revinfo=True,
+        allow_fetching=allow_fetching,
+    )
+
+
+def _claimed_timestamp_time(embedded: EmbeddedPdfSignature) -> dt.datetime | None:
+    """The time in the signature's first timestamp token, before it is verified; the
+    signer's certificate is checked at that time, and the verdict only stands if the
+    timestamp then proves it."""
+    try:
+        for token in find_cms_attribute_iter(
+            embedded.signer_info["unsigned_attrs"], "signature_time_stamp_token"
+        ):
+            tst_info = token["content"]["encap_content_info"]["content"].parsed
+            moment = tst_info["gen_time"].native
+            if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+                return moment
+            return None
+    except (ValueError, TypeError, KeyError):
+        return None
+    return None
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class _DssFacts:
+    """When the DSS last changed, and which signatures its VRI names."""
+
+    last_change: int  # revision
+    vri: frozenset[str]
+
+    def covers(self, embedded: EmbeddedPdfSignature) -> bool:
+        """Validation data for this signature: named in the VRI, or added after it."""
+        if self.last_change > embedded.signed_revision:
+            return True
+        try:
+            contents = bytes(embedded.sig_object["/Contents"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        return str(DocumentSecurityStore.sig_content_identifier(contents)) in self.vri
+
+
+def _dss_facts(reader: PdfFileReader) -> _DssFacts | None:
+    """The revision that last changed the DSS: its dictionary, or the arrays and the VRI
+    it refers to. A DSS that predates a signature holds nothing gathered for it (unless its
+    VRI says otherwise): a B-T signature made after a B-LT one stays B-T."""
+    try:
+        root_ref = reader.trailer.raw_get("/Root")
+        dss_ref = reader.root.raw_get("/DSS")
+        holders = [dss_ref if isinstance(dss_ref, generic.IndirectObject) else root_ref]
+        dss = dss_ref.get_object()
+        if not isinstance(dss, generic.DictionaryObject):
+            return None
+        for key in ("/Certs", "/CRLs", "/OCSPs", "/VRI"):
+            value = dss.raw_get(key) if key in dss else None
+            if isinstance(value, generic.IndirectObject):
+                holders.append(value)
+        last_change = max(
+            reader.xrefs.get_last_change(holder.reference)
+            for holder in holders
+            if isinstance(holder, generic.IndirectObject)
+        )
+        vri = dss.get("/VRI")
+        names = (
+            frozenset(str(k) for k in vri)
+            if isinstance(vri, generic.DictionaryObject)
+            else frozenset()
+        )
+    except (KeyError, TypeError, ValueError, PdfReadError):
+        return None
+    return _DssFacts(last_change, names)
+
+
+def _level(status: PdfSignatureStatus, long_term: bool, archive_timestamped: bool) -> LevelName:
     """B-LT needs validation data in the DSS, B-LTA a document timestamp over it too."""
     if status.timestamp_validity is None:
         return "B-B"
-    if has_dss and archive_timestamped:
+    if long_term and archive_timestamped:
         return "B-LTA"
-    if has_dss:
+    if long_term:
         return "B-LT"
     return "B-T"
 
 
-def _signature_report(
-    field: str, status: PdfSignatureStatus, has_dss: bool = False, archive_timestamped: bool = False
-) -> SignatureReport:
+@dataclass(frozen=True, slots=True)
+class _Revocation:
+    at: dt.datetime
+    reason: str
+    ca: bool = False
+
+
+def _listed_revocation(status: PdfSignatureStatus, evidence: _Evidence) -> _Revocation | None:
+    """The earliest revocation of the signer's certificate listed in a CRL that its CA
+    signed, however old the CRL: a revocation is final, stale or not. (Certificate holds
+    are reversible, and are left to pyHanko.)"""
+    path = status.validation_path
+    if not evidence.crls or path is None:
+        return None
+    cert = status.signing_cert
+    issuer = next((c for c in path.iter_certs(include_root=True) if c.subject == cert.issuer), None)
+    if issuer is None:
+        return None
+    issuer_key = x509.load_der_x509_certificate(issuer.dump()).public_key()
+    if not isinstance(issuer_key, CRL_ISSUER_KEYS):
+        return None
+    earliest: _Revocation | None = None
+    for item in evidence.crls:
+        if item.issuer != issuer.subject:
+            continue
+        try:
+            crl = x509.load_der_x509_crl(item.dump())
+            if not crl.is_signature_valid(issuer_key):
+                continue
+            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            if entry is None:
+                continue
+            try:
+                flag = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            except x509.ExtensionNotFound:
+                flag = x509.ReasonFlags.unspecified
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        if flag in (x509.ReasonFlags.certificate_hold, x509.ReasonFlags.remove_from_crl):
+            continue
+        if earliest is None or entry.revocation_date_utc < earliest.at:
+            earliest = _Revocation(entry.revocation_date_utc, flag.value)
+    return earliest
+
+
+def _judge(
+    field: str,
+    status: PdfSignatureStatus,
+    evidence: _Evidence,
+    long_term: bool,
+    archive_timestamped: bool,
+) -> _Judgement:
     cert = status.signing_cert
     reasons: list[str] = []
+    failures: list[AdESSubIndic] = []
+    doubts: list[AdESSubIndic] = []
+
+    def fail(subindication: AdESSubIndic, reason: str) -> None:
+        failures.append(subindication)
+        reasons.append(reason)
+
+    def doubt(subindication: AdESSubIndic, reason: str) -> None:
+        doubts.append(subindication)
+        reasons.append(reason)
+
     if not status.intact:
-        reasons.append("the signed bytes were changed after signing")
+        fail(AdESFailure.HASH_FAILURE, "the signed bytes were changed after signing")
     elif not status.valid:
-        reasons.append("the cryptographic signature does not verify")
-    if status.revoked:
-        reasons.append("the signer's certificate is revoked")
-    elif status.intact and status.valid and not status.trusted:
-        reasons.append("untrusted: no configured trust anchor issued the signer's certificate")
+        fail(AdESFailure.SIG_CRYPTO_FAILURE, "the cryptographic signature does not verify")
+    sound = bool(status.intact and status.valid)
+
+    timestamp = status.timestamp_validity
+    proven: dt.datetime | None = None
+    if timestamp is not None:
+        if not timestamp.intact:
+            fail(AdESFailure.HASH_FAILURE, "the signature timestamp does not match the signature")
+        elif not timestamp.valid:
+            fail(
+                AdESFailure.SIG_CRYPTO_FAILURE,
+                "the signature timestamp's own signature does not verify",
+            )
+        elif not timestamp.trusted:
+            doubt(
+                timestamp.trust_problem_indic or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
+                "untrusted timestamp: the timestamp authority's certificate is not valid "
+                "under the configured trust anchors",
+            )
+        else:
+            proven = timestamp.timestamp
+
+    problem = status.trust_problem_indic
+    claimed = status.signer_reported_dt
+    signed_at = proven or claimed
+    how = "the timestamped signing time" if proven else "the signing time the signer claims"
+    details = status.revocation_details
+    revocation = (
+        _Revocation(
+            details.revocation_date,
+            str(details.revocation_reason.native or "unspecified"),
+            details.ca_revoked,
+        )
+        if problem in REVOKED_PROBLEMS and details is not None
+        else None
+    )
+    listed = _listed_revocation(status, evidence) if sound else None
+    if revocation is None and listed is not None and (proven is None or listed.at <= proven):
+        revocation = listed
+
+    revoked = False
+    if sound and revocation is not None:
+        revoked = True
+        whose = (
+            "a CA certificate in the signer's chain"
+            if revocation.ca
+            else "the signer's certificate"
+        )
+        why = revocation.reason.replace("_", " ")
+        revoked_on = f"{whose} was revoked on {_when(revocation.at)} ({why})"
+        if signed_at is None or signed_at >= revocation.at:
+            on = f" ({_when(signed_at)})" if signed_at else ""
+            fail(AdESFailure.REVOKED, f"{revoked_on}, before {how}{on}")
+        else:
+            doubt(
+                AdESIndeterminate.REVOKED_CA_NO_POE
+                if revocation.ca
+                else AdESIndeterminate.REVOKED_NO_POE,
+                f"{revoked_on}, after {how} ({_when(signed_at)}), but no timestamp proves "
+                "the signature was made before the revocation",
+            )
+    elif sound and problem is AdESIndeterminate.OUT_OF_BOUNDS_NO_POE:
+        not_before, not_after = cert.not_valid_before, cert.not_valid_after
+        if signed_at is not None and signed_at > not_after:
+            fail(
+                expired_failure(),
+                f"the signer's certificate had expired when the document was signed: it "
+                f"expired on {_when(not_after)}, and {how} is {_when(signed_at)}",
+            )
+        elif signed_at is not None and signed_at < not_before:
+            fail(
+                AdESFailure.NOT_YET_VALID,
+                f"the signer's certificate was not yet valid when the document was signed: "
+                f"it is valid from {_when(not_before)}, and {how} is {_when(signed_at)}",
+            )
+        else:
+            doubt(
+                problem,
+                f"the signer's certificate is valid only from {_when(not_before)} to "
+                f"{_when(not_after)}, and no timestamp proves the signature was made then",
+            )
+    elif sound and not status.trusted:
+        if problem is None or problem is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
+            doubt(
+                AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
+                "untrusted: no configured trust anchor issued the signer's certificate",
+            )
+        else:
+            detail = UNTRUSTED_DETAIL.get(problem, "the signer's certificate chain is not valid")
+            doubt(problem, f"untrusted: {detail}")
+
     modification = status.modification_level
     modifications = MODIFICATIONS.get(modification, "other") if modification else "none"
     if modifications in ("annotations", "other") or (
         status.diff_result is not None and modification is None
     ):
-        reasons.append(f"the document was modified after signing ({modifications})")
-    whole = status.coverage is SignatureCoverageLevel.ENTIRE_FILE
-    verdict: Verdict
-    if (
-        not status.intact
-        or not status.valid
-        or status.revoked
-        or modifications
-        in (
-            "annotations",
-            "other",
+        fail(
+            AdESFailure.FORMAT_FAILURE, f"the document was modified after signing ({modifications})"
         )
-    ):
-        verdict = "invalid"
-    elif not status.trusted:
-        verdict = "indeterminate"
-    else:
-        verdict = "valid"
-    timestamp = status.timestamp_validity
-    return SignatureReport(
-        field=field,
-        signer=SignerInfo(
-            name=cert.subject.human_friendly,
-            certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
-            issuer=cert.issuer.human_friendly,
+
+    if getattr(status, "docmdp_ok", None) is False:
+        # A certification signature states what may change after it (DocMDP); a later
+        # signature or form fill that it forbids breaks it, whatever the diff level says.
+        fail(
+            AdESFailure.FORMAT_FAILURE,
+            "the document was changed in a way its certification signature does not allow",
+        )
+
+    verdict: Verdict = "invalid" if failures else "indeterminate" if doubts else "valid"
+    if verdict == "valid" and proven is not None and listed is not None and listed.at > proven:
+        reasons.append(
+            f"the signer's certificate was revoked later, on {_when(listed.at)}; the "
+            f"timestamp proves the signature was made before, on {_when(proven)}"
+        )
+    return _Judgement(
+        report=SignatureReport(
+            field=field,
+            signer=SignerInfo(
+                name=cert.subject.human_friendly,
+                certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
+                issuer=cert.issuer.human_friendly,
+            ),
+            level=_level(status, long_term, archive_timestamped),
+            intact=bool(status.intact),
+            trusted=bool(status.trusted),
+            revoked=revoked,
+            signing_time=claimed.isoformat() if claimed else "",
+            timestamp_time=timestamp.timestamp.isoformat() if timestamp is not None else None,
+            modifications_after=modifications,
+            covers_whole_document=status.coverage is SignatureCoverageLevel.ENTIRE_FILE,
+            verdict=verdict,
+            reasons=tuple(reasons),
         ),
-        level=_level(status, has_dss, archive_timestamped),
-        intact=bool(status.intact),
-        trusted=bool(status.trusted),
-        revoked=bool(status.revoked),
-        signing_time=status.signer_reported_dt.isoformat() if status.signer_reported_dt else "",
-        timestamp_time=timestamp.timestamp.isoformat() if timestamp is not None else None,
-        modifications_after=modifications,
-        covers_whole_document=whole,
-        verdict=verdict,
-        reasons=tuple(reasons),
+        subindication=(failures or doubts or [AdESPassed.OK])[0],
+        best_signature_time=proven,
     )
 
 
-def verify_pdf(path: Path, trust_roots: Sequence[bytes]) -> VerificationReport:
-    context = _context(trust_roots)
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
+async def _validate_signature(
+    embedded: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    evidence: _Evidence,
+    allow_fetching: bool,
+    contexts: list[ValidationContext],
+) -> PdfSignatureStatus:
+    """Check the signer, and the authority of its timestamp, at the time the timestamp
+    proves; or now, when there is no timestamp that proves a time. The contexts made are
+    added to ``contexts``, for the caller to close."""
+    signer_evidence = _about(evidence, [embedded.signer_cert])
+    tsa_certs = _timestamp_certs(embedded)
+    tsa_evidence = _about(evidence, tsa_certs)
+
+    async def check(moment: dt.datetime | None) -> PdfSignatureStatus:
+        signer = _context(roots, signer_evidence, allow_fetching, moment)
+        contexts.append(signer)
+        tsa = None
+        if tsa_certs:
+            tsa = _context(roots, tsa_evidence, allow_fetching, moment)
+            contexts.append(tsa)
+        return await async_validate_pdf_signature(
+            embedded, signer_validation_context=signer, ts_validation_context=tsa
+        )
+
+    moment = _claimed_timestamp_time(embedded)
+    status = await check(moment)
+    timestamp = status.timestamp_validity
+    proven = (
+        timestamp.timestamp
+        if timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted
+        else None
+    )
+    if proven != moment:
+        # The first token was not the one that proves the time, or proves nothing: check
+        # again at the proven time, or now.
+        status = await check(proven)
+    return status
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    report: VerificationReport
+    etsi: tuple[EtsiEntry, ...]
+
+
+async def _verify(
+    reader: PdfFileReader,
+    roots: list[asn1_x509.Certificate],
+    supplied: _Evidence,
+    allow_fetching: bool,
+    document: DocumentFacts,
+    etsi: bool,
+) -> _Outcome:
+    dss = _dss_facts(reader) if "/DSS" in reader.root else None
+    evidence = (_from_dss(reader) + supplied) if dss is not None else supplied
+    # One pass over the signature fields: each pass re-reads every /Contents.
+    embedded_all = reader.embedded_signatures
+    if evidence.crls:
+        cas = [*roots, *evidence.certs]
+        for embedded in embedded_all:
+            cas.extend(embedded.other_embedded_certs)
+        evidence = _Evidence(
+            evidence.certs, _crls_signed_by_known_cas(evidence.crls, cas), evidence.ocsps
+        )
+    contexts: list[ValidationContext] = []
     try:
-        with path.open("rb") as handle:
-            reader = PdfFileReader(handle, strict=False)
-            pages = int(reader.root["/Pages"]["/Count"])
-            revisions = reader.xrefs.total_revisions
-            has_dss = "/DSS" in reader.root
-            # One pass over the signature fields: each pass re-reads every /Contents.
-            embedded_all = reader.embedded_signatures
-            regular = [e for e in embedded_all if e.sig_object_type != "/DocTimeStamp"]
-            doc_timestamps = [
-                (ts.signed_revision, validate_pdf_timestamp(ts, validation_context=context))
-                for ts in embedded_all
-                if ts.sig_object_type == "/DocTimeStamp"
-            ]
-            signatures = tuple(
-                _signature_report(
-                    str(embedded.field_name),
-                    validate_pdf_signature(
-                        embedded, signer_validation_context=context, ts_validation_context=context
-                    ),
-                    has_dss,
-                    any(
-                        revision > embedded.signed_revision and ts.intact and ts.valid
-                        for revision, ts in doc_timestamps
-                    ),
+        # Document timestamps only tell B-LTA apart here: checked now, without revocation data.
+        doc_timestamps = []
+        for stamp in embedded_all:
+            if stamp.sig_object_type == "/DocTimeStamp":
+                if not contexts:
+                    contexts.append(_context(roots, _Evidence(), allow_fetching=False))
+                doc_timestamps.append(
+                    (stamp.signed_revision, await async_validate_pdf_timestamp(stamp, contexts[0]))
                 )
-                for embedded in regular
+        signatures: list[SignatureReport] = []
+        entries: list[EtsiEntry] = []
+        for embedded in embedded_all:
+            if embedded.sig_object_type == "/DocTimeStamp":
+                continue
+            status = await _validate_signature(embedded, roots, evidence, allow_fetching, contexts)
+            judgement = _judge(
+                str(embedded.field_name),
+                status,
+                evidence,
+                dss is not None and dss.covers(embedded),
+                any(
+                    revision > embedded.signed_revision and ts.intact and ts.valid
+                    for revision, ts in doc_timestamps
+                ),
             )
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
-    document = DocumentFacts(sha256=digest.hexdigest(), pages=pages, revisions=revisions)
+            signatures.append(judgement.report)
+            if etsi:
+                level = judgement.report.level
+                process: Process = (
+                    "Basic" if level == "B-B" else "LTA" if level == "B-LTA" else "LTVM"
+                )
+                entries.append(
+                    EtsiEntry(
+                        embedded=embedded,
+                        status=status,
+                        subindication=judgement.subindication,
+                        best_signature_time=judgement.best_signature_time,
+                        process=process,
+                        reasons=judgement.report.reasons,
+                        crls=evidence.crls,
+                        ocsps=evidence.ocsps,
+                    )
+                )
+    finally:
+        for context in contexts:
+            await context.aclose()  # type: ignore[no-untyped-call]
     if not signatures:
-        return VerificationReport("indeterminate", document, (), ("the document has no signature",))
+        report = VerificationReport(
+            "indeterminate", document, (), ("the document has no signature",)
+        )
+        return _Outcome(report, ())
     verdicts = {s.verdict for s in signatures}
     overall: Verdict = (
         "invalid"
@@ -164,4 +730,77 @@ def verify_pdf(path: Path, trust_roots: Sequence[bytes]) -> VerificationReport:
         if "indeterminate" in verdicts
         else "valid"
     )
-    return VerificationReport(overall, document, signatures)
+    return _Outcome(VerificationReport(overall, document, tuple(signatures)), tuple(entries))
+
+
+def _run(
+    path: Path,
+    trust_roots: Sequence[bytes],
+    crls: Sequence[bytes],
+    ocsps: Sequence[bytes],
+    allow_fetching: bool,
+    etsi: bool,
+) -> tuple[VerificationReport, bytes | None]:
+    roots = _roots(trust_roots)
+    supplied = _supplied(crls, ocsps)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    try:
+        with path.open("rb") as handle:
+            reader = PdfFileReader(handle, strict=False)
+            document = DocumentFacts(
+                sha256=digest.hexdigest(),
+                pages=int(reader.root["/Pages"]["/Count"]),
+                revisions=reader.xrefs.total_revisions,
+            )
+            outcome = asyncio.run(_verify(reader, roots, supplied, allow_fetching, document, etsi))
+            xml = render_etsi_report(outcome.etsi) if etsi and outcome.etsi else None
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
+    return outcome.report, xml
+
+
+def verify_pdf(
+    path: Path,
+    trust_roots: Sequence[bytes],
+    *,
+    crls: Sequence[bytes] = (),
+    ocsps: Sequence[bytes] = (),
+    allow_fetching: bool = False,
+) -> VerificationReport:
+    """Verify every signature of the PDF at ``path``.
+
+    ``trust_roots`` (DER) are the only anchors. ``crls`` and ``ocsps`` (DER) add revocation
+    data to what the document's DSS carries, for instance the CA's current CRL. The network
+    is never used unless ``allow_fetching`` is true."""
+    report, _ = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=False)
+    return report
+
+
+def verify_pdf_with_etsi_report(
+    path: Path,
+    trust_roots: Sequence[bytes],
+    *,
+    crls: Sequence[bytes] = (),
+    ocsps: Sequence[bytes] = (),
+    allow_fetching: bool = False,
+) -> tuple[VerificationReport, bytes | None]:
+    """``verify_pdf`` plus, from the same validation, the ETSI TS 119 102-2 XML report:
+    one SignatureValidationReport per signature, its main indication matching our verdict.
+    The XML is ``None`` when the document has no signature to report on."""
+    return _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True)
+
+
+def etsi_report_xml(
+    path: Path,
+    trust_roots: Sequence[bytes],
+    *,
+    crls: Sequence[bytes] = (),
+    ocsps: Sequence[bytes] = (),
+    allow_fetching: bool = False,
+) -> bytes | None:
+    """Only the ETSI TS 119 102-2 XML report (see ``verify_pdf_with_etsi_report``)."""
+    _, xml = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True)
+    return xml

@@ -24,6 +24,7 @@ from docsvc.config import Environment, Settings, StorageBackend
 from docsvc.db.migrate import upgrade_to_head
 from docsvc.demo.seed import DEMO_PASSWORD, seed_demo
 from docsvc.organisation.service import ensure_institution
+from docsvc.pki.service import ensure_dev_pki
 from docsvc.services import Services, build_services
 from storage import ObjectStore
 
@@ -115,7 +116,10 @@ def build_backend(
     *,
     seed: bool = True,
     store: Callable[[ObjectStore], ObjectStore] | None = None,
+    pki: bool = False,
 ) -> Backend:
+    """``pki`` also creates the development PKI, before seeding, so that the demo officials
+    get signing credentials (it costs a few seconds, so only signing tests ask for it)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if name == "sqlite-local":
         settings = make_settings(data_dir)
@@ -145,6 +149,9 @@ def build_backend(
     upgrade_to_head(services.engine)
     with services.sessions() as db:
         ensure_institution(db, settings.institution_code, settings.institution_name)
+        if pki:
+            ensure_dev_pki(db, settings)
+            db.commit()
         if seed:
             seed_demo(db, services.store, settings)
         db.commit()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
+from docsvc.errors import DomainError
+from docsvc.services import Services, build_services
+from storage import StorageError
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -21,3 +27,23 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(str(e.get("msg", e)) for e in exc.errors())
         fail(f"bad configuration: {problems}", 2)
+
+
+@contextmanager
+def services_session() -> Iterator[tuple[Services, Session]]:
+    """One transaction for one command; domain and storage errors become one line."""
+    services = build_services(load_settings())
+    try:
+        with services.sessions() as db:
+            try:
+                yield services, db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+    except DomainError as exc:
+        fail(exc.message)
+    except StorageError as exc:
+        fail(f"object store: {exc}")
+    finally:
+        services.close()

@@ -8,25 +8,23 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from docsvc.cli import sign_command, verify_command
-from docsvc.cli.common import fail, load_settings
+from docsvc.cli import keys_commands, sign_command, verify_command
+from docsvc.cli.common import fail, load_settings, services_session
 from docsvc.config import Environment, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
 from docsvc.errors import DomainError
 from docsvc.models import Role
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
-from docsvc.services import Services, build_services
+from docsvc.services import build_services
 from signing import SigningError
 from storage import StorageError
 
@@ -45,28 +43,9 @@ app.add_typer(positions_app, name="positions")
 app.add_typer(store_app, name="store")
 app.command("sign")(sign_command.sign)
 app.command("verify")(verify_command.verify)
+app.add_typer(keys_commands.app, name="keys")
 
 T = TypeVar("T")
-
-
-@contextmanager
-def services_session() -> Iterator[tuple[Services, Session]]:
-    """One transaction for one command; domain and storage errors become one line."""
-    services = build_services(load_settings())
-    try:
-        with services.sessions() as db:
-            try:
-                yield services, db
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-    except DomainError as exc:
-        fail(exc.message)
-    except StorageError as exc:
-        fail(f"object store: {exc}")
-    finally:
-        services.close()
 
 
 def _run(action: Callable[[], T]) -> T:

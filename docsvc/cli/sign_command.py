@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,8 +11,17 @@ import typer
 
 from docsvc.cli.common import fail, load_settings
 from docsvc.cli.signing_common import quiet_pyhanko
+from docsvc.config import Settings
 from signing import SigningError, WrongPin
-from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file, unlock_pkcs12
+from signing.pades import (
+    Level,
+    LocalTimeStamper,
+    SignatureRequest,
+    SigningKey,
+    sign_file,
+    unlock_pkcs12,
+)
+from signing.pkcs11 import open_pkcs11_key
 
 
 def sign(
@@ -19,23 +30,113 @@ def sign(
     level: Annotated[str, typer.Option(help="B-B, B-T, B-LT or B-LTA.")] = "B-LT",
     p12: Annotated[Path | None, typer.Option("--p12", help="PKCS#12 with the key.")] = None,
     pin: Annotated[str | None, typer.Option(help="The PIN that opens the key.")] = None,
+    pkcs11_lib: Annotated[
+        Path | None, typer.Option("--pkcs11-lib", help="PKCS#11 module of the HSM or card.")
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", help="Label of the token.")] = None,
+    key_label: Annotated[
+        str | None, typer.Option("--key", help="Label of the key on the token.")
+    ] = None,
+    user: Annotated[
+        str,
+        typer.Option("--user", help="Without a key: the demo official whose key signs."),
+    ] = "ministra",
 ) -> None:
-    """Sign a PDF (PAdES) with a PKCS#12 key, timestamped by the institution's own TSA
-    from B-T up, with its revocation data embedded from B-LT up."""
+    """Sign a PDF (PAdES) with a PKCS#12 key or a key on a PKCS#11 token, timestamped by
+    the institution's own TSA from B-T up, with its revocation data embedded from B-LT up."""
     quiet_pyhanko()
     settings = load_settings()
     try:
         chosen = Level(level)
     except ValueError:
         fail(f"unsupported level {level}: use one of {', '.join(v.value for v in Level)}", 2)
-    if p12 is None or pin is None:
+    token_key = pkcs11_lib is not None or token is not None or key_label is not None
+    if p12 is not None and token_key:
+        fail("give one key: --p12 FILE, or --pkcs11-lib LIB --token LABEL --key LABEL", 2)
+    if token_key:
+        if pkcs11_lib is None or token is None or key_label is None or pin is None:
+            fail("give the token key as --pkcs11-lib LIB --token LABEL --key LABEL --pin PIN", 2)
+        if not pkcs11_lib.is_file():
+            fail(f"cannot read {pkcs11_lib}: no such file", 2)
+    elif p12 is not None and pin is None:
         fail("give the key as --p12 FILE --pin PIN", 2)
+    if file.resolve() == output.resolve():
+        # sign_file opens the output for writing first, which would empty the input.
+        fail("the output must be a new file, not the input", 2)
+    if p12 is None and not token_key:
+        _sign_with(settings, _demo_official_key(settings, user, pin), file, output, chosen)
+        return
+    assert pin is not None
+    with _unlocked(p12, pkcs11_lib, token, key_label, pin) as key:
+        _sign_with(settings, key, file, output, chosen)
+
+
+def _demo_official_key(settings: Settings, username: str, pin: str | None) -> SigningKey:
+    """No key given: the demo official's own PKCS#12 credential, under the demo PIN unless
+    --pin says otherwise. Refused in production, where every signature names its key."""
+    from docsvc.config import Environment
+    from docsvc.demo.seed import DEMO_PIN
+    from docsvc.models import CredentialKind
+    from docsvc.organisation.repository import user_by_username
+    from docsvc.services import build_services
+    from docsvc.signatures.credentials import active_credential
+
+    if settings.env is Environment.production:
+        fail("give the key: --p12 FILE --pin PIN, or --pkcs11-lib LIB --token T --key K", 2)
+    services = build_services(settings)
     try:
-        key = unlock_pkcs12(p12.read_bytes(), pin)
-    except OSError as exc:
-        fail(f"cannot read {p12}: {exc.strerror}", 2)
+        with services.sessions() as db:
+            account = user_by_username(db, username)
+            credential = active_credential(db, account.id) if account else None
+    except Exception:  # no database yet, or no credential: say what to do instead
+        credential = None
+    finally:
+        services.close()
+    if credential is None or credential.kind != CredentialKind.pkcs12.value:
+        fail(
+            f"no key given and no demo official {username!r} with a key: run "
+            "`docsvc init --demo`, or give --p12 FILE --pin PIN",
+            2,
+        )
+    assert credential.pkcs12 is not None
+    try:
+        return unlock_pkcs12(credential.pkcs12, pin or DEMO_PIN)
     except WrongPin:
-        fail("the PIN does not unlock this key", 1)
+        fail(f"the PIN does not unlock {username}'s key", 1)
+
+
+@contextmanager
+def _unlocked(
+    p12: Path | None,
+    pkcs11_lib: Path | None,
+    token: str | None,
+    key_label: str | None,
+    pin: str,
+) -> Iterator[SigningKey]:
+    """The key, unlocked for the time of one signature; a token's session (and login)
+    ends with it. A wrong PIN and a missing token or key are signing failures, exit 1."""
+    if pkcs11_lib is None or token is None or key_label is None:
+        assert p12 is not None  # the caller checked that one key was given
+        try:
+            key = unlock_pkcs12(p12.read_bytes(), pin)
+        except OSError as exc:
+            fail(f"cannot read {p12}: {exc.strerror}", 2)
+        except WrongPin:
+            fail("the PIN does not unlock this key", 1)
+        yield key
+        return
+    # _sign_with turns its own failures into an exit, so a SigningError here comes from
+    # opening or closing the token.
+    try:
+        with open_pkcs11_key(pkcs11_lib, token, key_label, pin) as key:
+            yield key
+    except SigningError as exc:
+        fail(str(exc), 1)
+
+
+def _sign_with(
+    settings: Settings, key: SigningKey, file: Path, output: Path, chosen: Level
+) -> None:
     timestamper = None
     material = None
     if chosen is not Level.B_B:
@@ -55,6 +156,7 @@ def sign(
     except FileNotFoundError:
         fail(f"no such file: {file}", 2)
     except SigningError as exc:
+        output.unlink(missing_ok=True)
         fail(str(exc), 1)
     except Exception as exc:  # a broken input PDF: one line, no traceback
         output.unlink(missing_ok=True)

@@ -1,11 +1,12 @@
 """What ``docsvc sign`` and ``docsvc verify`` share: quiet pyHanko logs, the exit codes of
-DESIGN.md, and the trust anchors."""
+DESIGN.md, the trust anchors and the institution's current CRL."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import typer
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -42,3 +43,31 @@ def anchors(settings: Settings, trust: list[Path]) -> list[bytes]:
             fail(f"{path} is not a certificate", EXIT_UNREADABLE)
         anchors.extend(c.public_bytes(Encoding.DER) for c in certs)
     return anchors
+
+
+def institution_crls(settings: Settings) -> list[bytes]:
+    """The institution's current CRL, made on the spot from the development PKI and the
+    revocations recorded in its database, without any network: the anchors alone say
+    nothing of revocations made since a document was signed. Empty when there is no
+    development PKI or no database yet (``docsvc init`` not run); then only the revocation
+    data inside the document counts."""
+    if not settings.dev_pki or not (settings.pki_dir / "root.pem").is_file():
+        return []
+    if not settings.database_url and not (settings.data_dir / "docsvc.sqlite3").is_file():
+        return []  # do not create an empty SQLite file just to read from it
+    from docsvc.db.engine import make_engine, make_session_factory
+    from docsvc.pki.service import crl_der
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as db:
+            return [crl_der(db, settings)]
+    except Exception as exc:  # no traceback: verification goes on without it
+        typer.echo(
+            f"note: the institution's current CRL is not available ({exc.__class__.__name__}); "
+            "revocation is checked against the document's own data only",
+            err=True,
+        )
+        return []
+    finally:
+        engine.dispose()

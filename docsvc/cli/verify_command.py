@@ -14,30 +14,53 @@ from docsvc.cli.signing_common import (
     EXIT_UNREADABLE,
     EXIT_VALID,
     anchors,
+    institution_crls,
     quiet_pyhanko,
 )
-from signing.verification import UnreadableDocument, verify_pdf
+from signing.verification import UnreadableDocument, verify_pdf, verify_pdf_with_etsi_report
 
 
 def verify(
     file: Annotated[Path, typer.Argument(help="The PDF to verify.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    etsi_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--etsi-report",
+            help="Also write the ETSI TS 119 102-2 validation report (XML) to this file.",
+        ),
+    ] = None,
     trust: Annotated[
         list[Path] | None, typer.Option("--trust", help="A trust root (PEM or DER); repeat.")
     ] = None,
 ) -> None:
-    """Verify every signature offline. Exit 0 valid, 1 invalid or indeterminate, 2 unreadable."""
+    """Verify every signature offline. Exit 0 valid, 1 invalid or indeterminate, 2 unreadable.
+
+    Without --trust, the institution's anchors are trusted and its current CRL is checked
+    too (the development PKI's, in the embedded default)."""
     quiet_pyhanko()
     settings = load_settings()
     roots = anchors(settings, trust or [])
+    crls = [] if trust else institution_crls(settings)
     try:
-        report = verify_pdf(file, roots)
+        if etsi_report is None:
+            report, xml = verify_pdf(file, roots, crls=crls), None
+        else:
+            report, xml = verify_pdf_with_etsi_report(file, roots, crls=crls)
     except FileNotFoundError:
         fail(f"no such file: {file}", EXIT_UNREADABLE)
     except (UnreadableDocument, OSError) as exc:
         fail(f"unreadable: {exc}", EXIT_UNREADABLE)
     except Exception as exc:  # hostile input must never show a traceback
         fail(f"unreadable: {exc.__class__.__name__}", EXIT_UNREADABLE)
+    if etsi_report is not None:
+        if xml is None:
+            typer.echo("no ETSI report written: the document has no signature", err=True)
+        else:
+            try:
+                etsi_report.write_bytes(xml)
+            except OSError as exc:
+                fail(f"cannot write {etsi_report}: {exc.strerror}", EXIT_UNREADABLE)
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

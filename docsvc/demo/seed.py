@@ -21,13 +21,23 @@ from docsvc.documents.uploads import ReceivedFile
 from docsvc.dossiers import service as dossiers
 from docsvc.dossiers.schemas import DossierIn
 from docsvc.identity.actor import Actor
-from docsvc.models import Confidentiality, Document, DocumentType, Dossier, Role
+from docsvc.models import (
+    Confidentiality,
+    Document,
+    DocumentType,
+    Dossier,
+    Role,
+    SigningCredential,
+)
 from docsvc.organisation import repository as org_repository
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
+from docsvc.signatures.credentials import issue_dev_credential
 from storage import ObjectStore
 
 DEMO_PASSWORD = "docsvc-demo"  # noqa: S105  (printed on purpose: demo data only)
+# Every demo official's signing PIN (their PKCS#12 is encrypted under it).
+DEMO_PIN = "1234"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +137,7 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
     there. It commits as it goes: each document's upload claims its object key in a
     transaction of its own, which SQLite can only take while no other write is open."""
     if _payment_dossier_exists(db):
-        return False
+        return _seed_credentials(db, settings)
     for code, name, parent in DEPARTMENTS:
         if org_repository.department_by_code(db, code) is None:
             organisation.create_department(
@@ -196,7 +206,30 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                 payment_dossier.append(str(out.id))
     _seed_payment_dossier(db, payment_dossier)
     db.commit()
+    _seed_credentials(db, settings)
     return True
+
+
+def _seed_credentials(db: Session, settings: Settings) -> bool:
+    """A development-PKI signing credential, under DEMO_PIN, for each demo official who
+    has none. Returns whether any was made."""
+    if not settings.dev_pki or not (settings.pki_dir / "root.pem").exists():
+        return False
+    made = False
+    for account in ACCOUNTS:
+        if Role.official not in account.roles:
+            continue
+        user = org_repository.user_by_username(db, account.username)
+        if user is None or db.scalar(
+            select(SigningCredential.id).where(
+                SigningCredential.user_id == user.id, SigningCredential.active.is_(True)
+            )
+        ):
+            continue
+        issue_dev_credential(db, settings, user, DEMO_PIN)
+        made = True
+    db.commit()
+    return made
 
 
 PAYMENT_DOSSIER_TITLE = "Expediente de pago — Bono de Protección Social, noviembre 2026"
@@ -230,7 +263,9 @@ def _seed_payment_dossier(db: Session, document_ids: list[str]) -> None:
 
 def accounts_table() -> str:
     out = io.StringIO()
-    out.write(f"Demo accounts (password for all: {DEMO_PASSWORD})\n")
+    out.write(
+        f"Demo accounts (password for all: {DEMO_PASSWORD}; signing PIN of officials: {DEMO_PIN})\n"
+    )
     for account in ACCOUNTS:
         roles = ",".join(r.value for r in account.roles)
         out.write(

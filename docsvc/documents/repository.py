@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from docsvc.db.base import utcnow
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.identity.actor import Actor
 from docsvc.models import (
@@ -17,6 +18,7 @@ from docsvc.models import (
     Document,
     DocumentAccess,
     DocumentVersion,
+    PendingExternalSignature,
     User,
 )
 
@@ -117,13 +119,22 @@ def username_of(db: Session, user_id: uuid.UUID) -> str:
     return db.scalar(select(User.username).where(User.id == user_id)) or ""
 
 
-def is_referenced(db: Session, key: str) -> bool:
-    return (
-        db.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1))
-        is not None
+def _pending_prepared(db: Session) -> Select[str]:
+    """Prepared files of two-step signatures still waiting for their finish."""
+    return select(PendingExternalSignature.prepared_sha256).where(
+        PendingExternalSignature.finished_at.is_(None),
+        PendingExternalSignature.expires_at > utcnow(),
     )
+
+
+def is_referenced(db: Session, key: str) -> bool:
+    if db.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1)):
+        return True
+    pending = _pending_prepared(db).where(PendingExternalSignature.prepared_sha256 == key)
+    return db.scalar(pending.limit(1)) is not None
 
 
 def referenced_object_keys(db: Session) -> Iterator[str]:
     """Every object key the database points to; the orphan cleaner keeps these."""
     yield from db.scalars(select(DocumentVersion.sha256).distinct())
+    yield from db.scalars(_pending_prepared(db))

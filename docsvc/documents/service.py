@@ -26,7 +26,7 @@ from docsvc.documents.schemas import (
     VersionOut,
 )
 from docsvc.documents.uploads import ReceivedFile
-from docsvc.errors import InvalidInput, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.maintenance.object_claims import claim_for_upload
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
@@ -154,6 +154,48 @@ def add_version(
         details={"version": number, "sha256": upload.sha256, "size": upload.size},
     )
     return _document_out(db, document, repository.versions_of(db, document.id), with_versions=True)
+
+
+def readable_document(db: Session, actor: Actor, document_id: uuid.UUID) -> Document:
+    """The document if the actor may see it; NotFound otherwise (same answer for both)."""
+    return _readable_document(db, actor, document_id)
+
+
+def add_signed_version(
+    db: Session,
+    store: ObjectStore,
+    settings: Settings,
+    actor: Actor,
+    document: Document,
+    signed: ReceivedFile,
+    base_version: int,
+    reason: str,
+) -> DocumentVersion:
+    """A version made by signing ``base_version``. The signer need not belong to the owning
+    department (a minister signs what legal advisory drafted); reading rights were checked
+    by the caller. The file is checked like any upload before it is stored."""
+    if document.latest_version != base_version:
+        raise Conflict(
+            "The document gained a new version while it was being signed; sign the new one.",
+            code="version_changed",
+        )
+    pages = _stored_pdf(db, store, settings, signed)
+    number = base_version + 1
+    version = DocumentVersion(
+        document_id=document.id,
+        number=number,
+        sha256=signed.sha256,
+        size=signed.size,
+        pages=pages,
+        filename=signed.filename,
+        media_type=PDF_MEDIA_TYPE,
+        reason=reason[:2000],
+        author_id=actor.user_id,
+    )
+    db.add(version)
+    document.latest_version = number
+    db.flush()
+    return version
 
 
 def get_document(db: Session, actor: Actor, document_id: uuid.UUID) -> DocumentOut:

@@ -15,11 +15,18 @@ from docsvc.models.documents import (
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
 from docsvc.models.pki import IssuedCertificate
+from docsvc.models.signatures import (
+    CredentialKind,
+    PendingExternalSignature,
+    SignatureRecord,
+    SigningCredential,
+)
 
 __all__ = [
     "AuditEvent",
     "AuthSession",
     "Confidentiality",
+    "CredentialKind",
     "Department",
     "Document",
     "DocumentAccess",
@@ -31,8 +38,11 @@ __all__ = [
     "Institution",
     "IssuedCertificate",
     "ObjectClaim",
+    "PendingExternalSignature",
     "Position",
     "Role",
+    "SignatureRecord",
+    "SigningCredential",
     "User",
     "UserRole",
 ]

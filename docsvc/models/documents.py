@@ -47,6 +47,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Denormalised for listing; the versions table stays the source of truth.
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Código seguro de verificación: given at the first signature, printed in the stamp and
+    # its QR code, and looked up by the public verification page.
+    verification_code: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
 
 
 class DocumentVersion(Base):

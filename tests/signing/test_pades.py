@@ -187,3 +187,26 @@ def test_pdfsig_agrees(
     assert "Signature is Valid." in out, out
     assert "Certificate is Trusted." in out, out
     assert "Ana María Rojas" in out
+
+
+def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
+    pki: DevPki,
+    official: OfficialCertificate,
+    timestamper: LocalTimeStamper,
+    unsigned: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signing.pades as pades
+
+    key = unlock_pkcs12(official.pkcs12, PIN)
+    # Tight by design: far less than the flat 12 KiB, so verifiers tokenise less hex.
+    assert pades._estimated_size(key, Level.B_B) <= 8 * 1024
+    # No allowance for the timestamp token: the first attempt cannot fit, the retry does.
+    monkeypatch.setattr(pades, "TIMESTAMP_ALLOWANCE", 0)
+    monkeypatch.setattr(pades, "CMS_ALLOWANCE", 0)
+    signed = tmp_path / "retried.pdf"
+    sign_file(unsigned, signed, key, SignatureRequest(Level.B_T), timestamper)
+    report = verify_pdf(signed, [_root(pki)])
+    assert report.verdict == "valid", report
+    assert report.signatures[0].level == "B-T"

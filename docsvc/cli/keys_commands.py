@@ -1,0 +1,89 @@
+"""``docsvc keys``: officials' signing credentials."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docsvc.cli.common import fail, services_session
+from docsvc.models import CredentialKind
+from docsvc.organisation.repository import user_by_username
+from docsvc.signatures import credentials
+
+app = typer.Typer(no_args_is_help=True, help="Officials' signing keys and certificates.")
+
+
+def _read_pin(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New PIN: ")
+    if getpass.getpass("Repeat: ") != first:
+        fail("the PINs differ", 2)
+    return first
+
+
+@app.command("issue")
+def issue(
+    username: str,
+    pin_stdin: Annotated[
+        bool, typer.Option("--pin-stdin", help="Read the new PIN from standard input.")
+    ] = False,
+) -> None:
+    """Issue a key and certificate from the development PKI, encrypted under a new PIN
+    that the official chooses (prompted for, never stored)."""
+    pin = _read_pin(pin_stdin)
+    with services_session() as (services, db):
+        user = user_by_username(db, username)
+        if user is None:
+            fail(f"no such user: {username}", 2)
+        credential = credentials.issue_dev_credential(db, services.settings, user, pin)
+    typer.echo(f"issued {credential.subject} (until {credential.not_after:%Y-%m-%d})")
+
+
+@app.command("register")
+def register(
+    username: str,
+    certificate: Annotated[
+        Path, typer.Option(help="PEM: the signer's certificate, then its issuers.")
+    ],
+    token: Annotated[str | None, typer.Option(help="PKCS#11 token label.")] = None,
+    key: Annotated[str | None, typer.Option(help="PKCS#11 key label.")] = None,
+) -> None:
+    """Register a key the service never holds: on a PKCS#11 token (--token, --key) or, with
+    neither, on the official's own card for two-step signing."""
+    try:
+        pem = certificate.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {certificate}: {exc.strerror}", 2)
+    kind = CredentialKind.pkcs11 if token or key else CredentialKind.external
+    with services_session() as (_, db):
+        user = user_by_username(db, username)
+        if user is None:
+            fail(f"no such user: {username}", 2)
+        credential = credentials.register_credential(db, user, kind, pem, token=token, key=key)
+    typer.echo(f"registered {credential.kind} credential {credential.subject}")
+
+
+@app.command("list")
+def list_keys() -> None:
+    """Every active credential: user, kind, certificate, expiry."""
+    from sqlalchemy import select
+
+    from docsvc.models import SigningCredential, User
+
+    with services_session() as (_, db):
+        rows = db.execute(
+            select(User.username, SigningCredential)
+            .join(SigningCredential, SigningCredential.user_id == User.id)
+            .where(SigningCredential.active.is_(True))
+            .order_by(User.username)
+        )
+        for username, credential in rows:
+            typer.echo(
+                f"{username:<16} {credential.kind:<9} {credential.not_after:%Y-%m-%d} "
+                f"{credential.subject}"
+            )

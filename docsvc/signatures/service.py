@@ -1,0 +1,389 @@
+"""Signing a document through the service: the PIN or the unlocked session opens the
+official's key, pyHanko runs on the signing pool, and the signed file becomes the
+document's next version, with an audit event and a signature record.
+
+Order of work, as for uploads: sign into a temporary file, store it under its hash, then
+add the rows in the request's transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.config import SignatureLevel
+from docsvc.db.base import utcnow
+from docsvc.documents import service as documents
+from docsvc.documents.uploads import ReceivedFile
+from docsvc.errors import Conflict, InvalidInput, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import (
+    CredentialKind,
+    Document,
+    DocumentVersion,
+    Role,
+    SignatureRecord,
+    SigningCredential,
+)
+from docsvc.pki.service import tsa_settings, validation_material
+from docsvc.services import Services
+from docsvc.signatures import codes
+from docsvc.signatures.credentials import (
+    active_credential,
+    check_not_locked,
+    position_title,
+    record_pin_failure,
+    reset_pin_failures,
+)
+from docsvc.signatures.runtime import SigningRuntime
+from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
+from signing import SigningError, WrongPin
+from signing.appearance import StampSpec
+from signing.pades import (
+    Level,
+    LocalTimeStamper,
+    SignatureRequest,
+    SigningKey,
+    ValidationMaterial,
+    sign_file,
+    unlock_pkcs12,
+)
+from storage.hashing import digest_of
+
+
+def default_level(services: Services, doc_type: str) -> SignatureLevel:
+    settings = services.settings
+    return settings.signature_levels.get(doc_type, settings.default_signature_level)
+
+
+def verification_url(services: Services, code: str) -> str:
+    return f"{services.settings.public_url.rstrip('/')}/verificar/{code}"
+
+
+def require_official(actor: Actor) -> None:
+    if Role.official not in actor.roles:
+        raise PermissionDenied("Only officials sign documents.", code="not_an_official")
+
+
+def _open_pkcs12(
+    services: Services, runtime: SigningRuntime, credential: SigningCredential, pin: str
+) -> SigningKey:
+    """Unlock the PKCS#12 on the pool (its key derivation is deliberately slow); a wrong
+    PIN is counted in its own transaction and may lock signing."""
+    assert credential.pkcs12 is not None
+    try:
+        return runtime.run(unlock_pkcs12, credential.pkcs12, pin)
+    except WrongPin as exc:
+        locked = record_pin_failure(services.sessions, credential.id, services.settings)
+        raise PermissionDenied(
+            "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
+            code="wrong_pin",
+        ) from exc
+
+
+def unlock_session(
+    db: Session, services: Services, runtime: SigningRuntime, actor: Actor, pin: str
+) -> SessionOut:
+    require_official(actor)
+    credential = active_credential(db, actor.user_id)
+    if credential.kind != CredentialKind.pkcs12.value:
+        raise Conflict(
+            "Only a key kept by the service (PKCS#12) can stay unlocked; tokens and cards "
+            "are asked for their PIN at each signature.",
+            code="cannot_unlock_kind",
+        )
+    now = utcnow()
+    check_not_locked(credential, now)
+    key = _open_pkcs12(services, runtime, credential, pin)
+    reset_pin_failures(credential)
+    unlocked = runtime.keys.put(actor.user_id, credential.id, key, now)
+    record_event(
+        db, actor, "signing.unlock", object_type="credential", object_id=str(credential.id)
+    )
+    return SessionOut(unlocked=True, expires_at=unlocked.expires_at)
+
+
+def lock_session(db: Session, runtime: SigningRuntime, actor: Actor) -> SessionOut:
+    if runtime.keys.drop(actor.user_id):
+        record_event(db, actor, "signing.lock", object_type="user", object_id=str(actor.user_id))
+    return SessionOut(unlocked=False, expires_at=None)
+
+
+def session_state(runtime: SigningRuntime, actor: Actor) -> SessionOut:
+    expires = runtime.keys.expires_at(actor.user_id, utcnow())
+    return SessionOut(unlocked=expires is not None, expires_at=expires)
+
+
+@contextlib.contextmanager
+def _signing_key(
+    services: Services,
+    runtime: SigningRuntime,
+    credential: SigningCredential,
+    actor: Actor,
+    pin: str | None,
+) -> Iterator[SigningKey]:
+    kind = CredentialKind(credential.kind)
+    if kind is CredentialKind.external:
+        raise Conflict(
+            "Your key is on your own card: use two-step signing (prepare, then finish).",
+            code="use_external_signing",
+        )
+    if kind is CredentialKind.pkcs11:
+        if pin is None:
+            raise InvalidInput("Type the token's PIN.", code="pin_required")
+        if services.settings.pkcs11_lib is None:
+            raise Conflict("No PKCS#11 module is configured.", code="no_pkcs11_module")
+        from signing.pkcs11 import open_pkcs11_key
+
+        assert credential.pkcs11_token and credential.pkcs11_key
+        try:
+            with open_pkcs11_key(
+                services.settings.pkcs11_lib, credential.pkcs11_token, credential.pkcs11_key, pin
+            ) as key:
+                yield key
+        except WrongPin as exc:
+            locked = record_pin_failure(services.sessions, credential.id, services.settings)
+            raise PermissionDenied(
+                "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
+                code="wrong_pin",
+            ) from exc
+        return
+    if pin is not None:
+        yield _open_pkcs12(services, runtime, credential, pin)
+        return
+    unlocked = runtime.keys.get(actor.user_id, credential.id, utcnow())
+    if unlocked is None:
+        raise InvalidInput(
+            "Type your PIN: your signing session is not open or has expired.",
+            code="pin_required",
+        )
+    yield unlocked
+
+
+@dataclass(frozen=True, slots=True)
+class SigningPlan:
+    document: Document
+    base: DocumentVersion
+    level: Level
+    certify: bool
+    code: str
+
+
+def plan_signature(
+    db: Session, services: Services, actor: Actor, document_id: uuid.UUID, request: SignIn
+) -> SigningPlan:
+    document = documents.readable_document(db, actor, document_id)
+    if request.base_version is not None and request.base_version != document.latest_version:
+        raise Conflict(
+            f"The document is at version {document.latest_version}, not {request.base_version}.",
+            code="version_changed",
+        )
+    base = db.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number == document.latest_version,
+        )
+    )
+    assert base is not None
+    previous = db.scalar(
+        select(func.count())
+        .select_from(SignatureRecord)
+        .where(SignatureRecord.document_id == document.id)
+    )
+    if request.certify and previous:
+        raise Conflict(
+            "Only the first signature can certify a document; this one is already signed.",
+            code="cannot_certify_signed",
+        )
+    # Not written yet: on SQLite a write here would hold the database's write lock while the
+    # signed file's object claim needs its own transaction. It is saved with the version.
+    code = document.verification_code or codes.new_code()
+    level = Level(request.level or default_level(services, document.doc_type))
+    return SigningPlan(document, base, level, request.certify, code)
+
+
+def signing_extras(
+    db: Session, services: Services, level: Level, *, need_timestamper: bool = True
+) -> tuple[LocalTimeStamper | None, ValidationMaterial | None]:
+    """The timestamper (from B-T) and the validation data to embed (from B-LT). Without a
+    development PKI no TSA is configured yet, so only B-B can be made."""
+    if level is Level.B_B:
+        return None, None
+    if not services.settings.dev_pki:
+        raise Conflict("No timestamp authority is configured for this institution.", code="no_tsa")
+    timestamper = LocalTimeStamper(tsa_settings(services.settings)) if need_timestamper else None
+    material = (
+        validation_material(db, services.settings) if level in (Level.B_LT, Level.B_LTA) else None
+    )
+    return timestamper, material
+
+
+def fetch_version(services: Services, version: DocumentVersion, target: Path) -> None:
+    with target.open("wb") as out:
+        for chunk in services.store.iter_chunks(version.sha256):
+            out.write(chunk)
+
+
+def _signature_request(
+    db: Session, plan: SigningPlan, request: SignIn, actor: Actor, services: Services
+) -> SignatureRequest:
+    stamp = None
+    if request.visible:
+        stamp = StampSpec(
+            verification_url=verification_url(services, plan.code),
+            verification_code=plan.code,
+            signer_name=actor.full_name,
+            position=position_title(db, actor.user_id),
+            page=(request.page - 1) if request.page else -1,
+        )
+    return SignatureRequest(
+        plan.level,
+        reason=request.reason or "Firma electrónica",
+        location=request.location,
+        certify=plan.certify,
+        stamp=stamp,
+        # A certified document accepts new visible fields only in its certifying revision,
+        # so the certification reserves the stamps of the approvals that follow.
+        reserve_fields=request.reserve_fields if plan.certify and request.visible else 0,
+    )
+
+
+def record_signature(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    plan_document: Document,
+    base_number: int,
+    signed_path: Path,
+    credential: SigningCredential,
+    field_name: str,
+    level: Level,
+    certify: bool,
+    filename: str,
+) -> SignatureRecord:
+    """Store the signed file as the next version and record who signed it and how."""
+    with signed_path.open("rb") as handle:
+        digest = digest_of(handle)
+    signed = ReceivedFile(
+        path=signed_path,
+        sha256=digest.sha256,
+        size=digest.size,
+        filename=filename,
+        content_type="application/pdf",
+    )
+    kind = "certification" if certify else "approval"
+    version = documents.add_signed_version(
+        db,
+        services.store,
+        services.settings,
+        actor,
+        plan_document,
+        signed,
+        base_number,
+        f"signed by {actor.full_name} ({level.value}, {kind})",
+    )
+    record = SignatureRecord(
+        id=uuid.uuid4(),
+        document_id=plan_document.id,
+        version_number=version.number,
+        signer_id=actor.user_id,
+        credential_id=credential.id,
+        certificate_sha256=credential.certificate_sha256,
+        field_name=field_name,
+        level=level.value,
+        kind=kind,
+        sha256=digest.sha256,
+        signed_at=version.created_at or utcnow(),
+    )
+    db.add(record)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "document.sign",
+        object_type="document",
+        object_id=str(plan_document.id),
+        department_id=plan_document.owning_department_id,
+        details={
+            "version": version.number,
+            "sha256": digest.sha256,
+            "level": level.value,
+            "kind": kind,
+            "field": field_name,
+            "certificate_sha256": credential.certificate_sha256,
+        },
+    )
+    return record
+
+
+def sign_document(
+    db: Session,
+    services: Services,
+    runtime: SigningRuntime,
+    actor: Actor,
+    document_id: uuid.UUID,
+    request: SignIn,
+) -> SignResultOut:
+    require_official(actor)
+    plan = plan_signature(db, services, actor, document_id, request)
+    credential = active_credential(db, actor.user_id)
+    check_not_locked(credential, utcnow())
+    timestamper, material = signing_extras(db, services, plan.level)
+    signature_request = _signature_request(db, plan, request, actor, services)
+    services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
+        source, target = Path(work) / "in.pdf", Path(work) / "out.pdf"
+        fetch_version(services, plan.base, source)
+        with _signing_key(services, runtime, credential, actor, request.pin) as key:
+            try:
+                field_name = runtime.run(
+                    sign_file, source, target, key, signature_request, timestamper, material
+                )
+            except SigningError as exc:
+                raise Conflict(
+                    f"The document cannot be signed: {exc}", code="signing_failed"
+                ) from exc
+        reset_pin_failures(credential)
+        record = record_signature(
+            db,
+            services,
+            actor,
+            plan.document,
+            plan.base.number,
+            target,
+            credential,
+            field_name,
+            plan.level,
+            plan.certify,
+            plan.base.filename,
+        )
+    save_verification_code(db, plan)
+    return SignResultOut(
+        signature=SignatureOut.model_validate(record),
+        verification_code=plan.code,
+        verification_url=verification_url(services, plan.code),
+    )
+
+
+def save_verification_code(db: Session, plan: SigningPlan) -> None:
+    if plan.document.verification_code is None:
+        plan.document.verification_code = plan.code
+        db.flush()
+
+
+def list_signatures(db: Session, actor: Actor, document_id: uuid.UUID) -> list[SignatureOut]:
+    document = documents.readable_document(db, actor, document_id)
+    rows = db.scalars(
+        select(SignatureRecord)
+        .where(SignatureRecord.document_id == document.id)
+        .order_by(SignatureRecord.version_number)
+    )
+    return [SignatureOut.model_validate(r) for r in rows]

@@ -1,0 +1,226 @@
+"""PAdES signing with a key that stays on a PKCS#11 token, on a real SoftHSM2 token: our
+report and poppler's pdfsig both accept the signature, and the key is never readable."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pkcs11
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from pkcs11 import Attribute, ObjectClass
+
+from docsvc.demo.sample_pdfs import demo_documents
+from signing import KeyNotFound, SigningError, TokenError, TokenNotFound, WrongPin
+from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki, issue_official
+from signing.pades import (
+    Level,
+    LocalTimeStamper,
+    SignatureRequest,
+    ValidationMaterial,
+    sign_file,
+)
+from signing.pkcs11 import open_pkcs11_key
+from signing.revocation import build_crl
+from signing.tsa import tsa_config
+from signing.verification import verify_pdf
+from tests.harness.softhsm import TokenKey, shared_softhsm
+
+POLICY = "2.25.329800735698586629295641978511506172918"
+P12_PIN = "2468"
+TOKEN_PIN = "135790"
+NAME = "Ana María Rojas"
+
+
+@pytest.fixture(scope="module")
+def pki() -> DevPki:
+    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
+
+
+@pytest.fixture(scope="module")
+def official(pki: DevPki) -> OfficialCertificate:
+    return issue_official(
+        pki,
+        full_name=NAME,
+        username="ministra",
+        organisation="Ministerio de Pruebas",
+        position="Ministra",
+        pin=P12_PIN,
+    )
+
+
+@pytest.fixture(scope="module")
+def token(official: OfficialCertificate) -> TokenKey:
+    return shared_softhsm().add_official(
+        official.pkcs12, P12_PIN, key_label="ministra", pin=TOKEN_PIN
+    )
+
+
+@pytest.fixture(scope="module")
+def timestamper(pki: DevPki) -> LocalTimeStamper:
+    chain = [
+        pki.issuing.certificate.public_bytes(Encoding.DER),
+        pki.root.certificate.public_bytes(Encoding.DER),
+    ]
+    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
+
+
+@pytest.fixture(scope="module")
+def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
+    path.write_bytes(demo_documents()[1].pdf)
+    return path
+
+
+def _root(pki: DevPki) -> bytes:
+    return pki.root.certificate.public_bytes(Encoding.DER)
+
+
+def _material(pki: DevPki) -> ValidationMaterial:
+    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
+
+
+def _sign(
+    token: TokenKey,
+    pki: DevPki,
+    timestamper: LocalTimeStamper,
+    unsigned: Path,
+    signed: Path,
+    level: Level,
+) -> None:
+    with open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin) as key:
+        assert NAME in key.subject
+        sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, _material(pki))
+
+
+@pytest.mark.parametrize("level", [Level.B_B, Level.B_LT])
+def test_token_signature_verifies_valid(
+    pki: DevPki,
+    token: TokenKey,
+    timestamper: LocalTimeStamper,
+    unsigned: Path,
+    tmp_path: Path,
+    level: Level,
+) -> None:
+    signed = tmp_path / "signed.pdf"
+    _sign(token, pki, timestamper, unsigned, signed, level)
+    report = verify_pdf(signed, [_root(pki)])
+    assert report.verdict == "valid", report
+    (signature,) = report.signatures
+    assert signature.level == level.value
+    assert signature.intact and signature.trusted and not signature.revoked
+    assert NAME in signature.signer.name
+    assert (signature.timestamp_time is not None) == (level is Level.B_LT)
+
+
+@pytest.mark.skipif(
+    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
+    reason="poppler-utils and libnss3-tools are installed by make test",
+)
+@pytest.mark.parametrize("level", [Level.B_B, Level.B_LT])
+def test_pdfsig_agrees(
+    pki: DevPki,
+    token: TokenKey,
+    timestamper: LocalTimeStamper,
+    unsigned: Path,
+    tmp_path: Path,
+    level: Level,
+) -> None:
+    signed = tmp_path / "signed.pdf"
+    _sign(token, pki, timestamper, unsigned, signed, level)
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    root_pem = tmp_path / "root.pem"
+    root_pem.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            *("certutil", "-A", "-d", f"sql:{nss}"),
+            *("-n", "docsvc-root", "-t", "CT,C,C", "-i", str(root_pem)),
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        # No docsvc server runs here to answer the OCSP URL in the certificate.
+        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert "Signature is Valid." in out, out
+    assert "Certificate is Trusted." in out, out
+    assert NAME in out
+
+
+def test_wrong_pin(token: TokenKey) -> None:
+    with (
+        pytest.raises(WrongPin, match="PIN"),
+        open_pkcs11_key(token.lib, token.token_label, token.key_label, "000000"),
+    ):
+        pytest.fail("a wrong PIN opened the token")
+    # The token still opens with the right one afterwards.
+    with open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin) as key:
+        assert NAME in key.subject
+
+
+def test_unknown_key_and_token_are_named(token: TokenKey) -> None:
+    with (
+        pytest.raises(KeyNotFound, match="no signing key labelled 'nadie'"),
+        open_pkcs11_key(token.lib, token.token_label, "nadie", token.pin),
+    ):
+        pytest.fail("an unknown key label opened")
+    with (
+        pytest.raises(TokenNotFound, match="no token labelled 'otro-token'"),
+        open_pkcs11_key(token.lib, "otro-token", token.key_label, token.pin),
+    ):
+        pytest.fail("an unknown token opened")
+    assert issubclass(TokenNotFound, SigningError) and issubclass(KeyNotFound, SigningError)
+
+
+def test_a_module_that_does_not_load_is_a_token_error(token: TokenKey, tmp_path: Path) -> None:
+    not_a_library = tmp_path / "libnothing.so"
+    not_a_library.write_bytes(b"not a shared object")
+    with (
+        pytest.raises(TokenError, match="cannot load the PKCS#11 module"),
+        open_pkcs11_key(not_a_library, token.token_label, token.key_label, token.pin),
+    ):
+        pytest.fail("a non-library loaded")
+
+
+def test_the_session_ends_with_the_block(
+    pki: DevPki, token: TokenKey, unsigned: Path, tmp_path: Path
+) -> None:
+    with open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin) as key:
+        pass
+    # The login ended with the block: the same key can no longer sign.
+    with pytest.raises(TokenError):
+        sign_file(unsigned, tmp_path / "late.pdf", key, SignatureRequest(Level.B_B))
+    # And the token can be opened again, which a leaked login would refuse.
+    with open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin):
+        pass
+
+
+def test_nested_use_of_one_token_is_refused_clearly(token: TokenKey) -> None:
+    with (
+        open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin),
+        pytest.raises(TokenError, match="already open"),
+        open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin),
+    ):
+        pytest.fail("a second login on the same token succeeded")
+
+
+def test_the_private_key_never_leaves_the_token(token: TokenKey) -> None:
+    lib = pkcs11.lib(str(token.lib))
+    with lib.get_token(token_label=token.token_label).open(user_pin=token.pin) as session:
+        (private,) = session.get_objects(
+            {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: token.key_label}
+        )
+        assert private[Attribute.SENSITIVE] is True
+        assert private[Attribute.EXTRACTABLE] is False
+        assert private[Attribute.PRIVATE] is True
+        # The token refuses to hand out the secret parts of the key, even when logged in.
+        for secret in (Attribute.PRIVATE_EXPONENT, Attribute.PRIME_1, Attribute.PRIME_2):
+            with pytest.raises(pkcs11.exceptions.AttributeSensitive):
+                private[secret]
