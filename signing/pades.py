@@ -13,6 +13,7 @@ stamps included, keep it valid.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
+from signing import pdf_speedups
 from signing.appearance import StampSpec, free_boxes, pdf_value, stamp_style, stamp_text_params
 from signing.errors import SigningError, WrongPin
 from signing.tsa import TsaConfig, timestamp_response
@@ -46,6 +48,19 @@ CMS_ALLOWANCE = 2 * 1024
 TIMESTAMP_ALLOWANCE = 8 * 1024
 
 FIELD_NAME_PREFIX = "Firma"
+
+pdf_speedups.install()
+
+
+class _DropNoFetchWarning(logging.Filter):
+    """B-LT here embeds validation data given in advance and never fetches, by design;
+    pyHanko warns about that on every such signature, which would flood the service's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_DropNoFetchWarning())
 
 
 class Level(StrEnum):
@@ -356,6 +371,7 @@ def _sign_once(
     material: ValidationMaterial | None,
     reservation: int,
 ) -> str:
+
     level = request.level
     long_term = level in (Level.B_LT, Level.B_LTA)
     with source.open("rb") as inp, target.open("w+b") as out:

@@ -58,6 +58,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from signing import pdf_speedups
 from signing.errors import SigningError
 from signing.etsi_report import EtsiEntry, Process, expired_failure, render_etsi_report
 from signing.report import (
@@ -92,6 +93,8 @@ UNTRUSTED_DETAIL: dict[AdESSubIndic, str] = {
     ),
     AdESIndeterminate.TRY_LATER: "no usable revocation information for the signer's certificate",
 }
+
+pdf_speedups.install()
 
 
 class UnreadableDocument(SigningError):
