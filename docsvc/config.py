@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # Create the institution's own development PKI in data_dir/pki (embedded default).
     dev_pki: bool = True
+    # Production: the outside trust services that replace the development PKI's. The trust
+    # roots (PEM or DER files) anchor verification and the validation data of B-LT; the TSA
+    # timestamps from B-T up; the OCSP responder, when set, is asked about the signer's
+    # certificate before a B-LT signature embeds its answer (otherwise the certificates' own
+    # CRL and OCSP addresses are used).
+    trust_roots: list[Path] = Field(default_factory=list)
+    tsa_url: str = ""
+    ocsp_url: str = ""
     # The development TSA's policy OID (a 2.25 UUID arc, unique without registration).
     tsa_policy_oid: str = "2.25.329800735698586629295641978511506172918"
 

@@ -72,19 +72,22 @@ class Level(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ValidationMaterial:
-    """What B-LT and B-LTA embed: the chain's anchors and revocation data, given as DER so
-    that signing never reaches for the network."""
+    """What B-LT and B-LTA embed: the chain's anchors and revocation data, given as DER.
+    With the institution's own PKI everything is given and signing never reaches for the
+    network; with an outside CA, ``allow_fetching`` lets pyHanko fetch what the
+    certificates' CRL and OCSP addresses offer."""
 
     trust_roots: tuple[bytes, ...]
     crls: tuple[bytes, ...] = ()
     ocsps: tuple[bytes, ...] = ()
+    allow_fetching: bool = False
 
     def context(self) -> ValidationContext:
         return ValidationContext(
             trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots],
             crls=list(self.crls),
             ocsps=list(self.ocsps),
-            allow_fetching=False,
+            allow_fetching=self.allow_fetching,
         )
 
 

@@ -15,7 +15,6 @@ from docsvc.config import Settings
 from signing import SigningError, WrongPin
 from signing.pades import (
     Level,
-    LocalTimeStamper,
     SignatureRequest,
     SigningKey,
     sign_file,
@@ -137,20 +136,22 @@ def _unlocked(
 def _sign_with(
     settings: Settings, key: SigningKey, file: Path, output: Path, chosen: Level
 ) -> None:
-    timestamper = None
-    material = None
-    if chosen is not Level.B_B:
-        from docsvc.pki.service import tsa_settings, validation_material
-        from docsvc.services import build_services
+    from docsvc.errors import DomainError
+    from docsvc.services import build_services
+    from docsvc.signatures.authorities import material_for, timestamper_for
 
-        timestamper = LocalTimeStamper(tsa_settings(settings))
+    try:
+        timestamper = timestamper_for(settings, chosen)
+        material = None
         if chosen in (Level.B_LT, Level.B_LTA):
             services = build_services(settings)
             try:
                 with services.sessions() as db:
-                    material = validation_material(db, settings)
+                    material = material_for(db, settings, chosen, _chain_of(key))
             finally:
                 services.close()
+    except DomainError as exc:
+        fail(exc.message, 1)
     try:
         sign_file(file, output, key, SignatureRequest(chosen), timestamper, material)
     except FileNotFoundError:
@@ -162,3 +163,14 @@ def _sign_with(
         output.unlink(missing_ok=True)
         fail(f"cannot sign {file}: {exc.__class__.__name__}: {exc}", 2)
     typer.echo(f"signed {output} ({chosen.value}) as {key.subject}")
+
+
+def _chain_of(key: SigningKey) -> list[bytes]:
+    """The signer's certificate, its issuer, then any other certificate that came with it."""
+    signer = key.signer
+    certificate = signer.signing_cert
+    if certificate is None:
+        return []
+    others = [c for c in signer.cert_registry if c != certificate]
+    others.sort(key=lambda c: c.subject != certificate.issuer)  # the issuer first
+    return [certificate.dump(), *(c.dump() for c in others)]

@@ -24,9 +24,9 @@ def quiet_pyhanko() -> None:
 
 
 def anchors(settings: Settings, trust: list[Path]) -> list[bytes]:
-    """--trust files, or else the institution's configured anchors (the development root
-    in the embedded default). Never the operating system's store."""
-    paths = trust or [settings.pki_dir / "root.pem"]
+    """--trust files, or else the institution's configured anchors (DOCSVC_TRUST_ROOTS, or
+    the development root in the embedded default). Never the operating system's store."""
+    paths = trust or settings.trust_roots or [settings.pki_dir / "root.pem"]
     anchors: list[bytes] = []
     for path in paths:
         try:

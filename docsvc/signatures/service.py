@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,15 +33,16 @@ from docsvc.models import (
     SignatureRecord,
     SigningCredential,
 )
-from docsvc.pki.service import tsa_settings, validation_material
 from docsvc.services import Services
 from docsvc.signatures import codes
+from docsvc.signatures.authorities import material_for, timestamper_for
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
     position_title,
     record_pin_failure,
     reset_pin_failures,
+    signer_chain_der,
 )
 from docsvc.signatures.runtime import SigningRuntime
 from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
@@ -49,13 +50,13 @@ from signing import SigningError, WrongPin
 from signing.appearance import StampSpec
 from signing.pades import (
     Level,
-    LocalTimeStamper,
     SignatureRequest,
     SigningKey,
     ValidationMaterial,
     sign_file,
     unlock_pkcs12,
 )
+from signing.remote import TimeStamperLike
 from storage.hashing import digest_of
 
 
@@ -211,19 +212,18 @@ def plan_signature(
 
 
 def signing_extras(
-    db: Session, services: Services, level: Level, *, need_timestamper: bool = True
-) -> tuple[LocalTimeStamper | None, ValidationMaterial | None]:
-    """The timestamper (from B-T) and the validation data to embed (from B-LT). Without a
-    development PKI no TSA is configured yet, so only B-B can be made."""
-    if level is Level.B_B:
-        return None, None
-    if not services.settings.dev_pki:
-        raise Conflict("No timestamp authority is configured for this institution.", code="no_tsa")
-    timestamper = LocalTimeStamper(tsa_settings(services.settings)) if need_timestamper else None
-    material = (
-        validation_material(db, services.settings) if level in (Level.B_LT, Level.B_LTA) else None
-    )
-    return timestamper, material
+    db: Session,
+    services: Services,
+    level: Level,
+    *,
+    need_timestamper: bool = True,
+    signer_chain: Sequence[bytes] = (),
+) -> tuple[TimeStamperLike | None, ValidationMaterial | None]:
+    """The timestamper (from B-T) and the validation data to embed (from B-LT): the
+    development PKI's in the embedded default, the configured outside services otherwise."""
+    settings = services.settings
+    timestamper = timestamper_for(settings, level) if need_timestamper else None
+    return timestamper, material_for(db, settings, level, signer_chain)
 
 
 def fetch_version(services: Services, version: DocumentVersion, target: Path) -> None:
@@ -232,21 +232,41 @@ def fetch_version(services: Services, version: DocumentVersion, target: Path) ->
             out.write(chunk)
 
 
+@dataclass(frozen=True, slots=True)
+class OnBehalf:
+    """The official a stand-in signs for, as the stamp and the signature's reason say."""
+
+    full_name: str
+    position: str | None
+
+    def describe(self) -> str:
+        return f"suplente de {self.full_name}" + (f" ({self.position})" if self.position else "")
+
+
 def _signature_request(
-    db: Session, plan: SigningPlan, request: SignIn, actor: Actor, services: Services
+    db: Session,
+    plan: SigningPlan,
+    request: SignIn,
+    actor: Actor,
+    services: Services,
+    on_behalf: OnBehalf | None = None,
 ) -> SignatureRequest:
     stamp = None
+    own_position = position_title(db, actor.user_id)
     if request.visible:
         stamp = StampSpec(
             verification_url=verification_url(services, plan.code),
             verification_code=plan.code,
             signer_name=actor.full_name,
-            position=position_title(db, actor.user_id),
+            position=on_behalf.describe().capitalize() if on_behalf else own_position,
             page=(request.page - 1) if request.page else -1,
         )
+    reason = request.reason or "Firma electrónica"
+    if on_behalf is not None:
+        reason = f"{reason}; firmado por {actor.full_name} como {on_behalf.describe()}"
     return SignatureRequest(
         plan.level,
-        reason=request.reason or "Firma electrónica",
+        reason=reason,
         location=request.location,
         certify=plan.certify,
         stamp=stamp,
@@ -331,13 +351,16 @@ def sign_document(
     actor: Actor,
     document_id: uuid.UUID,
     request: SignIn,
+    on_behalf: OnBehalf | None = None,
 ) -> SignResultOut:
     require_official(actor)
     plan = plan_signature(db, services, actor, document_id, request)
     credential = active_credential(db, actor.user_id)
     check_not_locked(credential, utcnow())
-    timestamper, material = signing_extras(db, services, plan.level)
-    signature_request = _signature_request(db, plan, request, actor, services)
+    timestamper, material = signing_extras(
+        db, services, plan.level, signer_chain=signer_chain_der(credential)
+    )
+    signature_request = _signature_request(db, plan, request, actor, services, on_behalf)
     services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
         source, target = Path(work) / "in.pdf", Path(work) / "out.pdf"

@@ -70,7 +70,13 @@ def prepare(
             "Two-step signing makes approval signatures and takes no PIN.", code="bad_request"
         )
     plan = plan_signature(db, services, actor, document_id, request)
-    _, material = signing_extras(db, services, plan.level, need_timestamper=False)
+    _, material = signing_extras(
+        db,
+        services,
+        plan.level,
+        need_timestamper=False,
+        signer_chain=signer_chain_der(credential),
+    )
     tmp_root = services.settings.upload_tmp_dir
     tmp_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tmp_root) as work:
@@ -154,7 +160,9 @@ def finish(
         db, services, actor, pending.document_id, SignIn(base_version=pending.base_version)
     )
     level = Level(pending.level)
-    timestamper, material = signing_extras(db, services, level)
+    timestamper, material = signing_extras(
+        db, services, level, signer_chain=signer_chain_der(credential)
+    )
     tmp_root = services.settings.upload_tmp_dir
     tmp_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tmp_root) as work:

@@ -4,8 +4,6 @@ verifier and poppler's pdfsig both accept; and every refusal changes nothing."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from signing.verification import verify_pdf
 from tests.api.pdfs import unique_pdf
 from tests.api.state import holdings
 from tests.conftest import BACKENDS, Backend, build_backend
+from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -53,23 +52,6 @@ def _root(backend: Backend) -> bytes:
 
     pem = (backend.settings.pki_dir / "root.pem").read_bytes()
     return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
-def _pdfsig(backend: Backend, signed: Path, tmp_path: Path) -> str:
-    nss = tmp_path / "nss"
-    nss.mkdir(exist_ok=True)
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C", "-i",
-         str(backend.settings.pki_dir / "root.pem")],
-        check=True,
-    )  # fmt: skip
-    return subprocess.run(
-        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
 
 
 def test_an_official_has_a_credential_and_no_open_session(client: TestClient, auth: Auth) -> None:
@@ -132,8 +114,8 @@ def test_certification_then_two_approvals_each_make_a_valid_version(
     assert "Sofía Castillo" in names[0] and "Roberto Álvarez" in names[1]
     assert "Carlos Méndez" in names[2]
     assert report.signatures[2].level == "B-T"
-    if shutil.which("pdfsig") and shutil.which("certutil"):
-        out = _pdfsig(backend, signed, tmp_path)
+    if PDFSIG_AVAILABLE:
+        out = pdfsig_output(signed, backend.settings.pki_dir / "root.pem", tmp_path)
         assert out.count("Signature is Valid.") == 3, out
         assert out.count("Certificate is Trusted.") == 3, out
 

@@ -5,8 +5,6 @@ once; a wrong value, a replay or another official's finish changes nothing."""
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -28,6 +26,7 @@ from signing.dev_pki import issue_official
 from signing.verification import verify_pdf
 from tests.api.state import holdings
 from tests.conftest import BACKENDS, Backend, build_backend
+from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
 Auth = Callable[[str], dict[str, str]]
 CARD_PIN = "card-pin"
@@ -144,23 +143,10 @@ def test_prepare_sign_on_the_card_finish(
     assert report.verdict == "valid", report.as_json()
     assert report.signatures[0].level == "B-LT"
     assert "Lucía Fernández" in report.signatures[0].signer.name
-    if shutil.which("pdfsig") and shutil.which("certutil"):
-        nss = tmp_path / "nss"
-        nss.mkdir()
+    if PDFSIG_AVAILABLE:
         root_pem = tmp_path / "root.pem"
         root_pem.write_bytes(dev_pki(backend.settings).root.certificate.public_bytes(Encoding.PEM))
-        subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-        subprocess.run(
-            ["certutil", "-A", "-d", f"sql:{nss}", "-n", "root", "-t", "CT,C,C", "-i",
-             str(root_pem)],
-            check=True,
-        )  # fmt: skip
-        out = subprocess.run(
-            ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
+        out = pdfsig_output(signed, root_pem, tmp_path)
         assert "Signature is Valid." in out and "Certificate is Trusted." in out, out
 
 

@@ -31,6 +31,7 @@ from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.pki.service import dev_pki, record_issued, revoke
 from docsvc.services import build_services
 from signing.dev_pki import issue_official
+from tests.pdfsig import nss_database, run_pdfsig
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("pdfsig", "certutil", "openssl")),
@@ -126,24 +127,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def nss(served: Served, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database that trusts the served PKI's root, and nothing else."""
-    directory = tmp_path_factory.mktemp("nss")
-    subprocess.run(["certutil", "-N", "-d", f"sql:{directory}", "--empty-password"], check=True)
-    subprocess.run(
-        [
-            "certutil",
-            "-A",
-            "-d",
-            f"sql:{directory}",
-            "-n",
-            "docsvc-root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            str(served.settings.pki_dir / "root.pem"),
-        ],
-        check=True,
-    )
-    return f"sql:{directory}"
+    return nss_database(served.settings.pki_dir / "root.pem", tmp_path_factory.mktemp("nss"))
 
 
 def _issue(served: Served, directory: Path, username: str) -> tuple[Path, int]:
@@ -205,14 +189,7 @@ def _sign(served: Served, p12: Path, level: str, directory: Path) -> Path:
 def _pdfsig(nss: str, signed: Path) -> str:
     """pdfsig with its OCSP check on (the default): NSS asks the responder in the
     certificate's AIA and reports a revoked certificate."""
-    done = subprocess.run(
-        ["pdfsig", "-nssdir", nss, str(signed)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return done.stdout + done.stderr
+    return run_pdfsig(signed, nss, ocsp=True, with_stderr=True)
 
 
 def test_pdfsig_checks_ocsp_online_and_trusts_a_good_certificate(

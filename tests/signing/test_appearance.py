@@ -13,27 +13,23 @@ from pathlib import Path
 import pikepdf
 import pytest
 import qrcode
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError
 from signing.appearance import StampSpec, stamp_font_bytes
-from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki, issue_official
+from signing.dev_pki import DevPki, OfficialCertificate
 from signing.pades import (
     Level,
     LocalTimeStamper,
     SignatureRequest,
     SigningKey,
-    ValidationMaterial,
     sign_file,
     unlock_pkcs12,
 )
-from signing.revocation import build_crl
-from signing.tsa import tsa_config
 from signing.verification import verify_pdf
+from tests.pdfsig import run_pdfsig
+from tests.signing.support import PIN, material, root_der
 
-POLICY = "2.25.329800735698586629295641978511506172918"
-PIN = "2468"
 CODE = "K7QW-2MZC-8RTA-5VHN"
 URL = f"https://docsvc.example.gob.ec/verificar/{CODE}"
 STAMP = StampSpec(verification_url=URL, verification_code=CODE)
@@ -45,41 +41,8 @@ needs_poppler = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
-
-
-@pytest.fixture(scope="module")
-def official(pki: DevPki) -> OfficialCertificate:
-    return issue_official(
-        pki,
-        full_name="Ana María Rojas",
-        username="ministra",
-        organisation="Ministerio de Pruebas",
-        position="Ministra",
-        pin=PIN,
-    )
-
-
-@pytest.fixture(scope="module")
 def key(official: OfficialCertificate) -> SigningKey:
     return unlock_pkcs12(official.pkcs12, PIN)
-
-
-@pytest.fixture(scope="module")
-def timestamper(pki: DevPki) -> LocalTimeStamper:
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
-    path.write_bytes(demo_documents()[1].pdf)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +62,6 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pdf.add_blank_page(page_size=(595, 842))
         pdf.save(path)
     return path
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
-
-
-def _material(pki: DevPki) -> ValidationMaterial:
-    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
 
 
 @dataclass(frozen=True)
@@ -209,9 +164,9 @@ def test_visible_stamps_verify_valid(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     sign_file(
-        unsigned, signed, key, SignatureRequest(level, stamp=STAMP), timestamper, _material(pki)
+        unsigned, signed, key, SignatureRequest(level, stamp=STAMP), timestamper, material(pki)
     )
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value
@@ -244,7 +199,7 @@ def test_later_stamps_stack_instead_of_overprinting(
     with pikepdf.open(current) as pdf:
         last = pdf.pages[-1].obj.objgen
         assert all(f.P.objgen == last for f in pdf.Root.AcroForm.Fields)
-    assert verify_pdf(current, [_root(pki)]).verdict == "valid"
+    assert verify_pdf(current, [root_der(pki)]).verdict == "valid"
 
 
 def test_the_caller_chooses_page_and_box(key: SigningKey, two_pages: Path, tmp_path: Path) -> None:
@@ -332,7 +287,5 @@ def test_pdfsig_accepts_a_stamped_signature(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     sign_file(unsigned, signed, key, SignatureRequest(Level.B_B, stamp=STAMP))
-    out = subprocess.run(
-        ["pdfsig", "-nocert", str(signed)], capture_output=True, text=True, check=False
-    ).stdout
+    out = run_pdfsig(signed, nss=None)  # the signature only, not the certificate
     assert "Signature is Valid." in out, out

@@ -15,19 +15,11 @@ from signing import PkiError
 from signing.dev_pki import (
     DOCUMENT_SIGNING,
     DevPki,
-    PkiUrls,
-    create_dev_pki,
     issue_official,
     load_dev_pki,
     save_dev_pki,
 )
-
-URLS = PkiUrls("http://127.0.0.1:8000")
-
-
-@pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", URLS)
+from tests.signing.support import URLS
 
 
 def _pem(path: Path, cert: x509.Certificate) -> Path:

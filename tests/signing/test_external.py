@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
-from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError
 from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, issue_official
 from signing.external import (
@@ -29,12 +26,9 @@ from signing.external import (
     prepare_external,
 )
 from signing.pades import Level, LocalTimeStamper, ValidationMaterial
-from signing.revocation import build_crl
-from signing.tsa import tsa_config
 from signing.verification import verify_pdf
-
-POLICY = "2.25.329800735698586629295641978511506172918"
-PIN = "2468"
+from tests.pdfsig import pdfsig_output, requires_pdfsig
+from tests.signing.support import INSTITUTION, PIN, material, root_der, root_pem
 
 
 class Card:
@@ -56,7 +50,7 @@ def _card(pki: DevPki, full_name: str, username: str) -> Card:
         pki,
         full_name=full_name,
         username=username,
-        organisation="Ministerio de Pruebas",
+        organisation=INSTITUTION,
         position="Viceministro",
         pin=PIN,
     )
@@ -67,11 +61,6 @@ def _card(pki: DevPki, full_name: str, username: str) -> Card:
 
 
 @pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
-
-
-@pytest.fixture(scope="module")
 def card(pki: DevPki) -> Card:
     return _card(pki, "Luis Alberto Pérez", "viceministro")
 
@@ -79,30 +68,6 @@ def card(pki: DevPki) -> Card:
 @pytest.fixture(scope="module")
 def other_card(pki: DevPki) -> Card:
     return _card(pki, "Marta Gómez", "directora")
-
-
-@pytest.fixture(scope="module")
-def timestamper(pki: DevPki) -> LocalTimeStamper:
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
-    path.write_bytes(demo_documents()[1].pdf)
-    return path
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
-
-
-def _material(pki: DevPki) -> ValidationMaterial:
-    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
 
 
 def _two_requests(
@@ -141,8 +106,8 @@ def test_a_card_signature_round_trip_verifies_valid(
     level: Level,
 ) -> None:
     signed = tmp_path / "signed.pdf"
-    state = _two_requests(unsigned, signed, card, level, timestamper, _material(pki))
-    report = verify_pdf(signed, [_root(pki)])
+    state = _two_requests(unsigned, signed, card, level, timestamper, material(pki))
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.field == state.field_name == "Firma1"
@@ -176,7 +141,7 @@ def test_a_card_that_signs_the_digest_gives_the_same_valid_signature(
     value = card.sign_digest(state.to_be_signed_digest)
     assert value == card.sign(state.to_be_signed)  # PKCS#1 v1.5 is deterministic
     finish_external(tmp_path / "p.pdf", state, value, tmp_path / "s.pdf")
-    assert verify_pdf(tmp_path / "s.pdf", [_root(pki)]).verdict == "valid"
+    assert verify_pdf(tmp_path / "s.pdf", [root_der(pki)]).verdict == "valid"
 
 
 def test_officials_sign_in_sequence_each_in_a_new_field(
@@ -187,12 +152,12 @@ def test_officials_sign_in_sequence_each_in_a_new_field(
     unsigned: Path,
     tmp_path: Path,
 ) -> None:
-    material = _material(pki)
+    validation = material(pki)
     first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
-    _two_requests(unsigned, first, other_card, Level.B_LTA, timestamper, material)
-    state = _two_requests(first, second, card, Level.B_LTA, timestamper, material)
+    _two_requests(unsigned, first, other_card, Level.B_LTA, timestamper, validation)
+    state = _two_requests(first, second, card, Level.B_LTA, timestamper, validation)
     assert state.field_name == "Firma2"
-    report = verify_pdf(second, [_root(pki)])
+    report = verify_pdf(second, [root_der(pki)])
     assert report.verdict == "valid", report
     assert [s.field for s in report.signatures] == ["Firma1", "Firma2"]
     assert [s.level for s in report.signatures] == ["B-LTA", "B-LTA"]
@@ -292,7 +257,7 @@ def test_prepare_refuses_what_finish_could_not_complete(
     other = create_dev_pki("Otra institución", PkiUrls("http://127.0.0.1:9"))
     stranger = _card(other, "Persona Ajena", "ajena")
     with pytest.raises(SigningError, match="could not be validated"):
-        prepare_external(unsigned, prepared, stranger.chain, Level.B_B, material=_material(pki))
+        prepare_external(unsigned, prepared, stranger.chain, Level.B_B, material=material(pki))
     with pytest.raises(SigningError, match="certificate"):
         prepare_external(unsigned, prepared, (), Level.B_B)
     state = prepare_external(unsigned, prepared, card.chain, Level.B_T)
@@ -301,10 +266,7 @@ def test_prepare_refuses_what_finish_could_not_complete(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pdf"]
 
 
-@pytest.mark.skipif(
-    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
-    reason="poppler-utils and libnss3-tools are installed by make test",
-)
+@requires_pdfsig
 @pytest.mark.parametrize("level", list(Level))
 def test_pdfsig_agrees(
     pki: DevPki,
@@ -315,26 +277,8 @@ def test_pdfsig_agrees(
     level: Level,
 ) -> None:
     signed = tmp_path / "signed.pdf"
-    _two_requests(unsigned, signed, card, level, timestamper, _material(pki))
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    root_pem = tmp_path / "root.pem"
-    root_pem.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(
-        [
-            *("certutil", "-A", "-d", f"sql:{nss}", "-n", "docsvc-root", "-t", "CT,C,C"),
-            *("-i", str(root_pem)),
-        ],
-        check=True,
-    )
-    out = subprocess.run(
-        # No OCSP responder runs in this unit test (see test_pades.test_pdfsig_agrees).
-        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    _two_requests(unsigned, signed, card, level, timestamper, material(pki))
+    out = pdfsig_output(signed, root_pem(pki, tmp_path / "root.pem"), tmp_path)
     assert "Signature is Valid." in out, out
     assert "Certificate is Trusted." in out, out
     assert "Luis Alberto Pérez" in out

@@ -3,71 +3,22 @@ and poppler's pdfsig, an independent validator, agrees."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError, WrongPin
-from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki, issue_official
+from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki
 from signing.pades import (
     Level,
     LocalTimeStamper,
     SignatureRequest,
-    ValidationMaterial,
     sign_file,
     unlock_pkcs12,
 )
-from signing.revocation import build_crl
-from signing.tsa import tsa_config
 from signing.verification import verify_pdf
-
-POLICY = "2.25.329800735698586629295641978511506172918"
-PIN = "2468"
-
-
-@pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
-
-
-@pytest.fixture(scope="module")
-def official(pki: DevPki) -> OfficialCertificate:
-    return issue_official(
-        pki,
-        full_name="Ana María Rojas",
-        username="ministra",
-        organisation="Ministerio de Pruebas",
-        position="Ministra",
-        pin=PIN,
-    )
-
-
-@pytest.fixture(scope="module")
-def timestamper(pki: DevPki) -> LocalTimeStamper:
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
-    path.write_bytes(demo_documents()[1].pdf)
-    return path
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
-
-
-def _material(pki: DevPki) -> ValidationMaterial:
-    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
+from tests.pdfsig import pdfsig_output, requires_pdfsig
+from tests.signing.support import PIN, material, root_der, root_pem
 
 
 @pytest.mark.parametrize("level", list(Level))
@@ -81,8 +32,8 @@ def test_signed_files_verify_valid_with_the_right_level(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     key = unlock_pkcs12(official.pkcs12, PIN)
-    sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, _material(pki))
-    report = verify_pdf(signed, [_root(pki)])
+    sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, material(pki))
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value
@@ -104,7 +55,7 @@ def test_an_unknown_root_is_untrusted_not_valid(
     signed = tmp_path / "signed.pdf"
     sign_file(unsigned, signed, unlock_pkcs12(official.pkcs12, PIN), SignatureRequest(Level.B_B))
     other = create_dev_pki("Otra institución", PkiUrls("http://127.0.0.1:9"))
-    report = verify_pdf(signed, [other.root.certificate.public_bytes(Encoding.DER)])
+    report = verify_pdf(signed, [root_der(other)])
     assert report.verdict == "indeterminate"
     assert any("untrusted" in r for r in report.signatures[0].reasons)
 
@@ -120,7 +71,7 @@ def test_a_changed_byte_inside_the_signed_range_is_invalid(
     data[position] ^= 0x01
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(bytes(data))
-    report = verify_pdf(tampered, [_root(pki)])
+    report = verify_pdf(tampered, [root_der(pki)])
     assert report.verdict == "invalid"
     assert not report.signatures[0].intact
     assert report.signatures[0].reasons
@@ -134,15 +85,12 @@ def test_wrong_pin_and_missing_trust(official: OfficialCertificate, unsigned: Pa
 
 
 def test_an_unsigned_pdf_is_indeterminate(pki: DevPki, unsigned: Path) -> None:
-    report = verify_pdf(unsigned, [_root(pki)])
+    report = verify_pdf(unsigned, [root_der(pki)])
     assert report.verdict == "indeterminate"
     assert report.reasons == ("the document has no signature",)
 
 
-@pytest.mark.skipif(
-    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
-    reason="poppler-utils and libnss3-tools are installed by make test",
-)
+@requires_pdfsig
 @pytest.mark.parametrize("level", list(Level))
 def test_pdfsig_agrees(
     pki: DevPki,
@@ -154,36 +102,9 @@ def test_pdfsig_agrees(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     key = unlock_pkcs12(official.pkcs12, PIN)
-    sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, _material(pki))
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    root_pem = tmp_path / "root.pem"
-    root_pem.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(
-        [
-            "certutil",
-            "-A",
-            "-d",
-            f"sql:{nss}",
-            "-n",
-            "docsvc-root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            str(root_pem),
-        ],
-        check=True,
-    )
-    out = subprocess.run(
-        # pdfsig asks the OCSP responder named in the certificate online; no docsvc server
-        # runs in this unit test, so that check is off here (the service's own OCSP is
-        # tested in tests/api/test_pki_endpoints.py).
-        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, material(pki))
+    # No docsvc server runs here to answer pdfsig's OCSP request: that check is off.
+    out = pdfsig_output(signed, root_pem(pki, tmp_path / "root.pem"), tmp_path)
     assert "Signature is Valid." in out, out
     assert "Certificate is Trusted." in out, out
     assert "Ana María Rojas" in out
@@ -207,6 +128,6 @@ def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
     monkeypatch.setattr(pades, "CMS_ALLOWANCE", 0)
     signed = tmp_path / "retried.pdf"
     sign_file(unsigned, signed, key, SignatureRequest(Level.B_T), timestamper)
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-T"

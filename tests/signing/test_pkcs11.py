@@ -3,83 +3,29 @@ report and poppler's pdfsig both accept the signature, and the key is never read
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pkcs11
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from pkcs11 import Attribute, ObjectClass
 
-from docsvc.demo.sample_pdfs import demo_documents
 from signing import KeyNotFound, SigningError, TokenError, TokenNotFound, WrongPin
-from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki, issue_official
-from signing.pades import (
-    Level,
-    LocalTimeStamper,
-    SignatureRequest,
-    ValidationMaterial,
-    sign_file,
-)
+from signing.dev_pki import DevPki, OfficialCertificate
+from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file
 from signing.pkcs11 import open_pkcs11_key
-from signing.revocation import build_crl
-from signing.tsa import tsa_config
 from signing.verification import verify_pdf
 from tests.harness.softhsm import TokenKey, shared_softhsm
+from tests.pdfsig import pdfsig_output, requires_pdfsig
+from tests.signing.support import OFFICIAL_NAME, PIN, material, root_der, root_pem
 
-POLICY = "2.25.329800735698586629295641978511506172918"
-P12_PIN = "2468"
 TOKEN_PIN = "135790"
-NAME = "Ana María Rojas"
-
-
-@pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
-
-
-@pytest.fixture(scope="module")
-def official(pki: DevPki) -> OfficialCertificate:
-    return issue_official(
-        pki,
-        full_name=NAME,
-        username="ministra",
-        organisation="Ministerio de Pruebas",
-        position="Ministra",
-        pin=P12_PIN,
-    )
+NAME = OFFICIAL_NAME
 
 
 @pytest.fixture(scope="module")
 def token(official: OfficialCertificate) -> TokenKey:
-    return shared_softhsm().add_official(
-        official.pkcs12, P12_PIN, key_label="ministra", pin=TOKEN_PIN
-    )
-
-
-@pytest.fixture(scope="module")
-def timestamper(pki: DevPki) -> LocalTimeStamper:
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
-    path.write_bytes(demo_documents()[1].pdf)
-    return path
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
-
-
-def _material(pki: DevPki) -> ValidationMaterial:
-    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
+    """The minister's key, moved onto the token; her PKCS#12 opens with ``PIN``."""
+    return shared_softhsm().add_official(official.pkcs12, PIN, key_label="ministra", pin=TOKEN_PIN)
 
 
 def _sign(
@@ -92,7 +38,7 @@ def _sign(
 ) -> None:
     with open_pkcs11_key(token.lib, token.token_label, token.key_label, token.pin) as key:
         assert NAME in key.subject
-        sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, _material(pki))
+        sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, material(pki))
 
 
 @pytest.mark.parametrize("level", [Level.B_B, Level.B_LT])
@@ -106,7 +52,7 @@ def test_token_signature_verifies_valid(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     _sign(token, pki, timestamper, unsigned, signed, level)
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value
@@ -115,10 +61,7 @@ def test_token_signature_verifies_valid(
     assert (signature.timestamp_time is not None) == (level is Level.B_LT)
 
 
-@pytest.mark.skipif(
-    shutil.which("pdfsig") is None or shutil.which("certutil") is None,
-    reason="poppler-utils and libnss3-tools are installed by make test",
-)
+@requires_pdfsig
 @pytest.mark.parametrize("level", [Level.B_B, Level.B_LT])
 def test_pdfsig_agrees(
     pki: DevPki,
@@ -130,25 +73,7 @@ def test_pdfsig_agrees(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     _sign(token, pki, timestamper, unsigned, signed, level)
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    root_pem = tmp_path / "root.pem"
-    root_pem.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(
-        [
-            *("certutil", "-A", "-d", f"sql:{nss}"),
-            *("-n", "docsvc-root", "-t", "CT,C,C", "-i", str(root_pem)),
-        ],
-        check=True,
-    )
-    out = subprocess.run(
-        # No docsvc server runs here to answer the OCSP URL in the certificate.
-        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(signed)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    out = pdfsig_output(signed, root_pem(pki, tmp_path / "root.pem"), tmp_path)
     assert "Signature is Valid." in out, out
     assert "Certificate is Trusted." in out, out
     assert NAME in out

@@ -20,23 +20,20 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
 
-from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError
 from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki, issue_official
 from signing.pades import (
     Level,
     LocalTimeStamper,
     SignatureRequest,
-    ValidationMaterial,
     sign_file,
     unlock_pkcs12,
 )
 from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
-from signing.tsa import TsaConfig, timestamp_response, tsa_config
+from signing.tsa import TsaConfig, timestamp_response
 from signing.verification import verify_pdf
+from tests.signing.support import INSTITUTION, OFFICIAL_NAME, PIN, URLS, material, root_der, tsa
 
-PIN = "2468"
-POLICY = "2.25.329800735698586629295641978511506172918"
 NOW = dt.datetime.now(dt.UTC)
 YEAR = dt.timedelta(days=365)
 
@@ -44,16 +41,7 @@ YEAR = dt.timedelta(days=365)
 @pytest.fixture(scope="module")
 def pki() -> DevPki:
     # Two years old, so that certificates and CRLs can be placed in the past.
-    return create_dev_pki(
-        "Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"), now=NOW - 2 * YEAR
-    )
-
-
-@pytest.fixture(scope="module")
-def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "resolucion.pdf"
-    path.write_bytes(demo_documents()[1].pdf)
-    return path
+    return create_dev_pki(INSTITUTION, URLS, now=NOW - 2 * YEAR)
 
 
 def _official(
@@ -61,19 +49,14 @@ def _official(
 ) -> OfficialCertificate:
     return issue_official(
         pki,
-        full_name="Ana María Rojas",
+        full_name=OFFICIAL_NAME,
         username="ministra",
-        organisation="Ministerio de Pruebas",
+        organisation=INSTITUTION,
         position="Ministra",
         pin=PIN,
         now=issued,
         years=years,
     )
-
-
-def _tsa(pki: DevPki) -> TsaConfig:
-    chain = [c.public_bytes(Encoding.DER) for c in (pki.issuing.certificate, pki.root.certificate)]
-    return tsa_config(pki.tsa, chain, POLICY)
 
 
 class PastTimeStamper(TimeStamper):
@@ -98,14 +81,10 @@ def _sign(
     level: Level,
     at: dt.datetime | None = None,
 ) -> Path:
-    stamper = PastTimeStamper(_tsa(pki), at) if at else LocalTimeStamper(_tsa(pki))
+    stamper = PastTimeStamper(tsa(pki), at) if at else LocalTimeStamper(tsa(pki))
     key = unlock_pkcs12(official.pkcs12, PIN)
     sign_file(unsigned, target, key, SignatureRequest(level), stamper)
     return target
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
 
 
 def _crl(
@@ -135,8 +114,8 @@ def test_revoked_before_a_timestamped_signature_is_invalid(
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     crl = _crl(pki, official, NOW - dt.timedelta(hours=1))
     # Without revocation data nothing says the certificate is revoked.
-    assert verify_pdf(signed, [_root(pki)]).verdict == "valid"
-    report = verify_pdf(signed, [_root(pki)], crls=[crl])
+    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
+    report = verify_pdf(signed, [root_der(pki)], crls=[crl])
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.revoked and not signature.trusted
@@ -152,7 +131,7 @@ def test_revoked_after_a_timestamped_signature_stays_valid(
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     revoked_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    report = verify_pdf(signed, [_root(pki)], crls=[_crl(pki, official, revoked_at)])
+    report = verify_pdf(signed, [root_der(pki)], crls=[_crl(pki, official, revoked_at)])
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert not signature.revoked and signature.trusted
@@ -165,7 +144,7 @@ def test_a_b_b_signature_can_only_rely_on_the_time_its_signer_claims(
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_B)
     before = verify_pdf(
-        signed, [_root(pki)], crls=[_crl(pki, official, NOW - dt.timedelta(hours=1))]
+        signed, [root_der(pki)], crls=[_crl(pki, official, NOW - dt.timedelta(hours=1))]
     )
     assert before.verdict == "invalid"
     assert before.signatures[0].revoked
@@ -173,7 +152,7 @@ def test_a_b_b_signature_can_only_rely_on_the_time_its_signer_claims(
         "before the signing time the signer claims" in r for r in before.signatures[0].reasons
     )
     revoked_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    after = verify_pdf(signed, [_root(pki)], crls=[_crl(pki, official, revoked_at)])
+    after = verify_pdf(signed, [root_der(pki)], crls=[_crl(pki, official, revoked_at)])
     # Nothing proves the signature was made before the revocation.
     assert after.verdict == "indeterminate"
     assert after.signatures[0].revoked
@@ -194,13 +173,13 @@ def test_ocsp_responses_count_too(pki: DevPki, unsigned: Path, tmp_path: Path) -
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     good = _ocsp(pki, official, CertStatus(CertState.good))
-    assert verify_pdf(signed, [_root(pki)], ocsps=[good]).verdict == "valid"
+    assert verify_pdf(signed, [root_der(pki)], ocsps=[good]).verdict == "valid"
     revoked = _ocsp(
         pki,
         official,
         CertStatus(CertState.revoked, NOW - dt.timedelta(hours=1), x509.ReasonFlags.superseded),
     )
-    report = verify_pdf(signed, [_root(pki)], ocsps=[revoked])
+    report = verify_pdf(signed, [root_der(pki)], ocsps=[revoked])
     assert report.verdict == "invalid"
     assert report.signatures[0].revoked
     assert any("superseded" in r for r in report.signatures[0].reasons)
@@ -215,7 +194,7 @@ def test_an_old_b_lt_signature_outlives_its_crl(
     signed_at = NOW - YEAR
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T, at=signed_at)
     _add_to_dss(signed, build_crl(pki, [], number=1, now=signed_at))
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-LT"
     assert report.signatures[0].timestamp_time is not None
@@ -233,7 +212,7 @@ def test_an_old_crl_still_shows_a_revocation_before_signing(
         pki, official, signed_at - dt.timedelta(days=60), issued=signed_at - dt.timedelta(days=59)
     )
     _add_to_dss(signed, crl)
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "invalid"
     assert report.signatures[0].revoked
 
@@ -250,7 +229,7 @@ def test_a_crl_signed_by_someone_else_is_ignored(
         [Revocation(official.certificate.serial_number, NOW - dt.timedelta(hours=1))],
         number=9,
     )
-    report = verify_pdf(signed, [_root(pki)], crls=[forged])
+    report = verify_pdf(signed, [root_der(pki)], crls=[forged])
     assert report.verdict == "valid", report
     assert not report.signatures[0].revoked
 
@@ -261,7 +240,7 @@ def test_an_expired_certificate_at_signing_time_is_invalid(
 ) -> None:
     expired = _official(pki, issued=NOW - 2 * YEAR, years=1)
     signed = _sign(pki, expired, unsigned, tmp_path / "s.pdf", level)
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert any("the signer's certificate had expired" in r for r in signature.reasons), (
@@ -276,21 +255,21 @@ def test_a_certificate_that_expired_after_a_timestamped_signature_is_fine(
     signed = _sign(
         pki, official, unsigned, tmp_path / "s.pdf", Level.B_T, at=NOW - 2 * YEAR + YEAR // 2
     )
-    assert verify_pdf(signed, [_root(pki)]).verdict == "valid"
+    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
 
 
 def test_bad_revocation_data_from_the_caller_is_named(pki: DevPki, unsigned: Path) -> None:
     with pytest.raises(SigningError, match="CRL"):
-        verify_pdf(unsigned, [_root(pki)], crls=[b"not a CRL"])
+        verify_pdf(unsigned, [root_der(pki)], crls=[b"not a CRL"])
     with pytest.raises(SigningError, match="OCSP"):
-        verify_pdf(unsigned, [_root(pki)], ocsps=[b"\x30\x03\x02\x01"])
+        verify_pdf(unsigned, [root_der(pki)], ocsps=[b"\x30\x03\x02\x01"])
 
 
 def test_an_ocsp_refusal_says_nothing(pki: DevPki, unsigned: Path, tmp_path: Path) -> None:
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     refusal = ocsp_response(pki, b"garbage", lambda _serial: CertStatus(CertState.good))
-    assert verify_pdf(signed, [_root(pki)], ocsps=[refusal]).verdict == "valid"
+    assert verify_pdf(signed, [root_der(pki)], ocsps=[refusal]).verdict == "valid"
 
 
 @pytest.mark.parametrize("level", [Level.B_B, Level.B_T])
@@ -300,7 +279,7 @@ def test_fetching_is_opt_in_and_soft_fails(unsigned: Path, tmp_path: Path, level
     closed = create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:9"))
     official = _official(closed, issued=NOW)
     signed = _sign(closed, official, unsigned, tmp_path / "s.pdf", level)
-    report = verify_pdf(signed, [_root(closed)], allow_fetching=True)
+    report = verify_pdf(signed, [root_der(closed)], allow_fetching=True)
     assert report.verdict == "valid", report
 
 
@@ -318,7 +297,7 @@ def test_junk_in_the_dss_proves_nothing(pki: DevPki, unsigned: Path, tmp_path: P
     out = io.BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
     signed.write_bytes(out.getvalue())
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     assert report.signatures[0].modifications_after == "lta_updates"
 
@@ -328,11 +307,10 @@ def test_a_dss_made_for_an_earlier_signature_does_not_make_a_later_one_b_lt(
 ) -> None:
     official = _official(pki)
     key = unlock_pkcs12(official.pkcs12, PIN)
-    material = ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
     first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
-    stamper = LocalTimeStamper(_tsa(pki))
-    sign_file(unsigned, first, key, SignatureRequest(Level.B_LT), stamper, material)
+    stamper = LocalTimeStamper(tsa(pki))
+    sign_file(unsigned, first, key, SignatureRequest(Level.B_LT), stamper, material(pki))
     sign_file(first, second, key, SignatureRequest(Level.B_T, field_name="Firma2"), stamper)
-    report = verify_pdf(second, [_root(pki)])
+    report = verify_pdf(second, [root_der(pki)])
     assert report.verdict == "valid", report
     assert [s.level for s in report.signatures] == ["B-LT", "B-T"]

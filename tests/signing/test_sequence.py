@@ -7,17 +7,14 @@ certification must make it invalid.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError
 from signing.appearance import StampSpec
-from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, issue_official
+from signing.dev_pki import DevPki, issue_official
 from signing.pades import (
     Level,
     LocalTimeStamper,
@@ -27,13 +24,11 @@ from signing.pades import (
     sign_file,
     unlock_pkcs12,
 )
-from signing.revocation import build_crl
-from signing.tsa import tsa_config
 from signing.verification import verify_pdf
 from tests.data.make_signed_attacks import add_page, overlay_annotation
+from tests.pdfsig import PDFSIG_AVAILABLE, PDFSIG_MISSING_REASON, nss_database, run_pdfsig
+from tests.signing.support import INSTITUTION, PIN, material, root_der, root_pem
 
-POLICY = "2.25.329800735698586629295641978511506172918"
-PIN = "2468"
 CODE = "P4YD-0SSR-2026-0588"
 STAMP = StampSpec(f"https://docsvc.example.gob.ec/verificar/{CODE}", CODE)
 SIGNING_LINE = (
@@ -44,11 +39,6 @@ SIGNING_LINE = (
 
 
 @pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
-
-
-@pytest.fixture(scope="module")
 def keys(pki: DevPki) -> tuple[SigningKey, ...]:
     return tuple(
         unlock_pkcs12(
@@ -56,7 +46,7 @@ def keys(pki: DevPki) -> tuple[SigningKey, ...]:
                 pki,
                 full_name=name,
                 username=username,
-                organisation="Ministerio de Pruebas",
+                organisation=INSTITUTION,
                 position=position,
                 pin=PIN,
             ).pkcs12,
@@ -67,27 +57,11 @@ def keys(pki: DevPki) -> tuple[SigningKey, ...]:
 
 
 @pytest.fixture(scope="module")
-def timestamper(pki: DevPki) -> LocalTimeStamper:
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return LocalTimeStamper(tsa_config(pki.tsa, chain, POLICY))
-
-
-@pytest.fixture(scope="module")
 def unsigned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A budget certification rather than the shared resolution."""
     path = tmp_path_factory.mktemp("pdf") / "certificacion.pdf"
     path.write_bytes(demo_documents()[3].pdf)
     return path
-
-
-def _root(pki: DevPki) -> bytes:
-    return pki.root.certificate.public_bytes(Encoding.DER)
-
-
-def _material(pki: DevPki) -> ValidationMaterial:
-    return ValidationMaterial(trust_roots=(_root(pki),), crls=(build_crl(pki, [], number=1),))
 
 
 def _signing_line(
@@ -128,8 +102,8 @@ def test_certify_approve_approve_is_valid(
     level: Level,
     stamped: bool,
 ) -> None:
-    final = _signing_line(unsigned, tmp_path, keys, level, stamped, timestamper, _material(pki))
-    report = verify_pdf(final, [_root(pki)])
+    final = _signing_line(unsigned, tmp_path, keys, level, stamped, timestamper, material(pki))
+    report = verify_pdf(final, [root_der(pki)])
     assert report.verdict == "valid", report
     assert [s.field for s in report.signatures] == ["Firma1", "Firma2", "Firma3"]
     assert [s.signer.name.split("Common Name: ")[1].split(",")[0] for s in report.signatures] == [
@@ -145,16 +119,12 @@ def test_certify_approve_approve_is_valid(
 
 
 @pytest.fixture(scope="module")
-def nss(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("pdfsig") is None or shutil.which("certutil") is None:
-        pytest.skip("poppler-utils and libnss3-tools are installed by make test")
+def nss(pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One NSS database trusting the root, for every pdfsig run of this module."""
+    if not PDFSIG_AVAILABLE:
+        pytest.skip(PDFSIG_MISSING_REASON)
     directory = tmp_path_factory.mktemp("nss")
-    root_pem = directory / "root.pem"
-    root_pem.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{directory}", "--empty-password"], check=True)
-    trust_root = ["-n", "docsvc-root", "-t", "CT,C,C", "-i", str(root_pem)]
-    subprocess.run(["certutil", "-A", "-d", f"sql:{directory}", *trust_root], check=True)
-    return directory
+    return nss_database(root_pem(pki, directory / "root.pem"), directory)
 
 
 @pytest.mark.parametrize("stamped", [True, False], ids=["stamped", "invisible"])
@@ -162,18 +132,12 @@ def test_pdfsig_accepts_every_signature_of_the_line(
     pki: DevPki,
     keys: tuple[SigningKey, ...],
     unsigned: Path,
-    nss: Path,
+    nss: str,
     tmp_path: Path,
     stamped: bool,
 ) -> None:
     final = _signing_line(unsigned, tmp_path, keys, Level.B_B, stamped)
-    out = subprocess.run(
-        # No docsvc server runs here to answer OCSP (see test_pades.py).
-        ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(final)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    out = run_pdfsig(final, nss)  # no docsvc server runs here to answer OCSP
     assert out.count("Signature is Valid.") == len(keys), out
     assert out.count("Certificate is Trusted.") == len(keys), out
     # Earlier signatures do not cover the later revisions, which is expected.
@@ -193,11 +157,11 @@ def test_content_changed_after_certification_is_invalid(
     approvals: int,
 ) -> None:
     signed = _signing_line(unsigned, tmp_path, keys[: approvals + 1], Level.B_B, stamped=True)
-    assert verify_pdf(signed, [_root(pki)]).verdict == "valid"
+    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
     tampered = tmp_path / "tampered.pdf"
     assert callable(attack)
     tampered.write_bytes(attack(signed.read_bytes()))
-    report = verify_pdf(tampered, [_root(pki)])
+    report = verify_pdf(tampered, [root_der(pki)])
     assert report.verdict == "invalid"
     certification = report.signatures[0]
     assert certification.verdict == "invalid"
@@ -239,7 +203,7 @@ def test_an_invisible_approval_leaves_the_reserved_stamps_free(
     assert sign_file(invisible, stamped, keys[2], SignatureRequest(Level.B_B, stamp=STAMP)) == (
         "Firma2"
     )
-    assert verify_pdf(stamped, [_root(pki)]).verdict == "valid"
+    assert verify_pdf(stamped, [root_der(pki)]).verdict == "valid"
 
 
 def test_a_no_changes_certification_refuses_any_later_signature(
@@ -263,7 +227,7 @@ def test_a_no_changes_certification_refuses_any_later_signature(
             signer=keys[0].signer,
             output=out,
         )
-    assert verify_pdf(certified, [_root(pki)]).verdict == "valid"
+    assert verify_pdf(certified, [root_der(pki)]).verdict == "valid"
     approved = tmp_path / "approved.pdf"
     with pytest.raises(SigningError):
         sign_file(certified, approved, keys[1], SignatureRequest(Level.B_B))

@@ -9,27 +9,14 @@ import pytest
 from asn1crypto import core, tsp
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from signing.dev_pki import DevPki, PkiUrls, create_dev_pki
-from signing.tsa import TsaConfig, timestamp_response, tsa_config
-
-POLICY = "2.25.329800735698586629295641978511506172918"
-
-
-@pytest.fixture(scope="module")
-def pki() -> DevPki:
-    return create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:8000"))
+from signing.dev_pki import DevPki
+from signing.tsa import TsaConfig, timestamp_response
+from tests.signing.support import POLICY, root_pem, tsa
 
 
 @pytest.fixture(scope="module")
 def config(pki: DevPki) -> TsaConfig:
-    return tsa_config(
-        pki.tsa,
-        [
-            pki.issuing.certificate.public_bytes(Encoding.DER),
-            pki.root.certificate.public_bytes(Encoding.DER),
-        ],
-        POLICY,
-    )
+    return tsa(pki)
 
 
 def _status(response_der: bytes) -> tsp.PKIStatusInfo:
@@ -59,8 +46,7 @@ def test_openssl_verifies_the_token(
     query = _query(tmp_path, digest, "-cert")
     response = tmp_path / "response.tsr"
     response.write_bytes(timestamp_response(config, query.read_bytes()))
-    root = tmp_path / "root.pem"
-    root.write_bytes(pki.root.certificate.public_bytes(Encoding.PEM))
+    root = root_pem(pki, tmp_path / "root.pem")
     chain = tmp_path / "chain.pem"
     chain.write_bytes(
         pki.issuing.certificate.public_bytes(Encoding.PEM)
