@@ -26,6 +26,7 @@ from docsvc.organisation import api as organisation_api
 from docsvc.pki import api as pki_api
 from docsvc.services import Services, build_services
 from docsvc.signatures import api as signatures_api
+from docsvc.signing_lines import api as signing_lines_api
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
@@ -104,6 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         audit_api.router,
         pki_api.router,
         signatures_api.router,
+        signing_lines_api.router,
         pages.router,
     ):
         app.include_router(router)

@@ -156,6 +156,12 @@ def add_version(
     return _document_out(db, document, repository.versions_of(db, document.id), with_versions=True)
 
 
+def store_pdf(db: Session, store: ObjectStore, settings: Settings, upload: ReceivedFile) -> int:
+    """Check and store a file before any row is written (its object claim commits on its
+    own, which SQLite allows only while the request has written nothing). Returns pages."""
+    return _stored_pdf(db, store, settings, upload)
+
+
 def readable_document(db: Session, actor: Actor, document_id: uuid.UUID) -> Document:
     """The document if the actor may see it; NotFound otherwise (same answer for both)."""
     return _readable_document(db, actor, document_id)
@@ -170,6 +176,7 @@ def add_signed_version(
     signed: ReceivedFile,
     base_version: int,
     reason: str,
+    stored_pages: int | None = None,
 ) -> DocumentVersion:
     """A version made by signing ``base_version``. The signer need not belong to the owning
     department (a minister signs what legal advisory drafted); reading rights were checked
@@ -179,7 +186,7 @@ def add_signed_version(
             "The document gained a new version while it was being signed; sign the new one.",
             code="version_changed",
         )
-    pages = _stored_pdf(db, store, settings, signed)
+    pages = stored_pages if stored_pages is not None else _stored_pdf(db, store, settings, signed)
     number = base_version + 1
     version = DocumentVersion(
         document_id=document.id,

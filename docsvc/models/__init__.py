@@ -21,6 +21,16 @@ from docsvc.models.signatures import (
     SignatureRecord,
     SigningCredential,
 )
+from docsvc.models.signing_lines import (
+    InboxItem,
+    LineStatus,
+    SignerStatus,
+    SigningLine,
+    SigningStep,
+    StandIn,
+    StepMode,
+    StepSigner,
+)
 
 __all__ = [
     "AuditEvent",
@@ -35,14 +45,22 @@ __all__ = [
     "Dossier",
     "DossierItem",
     "DossierStatus",
+    "InboxItem",
     "Institution",
     "IssuedCertificate",
+    "LineStatus",
     "ObjectClaim",
     "PendingExternalSignature",
     "Position",
     "Role",
     "SignatureRecord",
+    "SignerStatus",
     "SigningCredential",
+    "SigningLine",
+    "SigningStep",
+    "StandIn",
+    "StepMode",
+    "StepSigner",
     "User",
     "UserRole",
 ]

@@ -276,29 +276,99 @@ def _signature_request(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SignedFile:
+    """A signature made and its file stored, not yet recorded in the database."""
+
+    plan: SigningPlan
+    credential: SigningCredential
+    field_name: str
+    upload: ReceivedFile
+    pages: int
+
+
+def sign_and_store(
+    db: Session,
+    services: Services,
+    runtime: SigningRuntime,
+    actor: Actor,
+    document_id: uuid.UUID,
+    request: SignIn,
+    work: Path,
+    on_behalf: OnBehalf | None = None,
+) -> SignedFile:
+    """Sign the latest version into ``work`` and store the result, writing no row yet:
+    several documents can be signed in one request and then recorded together."""
+    require_official(actor)
+    plan = plan_signature(db, services, actor, document_id, request)
+    credential = active_credential(db, actor.user_id)
+    check_not_locked(credential, utcnow())
+    timestamper, material = signing_extras(
+        db, services, plan.level, signer_chain=signer_chain_der(credential)
+    )
+    signature_request = _signature_request(db, plan, request, actor, services, on_behalf)
+    source, target = work / f"{document_id}.in.pdf", work / f"{document_id}.out.pdf"
+    fetch_version(services, plan.base, source)
+    with _signing_key(services, runtime, credential, actor, request.pin) as key:
+        try:
+            field_name = runtime.run(
+                sign_file, source, target, key, signature_request, timestamper, material
+            )
+        except SigningError as exc:
+            raise Conflict(f"The document cannot be signed: {exc}", code="signing_failed") from exc
+    source.unlink(missing_ok=True)
+    with target.open("rb") as handle:
+        digest = digest_of(handle)
+    upload = ReceivedFile(
+        path=target,
+        sha256=digest.sha256,
+        size=digest.size,
+        filename=plan.base.filename,
+        content_type="application/pdf",
+    )
+    pages = documents.store_pdf(db, services.store, services.settings, upload)
+    return SignedFile(plan, credential, field_name, upload, pages)
+
+
+def record_signed(
+    db: Session, services: Services, actor: Actor, signed: SignedFile
+) -> SignResultOut:
+    record = record_signature(
+        db,
+        services,
+        actor,
+        signed.plan.document,
+        signed.plan.base.number,
+        signed.upload,
+        signed.credential,
+        signed.field_name,
+        signed.plan.level,
+        signed.plan.certify,
+        stored_pages=signed.pages,
+    )
+    reset_pin_failures(signed.credential)
+    save_verification_code(db, signed.plan)
+    return SignResultOut(
+        signature=SignatureOut.model_validate(record),
+        verification_code=signed.plan.code,
+        verification_url=verification_url(services, signed.plan.code),
+    )
+
+
 def record_signature(
     db: Session,
     services: Services,
     actor: Actor,
     plan_document: Document,
     base_number: int,
-    signed_path: Path,
+    signed: ReceivedFile,
     credential: SigningCredential,
     field_name: str,
     level: Level,
     certify: bool,
-    filename: str,
+    stored_pages: int | None = None,
 ) -> SignatureRecord:
-    """Store the signed file as the next version and record who signed it and how."""
-    with signed_path.open("rb") as handle:
-        digest = digest_of(handle)
-    signed = ReceivedFile(
-        path=signed_path,
-        sha256=digest.sha256,
-        size=digest.size,
-        filename=filename,
-        content_type="application/pdf",
-    )
+    """Add the signed file as the next version and record who signed it and how."""
     kind = "certification" if certify else "approval"
     version = documents.add_signed_version(
         db,
@@ -309,6 +379,7 @@ def record_signature(
         signed,
         base_number,
         f"signed by {actor.full_name} ({level.value}, {kind})",
+        stored_pages,
     )
     record = SignatureRecord(
         id=uuid.uuid4(),
@@ -320,7 +391,7 @@ def record_signature(
         field_name=field_name,
         level=level.value,
         kind=kind,
-        sha256=digest.sha256,
+        sha256=signed.sha256,
         signed_at=version.created_at or utcnow(),
     )
     db.add(record)
@@ -334,7 +405,7 @@ def record_signature(
         department_id=plan_document.owning_department_id,
         details={
             "version": version.number,
-            "sha256": digest.sha256,
+            "sha256": signed.sha256,
             "level": level.value,
             "kind": kind,
             "field": field_name,
@@ -353,47 +424,12 @@ def sign_document(
     request: SignIn,
     on_behalf: OnBehalf | None = None,
 ) -> SignResultOut:
-    require_official(actor)
-    plan = plan_signature(db, services, actor, document_id, request)
-    credential = active_credential(db, actor.user_id)
-    check_not_locked(credential, utcnow())
-    timestamper, material = signing_extras(
-        db, services, plan.level, signer_chain=signer_chain_der(credential)
-    )
-    signature_request = _signature_request(db, plan, request, actor, services, on_behalf)
     services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
-        source, target = Path(work) / "in.pdf", Path(work) / "out.pdf"
-        fetch_version(services, plan.base, source)
-        with _signing_key(services, runtime, credential, actor, request.pin) as key:
-            try:
-                field_name = runtime.run(
-                    sign_file, source, target, key, signature_request, timestamper, material
-                )
-            except SigningError as exc:
-                raise Conflict(
-                    f"The document cannot be signed: {exc}", code="signing_failed"
-                ) from exc
-        reset_pin_failures(credential)
-        record = record_signature(
-            db,
-            services,
-            actor,
-            plan.document,
-            plan.base.number,
-            target,
-            credential,
-            field_name,
-            plan.level,
-            plan.certify,
-            plan.base.filename,
+        signed = sign_and_store(
+            db, services, runtime, actor, document_id, request, Path(work), on_behalf
         )
-    save_verification_code(db, plan)
-    return SignResultOut(
-        signature=SignatureOut.model_validate(record),
-        verification_code=plan.code,
-        verification_url=verification_url(services, plan.code),
-    )
+        return record_signed(db, services, actor, signed)
 
 
 def save_verification_code(db: Session, plan: SigningPlan) -> None:

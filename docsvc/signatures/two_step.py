@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
+from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, Gone, InvalidInput, NotFound
 from docsvc.identity.actor import Actor
 from docsvc.maintenance.object_claims import claim_for_upload
@@ -46,6 +47,7 @@ from signing.external import (
     prepare_external,
 )
 from signing.pades import Level
+from storage.hashing import digest_of
 
 SIGNATURE_ALGORITHM = "sha256WithRSAEncryption"
 
@@ -181,18 +183,26 @@ def finish(
             raise Conflict(
                 f"The signature cannot be finished: {exc}", code="signing_failed"
             ) from exc
+        with target.open("rb") as handle:
+            digest = digest_of(handle)
+        upload = ReceivedFile(
+            path=target,
+            sha256=digest.sha256,
+            size=digest.size,
+            filename=plan.base.filename,
+            content_type="application/pdf",
+        )
         record = record_signature(
             db,
             services,
             actor,
             plan.document,
             plan.base.number,
-            target,
+            upload,
             credential,
             state.field_name,
             level,
             False,
-            plan.base.filename,
         )
     # Used once: a second finish racing this one finds the row already taken.
     taken = db.execute(

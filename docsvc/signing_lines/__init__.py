@@ -1,0 +1,1 @@
+"""Signing lines (issue 4): ordered steps of signers, stand-ins, rejections and the inbox."""

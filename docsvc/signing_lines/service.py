@@ -1,0 +1,607 @@
+"""The signing-line state machine.
+
+    draft ──submit──▶ in_signature ──last step signed──▶ signed
+                        │    ▲
+                 reject │    │ resubmit (requester, after correcting)
+                        ▼    │
+                      rejected
+    draft, in_signature, rejected ──cancel (requester)──▶ cancelled
+
+Every transition is an audit event, and the officials whose turn comes are notified in
+their inbox. A signer is a person or a position; whoever holds the position, or the
+stand-in of the person or holder on that day, may sign in their place.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.db.base import utcnow
+from docsvc.documents import service as documents
+from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import Department, DossierItem, Position, Role, User
+from docsvc.models.signing_lines import (
+    InboxItem,
+    LineStatus,
+    SignerStatus,
+    SigningLine,
+    SigningStep,
+    StandIn,
+    StepMode,
+    StepSigner,
+)
+from docsvc.services import Services
+from docsvc.signatures import service as signatures
+from docsvc.signatures.credentials import position_title
+from docsvc.signatures.schemas import SignIn
+from docsvc.signing_lines.schemas import (
+    InboxEntry,
+    LineIn,
+    LineOut,
+    SignerIn,
+    SignerOut,
+    StandInIn,
+    StandInOut,
+    StepOut,
+)
+
+# --- who may sign -------------------------------------------------------------------------
+
+
+def _principals(db: Session, signer: StepSigner) -> list[uuid.UUID]:
+    """The person a signer slot names: the user, or the position's holder."""
+    if signer.user_id is not None:
+        return [signer.user_id]
+    if signer.position_id is not None:
+        position = db.get(Position, signer.position_id)
+        if position is not None and position.holder_id is not None:
+            return [position.holder_id]
+    return []
+
+
+def _standing_in_for(db: Session, substitute_id: uuid.UUID, today: date) -> set[uuid.UUID]:
+    rows = db.scalars(
+        select(StandIn.principal_id).where(
+            StandIn.substitute_id == substitute_id,
+            StandIn.revoked_at.is_(None),
+            StandIn.starts_on <= today,
+            StandIn.ends_on >= today,
+        )
+    )
+    return set(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Eligibility:
+    signer: StepSigner
+    on_behalf_of: uuid.UUID | None  # set when the actor signs as a stand-in
+
+
+def _eligible(db: Session, actor: Actor, signer: StepSigner) -> _Eligibility | None:
+    principals = _principals(db, signer)
+    if actor.user_id in principals:
+        return _Eligibility(signer, None)
+    covered = _standing_in_for(db, actor.user_id, utcnow().date())
+    for principal in principals:
+        if principal in covered:
+            return _Eligibility(signer, principal)
+    return None
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def _resolve_signer(db: Session, spec: SignerIn) -> StepSigner:
+    if spec.user is not None:
+        user = db.scalar(select(User).where(User.username == spec.user))
+        if user is None or not user.active:
+            raise InvalidInput(f"No such active user: {spec.user}.", code="unknown_signer")
+        if Role.official.value not in {r.role for r in user.roles}:
+            raise InvalidInput(f"{spec.user} is not an official.", code="signer_not_official")
+        return StepSigner(id=uuid.uuid4(), user_id=user.id)
+    assert spec.position is not None
+    department_code, _, code = spec.position.partition(":")
+    position = db.scalar(
+        select(Position)
+        .join(Department, Department.id == Position.department_id)
+        .where(Department.code == department_code, Position.code == code)
+    )
+    if position is None:
+        raise InvalidInput(
+            f"No such position: {spec.position} (use DEPT:CODE).", code="unknown_position"
+        )
+    return StepSigner(id=uuid.uuid4(), position_id=position.id)
+
+
+def create_line(db: Session, actor: Actor, data: LineIn) -> LineOut:
+    if data.document_id is not None:
+        document = documents.readable_document(db, actor, data.document_id)
+        title = data.title or document.title
+    else:
+        from docsvc.dossiers.service import get_dossier
+
+        assert data.dossier_id is not None
+        dossier = get_dossier(db, actor, data.dossier_id)
+        if not dossier.items:
+            raise InvalidInput("The dossier has no documents to sign.", code="dossier_empty")
+        title = data.title or dossier.title
+    line = SigningLine(
+        id=uuid.uuid4(),
+        title=title,
+        document_id=data.document_id,
+        dossier_id=data.dossier_id,
+        requester_id=actor.user_id,
+        department_id=actor.department_id,
+        status=LineStatus.draft.value,
+        level=data.level,
+        certify_first=data.certify_first,
+    )
+    db.add(line)
+    db.flush()
+    for number, step_in in enumerate(data.steps, start=1):
+        step = SigningStep(
+            id=uuid.uuid4(),
+            line_id=line.id,
+            position=number,
+            mode=step_in.mode.value,
+            role_label=step_in.role_label,
+            deadline=step_in.deadline,
+        )
+        db.add(step)
+        db.flush()
+        for spec in step_in.signers:
+            signer = _resolve_signer(db, spec)
+            signer.step_id = step.id
+            db.add(signer)
+    db.flush()
+    _event(db, actor, line, "signing_line.create", steps=len(data.steps))
+    if data.submit:
+        return submit(db, actor, line.id)
+    return line_out(db, line)
+
+
+# --- transitions --------------------------------------------------------------------------
+
+
+def _line(db: Session, line_id: uuid.UUID, *, for_update: bool = False) -> SigningLine:
+    line = db.get(SigningLine, line_id, with_for_update=for_update)
+    if line is None:
+        raise NotFound("No such signing line.", code="signing_line_not_found")
+    return line
+
+
+def _visible_line(db: Session, actor: Actor, line_id: uuid.UUID) -> SigningLine:
+    line = _line(db, line_id)
+    if line.requester_id == actor.user_id or _involves(db, actor, line):
+        return line
+    if line.document_id is not None:
+        documents.readable_document(db, actor, line.document_id)
+        return line
+    raise NotFound("No such signing line.", code="signing_line_not_found")
+
+
+def _involves(db: Session, actor: Actor, line: SigningLine) -> bool:
+    return any(_eligible(db, actor, s) for step in _steps(db, line) for s in _signers(db, step))
+
+
+def _requester_only(line: SigningLine, actor: Actor) -> None:
+    if line.requester_id != actor.user_id:
+        raise PermissionDenied(
+            "Only the official who requested the signatures can do this.", code="not_requester"
+        )
+
+
+def submit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+    line = _line(db, line_id, for_update=True)
+    _requester_only(line, actor)
+    if line.status != LineStatus.draft.value:
+        raise Conflict(f"The line is {line.status}, not a draft.", code="not_a_draft")
+    line.status = LineStatus.in_signature.value
+    line.current_step = 1
+    line.submitted_at = utcnow()
+    db.flush()
+    _event(db, actor, line, "signing_line.submit")
+    _notify_step(db, line, "to_sign")
+    return line_out(db, line)
+
+
+def cancel(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+    line = _line(db, line_id, for_update=True)
+    _requester_only(line, actor)
+    if line.status in (LineStatus.signed.value, LineStatus.cancelled.value):
+        raise Conflict(f"The line is already {line.status}.", code=f"line_{line.status}")
+    line.status = LineStatus.cancelled.value
+    line.completed_at = utcnow()
+    db.flush()
+    _event(db, actor, line, "signing_line.cancel")
+    return line_out(db, line)
+
+
+def _current_turn(db: Session, actor: Actor, line: SigningLine) -> _Eligibility:
+    """The actor's pending slot in the step now waiting, or the right refusal."""
+    if line.status == LineStatus.cancelled.value:
+        raise Conflict("This signing line was cancelled.", code="line_cancelled")
+    if line.status != LineStatus.in_signature.value:
+        raise Conflict(f"This signing line is {line.status}.", code="line_not_in_signature")
+    steps = _steps(db, line)
+    current = next(s for s in steps if s.position == line.current_step)
+    mine = [e for s in _signers(db, current) if (e := _eligible(db, actor, s))]
+    pending = [e for e in mine if e.signer.status == SignerStatus.pending.value]
+    if pending:
+        return pending[0]
+    if mine:
+        raise Conflict("You already signed this step.", code="already_signed")
+    later = [s for s in steps if s.position > line.current_step]
+    if any(_eligible(db, actor, x) for step in later for x in _signers(db, step)):
+        raise Conflict("It is not your turn yet.", code="not_your_turn")
+    earlier = [s for s in steps if s.position < line.current_step]
+    if any(x.signed_by_id == actor.user_id for step in earlier for x in _signers(db, step)):
+        raise Conflict("You already signed this line.", code="already_signed")
+    raise PermissionDenied("You are not a signer of this line.", code="not_a_signer")
+
+
+def sign(
+    db: Session, services: Services, actor: Actor, line_id: uuid.UUID, pin: str | None
+) -> LineOut:
+    line = _line(db, line_id, for_update=True)
+    turn = _current_turn(db, actor, line)
+    on_behalf = None
+    if turn.on_behalf_of is not None:
+        principal = db.get(User, turn.on_behalf_of)
+        assert principal is not None
+        on_behalf = signatures.OnBehalf(principal.full_name, position_title(db, principal.id))
+    first = line.current_step == 1 and not any(
+        s.status == SignerStatus.signed.value
+        for step in _steps(db, line)
+        for s in _signers(db, step)
+    )
+    request = SignIn(
+        pin=pin,
+        level=line.level,
+        certify=line.certify_first and first and line.round == 1,
+        reason=_step(db, line).role_label,
+    )
+    services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
+        # Every document is signed and stored before any row is written: one failure
+        # leaves the line as it was, and SQLite's single writer is taken only at the end.
+        signed = [
+            signatures.sign_and_store(
+                db, services, services.signing, actor, document_id, request, Path(work), on_behalf
+            )
+            for document_id in _documents_of(db, line)
+        ]
+        for item in signed:
+            signatures.record_signed(db, services, actor, item)
+    signer = turn.signer
+    signer.status = SignerStatus.signed.value
+    signer.signed_by_id = actor.user_id
+    signer.on_behalf_of_id = turn.on_behalf_of
+    signer.signed_at = utcnow()
+    _event(
+        db,
+        actor,
+        line,
+        "signing_line.sign",
+        step=line.current_step,
+        on_behalf_of=str(turn.on_behalf_of) if turn.on_behalf_of else "",
+    )
+    _advance(db, actor, line)
+    db.flush()
+    return line_out(db, line)
+
+
+def _advance(db: Session, actor: Actor, line: SigningLine) -> None:
+    step = _step(db, line)
+    signers = _signers(db, step)
+    done = [s for s in signers if s.status == SignerStatus.signed.value]
+    if step.mode == StepMode.any.value and done:
+        for other in signers:
+            if other.status == SignerStatus.pending.value:
+                other.status = SignerStatus.not_needed.value
+    if any(s.status == SignerStatus.pending.value for s in signers):
+        return
+    step.completed_at = utcnow()
+    if line.current_step < len(_steps(db, line)):
+        line.current_step += 1
+        db.flush()
+        _notify_step(db, line, "to_sign")
+        return
+    line.status = LineStatus.signed.value
+    line.completed_at = utcnow()
+    db.flush()
+    _event(db, actor, line, "signing_line.complete")
+    _notify(db, line.requester_id, line, "signed", f"«{line.title}» está firmado.")
+
+
+def reject(db: Session, actor: Actor, line_id: uuid.UUID, reason: str) -> LineOut:
+    line = _line(db, line_id, for_update=True)
+    _current_turn(db, actor, line)
+    line.status = LineStatus.rejected.value
+    line.rejection_reason = reason.strip()
+    line.rejected_by_id = actor.user_id
+    db.flush()
+    _event(db, actor, line, "signing_line.reject", reason=reason.strip()[:500])
+    _notify(
+        db,
+        line.requester_id,
+        line,
+        "rejected",
+        f"{actor.full_name} devolvió «{line.title}»: {reason}",
+    )
+    return line_out(db, line)
+
+
+def resubmit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+    """After the requester corrected the document (a new version), the line starts again
+    from its first step; signatures already made stay in the document's history."""
+    line = _line(db, line_id, for_update=True)
+    _requester_only(line, actor)
+    if line.status != LineStatus.rejected.value:
+        raise Conflict("Only a rejected line can be resubmitted.", code="not_rejected")
+    for step in _steps(db, line):
+        step.completed_at = None
+        for signer in _signers(db, step):
+            signer.status = SignerStatus.pending.value
+            signer.signed_by_id = None
+            signer.on_behalf_of_id = None
+            signer.signed_at = None
+    line.status = LineStatus.in_signature.value
+    line.current_step = 1
+    line.round += 1
+    line.rejection_reason = None
+    line.rejected_by_id = None
+    db.flush()
+    _event(db, actor, line, "signing_line.resubmit", round=line.round)
+    _notify_step(db, line, "to_sign")
+    return line_out(db, line)
+
+
+# --- stand-ins ----------------------------------------------------------------------------
+
+
+def name_stand_in(db: Session, actor: Actor, data: StandInIn) -> StandInOut:
+    substitute = db.scalar(select(User).where(User.username == data.substitute))
+    if substitute is None or not substitute.active:
+        raise InvalidInput(f"No such active user: {data.substitute}.", code="unknown_user")
+    if substitute.id == actor.user_id:
+        raise InvalidInput("You cannot stand in for yourself.", code="self_stand_in")
+    if Role.official.value not in {r.role for r in substitute.roles}:
+        raise InvalidInput(f"{data.substitute} is not an official.", code="signer_not_official")
+    stand_in = StandIn(
+        id=uuid.uuid4(),
+        principal_id=actor.user_id,
+        substitute_id=substitute.id,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+    )
+    db.add(stand_in)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "stand_in.name",
+        object_type="user",
+        object_id=str(actor.user_id),
+        details={
+            "substitute": data.substitute,
+            "from": data.starts_on.isoformat(),
+            "to": data.ends_on.isoformat(),
+        },
+    )
+    return StandInOut(
+        id=stand_in.id,
+        principal=actor.username,
+        substitute=substitute.username,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+    )
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+
+def inbox(db: Session, actor: Actor, view: str) -> list[InboxEntry]:
+    now = utcnow()
+    if view == "requested":
+        lines: Sequence[SigningLine] = db.scalars(
+            select(SigningLine)
+            .where(SigningLine.requester_id == actor.user_id)
+            .order_by(SigningLine.created_at.desc())
+        ).all()
+    else:
+        open_lines = db.scalars(
+            select(SigningLine).where(SigningLine.status == LineStatus.in_signature.value)
+        ).all()
+        lines = [line for line in open_lines if _awaits(db, actor, line)]
+        if view == "overdue":
+            requested = db.scalars(
+                select(SigningLine).where(
+                    SigningLine.requester_id == actor.user_id,
+                    SigningLine.status == LineStatus.in_signature.value,
+                )
+            ).all()
+            lines = list({line.id: line for line in [*lines, *requested]}.values())
+    entries = []
+    for line in lines:
+        deadline = (
+            _step(db, line).deadline if line.status == LineStatus.in_signature.value else None
+        )
+        overdue = deadline is not None and deadline < now
+        if view == "overdue" and not overdue:
+            continue
+        entries.append(InboxEntry(line=line_out(db, line), deadline=deadline, overdue=overdue))
+    if view != "requested":
+        entries.sort(key=lambda e: (e.deadline is None, e.deadline or now))
+    return entries
+
+
+def _awaits(db: Session, actor: Actor, line: SigningLine) -> bool:
+    step = _step(db, line)
+    return any(
+        s.status == SignerStatus.pending.value and _eligible(db, actor, s)
+        for s in _signers(db, step)
+    )
+
+
+def notifications(db: Session, actor: Actor, unread_only: bool) -> list[dict[str, object]]:
+    query = select(InboxItem).where(InboxItem.user_id == actor.user_id)
+    if unread_only:
+        query = query.where(InboxItem.read_at.is_(None))
+    rows = db.scalars(query.order_by(InboxItem.created_at.desc()).limit(200))
+    return [
+        {
+            "id": str(r.id),
+            "line_id": str(r.line_id),
+            "kind": r.kind,
+            "message": r.message,
+            "created_at": r.created_at.isoformat(),
+            "read": r.read_at is not None,
+        }
+        for r in rows
+    ]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _steps(db: Session, line: SigningLine) -> list[SigningStep]:
+    return list(
+        db.scalars(
+            select(SigningStep).where(SigningStep.line_id == line.id).order_by(SigningStep.position)
+        )
+    )
+
+
+def _step(db: Session, line: SigningLine) -> SigningStep:
+    step = db.scalar(
+        select(SigningStep).where(
+            SigningStep.line_id == line.id, SigningStep.position == max(line.current_step, 1)
+        )
+    )
+    assert step is not None
+    return step
+
+
+def _signers(db: Session, step: SigningStep) -> list[StepSigner]:
+    return list(
+        db.scalars(select(StepSigner).where(StepSigner.step_id == step.id).order_by(StepSigner.id))
+    )
+
+
+def _documents_of(db: Session, line: SigningLine) -> list[uuid.UUID]:
+    if line.document_id is not None:
+        return [line.document_id]
+    return list(
+        db.scalars(
+            select(DossierItem.document_id)
+            .where(DossierItem.dossier_id == line.dossier_id)
+            .order_by(DossierItem.position)
+        )
+    )
+
+
+def _notify_step(db: Session, line: SigningLine, kind: str) -> None:
+    step = _step(db, line)
+    for signer in _signers(db, step):
+        for principal in _principals(db, signer):
+            _notify(db, principal, line, kind, f"«{line.title}» espera su firma.")
+            for substitute in db.scalars(
+                select(StandIn.substitute_id).where(
+                    StandIn.principal_id == principal,
+                    StandIn.revoked_at.is_(None),
+                    StandIn.starts_on <= utcnow().date(),
+                    StandIn.ends_on >= utcnow().date(),
+                )
+            ):
+                _notify(db, substitute, line, kind, f"«{line.title}» espera su firma (suplencia).")
+
+
+def _notify(db: Session, user_id: uuid.UUID, line: SigningLine, kind: str, message: str) -> None:
+    db.add(InboxItem(id=uuid.uuid4(), user_id=user_id, line_id=line.id, kind=kind, message=message))
+
+
+def _event(db: Session, actor: Actor, line: SigningLine, action: str, **details: object) -> None:
+    record_event(
+        db,
+        actor,
+        action,
+        object_type="signing_line",
+        object_id=str(line.id),
+        department_id=line.department_id,
+        details={"status": line.status, **{k: str(v) for k, v in details.items()}},
+    )
+
+
+def _username(db: Session, user_id: uuid.UUID | None) -> str | None:
+    if user_id is None:
+        return None
+    return db.scalar(select(User.username).where(User.id == user_id))
+
+
+def _position_label(db: Session, position_id: uuid.UUID | None) -> str | None:
+    if position_id is None:
+        return None
+    row = db.execute(
+        select(Department.code, Position.code)
+        .join(Position, Position.department_id == Department.id)
+        .where(Position.id == position_id)
+    ).first()
+    return f"{row[0]}:{row[1]}" if row else None
+
+
+def line_out(db: Session, line: SigningLine) -> LineOut:
+    steps = []
+    for step in _steps(db, line):
+        steps.append(
+            StepOut(
+                position=step.position,
+                mode=StepMode(step.mode),
+                role_label=step.role_label,
+                deadline=step.deadline,
+                completed_at=step.completed_at,
+                signers=[
+                    SignerOut(
+                        id=s.id,
+                        user=_username(db, s.user_id),
+                        position=_position_label(db, s.position_id),
+                        status=s.status,
+                        signed_by=_username(db, s.signed_by_id),
+                        on_behalf_of=_username(db, s.on_behalf_of_id),
+                        signed_at=s.signed_at,
+                    )
+                    for s in _signers(db, step)
+                ],
+            )
+        )
+    return LineOut(
+        id=line.id,
+        title=line.title,
+        document_id=line.document_id,
+        dossier_id=line.dossier_id,
+        requester=_username(db, line.requester_id) or "",
+        status=LineStatus(line.status),
+        current_step=line.current_step,
+        round=line.round,
+        level=line.level,
+        certify_first=line.certify_first,
+        rejection_reason=line.rejection_reason,
+        created_at=line.created_at,
+        submitted_at=line.submitted_at,
+        completed_at=line.completed_at,
+        steps=steps,
+    )
+
+
+def get_line(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+    return line_out(db, _visible_line(db, actor, line_id))

@@ -1,0 +1,214 @@
+"""Signing lines through the API: scenario B's payment dossier signed in three steps, with a
+rejection and resubmission and a stand-in; and every refusal changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from signing.verification import verify_pdf
+from tests.api.pdfs import unique_pdf
+from tests.api.state import holdings
+from tests.conftest import BACKENDS, Backend, build_backend
+from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
+
+Auth = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend(
+        request.param, tmp_path_factory.mktemp(f"lines-{request.param}"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+def _dossier(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
+    listing = client.get("/api/v1/dossiers", headers=headers).json()
+    (match,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    detail: dict[str, object] = client.get(
+        f"/api/v1/dossiers/{match['id']}", headers=headers
+    ).json()
+    return detail
+
+
+def _root(backend: Backend) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
+    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+
+def _sign(client: TestClient, auth: Auth, user: str, line_id: str, pin: str = DEMO_PIN) -> dict:
+    response = client.post(
+        f"/api/v1/signing-lines/{line_id}/sign", headers=auth(user), json={"pin": pin}
+    )
+    assert response.status_code == 200, response.text
+    result: dict = response.json()
+    return result
+
+
+def test_scenario_b_payment_dossier(
+    client: TestClient, backend: Backend, auth: Auth, tmp_path: Path
+) -> None:
+    dossier = _dossier(client, auth("preparador"))
+    items = dossier["items"]
+    assert isinstance(items, list) and len(items) == 3
+    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    created = client.post(
+        "/api/v1/signing-lines",
+        headers=auth("preparador"),
+        json={
+            "dossier_id": dossier["id"],
+            "level": "B-LT",
+            "steps": [
+                {"role_label": "prepared", "signers": [{"user": "preparador"}]},
+                {
+                    "role_label": "reviewed",
+                    "signers": [{"position": "DF:DIR-DF"}],
+                    "deadline": deadline,
+                },
+                {"role_label": "approved", "signers": [{"position": "DVM:VMIN"}]},
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    line = created.json()
+    line_id = line["id"]
+    assert line["status"] == "in_signature" and line["current_step"] == 1
+
+    # Out of turn, and not a signer at all: refused, nothing changes.
+    before = holdings(backend)
+    early = client.post(
+        f"/api/v1/signing-lines/{line_id}/sign", headers=auth("financiero"), json={"pin": DEMO_PIN}
+    )
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_your_turn"
+    stranger = client.post(
+        f"/api/v1/signing-lines/{line_id}/sign", headers=auth("rrhh"), json={"pin": DEMO_PIN}
+    )
+    assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "not_a_signer"
+    wrong_pin = client.post(
+        f"/api/v1/signing-lines/{line_id}/sign", headers=auth("preparador"), json={"pin": "0000"}
+    )
+    assert wrong_pin.status_code == 403 and wrong_pin.json()["error"]["code"] == "wrong_pin"
+    assert holdings(backend) == before
+
+    assert _sign(client, auth, "preparador", line_id)["current_step"] == 2
+    twice = client.post(
+        f"/api/v1/signing-lines/{line_id}/sign", headers=auth("preparador"), json={"pin": DEMO_PIN}
+    )
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_signed"
+
+    # The financial director's inbox shows it, by deadline; he rejects it.
+    awaiting = client.get("/api/v1/inbox", headers=auth("financiero")).json()
+    assert [e["line"]["id"] for e in awaiting] == [line_id]
+    assert awaiting[0]["deadline"] is not None and not awaiting[0]["overdue"]
+    rejected = client.post(
+        f"/api/v1/signing-lines/{line_id}/reject",
+        headers=auth("financiero"),
+        json={"reason": "Falta la firma del analista en la lista"},
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    notes = client.get("/api/v1/inbox/notifications", headers=auth("preparador")).json()
+    assert any(n["kind"] == "rejected" and "Falta la firma" in n["message"] for n in notes)
+
+    # The preparer corrects and resubmits; the line starts again.
+    again = client.post(f"/api/v1/signing-lines/{line_id}/resubmit", headers=auth("preparador"))
+    assert again.status_code == 200 and again.json()["round"] == 2
+    _sign(client, auth, "preparador", line_id)
+    _sign(client, auth, "financiero", line_id)
+
+    # The vice-minister is away: the social programmes director stands in for him.
+    today = dt.date.today()
+    named = client.post(
+        "/api/v1/stand-ins",
+        headers=auth("viceministro"),
+        json={"substitute": "programas", "starts_on": str(today), "ends_on": str(today)},
+    )
+    assert named.status_code == 201, named.text
+    done = _sign(client, auth, "programas", line_id)
+    assert done["status"] == "signed"
+    last = done["steps"][2]["signers"][0]
+    assert last["signed_by"] == "programas" and last["on_behalf_of"] == "viceministro"
+
+    # Every document carries four valid signatures: the preparer's of the rejected round,
+    # then the preparer's, the financial director's and the stand-in's.
+    for index, item in enumerate(items):
+        assert isinstance(item, dict)
+        signed = tmp_path / f"doc{index}.pdf"
+        signed.write_bytes(
+            client.get(
+                f"/api/v1/documents/{item['document_id']}/content", headers=auth("preparador")
+            ).content
+        )
+        report = verify_pdf(signed, [_root(backend)])
+        assert report.verdict == "valid", report.as_json()
+        assert len(report.signatures) == 4
+        assert "Miguel Torres" in report.signatures[-1].signer.name
+        if PDFSIG_AVAILABLE:
+            out = pdfsig_output(signed, backend.settings.pki_dir / "root.pem", tmp_path)
+            assert out.count("Signature is Valid.") == 4, out
+
+
+def test_a_cancelled_line_cannot_be_signed(
+    client: TestClient, backend: Backend, auth: Auth
+) -> None:
+    created = client.post(
+        "/api/v1/documents",
+        headers=auth("preparador"),
+        data={"doc_type": "report", "title": "Informe para cancelar"},
+        files={"file": ("i.pdf", unique_pdf("Informe para cancelar"), "application/pdf")},
+    )
+    doc_id = created.json()["id"]
+    line = client.post(
+        "/api/v1/signing-lines",
+        headers=auth("preparador"),
+        json={"document_id": doc_id, "steps": [{"signers": [{"user": "programas"}]}]},
+    ).json()
+    cancelled = client.post(
+        f"/api/v1/signing-lines/{line['id']}/cancel", headers=auth("preparador")
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    before = holdings(backend)
+    refused = client.post(
+        f"/api/v1/signing-lines/{line['id']}/sign",
+        headers=auth("programas"),
+        json={"pin": DEMO_PIN},
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "line_cancelled"
+    assert holdings(backend) == before
+    not_requester = client.post(
+        f"/api/v1/signing-lines/{line['id']}/cancel", headers=auth("programas")
+    )
+    assert not_requester.status_code in (403, 409)
+
+
+def test_bad_lines_are_refused(client: TestClient, auth: Auth) -> None:
+    dossier = _dossier(client, auth("preparador"))
+    for steps, code in (
+        ([{"signers": [{"user": "registro"}]}], "signer_not_official"),
+        ([{"signers": [{"user": "nadie"}]}], "unknown_signer"),
+        ([{"signers": [{"position": "DF:NOPE"}]}], "unknown_position"),
+    ):
+        response = client.post(
+            "/api/v1/signing-lines",
+            headers=auth("preparador"),
+            json={"dossier_id": dossier["id"], "steps": steps},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == code
+    empty = client.post(
+        "/api/v1/signing-lines",
+        headers=auth("preparador"),
+        json={"dossier_id": dossier["id"], "steps": []},
+    )
+    assert empty.status_code == 422
