@@ -2,6 +2,7 @@
 
 from docsvc.models.audit import AuditEvent
 from docsvc.models.auth import AuthSession
+from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
 from docsvc.models.documents import (
     Confidentiality,
     Document,
@@ -35,6 +36,10 @@ from docsvc.models.signing_lines import (
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "BatchItem",
+    "BatchItemStatus",
+    "BatchJob",
+    "BatchStatus",
     "Confidentiality",
     "CredentialKind",
     "Department",

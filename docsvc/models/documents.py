@@ -97,6 +97,12 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(16), default=DossierStatus.open.value)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The signed index that seals the dossier's composition (a document of its own, whose
+    # versions are the index versions); None while unsealed.
+    sealed_index_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("documents.id", use_alter=True), default=None
+    )
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class DossierItem(Base):
