@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -446,12 +447,26 @@ def _listed_revocation(status: PdfSignatureStatus, evidence: _Evidence) -> _Revo
     return earliest
 
 
+_STAND_IN = re.compile(r"firmado por (?P<signer>.+?) como suplente de (?P<principal>.+)$")
+
+
+def _stand_in_note(stated_reason: str | None) -> str | None:
+    """Signing lines write "firmado por X como suplente de Y (cargo)" into the signature's
+    /Reason; the report says it in plain words. It is the signer's statement, signed with
+    the rest, not something the certificate proves."""
+    match = _STAND_IN.search(stated_reason or "")
+    if match is None:
+        return None
+    return f"signed by {match['signer']} as stand-in for {match['principal']}"
+
+
 def _judge(
     field: str,
     status: PdfSignatureStatus,
     evidence: _Evidence,
     long_term: bool,
     archive_timestamped: bool,
+    stated_reason: str | None = None,
 ) -> _Judgement:
     cert = status.signing_cert
     reasons: list[str] = []
@@ -578,6 +593,9 @@ def _judge(
         )
 
     verdict: Verdict = "invalid" if failures else "indeterminate" if doubts else "valid"
+    stand_in = _stand_in_note(stated_reason)
+    if stand_in is not None:
+        reasons.append(stand_in)
     if verdict == "valid" and proven is not None and listed is not None and listed.at > proven:
         reasons.append(
             f"the signer's certificate was revoked later, on {_when(listed.at)}; the "
@@ -605,6 +623,14 @@ def _judge(
         subindication=(failures or doubts or [AdESPassed.OK])[0],
         best_signature_time=proven,
     )
+
+
+def _stated_reason(embedded: EmbeddedPdfSignature) -> str | None:
+    try:
+        reason = embedded.sig_object.get("/Reason")
+    except Exception:  # a damaged dictionary: the reason is only informative
+        return None
+    return str(reason) if reason is not None else None
 
 
 async def _validate_signature(
@@ -698,6 +724,7 @@ async def _verify(
                     revision > embedded.signed_revision and ts.intact and ts.valid
                     for revision, ts in doc_timestamps
                 ),
+                _stated_reason(embedded),
             )
             signatures.append(judgement.report)
             if etsi:

@@ -154,6 +154,10 @@ def test_scenario_b_payment_dossier(
         assert report.verdict == "valid", report.as_json()
         assert len(report.signatures) == 4
         assert "Miguel Torres" in report.signatures[-1].signer.name
+        assert (
+            "signed by Miguel Torres as stand-in for Carlos Méndez (Viceministro)"
+            in report.signatures[-1].reasons
+        )
         if PDFSIG_AVAILABLE:
             out = pdfsig_output(signed, backend.settings.pki_dir / "root.pem", tmp_path)
             assert out.count("Signature is Valid.") == 4, out
