@@ -17,7 +17,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# Two workers: CI has two cores, and each worker starts its own PostgreSQL and SeaweedFS.
+PYTEST_ARGS ?= -n 2
 BENCH ?=
 ARGS ?=
 
