@@ -17,8 +17,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Two workers: CI has two cores, and each worker starts its own PostgreSQL and SeaweedFS.
-PYTEST_ARGS ?= -n 2
+# Two workers: CI has two cores. Each worker starts its own PostgreSQL and SeaweedFS, and
+# takes whole test files, so a module's tests run in order on one institution.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 BENCH ?=
 ARGS ?=
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from docsvc import health
 from docsvc.audit import api as audit_api
+from docsvc.batches import api as batches_api
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.documents import api as documents_api
@@ -106,6 +107,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         pki_api.router,
         signatures_api.router,
         signing_lines_api.router,
+        batches_api.router,
         pages.router,
     ):
         app.include_router(router)

@@ -38,6 +38,10 @@ class DossierOut(BaseModel):
     status: DossierStatus
     owning_department: str
     created_at: datetime
+    # The signed index document that seals the composition (its versions are the index
+    # versions), and when it was last sealed; None while unsealed.
+    sealed_index_id: uuid.UUID | None = None
+    sealed_at: datetime | None = None
     items: list[DossierItemOut]
 
 

@@ -1,5 +1,5 @@
 """Dossier rules: a dossier belongs to a department, holds documents in order, and once
-closed takes no more."""
+closed, or sealed by its signed index, takes no more."""
 
 from __future__ import annotations
 
@@ -96,6 +96,13 @@ def add_document(
         )
     if dossier.status != DossierStatus.open.value:
         raise Conflict("The dossier is closed.", code="dossier_closed")
+    if dossier.sealed_index_id is not None:
+        # The signed index seals the composition; a new index version (a new signing line
+        # over the dossier) is the only change it admits.
+        raise Conflict(
+            "The dossier is sealed by its signed index; its documents cannot change.",
+            code="dossier_sealed",
+        )
     document = document_by_id(db, document_id)
     if document is None or not can_read(
         actor,
@@ -151,6 +158,8 @@ def _out(db: Session, dossier: Dossier) -> DossierOut:
         status=DossierStatus(dossier.status),
         owning_department=department_code(db, dossier.owning_department_id),
         created_at=dossier.created_at,
+        sealed_index_id=dossier.sealed_index_id,
+        sealed_at=dossier.sealed_at,
         items=[
             DossierItemOut(
                 position=item.position,

@@ -301,14 +301,41 @@ def sign_and_store(
     several documents can be signed in one request and then recorded together."""
     require_official(actor)
     plan = plan_signature(db, services, actor, document_id, request)
+    source = work / f"{document_id}.in.pdf"
+    fetch_version(services, plan.base, source)
+    return sign_source_and_store(
+        db,
+        services,
+        runtime,
+        actor,
+        plan,
+        source,
+        request,
+        work / f"{document_id}.out.pdf",
+        on_behalf,
+    )
+
+
+def sign_source_and_store(
+    db: Session,
+    services: Services,
+    runtime: SigningRuntime,
+    actor: Actor,
+    plan: SigningPlan,
+    source: Path,
+    request: SignIn,
+    target: Path,
+    on_behalf: OnBehalf | None = None,
+) -> SignedFile:
+    """Sign ``source`` (a file for ``plan``, which need not be stored yet: a generated
+    document such as a dossier's index) into ``target`` and store it, writing no row."""
+    require_official(actor)
     credential = active_credential(db, actor.user_id)
     check_not_locked(credential, utcnow())
     timestamper, material = signing_extras(
         db, services, plan.level, signer_chain=signer_chain_der(credential)
     )
     signature_request = _signature_request(db, plan, request, actor, services, on_behalf)
-    source, target = work / f"{document_id}.in.pdf", work / f"{document_id}.out.pdf"
-    fetch_version(services, plan.base, source)
     with _signing_key(services, runtime, credential, actor, request.pin) as key:
         try:
             field_name = runtime.run(

@@ -44,6 +44,7 @@ from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.credentials import position_title
 from docsvc.signatures.schemas import SignIn
+from docsvc.signing_lines import sealing
 from docsvc.signing_lines.schemas import (
     InboxEntry,
     LineIn,
@@ -281,6 +282,17 @@ def sign(
             )
             for document_id in _documents_of(db, line)
         ]
+        # The signature that completes a dossier's line seals the dossier: its index lists
+        # the versions just signed, and is signed and stored with them, before any row.
+        seal = None
+        if line.dossier_id is not None and line.current_step == len(_steps(db, line)):
+            others = [s for s in _signers(db, _step(db, line)) if s.id != turn.signer.id]
+            if _step(db, line).mode == StepMode.any.value or all(
+                s.status != SignerStatus.pending.value for s in others
+            ):
+                seal = sealing.prepare_seal(
+                    db, services, actor, line.dossier_id, request, Path(work), on_behalf, signed
+                )
         for item in signed:
             signatures.record_signed(db, services, actor, item)
     signer = turn.signer
@@ -297,6 +309,9 @@ def sign(
         on_behalf_of=str(turn.on_behalf_of) if turn.on_behalf_of else "",
     )
     _advance(db, actor, line)
+    if seal is not None:
+        assert line.status == LineStatus.signed.value
+        sealing.record_seal(db, services, actor, seal)
     db.flush()
     return line_out(db, line)
 

@@ -1,0 +1,1 @@
+"""Batch signing: one PIN entry, up to 500 documents, dossiers or signing lines."""

@@ -1,0 +1,36 @@
+"""Batch signing routes: start a job with one PIN entry, then follow its progress."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks
+
+from docsvc.batches import service
+from docsvc.batches.schemas import BatchCreated, BatchIn, BatchOut
+from docsvc.deps import ActorDep, DbSession, ServicesDep
+
+router = APIRouter(prefix="/api/v1", tags=["batch signing"])
+
+
+@router.post("/batches", status_code=202)
+def create(
+    body: BatchIn,
+    background: BackgroundTasks,
+    db: DbSession,
+    services: ServicesDep,
+    actor: ActorDep,
+) -> BatchCreated:
+    """Sign up to 500 documents, dossiers or signing lines with one PIN entry. The job runs
+    in the background: follow it at ``GET /api/v1/batches/{id}``."""
+    created = service.create_job(db, services, actor, body)
+    # Started once the response is ready, i.e. after the job's transaction has committed.
+    background.add_task(
+        service.start_job, services, created.id, actor, body.pin, visible=body.visible
+    )
+    return created
+
+
+@router.get("/batches/{job_id}")
+def get(job_id: uuid.UUID, db: DbSession, actor: ActorDep) -> BatchOut:
+    return service.get_job(db, actor, job_id)

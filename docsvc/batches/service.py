@@ -1,0 +1,432 @@
+"""Batch signing jobs.
+
+The PIN is checked once, up front, with the usual lockout; a wrong one makes no job. The
+job then runs on a background thread:
+
+- pyHanko's CPU work runs in worker *processes* (one per core, started with ``spawn``: the
+  parent has threads and database connections that must not be forked). Each worker gets
+  the PKCS#12 and the PIN once through the pool's initializer and keeps the unlocked key in
+  memory until the pool is shut down at the end of the job.
+- The parent does everything else, per item on a small thread pool so that fetching and
+  storing overlap the signing: it plans and checks the signature, fetches the latest
+  version to a temporary file, hands the file to a worker, stores the result and records it
+  in the item's own transaction, with the job's progress counters. One item's failure
+  rolls back only that item.
+
+The parent reuses the single-signature path as it is (``sign_and_store``/``record_signed``,
+and ``signing_lines.service.sign`` for signing lines, with all the line's rules): it passes
+a ``SigningRuntime`` whose ``run`` sends ``sign_file`` to the worker processes in place of
+the official's key, which the parent never holds during the job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar, cast
+
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.batches import worker
+from docsvc.batches.schemas import (
+    MAX_ITEMS,
+    BatchCreated,
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    BatchTarget,
+)
+from docsvc.db.base import utcnow
+from docsvc.errors import Conflict, DomainError, NotFound, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import CredentialKind, Document, DossierItem, SigningCredential
+from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
+from docsvc.models.signing_lines import SigningLine
+from docsvc.pki.service import dev_pki
+from docsvc.services import Services
+from docsvc.signatures import service as signatures
+from docsvc.signatures.credentials import (
+    active_credential,
+    check_not_locked,
+    record_pin_failure,
+    reset_pin_failures,
+)
+from docsvc.signatures.runtime import SigningRuntime, UnlockedKeys
+from docsvc.signatures.schemas import SignIn
+from signing import WrongPin
+from signing.pades import SigningKey, sign_file, unlock_pkcs12
+
+log = logging.getLogger("docsvc.batches")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Stands for the official's key in the parent: the real one is in the workers.
+_KEY_IN_WORKERS = SigningKey(signer=cast(Any, None), subject="(held by the batch workers)")
+
+
+class _WorkerKeys(UnlockedKeys):
+    """The official's "unlocked session" for the job: always open, holding no key."""
+
+    def __init__(self) -> None:
+        super().__init__(timedelta(0))
+
+    def get(self, user_id: uuid.UUID, credential_id: uuid.UUID, now: Any) -> SigningKey | None:
+        return _KEY_IN_WORKERS
+
+
+class WorkerPoolRuntime(SigningRuntime):
+    """A signing runtime whose pool is the job's worker processes, which hold the key."""
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
+        self.workers = workers
+        self.keys = _WorkerKeys()
+        self._processes = pool
+
+    def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if fn is not sign_file or kwargs:
+            raise RuntimeError("a batch job's workers only sign files")
+        source, target, key, request, timestamper, material = cast(tuple[Any, ...], args)
+        if key is not _KEY_IN_WORKERS:
+            raise RuntimeError("a batch job signs only with the key its workers hold")
+        future = self._processes.submit(
+            worker.sign, str(source), str(target), request, timestamper is not None, material
+        )
+        return cast(T, future.result())
+
+    def close(self) -> None:  # the job shuts its pool down
+        return None
+
+
+# --- creating a job ------------------------------------------------------------------------
+
+
+def _check_pin(services: Services, credential: SigningCredential, pin: str) -> None:
+    """Unlock the key once to check the PIN (counted, with the lockout), then drop it."""
+    assert credential.pkcs12 is not None
+    try:
+        key = services.signing.run(unlock_pkcs12, credential.pkcs12, pin)
+    except WrongPin as exc:
+        locked = record_pin_failure(services.sessions, credential.id, services.settings)
+        raise PermissionDenied(
+            "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
+            code="wrong_pin",
+        ) from exc
+    del key
+
+
+def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> BatchCreated:
+    """Check the request and the PIN, and write the job; ``start_job`` runs it once this
+    transaction has committed."""
+    signatures.require_official(actor)
+    if len(body.items) > MAX_ITEMS:
+        raise Conflict(f"A batch holds at most {MAX_ITEMS} items.", code="batch_too_large")
+    credential = active_credential(db, actor.user_id)
+    if credential.kind != CredentialKind.pkcs12.value or credential.pkcs12 is None:
+        raise Conflict(
+            "Batch signing needs a key kept by the service (PKCS#12); sign token or card "
+            "signatures one by one.",
+            code="cannot_batch_kind",
+        )
+    check_not_locked(credential, utcnow())
+    _check_pin(services, credential, body.pin)
+    reset_pin_failures(credential)
+    job = BatchJob(
+        id=uuid.uuid4(),
+        user_id=actor.user_id,
+        status=BatchStatus.queued.value,
+        level=body.level,
+        total=len(body.items),
+    )
+    db.add(job)
+    db.flush()
+    for position, item in enumerate(body.items, start=1):
+        db.add(
+            BatchItem(
+                id=uuid.uuid4(),
+                job_id=job.id,
+                position=position,
+                document_id=item.document_id,
+                dossier_id=item.dossier_id,
+                line_id=item.line_id,
+            )
+        )
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "batch.create",
+        object_type="batch",
+        object_id=str(job.id),
+        details={"items": len(body.items), "level": body.level or ""},
+    )
+    return BatchCreated(id=job.id, status=job.status, total=job.total)
+
+
+def start_job(
+    services: Services, job_id: uuid.UUID, actor: Actor, pin: str, *, visible: bool = True
+) -> threading.Thread:
+    thread = threading.Thread(
+        target=run_job,
+        args=(services, job_id, actor, pin),
+        kwargs={"visible": visible},
+        name=f"batch-{job_id}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+# --- running it ----------------------------------------------------------------------------
+
+
+def _worker_setup(services: Services, pkcs12: bytes, pin: str) -> worker.WorkerSetup:
+    settings = services.settings
+    if settings.tsa_url:
+        return worker.WorkerSetup(pkcs12, pin, tsa_url=settings.tsa_url)
+    if settings.dev_pki:
+        pki = dev_pki(settings)
+        tsa = worker.LocalTsa(
+            certificate=pki.tsa.certificate.public_bytes(Encoding.DER),
+            key=pki.tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
+            chain=(
+                pki.issuing.certificate.public_bytes(Encoding.DER),
+                pki.root.certificate.public_bytes(Encoding.DER),
+            ),
+            policy=settings.tsa_policy_oid,
+        )
+        return worker.WorkerSetup(pkcs12, pin, tsa=tsa)
+    return worker.WorkerSetup(pkcs12, pin)
+
+
+def run_job(
+    services: Services,
+    job_id: uuid.UUID,
+    actor: Actor,
+    pin: str,
+    *,
+    workers: int | None = None,
+    visible: bool = True,
+) -> None:
+    """Run every item of the job; returns when each has its result."""
+    try:
+        with services.sessions() as db:
+            job = db.get(BatchJob, job_id)
+            assert job is not None
+            credential = active_credential(db, actor.user_id)
+            assert credential.pkcs12 is not None
+            setup = _worker_setup(services, credential.pkcs12, pin)
+            item_ids = list(
+                db.scalars(
+                    select(BatchItem.id)
+                    .where(BatchItem.job_id == job_id)
+                    .order_by(BatchItem.position)
+                )
+            )
+            job.status = BatchStatus.running.value
+            job.started_at = utcnow()
+            level = job.level
+            db.commit()
+        count = workers or os.cpu_count() or 1
+        services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+        with (
+            ProcessPoolExecutor(
+                max_workers=count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=worker.initialise,
+                initargs=(setup,),
+            ) as processes,
+            ThreadPoolExecutor(max_workers=2 * count, thread_name_prefix="batch") as threads,
+        ):
+            job_services = dataclasses.replace(
+                services, _signing=[WorkerPoolRuntime(processes, count)]
+            )
+            futures: list[Future[None]] = [
+                threads.submit(_run_item, job_services, item_id, actor, level, visible)
+                for item_id in item_ids
+            ]
+            for future in futures:
+                future.result()
+        del setup
+        _finish(services, job_id, BatchStatus.finished, None)
+    except Exception as exc:
+        log.exception("batch job %s failed", job_id)
+        _finish(services, job_id, BatchStatus.failed, f"The job stopped: {type(exc).__name__}.")
+
+
+def _finish(services: Services, job_id: uuid.UUID, status: BatchStatus, error: str | None) -> None:
+    with services.sessions() as db:
+        job = db.get(BatchJob, job_id)
+        if job is None:
+            return
+        job.status = status.value
+        job.error = error
+        job.finished_at = utcnow()
+        if status is BatchStatus.failed:
+            # Items without a result failed with the job.
+            pending = db.execute(
+                update(BatchItem)
+                .where(
+                    BatchItem.job_id == job_id,
+                    BatchItem.status == BatchItemStatus.pending.value,
+                )
+                .values(
+                    status=BatchItemStatus.failed.value,
+                    error_code="job_failed",
+                    error=error,
+                    finished_at=utcnow(),
+                )
+            )
+            job.failed += cast(Any, pending).rowcount or 0
+        db.commit()
+
+
+def _run_item(
+    services: Services, item_id: uuid.UUID, actor: Actor, level: str | None, visible: bool
+) -> None:
+    """Sign one item and record it in its own transaction, with the job's counters."""
+    try:
+        with services.sessions() as db:
+            item = db.get(BatchItem, item_id)
+            assert item is not None
+            versions = _sign_item(db, services, actor, item, level, visible)
+            item.status = BatchItemStatus.signed.value
+            item.versions = " ".join(versions)
+            item.finished_at = utcnow()
+            db.execute(
+                update(BatchJob).where(BatchJob.id == item.job_id).values(done=BatchJob.done + 1)
+            )
+            db.commit()
+            return
+    except DomainError as exc:
+        code, message = exc.code, exc.message
+    except Exception:
+        log.exception("batch item %s failed", item_id)
+        code, message = "internal_error", "The item could not be signed."
+    with services.sessions() as db:
+        item = db.get(BatchItem, item_id)
+        assert item is not None
+        item.status = BatchItemStatus.failed.value
+        item.error_code = code
+        item.error = message
+        item.finished_at = utcnow()
+        db.execute(
+            update(BatchJob).where(BatchJob.id == item.job_id).values(failed=BatchJob.failed + 1)
+        )
+        db.commit()
+
+
+def _sign_item(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    item: BatchItem,
+    level: str | None,
+    visible: bool,
+) -> list[str]:
+    if item.line_id is not None:
+        return _sign_line(db, services, actor, item.line_id)
+    if item.dossier_id is not None:
+        document_ids = _dossier_documents(services, actor, item.dossier_id)
+    else:
+        assert item.document_id is not None
+        document_ids = [item.document_id]
+    request = SignIn(level=cast(Any, level), visible=visible)
+    runtime = services.signing
+    with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
+        # As a signing line does: every document signed and stored before any row is
+        # written, so a dossier is signed whole or not at all.
+        signed = [
+            signatures.sign_and_store(db, services, runtime, actor, doc, request, Path(work))
+            for doc in document_ids
+        ]
+        results = [signatures.record_signed(db, services, actor, s) for s in signed]
+    return [f"{r.signature.document_id}:{r.signature.version_number}" for r in results]
+
+
+def _dossier_documents(services: Services, actor: Actor, dossier_id: uuid.UUID) -> list[uuid.UUID]:
+    """The dossier's documents, if the actor may read it. In its own transaction: reading
+    a dossier is audited, and on SQLite a write would hold the lock that storing the
+    signed files needs."""
+    from docsvc.dossiers.service import get_dossier
+
+    with services.sessions() as db:
+        dossier = get_dossier(db, actor, dossier_id)
+        db.commit()
+    if not dossier.items:
+        raise Conflict("The dossier has no documents to sign.", code="dossier_empty")
+    return [entry.document_id for entry in dossier.items]
+
+
+def _sign_line(db: Session, services: Services, actor: Actor, line_id: uuid.UUID) -> list[str]:
+    from docsvc.signing_lines import service as lines
+
+    lines.sign(db, services, actor, line_id, None)
+    line = db.get(SigningLine, line_id)
+    assert line is not None
+    if line.document_id is not None:
+        document_ids = [line.document_id]
+    else:
+        document_ids = list(
+            db.scalars(
+                select(DossierItem.document_id).where(DossierItem.dossier_id == line.dossier_id)
+            )
+        )
+    rows = db.scalars(select(Document).where(Document.id.in_(document_ids)))
+    return [f"{d.id}:{d.latest_version}" for d in rows]
+
+
+# --- progress ------------------------------------------------------------------------------
+
+
+def _target(item: BatchItem) -> BatchTarget:
+    if item.document_id is not None:
+        return BatchTarget(kind="document", id=item.document_id)
+    if item.dossier_id is not None:
+        return BatchTarget(kind="dossier", id=item.dossier_id)
+    assert item.line_id is not None
+    return BatchTarget(kind="line", id=item.line_id)
+
+
+def get_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchOut:
+    """The job's progress and each item's result; only for the official who started it."""
+    job = db.get(BatchJob, job_id)
+    if job is None or job.user_id != actor.user_id:
+        raise NotFound("No such batch job.", code="batch_not_found")
+    items = db.scalars(
+        select(BatchItem).where(BatchItem.job_id == job.id).order_by(BatchItem.position)
+    )
+    return BatchOut(
+        id=job.id,
+        status=job.status,
+        level=job.level,
+        total=job.total,
+        done=job.done,
+        failed=job.failed,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        items=[
+            BatchItemOut(
+                position=i.position,
+                target=_target(i),
+                status=i.status,
+                error_code=i.error_code,
+                error=i.error,
+                versions=i.versions.split() if i.versions else [],
+            )
+            for i in items
+        ],
+    )

@@ -1,0 +1,323 @@
+"""Sealing a dossier: when its signing line completes, the dossier's index (índice
+electrónico del expediente) is generated as a PDF/A text document and signed by the
+official who completed the line. The index lists the documents in order with each
+version's sha256, registry number and date, and so seals the dossier's composition: a
+later change needs a new index version (a new version of the same index document).
+
+The index is a document of its own (type "other", owned by the dossier's department),
+never an item of the dossier it describes.
+
+Order of work, as for every signature: the index is generated from the versions that
+will exist once the line's signatures are recorded, signed and stored before any row is
+written (SQLite's single writer), then recorded with them (:func:`prepare_seal`, then
+:func:`record_seal`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.db.base import utcnow
+from docsvc.documents.service import PDF_MEDIA_TYPE
+from docsvc.documents.text_pdf import build_text_pdf
+from docsvc.dossiers import repository as dossiers
+from docsvc.errors import NotFound
+from docsvc.identity.actor import Actor
+from docsvc.models import Document, DocumentType, DocumentVersion, Dossier, SignatureRecord
+from docsvc.services import Services
+from docsvc.signatures import codes
+from docsvc.signatures import service as signatures
+from docsvc.signatures.credentials import reset_pin_failures
+from docsvc.signatures.schemas import SignIn
+from signing.pades import Level
+
+INDEX_HEADING = "Índice del expediente"
+INDEX_FILENAME = "indice-expediente.pdf"
+NO_REGISTRY_NUMBER = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One document of the dossier as its index lists it."""
+
+    position: int
+    title: str
+    doc_type: str
+    version: int
+    sha256: str
+    version_date: date
+    # Registry numbers (número de registro) come with the register (issue 5).
+    registry_number: str | None = None
+
+
+def index_paragraphs(
+    institution: str,
+    dossier_title: str,
+    entries: Sequence[IndexEntry],
+    sealed_at: datetime,
+    index_version: int,
+) -> list[str]:
+    head = "\n".join(
+        [
+            f"Institución: {institution}",
+            f"Expediente: {dossier_title}",
+            f"Versión del índice: {index_version}",
+            f"Fecha de sellado: {sealed_at:%Y-%m-%d %H:%M} UTC",
+            f"Documentos: {len(entries)}",
+        ]
+    )
+    paragraphs = [head]
+    for entry in entries:
+        paragraphs.append(
+            "\n".join(
+                [
+                    f"{entry.position}. {entry.title}",
+                    f"Tipo: {entry.doc_type} · Versión: {entry.version} · "
+                    f"Fecha: {entry.version_date.isoformat()}",
+                    f"Número de registro: {entry.registry_number or NO_REGISTRY_NUMBER}",
+                    "SHA-256:",
+                    entry.sha256,
+                ]
+            )
+        )
+    paragraphs.append(
+        "Este índice sella la composición del expediente: todo cambio posterior requiere "
+        "una nueva versión del índice."
+    )
+    return paragraphs
+
+
+def build_index_pdf(
+    institution: str,
+    dossier_title: str,
+    entries: Sequence[IndexEntry],
+    sealed_at: datetime,
+    index_version: int = 1,
+) -> bytes:
+    """The index as a PDF/A-2b document; the same inputs always give the same bytes."""
+    return build_text_pdf(
+        INDEX_HEADING,
+        index_paragraphs(institution, dossier_title, entries, sealed_at, index_version),
+    )
+
+
+def index_title(dossier_title: str) -> str:
+    return f"Índice — {dossier_title}"[:500]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSeal:
+    """An index signed and stored, not yet recorded."""
+
+    dossier: Dossier
+    new_index: bool
+    signed: signatures.SignedFile
+    entries: tuple[IndexEntry, ...]
+    sealed_at: datetime
+
+
+def prepare_seal(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    dossier_id: uuid.UUID,
+    request: SignIn,
+    work: Path,
+    on_behalf: signatures.OnBehalf | None = None,
+    signed_items: Sequence[signatures.SignedFile] = (),
+) -> PreparedSeal:
+    """Generate, sign and store the index, writing no row. ``signed_items`` are the dossier's
+    documents just signed and not yet recorded: the index lists the versions they become."""
+    signatures.require_official(actor)
+    dossier = dossiers.dossier_by_id(db, dossier_id)
+    if dossier is None:
+        raise NotFound("No such dossier.", code="dossier_not_found")
+    sealed_at = utcnow()
+    pending = {s.plan.document.id: s for s in signed_items}
+    entries = []
+    for item, document, version in dossiers.items_of(db, dossier.id):
+        just_signed = pending.get(document.id)
+        if just_signed is not None:
+            number, sha256, when = (
+                just_signed.plan.base.number + 1,
+                just_signed.upload.sha256,
+                sealed_at,
+            )
+        else:
+            number, sha256, when = version.number, version.sha256, version.created_at
+        entries.append(
+            IndexEntry(
+                position=item.position,
+                title=document.title,
+                doc_type=document.doc_type,
+                version=number,
+                sha256=sha256,
+                version_date=when.date(),
+            )
+        )
+    index = db.get(Document, dossier.sealed_index_id) if dossier.sealed_index_id else None
+    if index is None:
+        index = Document(
+            id=uuid.uuid4(),
+            doc_type=DocumentType.other.value,
+            title=index_title(dossier.title),
+            subject=f"Índice del expediente «{dossier.title}»"[:10_000],
+            owning_department_id=dossier.owning_department_id,
+            confidentiality=dossier.confidentiality,
+            created_by_id=actor.user_id,
+            latest_version=0,
+        )
+        new_index = True
+    else:
+        new_index = False
+    base = DocumentVersion(
+        document_id=index.id, number=index.latest_version, filename=INDEX_FILENAME
+    )
+    pdf = build_index_pdf(
+        services.settings.institution_name,
+        dossier.title,
+        entries,
+        sealed_at,
+        index.latest_version + 1,
+    )
+    level = Level(request.level or signatures.default_level(services, index.doc_type))
+    plan = signatures.SigningPlan(
+        index, base, level, False, index.verification_code or codes.new_code()
+    )
+    source = work / f"index-{dossier.id}.in.pdf"
+    source.write_bytes(pdf)
+    index_request = request.model_copy(
+        update={"certify": False, "base_version": None, "reason": "Sellado del expediente"}
+    )
+    signed = signatures.sign_source_and_store(
+        db,
+        services,
+        services.signing,
+        actor,
+        plan,
+        source,
+        index_request,
+        work / f"index-{dossier.id}.out.pdf",
+        on_behalf,
+    )
+    return PreparedSeal(dossier, new_index, signed, tuple(entries), sealed_at)
+
+
+def record_seal(db: Session, services: Services, actor: Actor, prepared: PreparedSeal) -> Document:
+    """Add the signed index as the index document's next version (creating the document at
+    the first seal), record its signature, and mark the dossier sealed."""
+    signed = prepared.signed
+    index = signed.plan.document
+    dossier = prepared.dossier
+    number = signed.plan.base.number + 1
+    if prepared.new_index:
+        index.latest_version = number
+        db.add(index)
+        db.flush()
+    kind = "approval"
+    version = DocumentVersion(
+        document_id=index.id,
+        number=number,
+        sha256=signed.upload.sha256,
+        size=signed.upload.size,
+        pages=signed.pages,
+        filename=INDEX_FILENAME,
+        media_type=PDF_MEDIA_TYPE,
+        reason="created"
+        if number == 1
+        else f"index version {number}: the dossier was signed again",
+        author_id=actor.user_id,
+    )
+    db.add(version)
+    index.latest_version = number
+    db.flush()
+    if prepared.new_index:
+        record_event(
+            db,
+            actor,
+            "document.create",
+            object_type="document",
+            object_id=str(index.id),
+            department_id=index.owning_department_id,
+            details={
+                "sha256": signed.upload.sha256,
+                "size": signed.upload.size,
+                "title": index.title,
+            },
+        )
+    db.add(
+        SignatureRecord(
+            id=uuid.uuid4(),
+            document_id=index.id,
+            version_number=number,
+            signer_id=actor.user_id,
+            credential_id=signed.credential.id,
+            certificate_sha256=signed.credential.certificate_sha256,
+            field_name=signed.field_name,
+            level=signed.plan.level.value,
+            kind=kind,
+            sha256=signed.upload.sha256,
+            signed_at=version.created_at or utcnow(),
+        )
+    )
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "document.sign",
+        object_type="document",
+        object_id=str(index.id),
+        department_id=index.owning_department_id,
+        details={
+            "version": number,
+            "sha256": signed.upload.sha256,
+            "level": signed.plan.level.value,
+            "kind": kind,
+            "field": signed.field_name,
+            "certificate_sha256": signed.credential.certificate_sha256,
+        },
+    )
+    reset_pin_failures(signed.credential)
+    signatures.save_verification_code(db, signed.plan)
+    dossier.sealed_index_id = index.id
+    dossier.sealed_at = prepared.sealed_at
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "dossier.seal",
+        object_type="dossier",
+        object_id=str(dossier.id),
+        department_id=dossier.owning_department_id,
+        details={
+            "index_id": str(index.id),
+            "index_version": number,
+            "sha256": signed.upload.sha256,
+            "documents": len(prepared.entries),
+        },
+    )
+    return index
+
+
+def seal_dossier(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    dossier_id: uuid.UUID,
+    request: SignIn,
+    on_behalf: signatures.OnBehalf | None = None,
+) -> Document:
+    """Seal a dossier as it stands (a new index version if it was sealed before). Call it
+    before the request writes any row: the index is stored in its own transaction."""
+    services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
+        prepared = prepare_seal(db, services, actor, dossier_id, request, Path(work), on_behalf)
+        return record_seal(db, services, actor, prepared)

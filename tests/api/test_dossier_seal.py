@@ -1,0 +1,155 @@
+"""Sealing a dossier: the signature that completes a signing line over a dossier signs a
+generated index listing each document's version and sha256, which seals the dossier's
+composition; signing the dossier again makes a new index version."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from signing.verification import verify_pdf
+from tests.api.pdfs import unique_pdf
+from tests.api.state import holdings
+from tests.conftest import BACKENDS, Backend, build_backend
+
+Auth = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend(
+        request.param, tmp_path_factory.mktemp(f"seal-{request.param}"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+def _dossier(client: TestClient, headers: dict[str, str]) -> dict:
+    listing = client.get("/api/v1/dossiers", headers=headers).json()
+    (match,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    detail: dict = client.get(f"/api/v1/dossiers/{match['id']}", headers=headers).json()
+    return detail
+
+
+def _root(backend: Backend) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
+    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+
+def _sign_dossier(client: TestClient, auth: Auth, dossier_id: str) -> dict:
+    created = client.post(
+        "/api/v1/signing-lines",
+        headers=auth("preparador"),
+        json={
+            "dossier_id": dossier_id,
+            "level": "B-LT",
+            "steps": [
+                {"role_label": "prepared", "signers": [{"user": "preparador"}]},
+                {"role_label": "reviewed", "signers": [{"position": "DF:DIR-DF"}]},
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    line_id = created.json()["id"]
+    for user in ("preparador", "financiero"):
+        response = client.post(
+            f"/api/v1/signing-lines/{line_id}/sign", headers=auth(user), json={"pin": DEMO_PIN}
+        )
+        assert response.status_code == 200, response.text
+    line: dict = response.json()
+    assert line["status"] == "signed"
+    return line
+
+
+def _check_index(
+    client: TestClient, backend: Backend, auth: Auth, dossier: dict, tmp_path: Path, version: int
+) -> str:
+    index_id = dossier["sealed_index_id"]
+    document = client.get(f"/api/v1/documents/{index_id}", headers=auth("preparador")).json()
+    assert document["doc_type"] == "other"
+    assert document["title"] == f"Índice — {PAYMENT_DOSSIER_TITLE}"
+    assert document["latest_version"]["number"] == version
+    pdf = tmp_path / f"index-v{version}.pdf"
+    pdf.write_bytes(
+        client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
+    )
+    report = verify_pdf(pdf, [_root(backend)])
+    assert report.verdict == "valid", report.as_json()
+    assert len(report.signatures) == 1
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Índice del expediente" in text
+    assert f"Versión del índice: {version}" in text
+    assert "Número de registro: —" in text
+    for item in dossier["items"]:
+        assert item["title"] in text
+        assert item["sha256"] in text
+    return text
+
+
+def test_a_completed_line_seals_the_dossier(
+    client: TestClient, backend: Backend, auth: Auth, tmp_path: Path
+) -> None:
+    dossier = _dossier(client, auth("preparador"))
+    assert dossier["sealed_index_id"] is None and dossier["sealed_at"] is None
+    before_versions = {i["document_id"]: i["latest_version"] for i in dossier["items"]}
+
+    _sign_dossier(client, auth, dossier["id"])
+    sealed = _dossier(client, auth("preparador"))
+    assert sealed["sealed_index_id"] is not None and sealed["sealed_at"] is not None
+    # The index lists the versions the line just made (two signatures each).
+    for item in sealed["items"]:
+        assert item["latest_version"] == before_versions[item["document_id"]] + 2
+    # The index is not an item of the dossier it describes.
+    assert sealed["sealed_index_id"] not in {i["document_id"] for i in sealed["items"]}
+    first_text = _check_index(client, backend, auth, sealed, tmp_path, 1)
+    assert sealed["title"] in first_text
+
+    # The composition is sealed: nothing can be added, and nothing changes.
+    extra = client.post(
+        "/api/v1/documents",
+        headers=auth("preparador"),
+        data={"doc_type": "report", "title": "Informe tardío"},
+        files={"file": ("i.pdf", unique_pdf("Informe tardío"), "application/pdf")},
+    )
+    assert extra.status_code == 201, extra.text
+    before = holdings(backend)
+    refused = client.post(
+        f"/api/v1/dossiers/{sealed['id']}/items",
+        headers=auth("preparador"),
+        json={"document_id": extra.json()["id"]},
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "dossier_sealed"
+    assert holdings(backend) == before
+    assert _dossier(client, auth("preparador"))["items"] == sealed["items"]
+
+    # Signing the dossier again makes a new index version listing the new hashes.
+    _sign_dossier(client, auth, sealed["id"])
+    resealed = _dossier(client, auth("preparador"))
+    assert resealed["sealed_index_id"] == sealed["sealed_index_id"]
+    assert resealed["sealed_at"] >= sealed["sealed_at"]
+    old_hashes = {i["sha256"] for i in sealed["items"]}
+    assert not old_hashes & {i["sha256"] for i in resealed["items"]}
+    second_text = _check_index(client, backend, auth, resealed, tmp_path, 2)
+    assert not any(h in second_text for h in old_hashes)
+
+    events = client.get(
+        "/api/v1/audit/events",
+        headers=auth("auditora"),
+        params={"action": "dossier.seal", "object_id": sealed["id"]},
+    )
+    assert events.status_code == 200, events.text
+    seals = events.json()["items"]
+    assert len(seals) == 2
+    assert {e["details"]["index_version"] for e in seals} == {1, 2}
