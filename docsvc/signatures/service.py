@@ -344,15 +344,7 @@ def sign_source_and_store(
         except SigningError as exc:
             raise Conflict(f"The document cannot be signed: {exc}", code="signing_failed") from exc
     source.unlink(missing_ok=True)
-    with target.open("rb") as handle:
-        digest = digest_of(handle)
-    upload = ReceivedFile(
-        path=target,
-        sha256=digest.sha256,
-        size=digest.size,
-        filename=plan.base.filename,
-        content_type="application/pdf",
-    )
+    upload = signed_upload(target, plan.base.filename)
     pages = documents.store_pdf(db, services.store, services.settings, upload)
     return SignedFile(plan, credential, field_name, upload, pages)
 
@@ -382,6 +374,65 @@ def record_signed(
     )
 
 
+def record_signature_row(
+    db: Session,
+    actor: Actor,
+    document: Document,
+    version: DocumentVersion,
+    credential: SigningCredential,
+    field_name: str,
+    level: Level,
+    kind: str,
+    sha256: str,
+) -> SignatureRecord:
+    """The signature record and its audit event, for a version already added."""
+    record = SignatureRecord(
+        id=uuid.uuid4(),
+        document_id=document.id,
+        version_number=version.number,
+        signer_id=actor.user_id,
+        credential_id=credential.id,
+        certificate_sha256=credential.certificate_sha256,
+        field_name=field_name,
+        level=level.value,
+        kind=kind,
+        sha256=sha256,
+        signed_at=version.created_at or utcnow(),
+    )
+    db.add(record)
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "document.sign",
+        object_type="document",
+        object_id=str(document.id),
+        department_id=document.owning_department_id,
+        details={
+            "version": version.number,
+            "sha256": sha256,
+            "level": level.value,
+            "kind": kind,
+            "field": field_name,
+            "certificate_sha256": credential.certificate_sha256,
+        },
+    )
+    return record
+
+
+def signed_upload(path: Path, filename: str) -> ReceivedFile:
+    """A signed file, hashed, in the shape the documents service stores."""
+    with path.open("rb") as handle:
+        digest = digest_of(handle)
+    return ReceivedFile(
+        path=path,
+        sha256=digest.sha256,
+        size=digest.size,
+        filename=filename,
+        content_type="application/pdf",
+    )
+
+
 def record_signature(
     db: Session,
     services: Services,
@@ -408,38 +459,9 @@ def record_signature(
         f"signed by {actor.full_name} ({level.value}, {kind})",
         stored_pages,
     )
-    record = SignatureRecord(
-        id=uuid.uuid4(),
-        document_id=plan_document.id,
-        version_number=version.number,
-        signer_id=actor.user_id,
-        credential_id=credential.id,
-        certificate_sha256=credential.certificate_sha256,
-        field_name=field_name,
-        level=level.value,
-        kind=kind,
-        sha256=signed.sha256,
-        signed_at=version.created_at or utcnow(),
+    return record_signature_row(
+        db, actor, plan_document, version, credential, field_name, level, kind, signed.sha256
     )
-    db.add(record)
-    db.flush()
-    record_event(
-        db,
-        actor,
-        "document.sign",
-        object_type="document",
-        object_id=str(plan_document.id),
-        department_id=plan_document.owning_department_id,
-        details={
-            "version": version.number,
-            "sha256": signed.sha256,
-            "level": level.value,
-            "kind": kind,
-            "field": field_name,
-            "certificate_sha256": credential.certificate_sha256,
-        },
-    )
-    return record
 
 
 def sign_document(

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
-from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, Gone, InvalidInput, NotFound
 from docsvc.identity.actor import Actor
 from docsvc.maintenance.object_claims import claim_for_upload
@@ -36,6 +35,7 @@ from docsvc.signatures.service import (
     record_signature,
     require_official,
     save_verification_code,
+    signed_upload,
     signing_extras,
     verification_url,
 )
@@ -47,7 +47,6 @@ from signing.external import (
     prepare_external,
 )
 from signing.pades import Level
-from storage.hashing import digest_of
 
 SIGNATURE_ALGORITHM = "sha256WithRSAEncryption"
 
@@ -183,15 +182,7 @@ def finish(
             raise Conflict(
                 f"The signature cannot be finished: {exc}", code="signing_failed"
             ) from exc
-        with target.open("rb") as handle:
-            digest = digest_of(handle)
-        upload = ReceivedFile(
-            path=target,
-            sha256=digest.sha256,
-            size=digest.size,
-            filename=plan.base.filename,
-            content_type="application/pdf",
-        )
+        upload = signed_upload(target, plan.base.filename)
         record = record_signature(
             db,
             services,

@@ -31,7 +31,7 @@ from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.dossiers import repository as dossiers
 from docsvc.errors import NotFound
 from docsvc.identity.actor import Actor
-from docsvc.models import Document, DocumentType, DocumentVersion, Dossier, SignatureRecord
+from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.signatures import service as signatures
@@ -253,37 +253,16 @@ def record_seal(db: Session, services: Services, actor: Actor, prepared: Prepare
                 "title": index.title,
             },
         )
-    db.add(
-        SignatureRecord(
-            id=uuid.uuid4(),
-            document_id=index.id,
-            version_number=number,
-            signer_id=actor.user_id,
-            credential_id=signed.credential.id,
-            certificate_sha256=signed.credential.certificate_sha256,
-            field_name=signed.field_name,
-            level=signed.plan.level.value,
-            kind=kind,
-            sha256=signed.upload.sha256,
-            signed_at=version.created_at or utcnow(),
-        )
-    )
-    db.flush()
-    record_event(
+    signatures.record_signature_row(
         db,
         actor,
-        "document.sign",
-        object_type="document",
-        object_id=str(index.id),
-        department_id=index.owning_department_id,
-        details={
-            "version": number,
-            "sha256": signed.upload.sha256,
-            "level": signed.plan.level.value,
-            "kind": kind,
-            "field": signed.field_name,
-            "certificate_sha256": signed.credential.certificate_sha256,
-        },
+        index,
+        version,
+        signed.credential,
+        signed.field_name,
+        signed.plan.level,
+        kind,
+        signed.upload.sha256,
     )
     reset_pin_failures(signed.credential)
     signatures.save_verification_code(db, signed.plan)
