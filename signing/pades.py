@@ -38,11 +38,13 @@ from signing.unlocked_signer import UnlockedSigner
 
 # Reserving the CMS size up front avoids pyHanko's dry run to measure it. Every reader of
 # the signature tokenises this hex field, so it is sized from what the CMS will hold: the
-# signer's certificates, plus fixed allowances. These flat sizes are the fallback when the
+# signer's certificates, plus fixed allowances. pyHanko's ``bytes_reserved`` counts hex
+# digits, two per byte of CMS. These flat sizes (in hex digits) are the fallback when the
 # estimate falls short (an unusually large timestamp token), and the external signer's.
 SIGNATURE_BYTES_RESERVED = 12 * 1024
 TIMESTAMPED_SIGNATURE_BYTES_RESERVED = 24 * 1024
-# Signed attributes, algorithm identifiers, an RSA-4096 signature value and DER framing.
+# In bytes of CMS. Signed attributes, algorithm identifiers, an RSA-4096 signature value
+# and DER framing.
 CMS_ALLOWANCE = 2 * 1024
 # A timestamp token with its TSA's certificate and a three-certificate chain.
 TIMESTAMP_ALLOWANCE = 8 * 1024
@@ -352,7 +354,8 @@ class _ReservationTooSmall(SigningError):
 
 
 def _estimated_size(key: SigningKey, level: Level) -> int:
-    """Bytes for the CMS: every certificate the signer embeds, plus the allowances."""
+    """Hex digits to reserve for the CMS: every certificate the signer embeds, plus the
+    allowances, two digits a byte. Short by half, every signature was made twice."""
     signer = key.signer
     try:
         certificates = [signer.signing_cert, *signer.cert_registry]
@@ -362,7 +365,7 @@ def _estimated_size(key: SigningKey, level: Level) -> int:
             SIGNATURE_BYTES_RESERVED if level is Level.B_B else TIMESTAMPED_SIGNATURE_BYTES_RESERVED
         )
     size = embedded + CMS_ALLOWANCE + (0 if level is Level.B_B else TIMESTAMP_ALLOWANCE)
-    return (size + 1023) // 1024 * 1024
+    return 2 * ((size + 1023) // 1024 * 1024)
 
 
 def _sign_once(

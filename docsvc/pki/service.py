@@ -1,12 +1,14 @@
 """Serving the development PKI: the CA's records in the database, the signing in
-``signing``. Every answer is computed per request, so a revocation shows at once."""
+``signing``. Answers are computed from the database on every request, so a revocation
+shows at once; a CRL with the same revocations is reused for a few seconds, since
+signing B-LT embeds one in every signature."""
 
 from __future__ import annotations
 
 import functools
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -26,6 +28,10 @@ from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocs
 from signing.tsa import TsaConfig, timestamp_response, tsa_config
 
 _lock = threading.Lock()
+# A batch signs many documents a second, each B-LT signature embedding the CRL; one CRL
+# for the same revoked serials serves them all for this long (far inside its validity).
+CRL_REUSED_FOR = timedelta(seconds=30)
+_crls: dict[tuple[Path, frozenset[Revocation]], tuple[datetime, bytes]] = {}
 
 
 @functools.cache
@@ -53,15 +59,23 @@ def ensure_dev_pki(db: Session, settings: Settings) -> bool:
 
 
 def tsa_settings(settings: Settings) -> TsaConfig:
-    pki = dev_pki(settings)
-    return tsa_config(
-        pki.tsa,
-        [
-            pki.issuing.certificate.public_bytes(Encoding.DER),
-            pki.root.certificate.public_bytes(Encoding.DER),
-        ],
-        settings.tsa_policy_oid,
-    )
+    """The TSA's configuration, its token template built once per process."""
+    with _lock:
+        return _tsa_config(
+            settings.pki_dir.resolve(),
+            settings.secret_key.get_secret_value().encode(),
+            settings.tsa_policy_oid,
+        )
+
+
+@functools.cache
+def _tsa_config(pki_dir: Path, passphrase: bytes, policy: str) -> TsaConfig:
+    pki = _loaded(pki_dir, passphrase)
+    chain = [
+        pki.issuing.certificate.public_bytes(Encoding.DER),
+        pki.root.certificate.public_bytes(Encoding.DER),
+    ]
+    return tsa_config(pki.tsa, chain, policy)
 
 
 def record_issued(
@@ -121,17 +135,31 @@ def status_of(db: Session, serial: int) -> CertStatus:
 
 def crl_der(db: Session, settings: Settings) -> bytes:
     now = datetime.now(UTC)
-    revocations = [
+    revocations = frozenset(
         Revocation(
             serial=int(r.serial_hex, 16),
             revoked_at=r.revoked_at or now,
             reason=x509.ReasonFlags(r.revocation_reason or "unspecified"),
         )
         for r in repository.revoked(db)
-    ]
+    )
+    key = (settings.pki_dir.resolve(), revocations)
+    with _lock:
+        cached = _crls.get(key)
+    if cached is not None and timedelta(0) <= now - cached[0] < CRL_REUSED_FOR:
+        return cached[1]
     # The CRL number must grow with every CRL; the issue time in seconds does, without
     # keeping a counter.
-    return build_crl(dev_pki(settings), revocations, number=int(now.timestamp()), now=now)
+    crl = build_crl(
+        dev_pki(settings),
+        sorted(revocations, key=lambda r: r.serial),
+        number=int(now.timestamp()),
+        now=now,
+    )
+    with _lock:
+        _crls.clear()  # only the newest is worth keeping
+        _crls[key] = (now, crl)
+    return crl
 
 
 def ocsp_der(db: Session, settings: Settings, request_der: bytes) -> bytes:

@@ -16,7 +16,7 @@ import qrcode
 
 from docsvc.demo.sample_pdfs import demo_documents
 from signing import SigningError
-from signing.appearance import StampSpec, stamp_font_bytes
+from signing.appearance import QR_MASK_PATTERN, StampSpec, font_program, stamp_font_bytes
 from signing.dev_pki import DevPki, OfficialCertificate
 from signing.pades import (
     Level,
@@ -130,7 +130,9 @@ def test_the_qr_code_carries_the_verification_url(
         drawing = field.AP.N.Resources.XObject.QR.read_bytes().decode("ascii")
     # The QR form draws one unit square per dark module: "col row 1 1 re".
     drawn = {(int(r), int(c)) for c, r in re.findall(r"^(\d+) (\d+) 1 1 re$", drawing, re.M)}
-    expected = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    expected = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK_PATTERN
+    )
     expected.add_data(URL)
     expected.make()
     modules = expected.modules
@@ -255,6 +257,42 @@ def test_the_packaged_font_is_rescaled_to_pdf_text_units() -> None:
     assert font["head"].unitsPerEm == 1000
     cmap = font.getBestCmap()
     assert all(ord(c) in cmap for c in "ÁÉÍÓÚÜÑáéíóúüñ¿¡ºª€№")
+
+
+def _embedded_font_program(path: Path) -> bytes:
+    with pikepdf.open(path) as pdf:
+        (field,) = pdf.Root.AcroForm.Fields
+        (font,) = field.AP.N.Resources.Font.values()
+        return bytes(font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes())
+
+
+def test_stamps_of_different_documents_share_one_cached_font_program(
+    key: SigningKey, unsigned: Path, tmp_path: Path
+) -> None:
+    """The stamp embeds printable ASCII whatever it prints, so that a batch's stamps reuse
+    one font program instead of subsetting the font for each; the program still has a
+    glyph for every character the stamp shows."""
+    from fontTools.ttLib import TTFont
+
+    programs = []
+    for code in ("AAAA-BBBB-CCCC-DDDD", "WXYZ-2345-6789-QRST"):
+        stamp = StampSpec(
+            verification_url=f"https://x.example/verificar/{code}", verification_code=code
+        )
+        signed = tmp_path / f"{code}.pdf"
+        sign_file(unsigned, signed, key, SignatureRequest(Level.B_B, stamp=stamp))
+        programs.append(_embedded_font_program(signed))
+    assert programs[0] == programs[1]
+    assert font_program.cache_info().hits >= 1
+    font = TTFont(io.BytesIO(programs[0]))
+    glyphs = font["glyf"]
+    cmap = font.getBestCmap()
+    shown = "Firmado electrónicamente por: Ana María Rojas Cargo: Ministra Código seguro"
+    shown += " de verificación: AAAA-BBBB-CCCC-DDDD WXYZ-2345-6789-QRST 0123456789/:"
+    for char in set(shown) - {" "}:
+        glyph = glyphs[cmap[ord(char)]]
+        assert glyph.numberOfContours != 0, char  # kept, not emptied by the subset
+    assert len(programs[0]) < 40_000
 
 
 @needs_poppler

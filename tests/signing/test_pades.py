@@ -121,13 +121,31 @@ def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
     import signing.pades as pades
 
     key = unlock_pkcs12(official.pkcs12, PIN)
-    # Tight by design: far less than the flat 12 KiB, so verifiers tokenise less hex.
-    assert pades._estimated_size(key, Level.B_B) <= 8 * 1024
+    # Tight by design, in hex digits: no more than the flat 12 Ki digits, so verifiers
+    # tokenise less hex.
+    assert pades._estimated_size(key, Level.B_B) <= pades.SIGNATURE_BYTES_RESERVED
+    attempts: list[int] = []
+    real_sign_once = pades._sign_once
+
+    def counted(*args: object) -> str:
+        attempts.append(1)
+        return real_sign_once(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pades, "_sign_once", counted)
+    # The estimate fits at every level: each signature is made once, not signed again.
+    for level in Level:
+        attempts.clear()
+        target = tmp_path / f"once-{level.value}.pdf"
+        sign_file(unsigned, target, key, SignatureRequest(level), timestamper, material(pki))
+        assert len(attempts) == 1, level
+        assert verify_pdf(target, [root_der(pki)]).verdict == "valid"
     # No allowance for the timestamp token: the first attempt cannot fit, the retry does.
     monkeypatch.setattr(pades, "TIMESTAMP_ALLOWANCE", 0)
     monkeypatch.setattr(pades, "CMS_ALLOWANCE", 0)
+    attempts.clear()
     signed = tmp_path / "retried.pdf"
     sign_file(unsigned, signed, key, SignatureRequest(Level.B_T), timestamper)
+    assert len(attempts) == 2
     report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-T"
