@@ -205,7 +205,7 @@ def _run_batch(services: Services, actor: Actor, ids: list[uuid.UUID], *, visibl
     parent_before, children_before = _cpu_seconds()
     start = time.perf_counter()
     with _CoreSampler() as sampler:
-        batches.run_job(services, created.id, actor, DEMO_PIN, visible=visible)
+        batches.run_job(services, created.id, actor, DEMO_PIN)
     wall = time.perf_counter() - start
     parent_after, children_after = _cpu_seconds()
     with services.sessions() as db:

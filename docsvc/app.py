@@ -16,18 +16,23 @@ from starlette.concurrency import run_in_threadpool
 from docsvc import health
 from docsvc.audit import api as audit_api
 from docsvc.batches import api as batches_api
+from docsvc.calendar import api as calendar_api
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.documents import api as documents_api
 from docsvc.dossiers import api as dossiers_api
 from docsvc.http_errors import install_error_handlers
 from docsvc.identity import api as identity_api
+from docsvc.maintenance import periodic
 from docsvc.maintenance.orphans import clean_orphans
+from docsvc.notifications.outbox import send_pending
 from docsvc.organisation import api as organisation_api
 from docsvc.pki import api as pki_api
+from docsvc.register import api as register_api
 from docsvc.services import Services, build_services
 from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
+from docsvc.transfers import api as transfers_api
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
@@ -37,6 +42,8 @@ ORPHAN_SWEEP_INTERVAL = timedelta(hours=1)
 # Unlocked keys are forgotten on their next use after expiry; this forgets those of
 # officials who never come back, so no parsed key outlives its session by much.
 KEY_SWEEP_INTERVAL = timedelta(seconds=30)
+# Officials expect the e-mail soon after the inbox entry; the outbox is cheap when empty.
+OUTBOX_INTERVAL = timedelta(seconds=5)
 
 
 def _sweep_once(services: Services) -> None:
@@ -65,6 +72,22 @@ async def _forget_expired_keys_forever(services: Services) -> None:
         services.signing.keys.sweep(utcnow())
 
 
+async def _send_emails_forever(services: Services) -> None:
+    while True:
+        run = asyncio.ensure_future(run_in_threadpool(send_pending, services))
+        try:
+            await asyncio.shield(run)
+        except asyncio.CancelledError:
+            # A thread cannot be stopped: let the run end (the SMTP timeout bounds it) and
+            # record what it sent, rather than close the database under it.
+            with contextlib.suppress(Exception):
+                await run
+            raise
+        except Exception:  # e.g. the database is away; the items wait for the next run
+            log.exception("e-mail outbox run failed")
+        await asyncio.sleep(OUTBOX_INTERVAL.total_seconds())
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = services or build_services(settings)
 
@@ -76,7 +99,25 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         tasks = [
             asyncio.create_task(_sweep_orphans_forever(services)),
             asyncio.create_task(_forget_expired_keys_forever(services)),
+            asyncio.create_task(
+                periodic.run_forever(
+                    "batch recovery",
+                    periodic.STALE_JOB_CHECK_INTERVAL,
+                    periodic.interrupt_stale_batches,
+                    services,
+                )
+            ),
+            asyncio.create_task(
+                periodic.run_forever(
+                    "register checkpoint",
+                    periodic.CHECKPOINT_INTERVAL,
+                    periodic.checkpoint_register,
+                    services,
+                )
+            ),
         ]
+        if services.settings.smtp_enabled:
+            tasks.append(asyncio.create_task(_send_emails_forever(services)))
         try:
             yield
         finally:
@@ -108,6 +149,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         signatures_api.router,
         signing_lines_api.router,
         batches_api.router,
+        register_api.router,
+        register_api.public_router,
+        register_api.cases_router,
+        transfers_api.router,
+        calendar_api.router,
         pages.router,
     ):
         app.include_router(router)

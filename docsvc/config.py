@@ -6,6 +6,7 @@ application factory and handed down.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
@@ -37,6 +38,12 @@ def _default_levels() -> dict[str, SignatureLevel]:
 class StorageBackend(StrEnum):
     local = "local"
     s3 = "s3"
+
+
+class SmtpSecurity(StrEnum):
+    starttls = "starttls"  # plain connection upgraded with STARTTLS, usually port 587
+    ssl = "ssl"  # TLS from the first byte, usually port 465
+    none = "none"  # no encryption: only for a relay on the same host or network
 
 
 class Settings(BaseSettings):
@@ -99,9 +106,37 @@ class Settings(BaseSettings):
     # The PKCS#11 module for officials' keys on tokens or an HSM.
     pkcs11_lib: Path | None = None
 
+    # E-mail copies of inbox notifications, sent by the outbox. An empty host, the default,
+    # turns e-mail off; with a host, DOCSVC_SMTP_FROM is required.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: SmtpSecurity = SmtpSecurity.starttls
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
+
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
+    # The institution's IANA time zone: registry years and business days are local.
+    timezone: str = "America/Guayaquil"
     default_language: str = "es"
+
+    @model_validator(mode="after")
+    def _require_a_complete_smtp_setup(self) -> Self:
+        if not self.smtp_host:
+            return self
+        if "@" not in parseaddr(self.smtp_from)[1]:
+            raise ValueError(
+                "DOCSVC_SMTP_FROM must be an e-mail address when DOCSVC_SMTP_HOST is set"
+            )
+        password = self.smtp_password.get_secret_value()
+        if password and not self.smtp_username:
+            raise ValueError("DOCSVC_SMTP_PASSWORD is set without DOCSVC_SMTP_USERNAME")
+        if not (self.smtp_username + password).isascii():
+            # smtplib sends the login as ASCII: better refused at start than at each e-mail.
+            raise ValueError("DOCSVC_SMTP_USERNAME and DOCSVC_SMTP_PASSWORD must be ASCII")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Self:
@@ -117,6 +152,13 @@ class Settings(BaseSettings):
                 value: SecretStr = getattr(self, name)
                 if value.get_secret_value() in PLACEHOLDER_SECRETS:
                     problems.append(f"DOCSVC_{name.upper()} is a placeholder")
+        if self.smtp_enabled and self.smtp_username:
+            if self.smtp_password.get_secret_value() in PLACEHOLDER_SECRETS:
+                problems.append("DOCSVC_SMTP_PASSWORD is a placeholder")
+            if self.smtp_security is SmtpSecurity.none:
+                problems.append(
+                    "DOCSVC_SMTP_SECURITY=none would send the SMTP credentials in clear"
+                )
         if problems:
             raise ValueError(f"refusing to start in {self.env.value} mode: " + "; ".join(problems))
         return self
@@ -126,6 +168,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'docsvc.sqlite3').resolve()}"
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def local_store_dir(self) -> Path:

@@ -86,6 +86,7 @@ class Backend:
             "DOCSVC_S3_BUCKET": self.settings.s3_bucket,
             "DOCSVC_S3_ACCESS_KEY": self.settings.s3_access_key.get_secret_value(),
             "DOCSVC_S3_SECRET_KEY": self.settings.s3_secret_key.get_secret_value(),
+            "DOCSVC_SECRET_KEY": self.settings.secret_key.get_secret_value(),
         }
         return {k: v for k, v in env.items() if v}
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks
 
 from docsvc.batches import service
-from docsvc.batches.schemas import BatchCreated, BatchIn, BatchOut
+from docsvc.batches.schemas import BatchCreated, BatchIn, BatchOut, ResumeIn
 from docsvc.deps import ActorDep, DbSession, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["batch signing"])
@@ -25,10 +25,24 @@ def create(
     in the background: follow it at ``GET /api/v1/batches/{id}``."""
     created = service.create_job(db, services, actor, body)
     # Started once the response is ready, i.e. after the job's transaction has committed.
-    background.add_task(
-        service.start_job, services, created.id, actor, body.pin, visible=body.visible
-    )
+    background.add_task(service.start_job, services, created.id, actor, body.pin)
     return created
+
+
+@router.post("/batches/{job_id}/resume", status_code=202)
+def resume(
+    job_id: uuid.UUID,
+    body: ResumeIn,
+    background: BackgroundTasks,
+    db: DbSession,
+    services: ServicesDep,
+    actor: ActorDep,
+) -> BatchCreated:
+    """Sign the pending items of a job that a restart interrupted, with the PIN again (the
+    key never outlives the process that held it)."""
+    resumed = service.resume_job(db, services, actor, job_id, body.pin)
+    background.add_task(service.start_job, services, resumed.id, actor, body.pin)
+    return resumed
 
 
 @router.get("/batches/{job_id}")

@@ -55,8 +55,10 @@ class BatchItemOut(BaseModel):
 
 class BatchOut(BaseModel):
     id: uuid.UUID
+    # queued, running, finished, failed, or interrupted (resume it with the PIN)
     status: str
     level: str | None
+    visible: bool
     total: int
     done: int
     failed: int
@@ -65,6 +67,10 @@ class BatchOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     items: list[BatchItemOut]
+
+
+class ResumeIn(BaseModel):
+    pin: str = Field(min_length=1, max_length=128)
 
 
 class BatchCreated(BaseModel):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
@@ -69,6 +69,9 @@ from signing import WrongPin
 from signing.pades import SigningKey, sign_file, unlock_pkcs12
 
 log = logging.getLogger("docsvc.batches")
+HEARTBEAT_EVERY = timedelta(seconds=15)
+# A job whose heartbeat is this old has lost its process (restarts take seconds).
+STALE_AFTER = timedelta(minutes=2)
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -147,6 +150,7 @@ def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> 
         user_id=actor.user_id,
         status=BatchStatus.queued.value,
         level=body.level,
+        visible=body.visible,
         total=len(body.items),
     )
     db.add(job)
@@ -174,15 +178,55 @@ def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> 
     return BatchCreated(id=job.id, status=job.status, total=job.total)
 
 
-def start_job(
-    services: Services, job_id: uuid.UUID, actor: Actor, pin: str, *, visible: bool = True
-) -> threading.Thread:
+def resume_job(
+    db: Session, services: Services, actor: Actor, job_id: uuid.UUID, pin: str
+) -> BatchCreated:
+    """Queue an interrupted job's pending items again, after checking the PIN as
+    ``create_job`` does; ``start_job`` runs them once this transaction has committed."""
+    job = _own_job(db, actor, job_id)
+    if job.status != BatchStatus.interrupted.value:
+        raise Conflict(
+            "Only a job interrupted by a restart can be resumed.", code="batch_not_interrupted"
+        )
+    credential = active_credential(db, actor.user_id)
+    if credential.pkcs12 is None:
+        raise Conflict(
+            "The signing key is no longer kept by the service.", code="cannot_batch_kind"
+        )
+    check_not_locked(credential, utcnow())
+    _check_pin(services, credential, pin)
+    reset_pin_failures(credential)
+    job.status = BatchStatus.queued.value
+    job.error = None
+    job.heartbeat_at = utcnow()
+    record_event(db, actor, "batch.resume", object_type="batch", object_id=str(job.id))
+    return BatchCreated(id=job.id, status=job.status, total=job.total)
+
+
+def interrupt_stale_jobs(services: Services, stale_after: timedelta = STALE_AFTER) -> int:
+    """Mark queued or running jobs whose heartbeat stopped as interrupted: the process
+    that ran them is gone. Run at start-up and now and then; returns how many."""
+    cutoff = utcnow() - stale_after
+    with services.sessions() as db:
+        result = db.execute(
+            update(BatchJob)
+            .where(
+                BatchJob.status.in_([BatchStatus.queued.value, BatchStatus.running.value]),
+                func.coalesce(BatchJob.heartbeat_at, BatchJob.created_at) < cutoff,
+            )
+            .values(
+                status=BatchStatus.interrupted.value,
+                error="The service stopped before every item had a result; resume the job "
+                "with the PIN to sign the rest.",
+            )
+        )
+        db.commit()
+    return cast(Any, result).rowcount or 0
+
+
+def start_job(services: Services, job_id: uuid.UUID, actor: Actor, pin: str) -> threading.Thread:
     thread = threading.Thread(
-        target=run_job,
-        args=(services, job_id, actor, pin),
-        kwargs={"visible": visible},
-        name=f"batch-{job_id}",
-        daemon=True,
+        target=run_job, args=(services, job_id, actor, pin), name=f"batch-{job_id}", daemon=True
     )
     thread.start()
     return thread
@@ -217,9 +261,8 @@ def run_job(
     pin: str,
     *,
     workers: int | None = None,
-    visible: bool = True,
 ) -> None:
-    """Run every item of the job; returns when each has its result."""
+    """Run every pending item of the job; returns when each has its result."""
     try:
         with services.sessions() as db:
             job = db.get(BatchJob, job_id)
@@ -230,17 +273,22 @@ def run_job(
             item_ids = list(
                 db.scalars(
                     select(BatchItem.id)
-                    .where(BatchItem.job_id == job_id)
+                    .where(
+                        BatchItem.job_id == job_id,
+                        BatchItem.status == BatchItemStatus.pending.value,
+                    )
                     .order_by(BatchItem.position)
                 )
             )
             job.status = BatchStatus.running.value
-            job.started_at = utcnow()
-            level = job.level
+            job.started_at = job.started_at or utcnow()
+            job.heartbeat_at = utcnow()
+            level, visible = job.level, job.visible
             db.commit()
         count = workers or os.cpu_count() or 1
         services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
         with (
+            _Heartbeat(services, job_id),
             ProcessPoolExecutor(
                 max_workers=count,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -263,6 +311,37 @@ def run_job(
     except Exception as exc:
         log.exception("batch job %s failed", job_id)
         _finish(services, job_id, BatchStatus.failed, f"The job stopped: {type(exc).__name__}.")
+
+
+class _Heartbeat:
+    """Writes the job's ``heartbeat_at`` every ``HEARTBEAT_EVERY`` while the job runs."""
+
+    def __init__(self, services: Services, job_id: uuid.UUID) -> None:
+        self._services = services
+        self._job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"batch-{job_id}-heartbeat")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                with self._services.sessions() as db:
+                    db.execute(
+                        update(BatchJob)
+                        .where(BatchJob.id == self._job_id)
+                        .values(heartbeat_at=utcnow())
+                    )
+                    db.commit()
+            except Exception:  # a missed beat is retried; the job goes on
+                log.warning("batch %s: heartbeat not written", self._job_id, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _finish(services: Services, job_id: uuid.UUID, status: BatchStatus, error: str | None) -> None:
@@ -399,11 +478,16 @@ def _target(item: BatchItem) -> BatchTarget:
     return BatchTarget(kind="line", id=item.line_id)
 
 
-def get_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchOut:
-    """The job's progress and each item's result; only for the official who started it."""
+def _own_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchJob:
     job = db.get(BatchJob, job_id)
     if job is None or job.user_id != actor.user_id:
         raise NotFound("No such batch job.", code="batch_not_found")
+    return job
+
+
+def get_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchOut:
+    """The job's progress and each item's result; only for the official who started it."""
+    job = _own_job(db, actor, job_id)
     items = db.scalars(
         select(BatchItem).where(BatchItem.job_id == job.id).order_by(BatchItem.position)
     )
@@ -411,6 +495,7 @@ def get_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchOut:
         id=job.id,
         status=job.status,
         level=job.level,
+        visible=job.visible,
         total=job.total,
         done=job.done,
         failed=job.failed,

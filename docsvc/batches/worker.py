@@ -9,6 +9,9 @@ spawned worker starts quickly.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,10 +69,24 @@ class WorkerSetup:
 
 _key: SigningKey | None = None
 _timestamper: TimeStamperLike | None = None
+# How often a worker checks that the job's process is still there.
+ORPHAN_CHECK_SECONDS = 0.5
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """A worker whose parent died (killed, or the machine's service restarted without
+    reaching the pool's shutdown) would keep the unlocked key in memory: it ends itself."""
+    while True:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def initialise(setup: WorkerSetup) -> None:
     global _key, _timestamper
+    threading.Thread(
+        target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-check", daemon=True
+    ).start()
     _key = unlock_pkcs12(setup.pkcs12, setup.pin)
     if setup.tsa_url:
         _timestamper = http_timestamper(setup.tsa_url)

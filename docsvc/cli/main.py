@@ -16,7 +16,13 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 
-from docsvc.cli import keys_commands, sign_command, verify_command
+from docsvc.cli import (
+    keys_commands,
+    notifications_commands,
+    register_commands,
+    sign_command,
+    verify_command,
+)
 from docsvc.cli.common import fail, load_settings, services_session
 from docsvc.config import Environment, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
@@ -44,6 +50,9 @@ app.add_typer(store_app, name="store")
 app.command("sign")(sign_command.sign)
 app.command("verify")(verify_command.verify)
 app.add_typer(keys_commands.app, name="keys")
+app.add_typer(notifications_commands.app, name="notifications")
+app.add_typer(register_commands.app, name="register")
+app.add_typer(register_commands.cases_app, name="cases")
 
 T = TypeVar("T")
 

@@ -8,6 +8,7 @@ import io
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from docsvc.models import (
     Document,
     DocumentType,
     Dossier,
+    Holiday,
     Role,
     SigningCredential,
 )
@@ -132,6 +134,24 @@ def _actor(db: Session, username: str) -> Actor:
     )
 
 
+# Ecuador's national holidays (Ley Orgánica de Servicio Público, art. 25; 2026 dates as
+# moved by the executive), for deadlines in business days.
+NATIONAL_HOLIDAYS: tuple[tuple[date, str], ...] = (
+    (date(2026, 1, 1), "Año Nuevo"),
+    (date(2026, 2, 16), "Carnaval"),
+    (date(2026, 2, 17), "Carnaval"),
+    (date(2026, 4, 3), "Viernes Santo"),
+    (date(2026, 5, 1), "Día del Trabajo"),
+    (date(2026, 5, 25), "Batalla de Pichincha"),
+    (date(2026, 8, 10), "Primer Grito de Independencia"),
+    (date(2026, 10, 9), "Independencia de Guayaquil"),
+    (date(2026, 11, 2), "Día de los Difuntos"),
+    (date(2026, 11, 3), "Independencia de Cuenca"),
+    (date(2026, 12, 25), "Navidad"),
+    (date(2027, 1, 1), "Año Nuevo"),
+)
+
+
 def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
     """Create whatever part of the demo data is missing; returns False when it was all
     there. It commits as it goes: each document's upload claims its object key in a
@@ -168,6 +188,9 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                     holder=account.username,
                 ),
             )
+    for day, name in NATIONAL_HOLIDAYS:
+        if db.get(Holiday, day) is None:
+            db.add(Holiday(day=day, name=name))
     db.commit()
     payment_dossier: list[str] = []
     with tempfile.TemporaryDirectory(prefix="docsvc-demo-") as tmp:

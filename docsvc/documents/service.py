@@ -30,6 +30,7 @@ from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.maintenance.object_claims import claim_for_upload
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
+from docsvc.register import events as register_events
 from storage import ObjectStore
 
 PDF_MEDIA_TYPE = "application/pdf"
@@ -97,6 +98,7 @@ def create_document(
     db.flush()
     db.add(version)
     db.flush()
+    register_events.record_version(db, document, version, actor.username)
     record_event(
         db,
         actor,
@@ -144,6 +146,7 @@ def add_version(
     # conflict instead of a silently shared number.
     document.latest_version = number
     db.flush()
+    register_events.record_version(db, document, version, actor.username)
     record_event(
         db,
         actor,
@@ -202,6 +205,7 @@ def add_signed_version(
     db.add(version)
     document.latest_version = number
     db.flush()
+    register_events.record_version(db, document, version, actor.username)
     return version
 
 

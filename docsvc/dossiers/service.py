@@ -21,6 +21,7 @@ from docsvc.dossiers.schemas import (
 from docsvc.errors import Conflict, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import Confidentiality, Dossier, DossierItem, DossierStatus, Role
+from docsvc.register import events as register_events
 
 
 def create_dossier(db: Session, actor: Actor, data: DossierIn) -> DossierOut:
@@ -57,6 +58,11 @@ def _readable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
     ):
         raise NotFound("No such dossier, or it is not visible to you.", code="dossier_not_found")
     return dossier
+
+
+def readable_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
+    """The dossier if the actor may see it; NotFound otherwise (same answer for both)."""
+    return _readable(db, actor, dossier_id)
 
 
 def get_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOut:
@@ -145,6 +151,13 @@ def close_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOu
     if dossier.status == DossierStatus.closed.value:
         raise Conflict("The dossier is already closed.", code="dossier_closed")
     dossier.status = DossierStatus.closed.value
+    register_events.record_archival(
+        db,
+        "dossier_close",
+        str(dossier.id),
+        {"documents": len(repository.items_of(db, dossier.id))},
+        actor.username,
+    )
     record_event(db, actor, "dossier.close", object_type="dossier", object_id=str(dossier.id))
     return _out(db, dossier)
 

@@ -3,6 +3,7 @@
 from docsvc.models.audit import AuditEvent
 from docsvc.models.auth import AuthSession
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
+from docsvc.models.calendar import Holiday
 from docsvc.models.documents import (
     Confidentiality,
     Document,
@@ -16,6 +17,15 @@ from docsvc.models.documents import (
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
 from docsvc.models.pki import IssuedCertificate
+from docsvc.models.register import (
+    Direction,
+    LogLeaf,
+    LogNode,
+    LogState,
+    RegisterCheckpoint,
+    RegisterCounter,
+    RegisterEntry,
+)
 from docsvc.models.signatures import (
     CredentialKind,
     PendingExternalSignature,
@@ -32,6 +42,7 @@ from docsvc.models.signing_lines import (
     StepMode,
     StepSigner,
 )
+from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 
 __all__ = [
     "AuditEvent",
@@ -43,6 +54,7 @@ __all__ = [
     "Confidentiality",
     "CredentialKind",
     "Department",
+    "Direction",
     "Document",
     "DocumentAccess",
     "DocumentType",
@@ -50,13 +62,21 @@ __all__ = [
     "Dossier",
     "DossierItem",
     "DossierStatus",
+    "Holiday",
     "InboxItem",
     "Institution",
     "IssuedCertificate",
     "LineStatus",
+    "LogLeaf",
+    "LogNode",
+    "LogState",
     "ObjectClaim",
     "PendingExternalSignature",
     "Position",
+    "Receipt",
+    "RegisterCheckpoint",
+    "RegisterCounter",
+    "RegisterEntry",
     "Role",
     "SignatureRecord",
     "SignerStatus",
@@ -66,6 +86,9 @@ __all__ = [
     "StandIn",
     "StepMode",
     "StepSigner",
+    "Transfer",
+    "TransferPurpose",
+    "TransferStatus",
     "User",
     "UserRole",
 ]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docsvc.db.base import Base, UTCDateTime, utcnow
@@ -17,6 +17,9 @@ class BatchStatus(StrEnum):
     running = "running"
     finished = "finished"  # every item has a result, whether signed or failed
     failed = "failed"  # the job itself could not run (e.g. the key could not be opened)
+    # The process running it stopped (a restart): its pending items wait for a resume,
+    # which needs the PIN again since the key was only ever in that process's memory.
+    interrupted = "interrupted"
 
 
 class BatchItemStatus(StrEnum):
@@ -32,6 +35,7 @@ class BatchJob(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=BatchStatus.queued.value)
     level: Mapped[str | None] = mapped_column(String(8), default=None)
+    visible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
@@ -39,6 +43,9 @@ class BatchJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Written every few seconds while a process runs the job: a queued or running job
+    # whose heartbeat stopped was cut short by a restart, and can be resumed with the PIN.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class BatchItem(Base):

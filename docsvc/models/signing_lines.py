@@ -122,3 +122,9 @@ class InboxItem(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The e-mail copy, when SMTP is configured: None (not to be mailed), pending, sent,
+    # no_address or failed. The outbox sender works through the pending ones.
+    email_status: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    email_error: Mapped[str | None] = mapped_column(Text, default=None)

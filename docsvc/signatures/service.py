@@ -33,6 +33,7 @@ from docsvc.models import (
     SignatureRecord,
     SigningCredential,
 )
+from docsvc.register import events as register_events
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.signatures.authorities import material_for, timestamper_for
@@ -48,6 +49,7 @@ from docsvc.signatures.runtime import SigningRuntime
 from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
 from signing import SigningError, WrongPin
 from signing.appearance import StampSpec
+from signing.cades import sign_record
 from signing.pades import (
     Level,
     SignatureRequest,
@@ -209,6 +211,33 @@ def plan_signature(
     code = document.verification_code or codes.new_code()
     level = Level(request.level or default_level(services, document.doc_type))
     return SigningPlan(document, base, level, request.certify, code)
+
+
+def sign_record_as(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    data: bytes,
+    pin: str | None,
+) -> tuple[bytes, Level]:
+    """A CAdES signature by ``actor`` over ``data`` (a record's canonical JSON), with the
+    same key, PIN rules and lockout as a document signature; time-stamped (B-T) whenever a
+    TSA is configured. Returns the DER signature and its level."""
+    require_official(actor)
+    credential = active_credential(db, actor.user_id)
+    check_not_locked(credential, utcnow())
+    runtime = services.signing
+    try:
+        timestamper = timestamper_for(services.settings, Level.B_T)
+    except Conflict:
+        timestamper = None
+    with _signing_key(services, runtime, credential, actor, pin) as key:
+        try:
+            signature = runtime.run(sign_record, data, key, timestamper)
+        except SigningError as exc:
+            raise Conflict(f"The record cannot be signed: {exc}", code="signing_failed") from exc
+    reset_pin_failures(credential)
+    return signature, Level.B_T if timestamper is not None else Level.B_B
 
 
 def signing_extras(
@@ -401,6 +430,7 @@ def record_signature_row(
     )
     db.add(record)
     db.flush()
+    register_events.record_signature(db, document, record, actor.username)
     record_event(
         db,
         actor,

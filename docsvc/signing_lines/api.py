@@ -23,10 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["signing lines"])
 
 
 @router.post("/signing-lines", status_code=201)
-def create(body: LineIn, db: DbSession, actor: ActorDep) -> LineOut:
+def create(body: LineIn, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
     """Ask for signatures on a document or a dossier; submitted at once unless
     ``"submit": false`` keeps it a draft."""
-    return service.create_line(db, actor, body)
+    return service.create_line(db, actor, body, notify_by_email=services.settings.smtp_enabled)
 
 
 @router.get("/signing-lines/{line_id}")
@@ -35,8 +35,8 @@ def get(line_id: uuid.UUID, db: DbSession, actor: ActorDep) -> LineOut:
 
 
 @router.post("/signing-lines/{line_id}/submit")
-def submit(line_id: uuid.UUID, db: DbSession, actor: ActorDep) -> LineOut:
-    return service.submit(db, actor, line_id)
+def submit(line_id: uuid.UUID, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
+    return service.submit(db, actor, line_id, notify_by_email=services.settings.smtp_enabled)
 
 
 @router.post("/signing-lines/{line_id}/sign")
@@ -48,13 +48,17 @@ def sign(
 
 
 @router.post("/signing-lines/{line_id}/reject")
-def reject(line_id: uuid.UUID, body: RejectIn, db: DbSession, actor: ActorDep) -> LineOut:
-    return service.reject(db, actor, line_id, body.reason)
+def reject(
+    line_id: uuid.UUID, body: RejectIn, db: DbSession, services: ServicesDep, actor: ActorDep
+) -> LineOut:
+    return service.reject(
+        db, actor, line_id, body.reason, notify_by_email=services.settings.smtp_enabled
+    )
 
 
 @router.post("/signing-lines/{line_id}/resubmit")
-def resubmit(line_id: uuid.UUID, db: DbSession, actor: ActorDep) -> LineOut:
-    return service.resubmit(db, actor, line_id)
+def resubmit(line_id: uuid.UUID, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
+    return service.resubmit(db, actor, line_id, notify_by_email=services.settings.smtp_enabled)
 
 
 @router.post("/signing-lines/{line_id}/cancel")

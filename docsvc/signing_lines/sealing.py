@@ -32,6 +32,8 @@ from docsvc.dossiers import repository as dossiers
 from docsvc.errors import NotFound
 from docsvc.identity.actor import Actor
 from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
+from docsvc.register import events as register_events
+from docsvc.register.service import dossier_registry_numbers, registry_numbers
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.signatures import service as signatures
@@ -54,7 +56,7 @@ class IndexEntry:
     version: int
     sha256: str
     version_date: date
-    # Registry numbers (número de registro) come with the register (issue 5).
+    # The document's registry numbers (número de registro), annulled entries left out.
     registry_number: str | None = None
 
 
@@ -64,11 +66,13 @@ def index_paragraphs(
     entries: Sequence[IndexEntry],
     sealed_at: datetime,
     index_version: int,
+    dossier_registry_numbers: Sequence[str] = (),
 ) -> list[str]:
     head = "\n".join(
         [
             f"Institución: {institution}",
             f"Expediente: {dossier_title}",
+            f"Registro del expediente: {', '.join(dossier_registry_numbers) or NO_REGISTRY_NUMBER}",
             f"Versión del índice: {index_version}",
             f"Fecha de sellado: {sealed_at:%Y-%m-%d %H:%M} UTC",
             f"Documentos: {len(entries)}",
@@ -101,11 +105,19 @@ def build_index_pdf(
     entries: Sequence[IndexEntry],
     sealed_at: datetime,
     index_version: int = 1,
+    dossier_registry_numbers: Sequence[str] = (),
 ) -> bytes:
     """The index as a PDF/A-2b document; the same inputs always give the same bytes."""
     return build_text_pdf(
         INDEX_HEADING,
-        index_paragraphs(institution, dossier_title, entries, sealed_at, index_version),
+        index_paragraphs(
+            institution,
+            dossier_title,
+            entries,
+            sealed_at,
+            index_version,
+            dossier_registry_numbers,
+        ),
     )
 
 
@@ -142,8 +154,10 @@ def prepare_seal(
         raise NotFound("No such dossier.", code="dossier_not_found")
     sealed_at = utcnow()
     pending = {s.plan.document.id: s for s in signed_items}
+    items = list(dossiers.items_of(db, dossier.id))
+    numbers = registry_numbers(db, (document.id for _, document, _ in items))
     entries = []
-    for item, document, version in dossiers.items_of(db, dossier.id):
+    for item, document, version in items:
         just_signed = pending.get(document.id)
         if just_signed is not None:
             number, sha256, when = (
@@ -161,6 +175,7 @@ def prepare_seal(
                 version=number,
                 sha256=sha256,
                 version_date=when.date(),
+                registry_number=", ".join(numbers.get(document.id, [])) or None,
             )
         )
     index = db.get(Document, dossier.sealed_index_id) if dossier.sealed_index_id else None
@@ -187,6 +202,7 @@ def prepare_seal(
         entries,
         sealed_at,
         index.latest_version + 1,
+        dossier_registry_numbers(db, dossier.id),
     )
     level = Level(request.level or signatures.default_level(services, index.doc_type))
     plan = signatures.SigningPlan(
@@ -269,6 +285,21 @@ def record_seal(db: Session, services: Services, actor: Actor, prepared: Prepare
     dossier.sealed_index_id = index.id
     dossier.sealed_at = prepared.sealed_at
     db.flush()
+    register_events.record_archival(
+        db,
+        "dossier_seal",
+        str(dossier.id),
+        {
+            "index_id": str(index.id),
+            "index_version": number,
+            "index_sha256": signed.upload.sha256,
+            "documents": [
+                {"position": e.position, "version": e.version, "sha256": e.sha256}
+                for e in prepared.entries
+            ],
+        },
+        actor.username,
+    )
     record_event(
         db,
         actor,

@@ -124,7 +124,7 @@ def _resolve_signer(db: Session, spec: SignerIn) -> StepSigner:
     return StepSigner(id=uuid.uuid4(), position_id=position.id)
 
 
-def create_line(db: Session, actor: Actor, data: LineIn) -> LineOut:
+def create_line(db: Session, actor: Actor, data: LineIn, *, notify_by_email: bool) -> LineOut:
     if data.document_id is not None:
         document = documents.readable_document(db, actor, data.document_id)
         title = data.title or document.title
@@ -167,7 +167,7 @@ def create_line(db: Session, actor: Actor, data: LineIn) -> LineOut:
     db.flush()
     _event(db, actor, line, "signing_line.create", steps=len(data.steps))
     if data.submit:
-        return submit(db, actor, line.id)
+        return submit(db, actor, line.id, notify_by_email=notify_by_email)
     return line_out(db, line)
 
 
@@ -202,7 +202,7 @@ def _requester_only(line: SigningLine, actor: Actor) -> None:
         )
 
 
-def submit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+def submit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: bool) -> LineOut:
     line = _line(db, line_id, for_update=True)
     _requester_only(line, actor)
     if line.status != LineStatus.draft.value:
@@ -212,7 +212,7 @@ def submit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
     line.submitted_at = utcnow()
     db.flush()
     _event(db, actor, line, "signing_line.submit")
-    _notify_step(db, line, "to_sign")
+    _notify_step(db, line, "to_sign", notify_by_email)
     return line_out(db, line)
 
 
@@ -308,7 +308,7 @@ def sign(
         step=line.current_step,
         on_behalf_of=str(turn.on_behalf_of) if turn.on_behalf_of else "",
     )
-    _advance(db, actor, line)
+    _advance(db, actor, line, services.settings.smtp_enabled)
     if seal is not None:
         assert line.status == LineStatus.signed.value
         sealing.record_seal(db, services, actor, seal)
@@ -316,7 +316,7 @@ def sign(
     return line_out(db, line)
 
 
-def _advance(db: Session, actor: Actor, line: SigningLine) -> None:
+def _advance(db: Session, actor: Actor, line: SigningLine, notify_by_email: bool) -> None:
     step = _step(db, line)
     signers = _signers(db, step)
     done = [s for s in signers if s.status == SignerStatus.signed.value]
@@ -330,16 +330,23 @@ def _advance(db: Session, actor: Actor, line: SigningLine) -> None:
     if line.current_step < len(_steps(db, line)):
         line.current_step += 1
         db.flush()
-        _notify_step(db, line, "to_sign")
+        _notify_step(db, line, "to_sign", notify_by_email)
         return
     line.status = LineStatus.signed.value
     line.completed_at = utcnow()
     db.flush()
     _event(db, actor, line, "signing_line.complete")
-    _notify(db, line.requester_id, line, "signed", f"«{line.title}» está firmado.")
+    _notify(db, line.requester_id, line, "signed", f"«{line.title}» está firmado.", notify_by_email)
 
 
-def reject(db: Session, actor: Actor, line_id: uuid.UUID, reason: str) -> LineOut:
+def reject(
+    db: Session,
+    actor: Actor,
+    line_id: uuid.UUID,
+    reason: str,
+    *,
+    notify_by_email: bool,
+) -> LineOut:
     line = _line(db, line_id, for_update=True)
     _current_turn(db, actor, line)
     line.status = LineStatus.rejected.value
@@ -353,11 +360,12 @@ def reject(db: Session, actor: Actor, line_id: uuid.UUID, reason: str) -> LineOu
         line,
         "rejected",
         f"{actor.full_name} devolvió «{line.title}»: {reason}",
+        notify_by_email,
     )
     return line_out(db, line)
 
 
-def resubmit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
+def resubmit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: bool) -> LineOut:
     """After the requester corrected the document (a new version), the line starts again
     from its first step; signatures already made stay in the document's history."""
     line = _line(db, line_id, for_update=True)
@@ -378,7 +386,7 @@ def resubmit(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
     line.rejected_by_id = None
     db.flush()
     _event(db, actor, line, "signing_line.resubmit", round=line.round)
-    _notify_step(db, line, "to_sign")
+    _notify_step(db, line, "to_sign", notify_by_email)
     return line_out(db, line)
 
 
@@ -526,11 +534,11 @@ def _documents_of(db: Session, line: SigningLine) -> list[uuid.UUID]:
     )
 
 
-def _notify_step(db: Session, line: SigningLine, kind: str) -> None:
+def _notify_step(db: Session, line: SigningLine, kind: str, notify_by_email: bool) -> None:
     step = _step(db, line)
     for signer in _signers(db, step):
         for principal in _principals(db, signer):
-            _notify(db, principal, line, kind, f"«{line.title}» espera su firma.")
+            _notify(db, principal, line, kind, f"«{line.title}» espera su firma.", notify_by_email)
             for substitute in db.scalars(
                 select(StandIn.substitute_id).where(
                     StandIn.principal_id == principal,
@@ -539,11 +547,37 @@ def _notify_step(db: Session, line: SigningLine, kind: str) -> None:
                     StandIn.ends_on >= utcnow().date(),
                 )
             ):
-                _notify(db, substitute, line, kind, f"«{line.title}» espera su firma (suplencia).")
+                _notify(
+                    db,
+                    substitute,
+                    line,
+                    kind,
+                    f"«{line.title}» espera su firma (suplencia).",
+                    notify_by_email,
+                )
 
 
-def _notify(db: Session, user_id: uuid.UUID, line: SigningLine, kind: str, message: str) -> None:
-    db.add(InboxItem(id=uuid.uuid4(), user_id=user_id, line_id=line.id, kind=kind, message=message))
+def _notify(
+    db: Session,
+    user_id: uuid.UUID,
+    line: SigningLine,
+    kind: str,
+    message: str,
+    notify_by_email: bool,
+) -> None:
+    # Marked here, in the transition's transaction, and sent by the outbox after the commit:
+    # the mail server can never hold up or undo a transition. Left NULL while e-mail is off,
+    # so that turning SMTP on later does not mail old notifications.
+    db.add(
+        InboxItem(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            line_id=line.id,
+            kind=kind,
+            message=message,
+            email_status="pending" if notify_by_email else None,
+        )
+    )
 
 
 def _event(db: Session, actor: Actor, line: SigningLine, action: str, **details: object) -> None:

@@ -91,11 +91,21 @@ def _check_index(
     ).stdout
     assert "Índice del expediente" in text
     assert f"Versión del índice: {version}" in text
-    assert "Número de registro: —" in text
     for item in dossier["items"]:
         assert item["title"] in text
         assert item["sha256"] in text
     return text
+
+
+def _register(client: TestClient, auth: Auth, direction: str, **target: str) -> dict:
+    response = client.post(
+        "/api/v1/register/entries",
+        headers=auth("preparador"),  # also DPS's registry clerk
+        json={"direction": direction, "subject": "Pago", "counterpart": "Finanzas"} | target,
+    )
+    assert response.status_code == 201, response.text
+    entry: dict = response.json()
+    return entry
 
 
 def test_a_completed_line_seals_the_dossier(
@@ -104,6 +114,18 @@ def test_a_completed_line_seals_the_dossier(
     dossier = _dossier(client, auth("preparador"))
     assert dossier["sealed_index_id"] is None and dossier["sealed_at"] is None
     before_versions = {i["document_id"]: i["latest_version"] for i in dossier["items"]}
+    # The dossier goes out to Finance; its first document came in from there; the second
+    # was registered by mistake and annulled, so its number is not listed.
+    first, second, _ = (i["document_id"] for i in dossier["items"])
+    outgoing = _register(client, auth, "outgoing", dossier_id=dossier["id"])
+    incoming = _register(client, auth, "incoming", document_id=first)
+    mistaken = _register(client, auth, "incoming", document_id=second)
+    annulled = client.post(
+        f"/api/v1/register/entries/{mistaken['id']}/annul",
+        headers=auth("preparador"),
+        json={"reason": "Registrado por error"},
+    )
+    assert annulled.status_code == 200, annulled.text
 
     _sign_dossier(client, auth, dossier["id"])
     sealed = _dossier(client, auth("preparador"))
@@ -115,6 +137,15 @@ def test_a_completed_line_seals_the_dossier(
     assert sealed["sealed_index_id"] not in {i["document_id"] for i in sealed["items"]}
     first_text = _check_index(client, backend, auth, sealed, tmp_path, 1)
     assert sealed["title"] in first_text
+    assert f"Registro del expediente: {outgoing['number']}" in first_text
+    lines = [line.strip() for line in first_text.splitlines()]
+    registry_lines = [line for line in lines if line.startswith("Número de registro:")]
+    assert registry_lines == [
+        f"Número de registro: {incoming['number']}",
+        "Número de registro: —",
+        "Número de registro: —",
+    ], registry_lines
+    assert mistaken["number"] not in first_text
 
     # The composition is sealed: nothing can be added, and nothing changes.
     extra = client.post(

@@ -4,6 +4,7 @@ rejection and resubmission and a stand-in; and every refusal changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -63,6 +64,19 @@ def test_scenario_b_payment_dossier(
     dossier = _dossier(client, auth("preparador"))
     items = dossier["items"]
     assert isinstance(items, list) and len(items) == 3
+    # Registered as outgoing to Finance: the sealed index carries its registry number.
+    registered = client.post(
+        "/api/v1/register/entries",
+        headers=auth("preparador"),
+        json={
+            "direction": "outgoing",
+            "dossier_id": dossier["id"],
+            "subject": "Expediente de pago",
+            "counterpart": "Dirección Financiera",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    registry_number = registered.json()["number"]
     deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
     created = client.post(
         "/api/v1/signing-lines",
@@ -161,6 +175,30 @@ def test_scenario_b_payment_dossier(
         if PDFSIG_AVAILABLE:
             out = pdfsig_output(signed, backend.settings.pki_dir / "root.pem", tmp_path)
             assert out.count("Signature is Valid.") == 4, out
+
+    # The last signature sealed the dossier: its index, signed by the stand-in, lists each
+    # document's final version and sha256, and the dossier's registry number.
+    sealed = _dossier(client, auth("preparador"))
+    index_id = sealed["sealed_index_id"]
+    assert index_id is not None
+    index_pdf = tmp_path / "index.pdf"
+    index_pdf.write_bytes(
+        client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
+    )
+    report = verify_pdf(index_pdf, [_root(backend)])
+    assert report.verdict == "valid", report.as_json()
+    assert "Miguel Torres" in report.signatures[0].signer.name
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(index_pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert f"Registro del expediente: {registry_number}" in text
+    sealed_items = sealed["items"]
+    assert isinstance(sealed_items, list)
+    for item in sealed_items:
+        assert item["sha256"] in text and item["latest_version"] == 5
+    if PDFSIG_AVAILABLE:
+        out = pdfsig_output(index_pdf, backend.settings.pki_dir / "root.pem", tmp_path)
+        assert out.count("Signature is Valid.") == 1, out
 
 
 def test_a_cancelled_line_cannot_be_signed(

@@ -1,0 +1,1 @@
+"""Business days: the institution's holiday calendar and deadline arithmetic."""

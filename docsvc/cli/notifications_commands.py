@@ -1,0 +1,29 @@
+"""``docsvc notifications``: the e-mail outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import typer
+
+from docsvc.cli.common import fail, load_settings
+from docsvc.notifications.outbox import send_pending
+from docsvc.services import build_services
+
+app = typer.Typer(no_args_is_help=True, help="E-mail copies of inbox notifications.")
+
+
+@app.command("send")
+def send() -> None:
+    """Mail the notifications that are due, once. The service does this every few seconds
+    by itself; this is for cron, or to try again at once after fixing the mail server."""
+    settings = load_settings()
+    if not settings.smtp_enabled:
+        fail("e-mail is off: set DOCSVC_SMTP_HOST and DOCSVC_SMTP_FROM", 2)
+    services = build_services(settings)
+    try:
+        report = send_pending(services)
+    finally:
+        services.close()
+    typer.echo(json.dumps(asdict(report)))

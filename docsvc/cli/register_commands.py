@@ -1,0 +1,175 @@
+"""``docsvc register``: the auditor's offline check of checkpoints and proofs, and the
+institution's own checkpoint and key.
+
+    docsvc register verify CHECKPOINT --key VKEY [--trust ROOT.pem]
+        [--inclusion PROOF.json [--leaf LEAF.json]]
+        [--previous OLDER_CHECKPOINT --consistency PROOF.json]
+        [--database]
+
+Files are what the API serves: ``/register/checkpoint``, ``/register/proof/inclusion``,
+``/register/leaves/{i}``, ``/register/proof/consistency``. ``--database`` rehashes every
+leaf in this institution's database up to the checkpoint's size and compares the root.
+Exit status: 0 when everything checks, 1 when something does not, 2 when an input cannot be
+read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docsvc.cli.common import fail, load_settings, services_session
+from docsvc.cli.signing_common import EXIT_NOT_VALID, EXIT_UNREADABLE, EXIT_VALID, anchors
+from docsvc.register import audit, checkpoints, notes
+
+app = typer.Typer(no_args_is_help=True, help="The register's transparency log.")
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {what} {path}: {exc}", EXIT_UNREADABLE)
+
+
+def _key(value: str | None) -> notes.VerifierKey:
+    if value is None:
+        return checkpoints.verifier_key(load_settings())
+    text = _read(Path(value), "key") if Path(value).is_file() else value
+    try:
+        return notes.VerifierKey.parse(text)
+    except notes.NoteError as exc:
+        fail(f"bad verifier key: {exc}", EXIT_UNREADABLE)
+
+
+@app.command("verify")
+def verify(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint (signed note).")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="The register's verifier key, or a file holding it (default: this "
+            "institution's, from DOCSVC_DATA_DIR).",
+        ),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="A trust root for the time-stamp (PEM or DER); repeat."),
+    ] = None,
+    inclusion: Annotated[
+        Path | None, typer.Option("--inclusion", help="An inclusion proof (JSON).")
+    ] = None,
+    leaf: Annotated[
+        Path | None, typer.Option("--leaf", help="The leaf the inclusion proof is about.")
+    ] = None,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="An earlier checkpoint.")
+    ] = None,
+    consistency: Annotated[
+        Path | None,
+        typer.Option("--consistency", help="The consistency proof from --previous (JSON)."),
+    ] = None,
+    database: Annotated[
+        bool,
+        typer.Option("--database", help="Check the checkpoint against this institution's leaves."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check a checkpoint and proofs offline. Exit 0 all good, 1 a check failed, 2 unreadable."""
+    verifier = _key(key)
+    roots = anchors(load_settings(), trust or [])
+    findings = audit.Findings()
+    try:
+        newer = audit.open_checkpoint(_read(checkpoint, "checkpoint"), verifier, roots, findings)
+        if inclusion is not None:
+            proof = audit.load_json(_read(inclusion, "inclusion proof"), "the inclusion proof")
+            audit.check_inclusion(newer.checkpoint, proof, findings)
+            if leaf is not None:
+                document = audit.load_json(_read(leaf, "leaf"), "the leaf")
+                audit.check_leaf(document, proof, findings)
+        elif leaf is not None:
+            fail("--leaf needs --inclusion", EXIT_UNREADABLE)
+        if (previous is None) != (consistency is None):
+            fail("--previous and --consistency go together", EXIT_UNREADABLE)
+        if previous is not None and consistency is not None:
+            older = audit.open_checkpoint(_read(previous, "checkpoint"), verifier, roots, findings)
+            proof = audit.load_json(
+                _read(consistency, "consistency proof"), "the consistency proof"
+            )
+            audit.check_consistency(older.checkpoint, newer.checkpoint, proof, findings)
+    except audit.AuditError as exc:
+        fail(str(exc), EXIT_UNREADABLE)
+    if database:
+        with services_session() as (_, db):
+            audit.check_database(db, newer.checkpoint, findings)
+    if as_json:
+        typer.echo(json.dumps({"ok": findings.ok, **asdict(findings)}, ensure_ascii=False))
+    else:
+        for line in findings.checked:
+            typer.echo(f"ok: {line}")
+        for line in findings.problems:
+            typer.echo(f"FAILED: {line}")
+    raise typer.Exit(EXIT_VALID if findings.ok else EXIT_NOT_VALID)
+
+
+@app.command("checkpoint")
+def checkpoint_now() -> None:
+    """Sign a checkpoint of the register now and print it."""
+    with services_session() as (services, db):
+        made = checkpoints.make_checkpoint(db, services.settings)
+        typer.echo(made.note, nl=False)
+
+
+@app.command("key")
+def key_command() -> None:
+    """Print the register's verifier key, for auditors to pin."""
+    typer.echo(str(checkpoints.verifier_key(load_settings())))
+
+
+cases_app = typer.Typer(no_args_is_help=True, help="Cases: the chain of a legal request.")
+
+
+@cases_app.command("history")
+def case_history(
+    case_id: Annotated[str, typer.Argument(help="The case's id (from its register entry).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON, with proofs.")] = False,
+) -> None:
+    """A case's whole chain in time order, each item with its inclusion proof, checked here
+    against the signed checkpoint it is proven against."""
+    import uuid
+
+    from docsvc.register import history, merkle
+
+    try:
+        ident = uuid.UUID(case_id)
+    except ValueError:
+        fail(f"not a case id: {case_id}", EXIT_UNREADABLE)
+    with services_session() as (services, db):
+        found = history.case_history(db, services.settings, None, ident)
+    root = bytes.fromhex(found.root)
+    for item in found.items:
+        merkle.verify_inclusion(
+            item.index,
+            found.size,
+            bytes.fromhex(item.leaf_hash),
+            [bytes.fromhex(p) for p in item.proof],
+            root,
+        )
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    typer.echo(f"case {found.case_id}: {len(found.items)} events, proven in a log of {found.size}")
+    for item in found.items:
+        data = item.data
+        summary = ", ".join(
+            f"{k}={v}"
+            for k, v in data.items()
+            if k in ("number", "from", "to", "purpose", "version", "level", "kind", "due_on")
+            and v is not None
+        )
+        typer.echo(f"{item.time}  #{item.index:<6} {item.kind:<20} {summary}")

@@ -1,0 +1,118 @@
+"""A case's history: every register entry, transfer, receipt, version and signature of the
+case, in the order the register recorded them, each with its leaf and its inclusion proof
+against a signed checkpoint, so that the whole chain can be checked offline."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from docsvc.config import Settings
+from docsvc.errors import NotFound
+from docsvc.identity.actor import Actor
+from docsvc.models import DossierItem, LogLeaf, Role
+from docsvc.models.register import RegisterEntry
+from docsvc.models.transfers import Receipt, Transfer
+from docsvc.register import checkpoints, log
+
+READ_ALL_ROLES = frozenset({Role.admin, Role.auditor, Role.archivist})
+
+
+class HistoryItem(BaseModel):
+    index: int
+    kind: str
+    time: str
+    object: dict[str, Any]
+    data: dict[str, Any]
+    leaf_hash: str
+    proof: list[str]
+
+
+class CaseHistory(BaseModel):
+    case_id: uuid.UUID
+    # The proofs are against this checkpoint (C2SP signed note) of ``size`` leaves.
+    checkpoint: str
+    size: int
+    root: str
+    items: list[HistoryItem]
+
+
+def case_history(
+    db: Session, settings: Settings, actor: Actor | None, case_id: uuid.UUID
+) -> CaseHistory:
+    """``actor`` None: the institution's own view (the CLI)."""
+    entries = list(db.scalars(select(RegisterEntry).where(RegisterEntry.case_id == case_id)))
+    transfers = list(db.scalars(select(Transfer).where(Transfer.case_id == case_id)))
+    if not entries and not transfers:
+        raise NotFound("No such case.", code="case_not_found")
+    departments = {e.department_id for e in entries} | {
+        d for t in transfers for d in (t.from_department_id, t.to_department_id)
+    }
+    if (
+        actor is not None
+        and actor.department_id not in departments
+        and not actor.roles & READ_ALL_ROLES
+    ):
+        raise NotFound("No such case.", code="case_not_found")
+    receipts = list(
+        db.scalars(select(Receipt).where(Receipt.transfer_id.in_([t.id for t in transfers])))
+    )
+    documents = {e.document_id for e in entries} | {t.document_id for t in transfers}
+    dossiers = {e.dossier_id for e in entries} | {t.dossier_id for t in transfers}
+    dossiers.discard(None)
+    if dossiers:
+        documents |= set(
+            db.scalars(select(DossierItem.document_id).where(DossierItem.dossier_id.in_(dossiers)))
+        )
+    documents.discard(None)
+    wanted = (
+        [("register_entry", str(e.id)) for e in entries]
+        + [("transfer", str(t.id)) for t in transfers]
+        + [("receipt", str(r.id)) for r in receipts]
+        + [("document", str(d)) for d in documents]
+    )
+    leaves = list(
+        db.scalars(
+            select(LogLeaf)
+            .where(
+                or_(
+                    *(
+                        (LogLeaf.object_type == kind) & (LogLeaf.object_id == ident)
+                        for kind, ident in wanted
+                    )
+                )
+            )
+            .order_by(LogLeaf.idx)
+        )
+    )
+    checkpoint = checkpoints.latest(db)
+    needed = (leaves[-1].idx + 1) if leaves else 0
+    if checkpoint is None or checkpoint.size < needed:
+        checkpoint = checkpoints.make_checkpoint(db, settings)
+    items = []
+    for leaf in leaves:
+        leaf_hash, proof, _ = log.inclusion(db, leaf.idx, checkpoint.size)
+        document = json.loads(leaf.leaf)
+        items.append(
+            HistoryItem(
+                index=leaf.idx,
+                kind=leaf.kind,
+                time=document["time"],
+                object=document["object"],
+                data=document["data"],
+                leaf_hash=leaf_hash.hex(),
+                proof=[p.hex() for p in proof],
+            )
+        )
+    return CaseHistory(
+        case_id=case_id,
+        checkpoint=checkpoint.note,
+        size=checkpoint.size,
+        root=bytes(checkpoint.root).hex(),
+        items=items,
+    )

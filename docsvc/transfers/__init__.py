@@ -1,0 +1,1 @@
+"""Transfers between departments with signed notes, and signed receipts."""

@@ -1,0 +1,500 @@
+"""Transfers: a document or dossier sent from one department to another with a signed
+transfer note; the receiving department answers with a signed receipt, or returns it with
+a reason. Forwarding makes a linked transfer; a reply links back to the request it answers.
+
+Each note and receipt is a record (RFC 8785 canonical JSON) signed with the official's own
+key (CAdES, time-stamped when a TSA is configured), kept byte for byte with its signature
+and entered in the register's log, so that it can be verified offline, years later."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from docsvc.audit.service import record_event
+from docsvc.calendar.business_days import add_business_days
+from docsvc.config import Settings
+from docsvc.db.base import utcnow
+from docsvc.documents.service import readable_document
+from docsvc.dossiers.service import readable_dossier
+from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import (
+    Department,
+    DocumentAccess,
+    DocumentVersion,
+    DossierItem,
+    Holiday,
+    Role,
+    User,
+)
+from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
+from docsvc.organisation import repository as organisation
+from docsvc.register import cases, log
+from docsvc.register.log import LogEvent, canonical
+from docsvc.services import Services
+from docsvc.signatures import service as signatures
+from docsvc.transfers.schemas import (
+    Deadlines,
+    ReceiptOut,
+    TransferIn,
+    TransferOut,
+    TransferPage,
+)
+
+RECORD_VERSION = 1
+# Purposes that expect an answer by the deadline; "information" only needs a receipt.
+ANSWERED_PURPOSES = frozenset(
+    {TransferPurpose.action.value, TransferPurpose.signature.value, TransferPurpose.reply.value}
+)
+READ_ALL_ROLES = frozenset({Role.admin, Role.auditor, Role.archivist})
+
+
+def local_today(settings: Settings, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def holidays(db: Session) -> set[date]:
+    return set(db.scalars(select(Holiday.day)))
+
+
+def _department(db: Session, code: str) -> Department:
+    department = organisation.department_by_code(db, code)
+    if department is None or not department.active:
+        raise NotFound(f"No department {code!r}.", code="department_not_found")
+    return department
+
+
+def _code(db: Session, department_id: uuid.UUID) -> str:
+    return db.scalar(select(Department.code).where(Department.id == department_id)) or ""
+
+
+def _username(db: Session, user_id: uuid.UUID | None) -> str | None:
+    if user_id is None:
+        return None
+    return db.scalar(select(User.username).where(User.id == user_id))
+
+
+def _latest_version(db: Session, document_id: uuid.UUID) -> DocumentVersion:
+    version = db.scalar(
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+    assert version is not None
+    return version
+
+
+def _documents_of_dossier(db: Session, dossier_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        db.scalars(
+            select(DossierItem.document_id)
+            .where(DossierItem.dossier_id == dossier_id)
+            .order_by(DossierItem.position)
+        )
+    )
+
+
+def _what(db: Session, actor: Actor, body: TransferIn) -> tuple[dict[str, Any], list[uuid.UUID]]:
+    """The record's description of what is sent, pinned by hash; and the documents in it."""
+    if body.document_id is not None:
+        document = readable_document(db, actor, body.document_id)
+        version = _latest_version(db, document.id)
+        described = {
+            "type": "document",
+            "id": str(document.id),
+            "version": version.number,
+            "sha256": version.sha256,
+        }
+        return described, [document.id]
+    assert body.dossier_id is not None
+    dossier = readable_dossier(db, actor, body.dossier_id)
+    ids = _documents_of_dossier(db, dossier.id)
+    items = []
+    for document_id in ids:
+        version = _latest_version(db, document_id)
+        items.append({"id": str(document_id), "version": version.number, "sha256": version.sha256})
+    return {"type": "dossier", "id": str(dossier.id), "documents": items}, ids
+
+
+def _received_by_me(db: Session, actor: Actor, transfer_id: uuid.UUID, what: str) -> Transfer:
+    previous = db.get(Transfer, transfer_id)
+    if previous is None or previous.to_department_id != actor.department_id:
+        raise NotFound(
+            f"No transfer received by your department to {what}.", code="transfer_not_found"
+        )
+    if previous.status != TransferStatus.acknowledged.value:
+        raise Conflict(
+            f"Acknowledge the transfer with a signed receipt before you {what} it.",
+            code="not_acknowledged",
+        )
+    return previous
+
+
+def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> TransferOut:
+    signatures.require_official(actor)
+    described, document_ids = _what(db, actor, body)
+    to_department = _department(db, body.to_department)
+    if to_department.id == actor.department_id:
+        raise Conflict("A transfer goes to another department.", code="same_department")
+    to_user = None
+    if body.to_user is not None:
+        to_user = organisation.user_by_username(db, body.to_user)
+        if to_user is None or to_user.department_id != to_department.id or not to_user.active:
+            raise NotFound(
+                f"No official {body.to_user!r} in {to_department.code}.", code="user_not_found"
+            )
+    previous = None
+    if body.forwarded_from is not None:
+        previous = _received_by_me(db, actor, body.forwarded_from, "forward")
+    if body.reply_to is not None:
+        previous = _received_by_me(db, actor, body.reply_to, "answer")
+        if previous.from_department_id != to_department.id:
+            raise Conflict(
+                "A reply goes back to the department that sent the request.",
+                code="reply_goes_back",
+            )
+    case_id = (
+        previous.case_id
+        if previous is not None
+        else cases.case_for(db, body.case_id, body.document_id, body.dossier_id)
+    )
+    settings = services.settings
+    now = utcnow()
+    due_on = (
+        add_business_days(local_today(settings, now), body.deadline_days, holidays(db))
+        if body.deadline_days
+        else None
+    )
+    transfer_id = uuid.uuid4()
+    record = {
+        "type": "docsvc.transfer",
+        "v": RECORD_VERSION,
+        "id": str(transfer_id),
+        "institution": settings.institution_code,
+        "case": str(case_id),
+        "from": {
+            "department": _code(db, actor.department_id),
+            "official": actor.username,
+            "name": actor.full_name,
+        },
+        "to": {"department": to_department.code, "official": body.to_user},
+        "what": described,
+        "purpose": body.purpose,
+        "instructions": body.instructions,
+        "deadline": (
+            {"business_days": body.deadline_days, "due_on": due_on.isoformat()}
+            if due_on is not None
+            else None
+        ),
+        "forwarded_from": str(body.forwarded_from) if body.forwarded_from else None,
+        "reply_to": str(body.reply_to) if body.reply_to else None,
+        "sent_at": now.astimezone(UTC).isoformat(),
+    }
+    data = canonical(record)
+    signature, level = signatures.sign_record_as(db, services, actor, data, body.pin)
+    transfer = Transfer(
+        id=transfer_id,
+        case_id=case_id,
+        document_id=body.document_id,
+        dossier_id=body.dossier_id,
+        from_department_id=actor.department_id,
+        from_user_id=actor.user_id,
+        to_department_id=to_department.id,
+        to_user_id=to_user.id if to_user else None,
+        purpose=body.purpose,
+        instructions=body.instructions,
+        deadline_days=body.deadline_days,
+        due_on=due_on,
+        status=TransferStatus.sent.value,
+        forwarded_from_id=body.forwarded_from,
+        reply_to_id=body.reply_to,
+        record=data,
+        signature=signature,
+        signature_level=level.value,
+        created_at=now,
+    )
+    db.add(transfer)
+    _grant(db, document_ids, to_department.id)
+    db.flush()
+    log.record(
+        db,
+        LogEvent(
+            kind="transfer",
+            object_type="transfer",
+            object_id=str(transfer.id),
+            public={
+                "case_id": str(case_id),
+                "from": record["from"]["department"],  # type: ignore[index]
+                "to": to_department.code,
+                "purpose": body.purpose,
+                "what": described,
+                "due_on": due_on.isoformat() if due_on else None,
+                "forwarded_from": record["forwarded_from"],
+                "reply_to": record["reply_to"],
+                "record_sha256": hashlib.sha256(data).hexdigest(),
+                "signature_sha256": hashlib.sha256(signature).hexdigest(),
+            },
+            private={"instructions": body.instructions, "by": actor.username},
+            time=now,
+        ),
+    )
+    record_event(
+        db,
+        actor,
+        "transfer.send",
+        object_type="transfer",
+        object_id=str(transfer.id),
+        department_id=actor.department_id,
+        details={"to": to_department.code, "purpose": body.purpose, "case": str(case_id)},
+    )
+    return transfer_out(db, transfer, settings)
+
+
+def _grant(db: Session, document_ids: list[uuid.UUID], department_id: uuid.UUID) -> None:
+    """The receiving department may read what it was sent, confidential or not."""
+    for document_id in document_ids:
+        if db.get(DocumentAccess, (document_id, department_id)) is None:
+            db.add(
+                DocumentAccess(
+                    document_id=document_id, department_id=department_id, reason="transfer"
+                )
+            )
+
+
+def answer(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    transfer_id: uuid.UUID,
+    pin: str | None,
+    returned_reason: str | None = None,
+) -> TransferOut:
+    """The receiving department's signed receipt, or its signed return with a reason."""
+    transfer = _visible(db, actor, transfer_id)
+    if transfer.to_department_id != actor.department_id or (
+        transfer.to_user_id is not None and transfer.to_user_id != actor.user_id
+    ):
+        raise PermissionDenied(
+            "Only the department (or the official) it was sent to answers a transfer.",
+            code="not_recipient",
+        )
+    if transfer.status != TransferStatus.sent.value:
+        raise Conflict(f"The transfer was already {transfer.status}.", code="already_answered")
+    kind = TransferStatus.returned if returned_reason is not None else TransferStatus.acknowledged
+    now = utcnow()
+    receipt_id = uuid.uuid4()
+    record = {
+        "type": "docsvc.receipt",
+        "v": RECORD_VERSION,
+        "id": str(receipt_id),
+        "institution": services.settings.institution_code,
+        "transfer": {
+            "id": str(transfer.id),
+            "record_sha256": hashlib.sha256(transfer.record).hexdigest(),
+        },
+        "kind": kind.value,
+        "reason": returned_reason,
+        "department": _code(db, actor.department_id),
+        "official": actor.username,
+        "name": actor.full_name,
+        "at": now.astimezone(UTC).isoformat(),
+    }
+    data = canonical(record)
+    signature, level = signatures.sign_record_as(db, services, actor, data, pin)
+    receipt = Receipt(
+        id=receipt_id,
+        transfer_id=transfer.id,
+        kind=kind.value,
+        reason=returned_reason,
+        user_id=actor.user_id,
+        department_id=actor.department_id,
+        record=data,
+        signature=signature,
+        signature_level=level.value,
+        created_at=now,
+    )
+    transfer.status = kind.value
+    db.add(receipt)
+    db.flush()
+    log.record(
+        db,
+        LogEvent(
+            kind="receipt",
+            object_type="receipt",
+            object_id=str(receipt.id),
+            public={
+                "case_id": str(transfer.case_id),
+                "transfer_id": str(transfer.id),
+                "kind": kind.value,
+                "department": record["department"],
+                "record_sha256": hashlib.sha256(data).hexdigest(),
+                "signature_sha256": hashlib.sha256(signature).hexdigest(),
+            },
+            private={"reason": returned_reason, "by": actor.username},
+            time=now,
+        ),
+    )
+    record_event(
+        db,
+        actor,
+        f"transfer.{'return' if returned_reason is not None else 'acknowledge'}",
+        object_type="transfer",
+        object_id=str(transfer.id),
+        department_id=actor.department_id,
+        details={"reason": returned_reason or ""},
+    )
+    return transfer_out(db, transfer, services.settings)
+
+
+def _visible(db: Session, actor: Actor, transfer_id: uuid.UUID) -> Transfer:
+    transfer = db.get(Transfer, transfer_id)
+    if transfer is None or (
+        actor.department_id not in (transfer.from_department_id, transfer.to_department_id)
+        and not actor.roles & READ_ALL_ROLES
+    ):
+        raise NotFound("No such transfer.", code="transfer_not_found")
+    return transfer
+
+
+def get(db: Session, actor: Actor, settings: Settings, transfer_id: uuid.UUID) -> TransferOut:
+    return transfer_out(db, _visible(db, actor, transfer_id), settings)
+
+
+def signed_record(
+    db: Session, actor: Actor, transfer_id: uuid.UUID, receipt: bool
+) -> tuple[bytes, bytes]:
+    """The record's bytes and its signature: the transfer note's, or its receipt's."""
+    transfer = _visible(db, actor, transfer_id)
+    if not receipt:
+        return transfer.record, transfer.signature
+    row = db.scalar(select(Receipt).where(Receipt.transfer_id == transfer.id))
+    if row is None:
+        raise NotFound("The transfer has no receipt yet.", code="receipt_not_found")
+    return row.record, row.signature
+
+
+def list_transfers(
+    db: Session,
+    actor: Actor,
+    settings: Settings,
+    box: str,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> TransferPage:
+    column = Transfer.to_department_id if box == "incoming" else Transfer.from_department_id
+    query = select(Transfer).where(column == actor.department_id)
+    if status is not None:
+        query = query.where(Transfer.status == status)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Transfer.created_at.desc()).limit(limit).offset(offset))
+    return TransferPage(items=[transfer_out(db, t, settings) for t in rows], total=total)
+
+
+def _answered(db: Session, transfer: Transfer) -> bool:
+    return (
+        db.scalar(select(Transfer.id).where(Transfer.reply_to_id == transfer.id).limit(1))
+        is not None
+    )
+
+
+def _is_open(db: Session, transfer: Transfer) -> bool:
+    return (
+        transfer.due_on is not None
+        and transfer.purpose in ANSWERED_PURPOSES
+        and transfer.status != TransferStatus.returned.value
+        and not _answered(db, transfer)
+    )
+
+
+def deadlines(
+    db: Session, actor: Actor, settings: Settings, department_code: str | None, soon_days: int
+) -> Deadlines:
+    """A department's open transfers: overdue, and due within ``soon_days`` business days."""
+    department = (
+        _department(db, department_code)
+        if department_code
+        else db.get(Department, actor.department_id)
+    )
+    assert department is not None
+    if department.id != actor.department_id and not actor.roles & READ_ALL_ROLES:
+        raise PermissionDenied(
+            "You may see your own department's deadlines.", code="other_department"
+        )
+    today = local_today(settings)
+    horizon = add_business_days(today, soon_days, holidays(db))
+    rows = db.scalars(
+        select(Transfer)
+        .where(
+            Transfer.to_department_id == department.id,
+            Transfer.due_on.is_not(None),
+            Transfer.due_on <= horizon,
+            or_(
+                Transfer.status == TransferStatus.sent.value,
+                Transfer.status == TransferStatus.acknowledged.value,
+            ),
+        )
+        .order_by(Transfer.due_on)
+    )
+    open_rows = [t for t in rows if _is_open(db, t)]
+    return Deadlines(
+        department=department.code,
+        today=today,
+        overdue=[transfer_out(db, t, settings) for t in open_rows if t.due_on and t.due_on < today],
+        due_soon=[
+            transfer_out(db, t, settings) for t in open_rows if t.due_on and t.due_on >= today
+        ],
+    )
+
+
+def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> TransferOut:
+    receipt = db.scalar(select(Receipt).where(Receipt.transfer_id == transfer.id))
+    is_open = _is_open(db, transfer)
+    return TransferOut(
+        id=transfer.id,
+        case_id=transfer.case_id,
+        document_id=transfer.document_id,
+        dossier_id=transfer.dossier_id,
+        from_department=_code(db, transfer.from_department_id),
+        from_user=_username(db, transfer.from_user_id) or "",
+        to_department=_code(db, transfer.to_department_id),
+        to_user=_username(db, transfer.to_user_id),
+        purpose=transfer.purpose,
+        instructions=transfer.instructions,
+        deadline_days=transfer.deadline_days,
+        due_on=transfer.due_on,
+        status=transfer.status,
+        forwarded_from=transfer.forwarded_from_id,
+        reply_to=transfer.reply_to_id,
+        signature_level=transfer.signature_level,
+        created_at=transfer.created_at,
+        receipt=(
+            ReceiptOut(
+                id=receipt.id,
+                kind=receipt.kind,
+                reason=receipt.reason,
+                by=_username(db, receipt.user_id) or "",
+                department=_code(db, receipt.department_id),
+                signature_level=receipt.signature_level,
+                created_at=receipt.created_at,
+            )
+            if receipt is not None
+            else None
+        ),
+        open=is_open,
+        overdue=bool(is_open and transfer.due_on and transfer.due_on < local_today(settings)),
+    )
+
+
+def check_reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidInput("Say why the transfer is returned.", code="reason_required")
+    return reason.strip()
