@@ -1,7 +1,8 @@
 """The register's transparency log at a million leaves (issue 5), with baselines measured in
 the same run.
 
-    .venv/bin/python bench/register_log.py [--leaves 1000000] [--batch 1000] [--database-url URL]
+    .venv/bin/python bench/register_log.py [--leaves 1000000] [--batch 1000]
+        [--database-url URL | --postgres]
 
 Reported:
 - append rate, batched (``--batch`` events per transaction, as a burst of registrations
@@ -17,10 +18,12 @@ Default database: SQLite in a temporary directory (the embedded default).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -57,67 +60,80 @@ def main() -> None:
     parser.add_argument("--baseline-leaves", type=int, default=2000)
     parser.add_argument("--proofs", type=int, default=500)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--postgres", action="store_true", help="start a throw-away PostgreSQL (the test harness's)"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="docsvc-bench-log-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="docsvc-bench-log-"))
         url = args.database_url or f"sqlite:///{Path(tmp) / 'log.sqlite'}"
-        engine = make_engine(url)
-        upgrade_to_head(engine)
-        sessions = make_session_factory(engine)
+        if args.postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository
+            from tests.harness.postgres import run_postgres
 
-        # Baseline: one event per transaction.
-        start = time.perf_counter()
-        for n in range(args.baseline_leaves):
-            with sessions() as db:
-                log.append(db, [_event(n)])
-                db.commit()
-        single_rate = args.baseline_leaves / (time.perf_counter() - start)
+            url = stack.enter_context(run_postgres(Path(tmp) / "pg"))
+        _measure(args, url)
 
-        # Batched, up to the full size.
-        start = time.perf_counter()
-        n = args.baseline_leaves
-        last_report = start
-        while n < args.leaves:
-            count = min(args.batch, args.leaves - n)
-            with sessions() as db:
-                log.append(db, [_event(n + i) for i in range(count)])
-                db.commit()
-            n += count
-            if time.perf_counter() - last_report > 30:
-                last_report = time.perf_counter()
-                print(f"  ... {n} leaves", flush=True)
-        batched = args.leaves - args.baseline_leaves
-        batch_rate = batched / (time.perf_counter() - start)
 
-        rng = random.Random(7)
-        size = args.leaves
+def _measure(args: argparse.Namespace, url: str) -> None:
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+
+    # Baseline: one event per transaction.
+    start = time.perf_counter()
+    for n in range(args.baseline_leaves):
         with sessions() as db:
-            assert log.log_size(db) == size
-            root = log.root_at(db, size)
-            inclusion_times, inclusion_reads = [], []
-            for _ in range(args.proofs):
-                index = rng.randrange(size)
-                t0 = time.perf_counter()
-                leaf_hash, proof, stats = log.inclusion(db, index, size)
-                inclusion_times.append(time.perf_counter() - t0)
-                inclusion_reads.append(stats.hashes)
-                merkle.verify_inclusion(index, size, leaf_hash, proof, root)
-            consistency_times, consistency_reads = [], []
-            for _ in range(args.proofs):
-                first = rng.randrange(1, size)
-                t0 = time.perf_counter()
-                proof, stats = log.consistency(db, first, size)
-                consistency_times.append(time.perf_counter() - t0)
-                consistency_reads.append(stats.hashes)
-            # Baseline: the proof recomputed from every leaf hash, as without stored subtrees.
+            log.append(db, [_event(n)])
+            db.commit()
+    single_rate = args.baseline_leaves / (time.perf_counter() - start)
+
+    # Batched, up to the full size.
+    start = time.perf_counter()
+    n = args.baseline_leaves
+    last_report = start
+    while n < args.leaves:
+        count = min(args.batch, args.leaves - n)
+        with sessions() as db:
+            log.append(db, [_event(n + i) for i in range(count)])
+            db.commit()
+        n += count
+        if time.perf_counter() - last_report > 30:
+            last_report = time.perf_counter()
+            print(f"  ... {n} leaves", flush=True)
+    batched = args.leaves - args.baseline_leaves
+    batch_rate = batched / (time.perf_counter() - start)
+
+    rng = random.Random(7)
+    size = args.leaves
+    with sessions() as db:
+        assert log.log_size(db) == size
+        root = log.root_at(db, size)
+        inclusion_times, inclusion_reads = [], []
+        for _ in range(args.proofs):
+            index = rng.randrange(size)
             t0 = time.perf_counter()
-            tree = merkle.MemoryTree()
-            for (value,) in db.execute(
-                select(LogNode.hash).where(LogNode.level == 0).order_by(LogNode.idx)
-            ):
-                tree.append(bytes(value))
-            merkle.inclusion_proof(tree, size // 2, size)
-            naive = time.perf_counter() - t0
-        engine.dispose()
+            leaf_hash, proof, stats = log.inclusion(db, index, size)
+            inclusion_times.append(time.perf_counter() - t0)
+            inclusion_reads.append(stats.hashes)
+            merkle.verify_inclusion(index, size, leaf_hash, proof, root)
+        consistency_times, consistency_reads = [], []
+        for _ in range(args.proofs):
+            first = rng.randrange(1, size)
+            t0 = time.perf_counter()
+            proof, stats = log.consistency(db, first, size)
+            consistency_times.append(time.perf_counter() - t0)
+            consistency_reads.append(stats.hashes)
+        # Baseline: the proof recomputed from every leaf hash, as without stored subtrees.
+        t0 = time.perf_counter()
+        tree = merkle.MemoryTree()
+        for (value,) in db.execute(
+            select(LogNode.hash).where(LogNode.level == 0).order_by(LogNode.idx)
+        ):
+            tree.append(bytes(value))
+        merkle.inclusion_proof(tree, size // 2, size)
+        naive = time.perf_counter() - t0
+    engine.dispose()
 
     inc_med, inc_p99 = _ms(inclusion_times)
     con_med, con_p99 = _ms(consistency_times)

@@ -53,6 +53,7 @@ app.add_typer(keys_commands.app, name="keys")
 app.add_typer(notifications_commands.app, name="notifications")
 app.add_typer(register_commands.app, name="register")
 app.add_typer(register_commands.cases_app, name="cases")
+app.add_typer(register_commands.transfers_app, name="transfers")
 
 T = TypeVar("T")
 

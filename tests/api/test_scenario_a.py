@@ -490,3 +490,71 @@ def test_forwarding_links_transfers_and_overdue_ones_show_until_answered(
     answered = _ok(client.get("/api/v1/transfers/deadlines", headers=hr))
     assert sent["id"] not in [t["id"] for t in answered["overdue"]]
     assert not _ok(client.get(f"/api/v1/transfers/{sent['id']}", headers=legal))["overdue"]
+
+
+def test_a_sealed_dossier_goes_to_one_official_and_its_note_verifies_from_the_cli(
+    client: TestClient, backend: Backend, auth: Auth, tmp_path: Path
+) -> None:
+    """Scenario B's last step: the payment dossier is transferred to Finance, to the director
+    himself; the note pins every document's hash; closing the dossier is an archival event in
+    the register; ``docsvc transfers verify`` checks the note offline."""
+    from docsvc.demo.seed import PAYMENT_DOSSIER_TITLE
+
+    preparer, finance = auth("preparador"), auth("financiero")
+    listing = _ok(client.get("/api/v1/dossiers", headers=preparer))
+    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    detail = _ok(client.get(f"/api/v1/dossiers/{dossier['id']}", headers=preparer))
+    sent = _ok(
+        client.post(
+            "/api/v1/transfers",
+            headers=preparer,
+            json={"dossier_id": dossier["id"], "to_department": "DF", "to_user": "financiero",
+                  "purpose": "action", "instructions": "Para el pago.", "pin": DEMO_PIN},
+        ),
+        201,
+    )  # fmt: skip
+    assert sent["to_user"] == "financiero" and sent["dossier_id"] == dossier["id"]
+    record = client.get(f"/api/v1/transfers/{sent['id']}/record", headers=finance).content
+    pinned = json.loads(record)["what"]
+    assert pinned["type"] == "dossier"
+    assert [d["sha256"] for d in pinned["documents"]] == [i["sha256"] for i in detail["items"]]
+    # Only the named official answers it.
+    assert client.post(
+        f"/api/v1/transfers/{sent['id']}/acknowledge", headers=auth("rrhh"), json={"pin": DEMO_PIN}
+    ).status_code in (403, 404)
+    _ok(
+        client.post(
+            f"/api/v1/transfers/{sent['id']}/acknowledge", headers=finance, json={"pin": DEMO_PIN}
+        )
+    )
+
+    size_before = _ok(client.get("/api/v1/register/size"))["size"]
+    _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=preparer))
+    size = _ok(client.get("/api/v1/register/size"))["size"]
+    assert size == size_before + 1
+    closed = _ok(client.get(f"/api/v1/register/leaves/{size - 1}"))["leaf"]
+    assert closed["kind"] == "archive.dossier_close"
+    assert closed["object"] == {"type": "dossier", "id": dossier["id"]}
+
+    (tmp_path / "note.json").write_bytes(record)
+    (tmp_path / "note.p7s").write_bytes(
+        client.get(f"/api/v1/transfers/{sent['id']}/signature", headers=finance).content
+    )
+    (tmp_path / "forged.json").write_bytes(record.replace(b"Para el pago.", b"Para archivo."))
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")
+    } | backend.settings_env()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*DOCSVC, "transfers", "verify", *args],
+            env=environment, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    good = cli(str(tmp_path / "note.json"), str(tmp_path / "note.p7s"), "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert json.loads(good.stdout)["signer"] == "Sofía Castillo"
+    forged = cli(str(tmp_path / "forged.json"), str(tmp_path / "note.p7s"))
+    assert forged.returncode == 1 and forged.stdout.startswith("invalid")
+    garbage = cli(str(tmp_path / "note.json"), str(tmp_path / "note.json"))
+    assert garbage.returncode == 2 and "Traceback" not in garbage.stderr
