@@ -186,3 +186,24 @@ def test_checkpoints_and_proofs_verify_offline_and_tampering_is_caught(
         db.add(LogLeaf(**kept))
         db.commit()
     assert _cli(backend, str(tmp_path / "second.txt"), *common, "--database").returncode == 0
+
+
+def test_the_scheduled_checkpoint_is_made_only_when_the_log_grew(
+    client: TestClient, backend: Backend, auth: Auth
+) -> None:
+    from docsvc.maintenance.periodic import checkpoint_register
+    from docsvc.register.checkpoints import latest
+
+    checkpoint_register(backend.services)  # whatever the log holds now is covered
+    with backend.services.sessions() as db:
+        before = latest(db)
+    assert before is not None
+    checkpoint_register(backend.services)
+    with backend.services.sessions() as db:
+        again = latest(db)
+    assert again is not None and again.id == before.id  # nothing new to sign
+    upload_and_register(client, auth("registro"), "Oficio programado")
+    checkpoint_register(backend.services)
+    with backend.services.sessions() as db:
+        grown = latest(db)
+    assert grown is not None and grown.size == before.size + 2
