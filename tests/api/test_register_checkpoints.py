@@ -189,21 +189,21 @@ def test_checkpoints_and_proofs_verify_offline_and_tampering_is_caught(
 
 
 def test_the_scheduled_checkpoint_is_made_only_when_the_log_grew(
-    client: TestClient, backend: Backend, auth: Auth
+    client: TestClient, backend: Backend
 ) -> None:
-    from docsvc.maintenance.periodic import checkpoint_register
-    from docsvc.register.checkpoints import latest
+    """What the service's schedule runs: no new checkpoint while the log has not grown.
+    Each check in one transaction, so that the service's own start-up run cannot interleave."""
+    from docsvc.register import log
+    from docsvc.register.checkpoints import checkpoint_if_grown, make_checkpoint
+    from docsvc.register.log import LogEvent
 
-    checkpoint_register(backend.services)  # whatever the log holds now is covered
+    settings = backend.settings
     with backend.services.sessions() as db:
-        before = latest(db)
-    assert before is not None
-    checkpoint_register(backend.services)
+        made = make_checkpoint(db, settings)
+        assert checkpoint_if_grown(db, settings) is None  # nothing new to sign
+        db.commit()
     with backend.services.sessions() as db:
-        again = latest(db)
-    assert again is not None and again.id == before.id  # nothing new to sign
-    upload_and_register(client, auth("registro"), "Oficio programado")
-    checkpoint_register(backend.services)
-    with backend.services.sessions() as db:
-        grown = latest(db)
-    assert grown is not None and grown.size == before.size + 2
+        log.append(db, [LogEvent("register.entry", "register_entry", "x", {"number": "x"})])
+        grown = checkpoint_if_grown(db, settings)
+        assert grown is not None and grown.size == made.size + 1
+        db.rollback()  # a test leaf: not kept
