@@ -33,6 +33,7 @@ from docsvc.services import Services, build_services
 from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
 from docsvc.transfers import api as transfers_api
+from docsvc.verification import api as verification_api
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
@@ -154,6 +155,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         register_api.cases_router,
         transfers_api.router,
         calendar_api.router,
+        verification_api.router,
         pages.router,
     ):
         app.include_router(router)

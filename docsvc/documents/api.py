@@ -76,6 +76,27 @@ VERSION_BODY = {
 }
 
 
+UPLOAD_FILE_ONLY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+async def receive_file(request: Request, services: Services) -> ReceivedForm:
+    """A multipart upload with a ``file`` part, streamed to disk within the size limit."""
+    return await _receive(request, services)
+
+
 async def _receive(request: Request, services: Services) -> ReceivedForm:
     limit = services.settings.max_upload_bytes
     declared = request.headers.get("content-length")

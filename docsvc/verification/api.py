@@ -1,0 +1,55 @@
+"""Public verification routes, no login (DESIGN.md): ``POST /api/v1/verify`` and
+``GET /api/v1/verify/{code}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from docsvc.deps import DbSession, ServicesDep
+from docsvc.documents.api import UPLOAD_FILE_ONLY, receive_file
+from docsvc.verification import service
+from docsvc.verification.service import PublicRecord
+
+router = APIRouter(prefix="/api/v1/verify", tags=["verification (public)"])
+
+
+@router.post("", openapi_extra=UPLOAD_FILE_ONLY)
+async def verify(request: Request, db: DbSession, services: ServicesDep) -> dict[str, Any]:
+    """Verify an uploaded PDF (multipart field ``file``): DESIGN.md's report, plus ``copy``:
+    ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
+    a ``later_revision`` (a registered version with changes appended after it), or
+    ``unknown``."""
+    form = await receive_file(request, services)
+    try:
+        assert form.file is not None
+        return await run_in_threadpool(service.verify_upload, db, services.settings, form.file)
+    finally:
+        form.discard()
+
+
+@router.get("/{code}")
+def public_record(code: str, db: DbSession, services: ServicesDep) -> PublicRecord:
+    """What the code in a stamp or its QR code leads to: the document's type, registry
+    numbers, dates, signers, and its versions as a sha256 chain with their register proofs.
+    The title and the file only for public documents."""
+    return service.public_record(db, services.settings, code)
+
+
+@router.get("/{code}/content", response_class=StreamingResponse)
+def public_content(code: str, db: DbSession, services: ServicesDep) -> StreamingResponse:
+    """The latest version of a public document."""
+    _, version = service.public_latest_version(db, code)
+    return StreamingResponse(
+        services.store.iter_chunks(version.sha256),
+        media_type="application/pdf",
+        headers={
+            "Content-Length": str(version.size),
+            "Content-Disposition": 'attachment; filename="documento.pdf"',
+            "X-Content-SHA256": version.sha256,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,105 @@
+"""Is an uploaded copy one of ours? Bit-identical to a registered version (the latest, or an
+earlier one), a later revision of one (the same bytes with incremental updates appended
+after it), or unknown.
+
+A PDF revision ends at an ``%%EOF`` marker (and its end of line); every prefix of the upload
+that ends at one is hashed in a single pass and looked up among the versions' hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.models import Document, DocumentVersion
+
+CopyStatus = Literal["identical", "earlier_version", "later_revision", "unknown"]
+_EOF = b"%%EOF"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class CopyCheck:
+    status: CopyStatus
+    verification_code: str | None = None
+    version: int | None = None  # the registered version matched (or extended)
+    latest_version: int | None = None
+
+
+def revision_prefix_hashes(path: Path) -> list[tuple[int, str]]:
+    """(length, sha256) of every prefix of the file that ends a revision: right after each
+    ``%%EOF``, and after the end-of-line that may follow it (CR, LF or CRLF)."""
+    found: list[tuple[int, str]] = []
+    digest = hashlib.sha256()
+    consumed = 0
+    carry = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            data = carry + chunk
+            start = 0
+            # Keep the tail that could hold a marker and its end of line for the next chunk.
+            safe_end = max(0, len(data) - (len(_EOF) + 2))
+            while (at := data.find(_EOF, start)) != -1 and at < safe_end:
+                end = at + len(_EOF)
+                digest.update(data[start:end])
+                consumed += end - start
+                found.append((consumed, digest.copy().hexdigest()))
+                start = end
+                for eol in (b"\r\n", b"\n", b"\r"):
+                    if data.startswith(eol, end):
+                        digest.update(eol)
+                        consumed += len(eol)
+                        found.append((consumed, digest.copy().hexdigest()))
+                        start = end + len(eol)
+                        break
+            digest.update(data[start:safe_end] if safe_end > start else b"")
+            consumed += max(0, safe_end - start)
+            carry = data[max(start, safe_end) :]
+    # The file's end: whatever is left, then the last revision's markers in it.
+    start = 0
+    while (at := carry.find(_EOF, start)) != -1:
+        end = at + len(_EOF)
+        digest.update(carry[start:end])
+        consumed += end - start
+        found.append((consumed, digest.copy().hexdigest()))
+        start = end
+        for eol in (b"\r\n", b"\n", b"\r"):
+            if carry.startswith(eol, end):
+                digest.update(eol)
+                consumed += len(eol)
+                found.append((consumed, digest.copy().hexdigest()))
+                start = end + len(eol)
+                break
+    return found
+
+
+def check_copy(db: Session, path: Path, sha256: str, size: int) -> CopyCheck:
+    exact = db.execute(
+        select(DocumentVersion.number, Document.verification_code, Document.latest_version)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(DocumentVersion.sha256 == sha256)
+        .order_by(Document.latest_version.desc())
+        .limit(1)
+    ).first()
+    if exact is not None:
+        number, code, latest = exact
+        status: CopyStatus = "identical" if number == latest else "earlier_version"
+        return CopyCheck(status, code, number, latest)
+    prefixes = {digest for length, digest in revision_prefix_hashes(path) if length < size}
+    if prefixes:
+        extended = db.execute(
+            select(DocumentVersion.number, Document.verification_code, Document.latest_version)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(DocumentVersion.sha256.in_(prefixes))
+            .order_by(DocumentVersion.number.desc())
+            .limit(1)
+        ).first()
+        if extended is not None:
+            number, code, latest = extended
+            return CopyCheck("later_revision", code, number, latest)
+    return CopyCheck("unknown")

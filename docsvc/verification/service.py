@@ -1,0 +1,180 @@
+"""Verifying for anyone: the report of an uploaded PDF with its copy check, and the public
+record that a verification code (printed in every stamp and its QR code) leads to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docsvc.config import Settings
+from docsvc.documents.uploads import ReceivedFile
+from docsvc.errors import InvalidInput, NotFound
+from docsvc.models import (
+    Confidentiality,
+    Document,
+    DocumentVersion,
+    LogLeaf,
+    SignatureRecord,
+    User,
+)
+from docsvc.pki.service import crl_der
+from docsvc.register import checkpoints, log
+from docsvc.register.service import registry_numbers
+from docsvc.signatures import codes
+from docsvc.signatures.authorities import trust_anchors
+from docsvc.verification.copies import check_copy
+from signing.verification import UnreadableDocument, verify_pdf
+
+
+class PublicVersion(BaseModel):
+    number: int
+    sha256: str
+    # The previous version's hash: each version extends the one before (a sha256 chain).
+    previous_sha256: str | None
+    created_at: str
+    register_index: int | None
+    proof: list[str]
+
+
+class PublicSigner(BaseModel):
+    name: str
+    version: int
+    level: str
+    kind: str
+    signed_at: str
+    certificate_sha256: str
+
+
+class PublicRecord(BaseModel):
+    verification_code: str
+    doc_type: str
+    # Shown only for public documents; others show their type, numbers, dates and hashes.
+    title: str | None
+    public: bool
+    registry_numbers: list[str]
+    created_at: str
+    versions: list[PublicVersion]
+    signers: list[PublicSigner]
+    # The register checkpoint (C2SP signed note) the versions' proofs lead to.
+    checkpoint: str | None
+    download_url: str | None
+
+
+def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict[str, Any]:
+    """DESIGN.md's report for the file, plus ``copy``: how it stands against the register."""
+    crls = []
+    if settings.dev_pki and (settings.pki_dir / "root.pem").exists():
+        crls.append(crl_der(db, settings))
+    try:
+        report = verify_pdf(upload.path, trust_anchors(settings), crls=crls)
+    except UnreadableDocument as exc:
+        raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
+    copy = check_copy(db, upload.path, upload.sha256, upload.size)
+    return {**report.as_json(), "copy": asdict(copy)}
+
+
+def _document(db: Session, typed: str) -> Document:
+    code = codes.normalise(typed)
+    document = (
+        db.scalar(select(Document).where(Document.verification_code == code)) if code else None
+    )
+    if document is None:
+        raise NotFound("No document has this verification code.", code="code_not_found")
+    return document
+
+
+def public_record(db: Session, settings: Settings, typed_code: str) -> PublicRecord:
+    document = _document(db, typed_code)
+    public = document.confidentiality == Confidentiality.public.value
+    versions = list(
+        db.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == document.id)
+            .order_by(DocumentVersion.number)
+        )
+    )
+    leaves = {
+        json.loads(leaf.leaf)["data"].get("version"): leaf.idx
+        for leaf in db.scalars(
+            select(LogLeaf).where(
+                LogLeaf.object_type == "document",
+                LogLeaf.object_id == str(document.id),
+                LogLeaf.kind == "document.version",
+            )
+        )
+    }
+    checkpoint = checkpoints.latest(db)
+    needed = max(leaves.values(), default=-1) + 1
+    if needed and (checkpoint is None or checkpoint.size < needed):
+        checkpoint = checkpoints.make_checkpoint(db, settings)
+    public_versions = []
+    previous = None
+    for version in versions:
+        index = leaves.get(version.number)
+        proof: list[str] = []
+        if index is not None and checkpoint is not None:
+            _, path, _ = log.inclusion(db, index, checkpoint.size)
+            proof = [p.hex() for p in path]
+        public_versions.append(
+            PublicVersion(
+                number=version.number,
+                sha256=version.sha256,
+                previous_sha256=previous,
+                created_at=version.created_at.isoformat(),
+                register_index=index,
+                proof=proof,
+            )
+        )
+        previous = version.sha256
+    signers = [
+        PublicSigner(
+            name=name,
+            version=record.version_number,
+            level=record.level,
+            kind=record.kind,
+            signed_at=record.signed_at.isoformat(),
+            certificate_sha256=record.certificate_sha256,
+        )
+        for record, name in db.execute(
+            select(SignatureRecord, User.full_name)
+            .join(User, User.id == SignatureRecord.signer_id)
+            .where(SignatureRecord.document_id == document.id)
+            .order_by(SignatureRecord.version_number)
+        )
+    ]
+    assert document.verification_code is not None
+    base = settings.public_url.rstrip("/")
+    return PublicRecord(
+        verification_code=document.verification_code,
+        doc_type=document.doc_type,
+        title=document.title if public else None,
+        public=public,
+        registry_numbers=registry_numbers(db, [document.id]).get(document.id, []),
+        created_at=document.created_at.isoformat(),
+        versions=public_versions,
+        signers=signers,
+        checkpoint=checkpoint.note if checkpoint is not None else None,
+        download_url=(
+            f"{base}/api/v1/verify/{document.verification_code}/content" if public else None
+        ),
+    )
+
+
+def public_latest_version(db: Session, typed_code: str) -> tuple[Document, DocumentVersion]:
+    """The latest version of a public document, for anyone to download."""
+    document = _document(db, typed_code)
+    if document.confidentiality != Confidentiality.public.value:
+        raise NotFound("This document is not public.", code="not_public")
+    version = db.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number == document.latest_version,
+        )
+    )
+    assert version is not None
+    return document, version
