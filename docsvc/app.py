@@ -34,6 +34,7 @@ from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
 from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
+from docsvc.verification.rate_limit import RateLimiter
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
@@ -137,6 +138,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.public_limiter = RateLimiter(settings.public_requests_per_minute)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (

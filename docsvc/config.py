@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
 
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    # Public verification (no login) per client address and minute, in each process.
+    public_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_pdf_objects: int = Field(default=500_000, ge=1)
     orphan_grace_minutes: int = Field(default=60, ge=0)

@@ -76,3 +76,12 @@ class Locked(DomainError):
 class ServiceUnavailable(DomainError):
     status_code = 503
     default_code = "service_unavailable"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    default_code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from docsvc.errors import DomainError
+from docsvc.errors import DomainError, TooManyRequests
 from storage import (
     IntegrityError,
     ObjectNotFound,
@@ -39,6 +39,8 @@ def error_response(
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(exc.status_code, exc.code, exc.message, headers)
 
 

@@ -3,29 +3,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents.api import UPLOAD_FILE_ONLY, receive_file
 from docsvc.verification import service
+from docsvc.verification.rate_limit import limit_public_requests
 from docsvc.verification.service import PublicRecord
 
-router = APIRouter(prefix="/api/v1/verify", tags=["verification (public)"])
+router = APIRouter(
+    prefix="/api/v1/verify",
+    tags=["verification (public)"],
+    dependencies=[Depends(limit_public_requests)],
+)
 
 
-@router.post("", openapi_extra=UPLOAD_FILE_ONLY)
-async def verify(request: Request, db: DbSession, services: ServicesDep) -> dict[str, Any]:
+@router.post("", openapi_extra=UPLOAD_FILE_ONLY, response_model=None)
+async def verify(
+    request: Request,
+    db: DbSession,
+    services: ServicesDep,
+    format: Literal["json", "etsi"] = "json",
+) -> dict[str, Any] | Response:
     """Verify an uploaded PDF (multipart field ``file``): DESIGN.md's report, plus ``copy``:
     ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
     a ``later_revision`` (a registered version with changes appended after it), or
-    ``unknown``."""
+    ``unknown``. With ``format=etsi``, the ETSI TS 119 102-2 XML report instead."""
     form = await receive_file(request, services)
     try:
         assert form.file is not None
+        if format == "etsi":
+            xml = await run_in_threadpool(
+                service.verify_upload_etsi, db, services.settings, form.file
+            )
+            return Response(
+                xml,
+                media_type="application/xml",
+                headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
+            )
         return await run_in_threadpool(service.verify_upload, db, services.settings, form.file)
     finally:
         form.discard()

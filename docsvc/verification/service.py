@@ -28,7 +28,11 @@ from docsvc.register.service import registry_numbers
 from docsvc.signatures import codes
 from docsvc.signatures.authorities import trust_anchors
 from docsvc.verification.copies import check_copy
-from signing.verification import UnreadableDocument, verify_pdf
+from signing.verification import (
+    UnreadableDocument,
+    verify_pdf,
+    verify_pdf_with_etsi_report,
+)
 
 
 class PublicVersion(BaseModel):
@@ -65,17 +69,37 @@ class PublicRecord(BaseModel):
     download_url: str | None
 
 
+def _crls(db: Session, settings: Settings) -> list[bytes]:
+    """The institution's current CRL, so that a revocation since signing shows."""
+    if settings.dev_pki and (settings.pki_dir / "root.pem").exists():
+        return [crl_der(db, settings)]
+    return []
+
+
 def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict[str, Any]:
     """DESIGN.md's report for the file, plus ``copy``: how it stands against the register."""
-    crls = []
-    if settings.dev_pki and (settings.pki_dir / "root.pem").exists():
-        crls.append(crl_der(db, settings))
     try:
-        report = verify_pdf(upload.path, trust_anchors(settings), crls=crls)
+        report = verify_pdf(upload.path, trust_anchors(settings), crls=_crls(db, settings))
     except UnreadableDocument as exc:
         raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
     return {**report.as_json(), "copy": asdict(copy)}
+
+
+def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) -> bytes:
+    """The ETSI TS 119 102-2 validation report (XML) of the file's signatures."""
+    try:
+        _, xml = verify_pdf_with_etsi_report(
+            upload.path, trust_anchors(settings), crls=_crls(db, settings)
+        )
+    except UnreadableDocument as exc:
+        raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
+    if xml is None:
+        raise InvalidInput(
+            "The file has no signature, so there is no ETSI validation report.",
+            code="no_signature",
+        )
+    return xml
 
 
 def _document(db: Session, typed: str) -> Document:

@@ -142,3 +142,49 @@ def test_a_verification_code_leads_to_the_public_record(client: TestClient, auth
     assert client.get(f"/api/v1/verify/{secret['code']}/content").status_code == 404
     assert client.get("/api/v1/verify/AAAA-BBBB-CCCC-DDDD").status_code == 404
     assert client.get("/api/v1/verify/not a code").status_code == 404
+
+
+def test_the_etsi_report_is_there_for_signed_files_only(client: TestClient, auth: Auth) -> None:
+    document = _signed(client, auth, "Resolución para el informe ETSI", "internal")
+    xml = client.post(
+        "/api/v1/verify",
+        params={"format": "etsi"},
+        files={"file": ("r.pdf", document["versions"][2], "application/pdf")},
+    )
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    assert b"ValidationReport" in xml.content and b"total-passed" in xml.content
+    unsigned = client.post(
+        "/api/v1/verify",
+        params={"format": "etsi"},
+        files={"file": ("r.pdf", document["versions"][1], "application/pdf")},
+    )
+    assert unsigned.status_code == 400 and unsigned.json()["error"]["code"] == "no_signature"
+
+
+def test_public_verification_is_rate_limited_per_client(backend: Backend) -> None:
+    from docsvc.app import create_app
+
+    settings = backend.settings.model_copy(update={"public_requests_per_minute": 3})
+    with TestClient(create_app(settings, backend.services)) as limited:
+        for _ in range(3):
+            assert limited.get("/api/v1/verify/AAAA-BBBB-CCCC-DDDD").status_code == 404
+        refused = limited.get("/api/v1/verify/AAAA-BBBB-CCCC-DDDD")
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "too_many_requests"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Other routes are not counted.
+        assert limited.get("/api/v1/register/size").status_code == 200
+
+
+def test_the_window_slides() -> None:
+    from docsvc.errors import TooManyRequests
+    from docsvc.verification.rate_limit import RateLimiter
+
+    limiter = RateLimiter(2)
+    limiter.check("10.0.0.1", now=0.0)
+    limiter.check("10.0.0.1", now=30.0)
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.check("10.0.0.1", now=59.0)
+    assert refused.value.retry_after == 1
+    limiter.check("10.0.0.2", now=59.0)  # another client has its own window
+    limiter.check("10.0.0.1", now=60.5)  # the first hit has left the window
