@@ -31,6 +31,9 @@ class SignatureReport:
     covers_whole_document: bool
     verdict: Verdict
     reasons: tuple[str, ...]
+    # The configured trust anchor the signer's chain ends at (its subject), or None when
+    # no anchor matched; an addition to DESIGN.md's fields.
+    trust_anchor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

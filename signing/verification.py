@@ -409,6 +409,17 @@ class _Revocation:
     ca: bool = False
 
 
+def _anchor_name(status: PdfSignatureStatus) -> str | None:
+    """The subject of the trust anchor the validated chain ends at."""
+    path = status.validation_path
+    if path is None:
+        return None
+    try:
+        return str(path.trust_anchor.authority.name.human_friendly)
+    except AttributeError:  # an anchor given as a bare key has no name
+        return None
+
+
 def _listed_revocation(status: PdfSignatureStatus, evidence: _Evidence) -> _Revocation | None:
     """The earliest revocation of the signer's certificate listed in a CRL that its CA
     signed, however old the CRL: a revocation is final, stale or not. (Certificate holds
@@ -569,7 +580,8 @@ def _judge(
         if problem is None or problem is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
             doubt(
                 AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
-                "untrusted: no configured trust anchor issued the signer's certificate",
+                "untrusted: no configured trust anchor issued the signer's certificate "
+                f"(its issuer: {cert.issuer.human_friendly})",
             )
         else:
             detail = UNTRUSTED_DETAIL.get(problem, "the signer's certificate chain is not valid")
@@ -619,6 +631,7 @@ def _judge(
             covers_whole_document=status.coverage is SignatureCoverageLevel.ENTIRE_FILE,
             verdict=verdict,
             reasons=tuple(reasons),
+            trust_anchor=_anchor_name(status) if status.trusted else None,
         ),
         subindication=(failures or doubts or [AdESPassed.OK])[0],
         best_signature_time=proven,

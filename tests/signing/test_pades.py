@@ -149,3 +149,17 @@ def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
     report = verify_pdf(signed, [root_der(pki)])
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-T"
+
+
+def test_the_report_names_the_trust_anchor_or_says_why_none_matched(
+    pki: DevPki, official: OfficialCertificate, unsigned: Path, tmp_path: Path
+) -> None:
+    key = unlock_pkcs12(official.pkcs12, PIN)
+    signed = tmp_path / "anchored.pdf"
+    sign_file(unsigned, signed, key, SignatureRequest(Level.B_B))
+    trusted = verify_pdf(signed, [root_der(pki)]).signatures[0]
+    assert trusted.trust_anchor is not None and "CA raíz" in trusted.trust_anchor
+    stranger = create_dev_pki("Otra institución", PkiUrls("http://127.0.0.1:9"))
+    untrusted = verify_pdf(signed, [root_der(stranger)]).signatures[0]
+    assert untrusted.verdict == "indeterminate" and untrusted.trust_anchor is None
+    assert any("its issuer:" in reason and "CA emisora" in reason for reason in untrusted.reasons)
