@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -92,6 +93,9 @@ async def _send_emails_forever(services: Services) -> None:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = services or build_services(settings)
+    if services.settings is not settings:
+        # The settings given win: the same database and store, configured as asked.
+        services = dataclasses.replace(services, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
