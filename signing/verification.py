@@ -596,9 +596,13 @@ def _judge(
             AdESFailure.FORMAT_FAILURE, f"the document was modified after signing ({modifications})"
         )
 
-    if getattr(status, "docmdp_ok", None) is False:
+    if getattr(status, "docmdp_ok", None) is False and modifications not in (
+        "annotations",
+        "other",
+    ):
         # A certification signature states what may change after it (DocMDP); a later
         # signature or form fill that it forbids breaks it, whatever the diff level says.
+        # (Changes beyond form filling already failed above, for any signature.)
         fail(
             AdESFailure.FORMAT_FAILURE,
             "the document was changed in a way its certification signature does not allow",

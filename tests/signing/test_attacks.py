@@ -159,3 +159,40 @@ def test_the_cli_says_invalid_without_a_traceback(name: str, tmp_path: Path) -> 
     assert result.returncode == 1
     assert "verdict: invalid" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+SHADOW = Path(__file__).parents[1] / "data" / "shadow"
+
+
+def _shadow_root() -> bytes:
+    pem = (SHADOW / "root.pem").read_bytes()
+    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+
+@pytest.mark.parametrize("name", ["shadow_hide_signed.pdf", "shadow_replace_signed.pdf"])
+def test_the_documents_prepared_for_shadow_attacks_are_valid_as_signed(name: str) -> None:
+    assert verify_pdf(SHADOW / name, [_shadow_root()]).verdict == "valid"
+
+
+@pytest.mark.parametrize(
+    ("name", "intact", "reason"),
+    [
+        # A white cover over forged text dropped from the content array after signing.
+        ("attack_shadow_hide.pdf", True, "modified after signing"),
+        # A signed form XObject redefined, same object number, with forged text.
+        ("attack_shadow_replace.pdf", True, "modified after signing"),
+        # Another document's signature value pasted into this one's /Contents.
+        ("attack_copied_signature.pdf", False, "signed bytes were changed"),
+    ],
+)
+def test_shadow_and_copied_signature_attacks_are_invalid(
+    name: str, intact: bool, reason: str
+) -> None:
+    """Made by tests/data/make_shadow_attacks.py. (pdfsig calls both shadow files "Signature
+    is Valid", adding only "Not total document signed".)"""
+    report = verify_pdf(SHADOW / name, [_shadow_root()])
+    assert report.verdict == "invalid"
+    (signature,) = report.signatures
+    assert signature.intact is intact
+    assert any(reason in r for r in signature.reasons), signature.reasons
+    assert not any("certification" in r for r in signature.reasons)
