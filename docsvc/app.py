@@ -91,7 +91,16 @@ async def _send_emails_forever(services: Services) -> None:
         await asyncio.sleep(OUTBOX_INTERVAL.total_seconds())
 
 
+def _quiet_validation_logs() -> None:
+    """pyHanko logs every chain it cannot build and every diff it refuses with a full
+    traceback. The public endpoint verifies anyone's files, so that would be a traceback
+    per request (a way to flood the log); the report already gives the reason in words."""
+    for name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    _quiet_validation_logs()
     services = services or build_services(settings)
     if services.settings is not settings:
         # The settings given win: the same database and store, configured as asked.

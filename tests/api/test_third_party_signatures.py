@@ -69,3 +69,18 @@ def test_the_public_endpoint_trusts_them_once_their_root_is_configured(
             assert report["verdict"] == "valid", report
             assert "terceros" in report["signatures"][0]["trust_anchor"]
             assert report["copy"]["status"] == "unknown"
+
+
+def test_untrusted_files_leave_no_traceback_in_the_log(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can post files that pyHanko cannot validate; that must not write a
+    traceback per request."""
+    import logging
+
+    data = (THIRD_PARTY / FILES[0]).read_bytes()
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            client.post("/api/v1/verify", files={"file": ("f.pdf", data, "application/pdf")})
+    noisy = [r for r in caplog.records if r.exc_info and r.name.startswith("pyhanko")]
+    assert not noisy, [r.getMessage() for r in noisy]
