@@ -75,22 +75,6 @@ async def _forget_expired_keys_forever(services: Services) -> None:
         services.signing.keys.sweep(utcnow())
 
 
-async def _send_emails_forever(services: Services) -> None:
-    while True:
-        run = asyncio.ensure_future(run_in_threadpool(send_pending, services))
-        try:
-            await asyncio.shield(run)
-        except asyncio.CancelledError:
-            # A thread cannot be stopped: let the run end (the SMTP timeout bounds it) and
-            # record what it sent, rather than close the database under it.
-            with contextlib.suppress(Exception):
-                await run
-            raise
-        except Exception:  # e.g. the database is away; the items wait for the next run
-            log.exception("e-mail outbox run failed")
-        await asyncio.sleep(OUTBOX_INTERVAL.total_seconds())
-
-
 def _quiet_validation_logs() -> None:
     """pyHanko logs every chain it cannot build and every diff it refuses with a full
     traceback. The public endpoint verifies anyone's files, so that would be a traceback
@@ -132,7 +116,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             ),
         ]
         if services.settings.smtp_enabled:
-            tasks.append(asyncio.create_task(_send_emails_forever(services)))
+            tasks.append(
+                asyncio.create_task(
+                    periodic.run_forever("e-mail outbox", OUTBOX_INTERVAL, send_pending, services)
+                )
+            )
         try:
             yield
         finally:

@@ -75,6 +75,14 @@ class Backend:
             raise_server_exceptions=raise_server_exceptions,
         )
 
+    def root_der(self) -> bytes:
+        """The development PKI's root (DER): the trust anchor for verifying its signatures."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        pem = (self.settings.pki_dir / "root.pem").read_bytes()
+        return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
     def settings_env(self) -> dict[str, str]:
         """The environment that makes the CLI see this same institution."""
         env = {

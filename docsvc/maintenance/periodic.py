@@ -1,6 +1,6 @@
 """Work the service does on its own, on a schedule: batch jobs whose process died are
-marked interrupted (their owner resumes them with the PIN), and the register gets a signed
-checkpoint whenever its log has grown."""
+marked interrupted (their owner resumes them with the PIN), the register gets a signed
+checkpoint whenever its log has grown, and the e-mail outbox is sent."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -36,7 +37,7 @@ def checkpoint_register(services: Services) -> None:
 
 
 async def run_forever(
-    name: str, interval: timedelta, work: Callable[[Services], None], services: Services
+    name: str, interval: timedelta, work: Callable[[Services], Any], services: Services
 ) -> None:
     """Run ``work`` in a thread now and then every ``interval``; a failure is logged and
     tried again at the next turn, never stopping the service."""
@@ -45,8 +46,8 @@ async def run_forever(
         try:
             await asyncio.shield(run)
         except asyncio.CancelledError:
-            # A thread cannot be stopped: let it finish before the service closes the
-            # database under it.
+            # A thread cannot be stopped: let it finish (an SMTP send is bounded by its
+            # timeout) before the service closes the database under it.
             with contextlib.suppress(Exception):
                 await run
             raise

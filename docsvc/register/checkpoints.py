@@ -25,11 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
+from docsvc.errors import Conflict
 from docsvc.models.register import RegisterCheckpoint
-from docsvc.pki.service import tsa_settings
 from docsvc.register import log, notes
-from signing.pades import LocalTimeStamper
-from signing.remote import TimeStamperLike, http_timestamper
+from docsvc.signatures.authorities import timestamper_for
+from signing.pades import Level
+from signing.remote import TimeStamperLike
 from signing.timestamps import timestamp_token
 
 _key_lock = threading.Lock()
@@ -74,11 +75,14 @@ def verifier_key(settings: Settings) -> notes.VerifierKey:
 
 
 def _timestamper(settings: Settings) -> TimeStamperLike | None:
-    if settings.tsa_url:
-        return http_timestamper(settings.tsa_url)
-    if settings.dev_pki and (settings.pki_dir / "root.pem").exists():
-        return LocalTimeStamper(tsa_settings(settings))
-    return None  # no TSA yet (e.g. before ``docsvc init``): the note is signed only
+    """The TSA that signatures use; none yet before ``docsvc init`` made the development
+    PKI, or when none is configured: then the note is signed only."""
+    if settings.dev_pki and not settings.tsa_url and not (settings.pki_dir / "root.pem").exists():
+        return None
+    try:
+        return timestamper_for(settings, Level.B_T)
+    except Conflict:
+        return None
 
 
 def make_checkpoint(db: Session, settings: Settings) -> RegisterCheckpoint:

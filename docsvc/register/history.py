@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from docsvc.config import Settings
 from docsvc.errors import NotFound
 from docsvc.identity.actor import Actor
-from docsvc.models import DossierItem, LogLeaf, Role
+from docsvc.models import DossierItem, LogLeaf
 from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.register import checkpoints, log
-
-READ_ALL_ROLES = frozenset({Role.admin, Role.auditor, Role.archivist})
+from docsvc.register.access import READ_ALL_ROLES
 
 
 class HistoryItem(BaseModel):

@@ -10,35 +10,35 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
+from docsvc.calendar.local import local_date
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
+from docsvc.documents import repository as documents_repository
 from docsvc.documents.service import readable_document
 from docsvc.dossiers.service import readable_dossier
 from docsvc.errors import Conflict, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
-from docsvc.models import Department, DocumentVersion, Role
+from docsvc.models import Department, Role
 from docsvc.models.register import Direction, RegisterCheckpoint, RegisterEntry
 from docsvc.register import cases, checkpoints, log
+from docsvc.register.access import READ_ALL_ROLES
 from docsvc.register.log import LogEvent
 from docsvc.register.numbering import next_sequence, registry_number
 from docsvc.register.schemas import AnnulIn, EntryIn, EntryOut, EntryPage
 
 # Who keeps the register: the registry office, legal staff, and administrators.
 REGISTER_ROLES = frozenset({Role.registry_clerk, Role.legal, Role.admin})
-# Who may read every department's register.
-READ_ALL_ROLES = frozenset({Role.admin, Role.auditor, Role.archivist})
 
 
 def local_year(settings: Settings, moment: datetime) -> int:
     """The registration's year where the institution is: an entry made on 31 December at
     21:00 in Quito belongs to that year, though it is already 1 January in UTC."""
-    return moment.astimezone(ZoneInfo(settings.timezone)).year
+    return local_date(settings, moment).year
 
 
 def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -> EntryOut:
@@ -56,8 +56,12 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     if department is None or not department.active:
         raise NotFound("No such department.", code="department_not_found")
     # Only what the registering official may see can be registered (NotFound otherwise).
+    document_sha256 = None
     if body.document_id is not None:
-        readable_document(db, actor, body.document_id)
+        document = readable_document(db, actor, body.document_id)
+        # The registered document's current version, which the leaf pins down.
+        version = documents_repository.version_of(db, document.id, document.latest_version)
+        document_sha256 = version.sha256 if version is not None else None
     if body.dossier_id is not None:
         readable_dossier(db, actor, body.dossier_id)
     direction = Direction(body.direction)
@@ -95,7 +99,7 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
                 "department": department.code,
                 "document_id": str(entry.document_id) if entry.document_id else None,
                 "dossier_id": str(entry.dossier_id) if entry.dossier_id else None,
-                "document_sha256": _latest_sha256(db, entry.document_id),
+                "document_sha256": document_sha256,
             },
             private={
                 "subject": entry.subject,
@@ -271,18 +275,6 @@ def checkpoint_now(db: Session, settings: Settings, actor: Actor) -> RegisterChe
         details={"size": checkpoint.size, "root": checkpoint.root.hex()},
     )
     return checkpoint
-
-
-def _latest_sha256(db: Session, document_id: uuid.UUID | None) -> str | None:
-    """The registered document's current version, which the leaf pins down."""
-    if document_id is None:
-        return None
-    return db.scalar(
-        select(DocumentVersion.sha256)
-        .where(DocumentVersion.document_id == document_id)
-        .order_by(DocumentVersion.number.desc())
-        .limit(1)
-    )
 
 
 def _visible_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> RegisterEntry:

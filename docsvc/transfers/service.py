@@ -10,33 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
 from docsvc.calendar.business_days import add_business_days
+from docsvc.calendar.local import local_date
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
+from docsvc.documents import repository as documents_repository
 from docsvc.documents.service import readable_document
+from docsvc.dossiers import repository as dossiers_repository
 from docsvc.dossiers.service import readable_dossier
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import (
     Department,
     DocumentAccess,
-    DocumentVersion,
-    DossierItem,
     Holiday,
-    Role,
-    User,
 )
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 from docsvc.organisation import repository as organisation
 from docsvc.register import cases, log
+from docsvc.register.access import READ_ALL_ROLES
 from docsvc.register.log import LogEvent, canonical
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
@@ -53,11 +52,6 @@ RECORD_VERSION = 1
 ANSWERED_PURPOSES = frozenset(
     {TransferPurpose.action.value, TransferPurpose.signature.value, TransferPurpose.reply.value}
 )
-READ_ALL_ROLES = frozenset({Role.admin, Role.auditor, Role.archivist})
-
-
-def local_today(settings: Settings, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def holidays(db: Session) -> set[date]:
@@ -71,42 +65,12 @@ def _department(db: Session, code: str) -> Department:
     return department
 
 
-def _code(db: Session, department_id: uuid.UUID) -> str:
-    return db.scalar(select(Department.code).where(Department.id == department_id)) or ""
-
-
-def _username(db: Session, user_id: uuid.UUID | None) -> str | None:
-    if user_id is None:
-        return None
-    return db.scalar(select(User.username).where(User.id == user_id))
-
-
-def _latest_version(db: Session, document_id: uuid.UUID) -> DocumentVersion:
-    version = db.scalar(
-        select(DocumentVersion)
-        .where(DocumentVersion.document_id == document_id)
-        .order_by(DocumentVersion.number.desc())
-        .limit(1)
-    )
-    assert version is not None
-    return version
-
-
-def _documents_of_dossier(db: Session, dossier_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(
-        db.scalars(
-            select(DossierItem.document_id)
-            .where(DossierItem.dossier_id == dossier_id)
-            .order_by(DossierItem.position)
-        )
-    )
-
-
 def _what(db: Session, actor: Actor, body: TransferIn) -> tuple[dict[str, Any], list[uuid.UUID]]:
     """The record's description of what is sent, pinned by hash; and the documents in it."""
     if body.document_id is not None:
         document = readable_document(db, actor, body.document_id)
-        version = _latest_version(db, document.id)
+        version = documents_repository.version_of(db, document.id, document.latest_version)
+        assert version is not None
         described = {
             "type": "document",
             "id": str(document.id),
@@ -116,12 +80,13 @@ def _what(db: Session, actor: Actor, body: TransferIn) -> tuple[dict[str, Any], 
         return described, [document.id]
     assert body.dossier_id is not None
     dossier = readable_dossier(db, actor, body.dossier_id)
-    ids = _documents_of_dossier(db, dossier.id)
-    items = []
-    for document_id in ids:
-        version = _latest_version(db, document_id)
-        items.append({"id": str(document_id), "version": version.number, "sha256": version.sha256})
-    return {"type": "dossier", "id": str(dossier.id), "documents": items}, ids
+    rows = dossiers_repository.items_of(db, dossier.id)
+    items = [
+        {"id": str(document.id), "version": version.number, "sha256": version.sha256}
+        for _, document, version in rows
+    ]
+    documents = [document.id for _, document, _ in rows]
+    return {"type": "dossier", "id": str(dossier.id), "documents": items}, documents
 
 
 def _received_by_me(db: Session, actor: Actor, transfer_id: uuid.UUID, what: str) -> Transfer:
@@ -169,7 +134,7 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
     settings = services.settings
     now = utcnow()
     due_on = (
-        add_business_days(local_today(settings, now), body.deadline_days, holidays(db))
+        add_business_days(local_date(settings, now), body.deadline_days, holidays(db))
         if body.deadline_days
         else None
     )
@@ -181,7 +146,7 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
         "institution": settings.institution_code,
         "case": str(case_id),
         "from": {
-            "department": _code(db, actor.department_id),
+            "department": documents_repository.department_code(db, actor.department_id),
             "official": actor.username,
             "name": actor.full_name,
         },
@@ -302,7 +267,7 @@ def answer(
         },
         "kind": kind.value,
         "reason": returned_reason,
-        "department": _code(db, actor.department_id),
+        "department": documents_repository.department_code(db, actor.department_id),
         "official": actor.username,
         "name": actor.full_name,
         "at": now.astimezone(UTC).isoformat(),
@@ -429,7 +394,7 @@ def deadlines(
         raise PermissionDenied(
             "You may see your own department's deadlines.", code="other_department"
         )
-    today = local_today(settings)
+    today = local_date(settings)
     horizon = add_business_days(today, soon_days, holidays(db))
     rows = db.scalars(
         select(Transfer)
@@ -463,10 +428,14 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
         case_id=transfer.case_id,
         document_id=transfer.document_id,
         dossier_id=transfer.dossier_id,
-        from_department=_code(db, transfer.from_department_id),
-        from_user=_username(db, transfer.from_user_id) or "",
-        to_department=_code(db, transfer.to_department_id),
-        to_user=_username(db, transfer.to_user_id),
+        from_department=documents_repository.department_code(db, transfer.from_department_id),
+        from_user=documents_repository.username_of(db, transfer.from_user_id),
+        to_department=documents_repository.department_code(db, transfer.to_department_id),
+        to_user=(
+            documents_repository.username_of(db, transfer.to_user_id)
+            if transfer.to_user_id
+            else None
+        ),
         purpose=transfer.purpose,
         instructions=transfer.instructions,
         deadline_days=transfer.deadline_days,
@@ -481,8 +450,8 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
                 id=receipt.id,
                 kind=receipt.kind,
                 reason=receipt.reason,
-                by=_username(db, receipt.user_id) or "",
-                department=_code(db, receipt.department_id),
+                by=documents_repository.username_of(db, receipt.user_id),
+                department=documents_repository.department_code(db, receipt.department_id),
                 signature_level=receipt.signature_level,
                 created_at=receipt.created_at,
             )
@@ -490,7 +459,7 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
             else None
         ),
         open=is_open,
-        overdue=bool(is_open and transfer.due_on and transfer.due_on < local_today(settings)),
+        overdue=bool(is_open and transfer.due_on and transfer.due_on < local_date(settings)),
     )
 
 

@@ -37,44 +37,36 @@ def revision_prefix_hashes(path: Path) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     digest = hashlib.sha256()
     consumed = 0
-    carry = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            data = carry + chunk
-            start = 0
-            # Keep the tail that could hold a marker and its end of line for the next chunk.
-            safe_end = max(0, len(data) - (len(_EOF) + 2))
-            while (at := data.find(_EOF, start)) != -1 and at < safe_end:
-                end = at + len(_EOF)
+
+    def scan(data: bytes, stop: int) -> int:
+        """Hash ``data`` up to each marker found before ``stop`` (and its end of line),
+        noting every prefix; return where hashing stopped."""
+        nonlocal consumed
+        start = 0
+        while (at := data.find(_EOF, start)) != -1 and at < stop:
+            ends = [at + len(_EOF)]
+            eol = next((e for e in (b"\r\n", b"\n", b"\r") if data.startswith(e, ends[0])), b"")
+            if eol:
+                ends.append(ends[0] + len(eol))
+            for end in ends:
                 digest.update(data[start:end])
                 consumed += end - start
                 found.append((consumed, digest.copy().hexdigest()))
                 start = end
-                for eol in (b"\r\n", b"\n", b"\r"):
-                    if data.startswith(eol, end):
-                        digest.update(eol)
-                        consumed += len(eol)
-                        found.append((consumed, digest.copy().hexdigest()))
-                        start = end + len(eol)
-                        break
-            digest.update(data[start:safe_end] if safe_end > start else b"")
-            consumed += max(0, safe_end - start)
+        return start
+
+    carry = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            data = carry + chunk
+            # Keep the tail that could hold a marker and its end of line for the next chunk.
+            safe_end = max(0, len(data) - (len(_EOF) + 2))
+            start = scan(data, safe_end)
+            if safe_end > start:
+                digest.update(data[start:safe_end])
+                consumed += safe_end - start
             carry = data[max(start, safe_end) :]
-    # The file's end: whatever is left, then the last revision's markers in it.
-    start = 0
-    while (at := carry.find(_EOF, start)) != -1:
-        end = at + len(_EOF)
-        digest.update(carry[start:end])
-        consumed += end - start
-        found.append((consumed, digest.copy().hexdigest()))
-        start = end
-        for eol in (b"\r\n", b"\n", b"\r"):
-            if carry.startswith(eol, end):
-                digest.update(eol)
-                consumed += len(eol)
-                found.append((consumed, digest.copy().hexdigest()))
-                start = end + len(eol)
-                break
+    scan(carry, len(carry))  # the file's end: the last revision's markers in what is left
     return found
 
 

@@ -39,14 +39,6 @@ def backend(
     built.services.close()
 
 
-def _root(backend: Backend) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
-    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
 def _upload(client: TestClient, headers: dict[str, str], title: str) -> str:
     created = client.post(
         "/api/v1/documents",
@@ -126,7 +118,7 @@ def test_one_pin_signs_many_items_and_a_bad_item_fails_alone(
     line_after = client.get(f"/api/v1/signing-lines/{line}", headers=me).json()
     assert line_after["status"] == "signed", line_after
 
-    root = _root(backend)
+    root = backend.root_der()
     for doc_id in documents:
         response = client.get(f"/api/v1/documents/{doc_id}/content", headers=me)
         assert response.status_code == 200

@@ -38,14 +38,6 @@ def _dossier(client: TestClient, headers: dict[str, str]) -> dict:
     return detail
 
 
-def _root(backend: Backend) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
-    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
 def _sign_dossier(client: TestClient, auth: Auth, dossier_id: str) -> dict:
     created = client.post(
         "/api/v1/signing-lines",
@@ -83,7 +75,7 @@ def _check_index(
     pdf.write_bytes(
         client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
     )
-    report = verify_pdf(pdf, [_root(backend)])
+    report = verify_pdf(pdf, [backend.root_der()])
     assert report.verdict == "valid", report.as_json()
     assert len(report.signatures) == 1
     text = subprocess.run(

@@ -38,14 +38,6 @@ def backend(
     built.services.close()
 
 
-def _root(backend: Backend) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
-    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
 def _upload(client: TestClient, headers: dict[str, str], title: str, **fields: str) -> str:
     created = client.post(
         "/api/v1/documents",
@@ -61,6 +53,17 @@ def _ok(response: object, status: int = 200) -> dict:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     body: dict = response.json()  # type: ignore[attr-defined]
     return body
+
+
+def _acknowledge(client: TestClient, headers: dict[str, str], transfer: dict) -> dict:
+    """The receiving official's signed receipt, which must be accepted."""
+    return _ok(
+        client.post(
+            f"/api/v1/transfers/{transfer['id']}/acknowledge",
+            headers=headers,
+            json={"pin": DEMO_PIN},
+        )
+    )
 
 
 def test_scenario_a_legal_request_with_a_deadline(
@@ -149,11 +152,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     )
 
     # 3. HR acknowledges with a signed receipt, attaches the documents and returns them.
-    received = _ok(
-        client.post(
-            f"/api/v1/transfers/{to_hr['id']}/acknowledge", headers=hr, json={"pin": DEMO_PIN}
-        )
-    )
+    received = _acknowledge(client, hr, to_hr)
     assert received["status"] == "acknowledged" and received["receipt"]["by"] == "rrhh"
     twice = client.post(
         f"/api/v1/transfers/{to_hr['id']}/acknowledge", headers=hr, json={"pin": DEMO_PIN}
@@ -177,20 +176,10 @@ def test_scenario_a_legal_request_with_a_deadline(
     )
     assert reply["case_id"] == case_id
     assert not _ok(client.get(f"/api/v1/transfers/{to_hr['id']}", headers=hr))["open"]
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{reply['id']}/acknowledge", headers=legal, json={"pin": DEMO_PIN}
-        )
-    )
+    _acknowledge(client, legal, reply)
 
     # 4. The Minister acknowledges, and signs the answering resolution Legal drafted.
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{to_minister['id']}/acknowledge",
-            headers=minister,
-            json={"pin": DEMO_PIN},
-        )
-    )
+    _acknowledge(client, minister, to_minister)
     resolution = _upload(
         client, legal, "Resolución: respuesta a la Procuraduría", doc_type="resolution"
     )
@@ -203,13 +192,7 @@ def test_scenario_a_legal_request_with_a_deadline(
         ),
         201,
     )  # fmt: skip
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{for_signature['id']}/acknowledge",
-            headers=minister,
-            json={"pin": DEMO_PIN},
-        )
-    )
+    _acknowledge(client, minister, for_signature)
     signed = client.post(
         f"/api/v1/documents/{resolution}/signatures", headers=minister, json={"pin": DEMO_PIN}
     )
@@ -223,11 +206,7 @@ def test_scenario_a_legal_request_with_a_deadline(
         ),
         201,
     )  # fmt: skip
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{back['id']}/acknowledge", headers=legal, json={"pin": DEMO_PIN}
-        )
-    )
+    _acknowledge(client, legal, back)
     outgoing = _ok(
         client.post(
             "/api/v1/register/entries",
@@ -282,7 +261,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     assert "register.entry" in text and "purpose=action" in text and "level=" in text
 
     # Every transfer note and receipt verifies offline, and OpenSSL agrees.
-    root = _root(backend)
+    root = backend.root_der()
     (tmp_path / "root.pem").write_bytes((backend.settings.pki_dir / "root.pem").read_bytes())
     for transfer in (to_hr, to_minister, reply, for_signature, back):
         for part in ("", "receipt/"):
@@ -375,9 +354,9 @@ def test_holidays_move_business_day_deadlines(
     client: TestClient, backend: Backend, auth: Auth
 ) -> None:
     from docsvc.calendar.business_days import add_business_days
-    from docsvc.transfers.service import local_today
+    from docsvc.calendar.local import local_date
 
-    today = local_today(backend.settings)
+    today = local_date(backend.settings)
     existing = {
         date.fromisoformat(h["day"])
         for h in _ok(client.get("/api/v1/calendar/holidays", headers=auth("juridico")))
@@ -428,11 +407,7 @@ def test_forwarding_links_transfers_and_overdue_ones_show_until_answered(
         ),
         201,
     )  # fmt: skip
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{sent['id']}/acknowledge", headers=hr, json={"pin": DEMO_PIN}
-        )
-    )
+    _acknowledge(client, hr, sent)
     forwarded = _ok(
         client.post(
             "/api/v1/transfers",
@@ -445,13 +420,7 @@ def test_forwarding_links_transfers_and_overdue_ones_show_until_answered(
     assert forwarded["forwarded_from"] == sent["id"] and forwarded["case_id"] == sent["case_id"]
     # Finance may now read the letter it was sent, and acknowledges it.
     assert client.get(f"/api/v1/documents/{letter}", headers=finance).status_code == 200
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{forwarded['id']}/acknowledge",
-            headers=finance,
-            json={"pin": DEMO_PIN},
-        )
-    )
+    _acknowledge(client, finance, forwarded)
     # One cannot forward what one's department did not receive.
     stolen = client.post(
         "/api/v1/transfers",
@@ -522,11 +491,7 @@ def test_a_sealed_dossier_goes_to_one_official_and_its_note_verifies_from_the_cl
     assert client.post(
         f"/api/v1/transfers/{sent['id']}/acknowledge", headers=auth("rrhh"), json={"pin": DEMO_PIN}
     ).status_code in (403, 404)
-    _ok(
-        client.post(
-            f"/api/v1/transfers/{sent['id']}/acknowledge", headers=finance, json={"pin": DEMO_PIN}
-        )
-    )
+    _acknowledge(client, finance, sent)
 
     size_before = _ok(client.get("/api/v1/register/size"))["size"]
     _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=preparer))

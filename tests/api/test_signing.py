@@ -46,14 +46,6 @@ def _download(client: TestClient, headers: dict[str, str], doc_id: str, path: Pa
     return path
 
 
-def _root(backend: Backend) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
-    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
 def test_an_official_has_a_credential_and_no_open_session(client: TestClient, auth: Auth) -> None:
     credential = client.get("/api/v1/signing/credential", headers=auth("viceministro")).json()
     assert credential["kind"] == "pkcs12"
@@ -107,7 +99,7 @@ def test_certification_then_two_approvals_each_make_a_valid_version(
     assert [v["number"] for v in document["versions"]] == [1, 2, 3, 4]
 
     signed = _download(client, auth("programas"), doc_id, tmp_path / "firmado.pdf")
-    report = verify_pdf(signed, [_root(backend)])
+    report = verify_pdf(signed, [backend.root_der()])
     assert report.verdict == "valid", report.as_json()
     names = [s.signer.name for s in report.signatures]
     assert len(names) == 3
@@ -136,7 +128,7 @@ def test_default_level_for_other_types_and_an_explicit_b_b(
     )
     assert again.status_code == 201, again.text
     report = verify_pdf(
-        _download(client, auth("financiero"), doc_id, tmp_path / "c.pdf"), [_root(backend)]
+        _download(client, auth("financiero"), doc_id, tmp_path / "c.pdf"), [backend.root_der()]
     )
     assert report.verdict == "valid", report.as_json()
     assert [s.level for s in report.signatures] == ["B-T", "B-B"]

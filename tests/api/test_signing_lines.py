@@ -41,14 +41,6 @@ def _dossier(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
     return detail
 
 
-def _root(backend: Backend) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    pem = (backend.settings.pki_dir / "root.pem").read_bytes()
-    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-
 def _sign(client: TestClient, auth: Auth, user: str, line_id: str, pin: str = DEMO_PIN) -> dict:
     response = client.post(
         f"/api/v1/signing-lines/{line_id}/sign", headers=auth(user), json={"pin": pin}
@@ -164,7 +156,7 @@ def test_scenario_b_payment_dossier(
                 f"/api/v1/documents/{item['document_id']}/content", headers=auth("preparador")
             ).content
         )
-        report = verify_pdf(signed, [_root(backend)])
+        report = verify_pdf(signed, [backend.root_der()])
         assert report.verdict == "valid", report.as_json()
         assert len(report.signatures) == 4
         assert "Miguel Torres" in report.signatures[-1].signer.name
@@ -185,7 +177,7 @@ def test_scenario_b_payment_dossier(
     index_pdf.write_bytes(
         client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
     )
-    report = verify_pdf(index_pdf, [_root(backend)])
+    report = verify_pdf(index_pdf, [backend.root_der()])
     assert report.verdict == "valid", report.as_json()
     assert "Miguel Torres" in report.signatures[0].signer.name
     text = subprocess.run(
