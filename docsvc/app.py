@@ -39,6 +39,7 @@ from docsvc.verification.rate_limit import RateLimiter
 from docsvc.web import pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
+from signing.verification import quiet_validation_logs
 
 log = logging.getLogger("docsvc")
 ORPHAN_SWEEP_INTERVAL = timedelta(hours=1)
@@ -75,16 +76,8 @@ async def _forget_expired_keys_forever(services: Services) -> None:
         services.signing.keys.sweep(utcnow())
 
 
-def _quiet_validation_logs() -> None:
-    """pyHanko logs every chain it cannot build and every diff it refuses with a full
-    traceback. The public endpoint verifies anyone's files, so that would be a traceback
-    per request (a way to flood the log); the report already gives the reason in words."""
-    for name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_certvalidator"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    _quiet_validation_logs()
+    quiet_validation_logs()
     services = services or build_services(settings)
     if services.settings is not settings:
         # The settings given win: the same database and store, configured as asked.

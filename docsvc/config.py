@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     # Public verification (no login) per client address and minute, in each process.
     public_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # Public verification of uploaded files runs in worker processes that are killed past
+    # the time limit (0 processes: one per core, at most 4), each under a memory limit.
+    verify_seconds: float = Field(default=30, gt=0, le=600)
+    verify_processes: int = Field(default=0, ge=0, le=64)
+    verify_memory_mb: int = Field(default=1024, ge=320)
+    # Decoded (decompressed) data verifying one file may produce: any one stream, and in
+    # all (or 4 times the file's size, if more).
+    max_decoded_stream_mb: int = Field(default=64, ge=1)
+    max_decoded_total_mb: int = Field(default=256, ge=1)
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_pdf_objects: int = Field(default=500_000, ge=1)
     orphan_grace_minutes: int = Field(default=60, ge=0)

@@ -4,7 +4,8 @@ Exception tree::
 
     DomainError                  code, message; never shows a traceback to a user
     ├── InvalidInput        400  the request or uploaded file is malformed or refused
-    │   └── PayloadTooLarge 413  an upload exceeded a configured size limit
+    │   ├── PayloadTooLarge 413  an upload exceeded a configured size limit
+    │   └── Unprocessable   422  well-formed, but it could not be processed within the limits
     ├── NotAuthenticated    401  no valid token or session
     ├── PermissionDenied    403  the caller's role or department does not allow it
     ├── NotFound            404  no such object, or the caller may not know it exists
@@ -41,6 +42,11 @@ class InvalidInput(DomainError):
 class PayloadTooLarge(InvalidInput):
     status_code = 413
     default_code = "payload_too_large"
+
+
+class Unprocessable(InvalidInput):
+    status_code = 422
+    default_code = "unprocessable"
 
 
 class NotAuthenticated(DomainError):

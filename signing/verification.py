@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,8 +45,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.decode_limits import DecodePurpose
-from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.decode_limits import (
+    DEFAULT_PURPOSE_LIMITS,
+    DecodeLimits,
+    DecodePurpose,
+    DocumentDecodeBudget,
+    StreamDecodeLimits,
+)
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -98,8 +105,69 @@ UNTRUSTED_DETAIL: dict[AdESSubIndic, str] = {
 pdf_speedups.install()
 
 
+def quiet_validation_logs() -> None:
+    """pyHanko logs every chain it cannot build and every diff it refuses with a full
+    traceback. A public endpoint verifies anyone's files, so that would be a traceback
+    per request (a way to flood the log); the report already gives the reason in words."""
+    for name in ("pyhanko.sign.validation", "pyhanko.sign.diff_analysis", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 class UnreadableDocument(SigningError):
     """The input is not a PDF that can be verified."""
+
+
+class DecompressionLimitExceeded(UnreadableDocument):
+    """A compressed stream expands past ``DecompressionLimits``: a decompression bomb, or a
+    document too large to verify here."""
+
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DecompressionLimits:
+    """How much decoded data verifying one document may produce.
+
+    A few kilobytes of stacked Flate filters can expand to gigabytes. pyHanko decodes only
+    what verification needs (object and cross-reference streams, XMP, the DSS's
+    certificates and revocation data), and these bound it:
+
+    - ``max_stream_bytes``: any one stream, decoded;
+    - ``max_ratio``: any one stream's decoded size against its encoded size, once over
+      a megabyte (one layer of Deflate reaches about 1032:1, so more means stacked filters);
+    - ``max_total_bytes`` and ``max_total_ratio``: everything decoded for the document,
+      which is the larger of the two (the ratio against the file's size, so that a large
+      honest file still verifies). Re-reading a stream for an earlier revision counts again.
+    """
+
+    max_stream_bytes: int = 64 * MiB
+    max_ratio: float = 1100
+    max_total_bytes: int = 256 * MiB
+    max_total_ratio: float = 4
+
+    def for_pyhanko(self) -> DecodeLimits:
+        def tightened(limits: StreamDecodeLimits) -> StreamDecodeLimits:
+            cap = limits.max_output_size
+            return StreamDecodeLimits(
+                max_ratio=limits.max_ratio,
+                ratio_floor=limits.ratio_floor,
+                max_output_size=(
+                    self.max_stream_bytes if cap is None else min(cap, self.max_stream_bytes)
+                ),
+            )
+
+        return DecodeLimits(
+            per_stream=StreamDecodeLimits(
+                max_ratio=self.max_ratio, max_output_size=self.max_stream_bytes
+            ),
+            per_purpose={
+                purpose: tightened(limits) for purpose, limits in DEFAULT_PURPOSE_LIMITS.items()
+            },
+            document_budget=DocumentDecodeBudget(
+                base_allowance=self.max_total_bytes, max_ratio=self.max_total_ratio
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -787,6 +855,7 @@ def _run(
     ocsps: Sequence[bytes],
     allow_fetching: bool,
     etsi: bool,
+    limits: DecompressionLimits,
 ) -> tuple[VerificationReport, bytes | None]:
     roots = _roots(trust_roots)
     supplied = _supplied(crls, ocsps)
@@ -796,7 +865,7 @@ def _run(
             digest.update(chunk)
     try:
         with path.open("rb") as handle:
-            reader = PdfFileReader(handle, strict=False)
+            reader = PdfFileReader(handle, strict=False, decode_limits=limits.for_pyhanko())
             document = DocumentFacts(
                 sha256=digest.hexdigest(),
                 pages=int(reader.root["/Pages"]["/Count"]),
@@ -804,6 +873,8 @@ def _run(
             )
             outcome = asyncio.run(_verify(reader, roots, supplied, allow_fetching, document, etsi))
             xml = render_etsi_report(outcome.etsi) if etsi and outcome.etsi else None
+    except PdfDecodeLimitError as exc:
+        raise DecompressionLimitExceeded(f"a compressed stream expands too far: {exc}") from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
     return outcome.report, xml
@@ -816,13 +887,14 @@ def verify_pdf(
     crls: Sequence[bytes] = (),
     ocsps: Sequence[bytes] = (),
     allow_fetching: bool = False,
+    limits: DecompressionLimits = DecompressionLimits(),
 ) -> VerificationReport:
     """Verify every signature of the PDF at ``path``.
 
     ``trust_roots`` (DER) are the only anchors. ``crls`` and ``ocsps`` (DER) add revocation
     data to what the document's DSS carries, for instance the CA's current CRL. The network
     is never used unless ``allow_fetching`` is true."""
-    report, _ = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=False)
+    report, _ = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=False, limits=limits)
     return report
 
 
@@ -833,11 +905,12 @@ def verify_pdf_with_etsi_report(
     crls: Sequence[bytes] = (),
     ocsps: Sequence[bytes] = (),
     allow_fetching: bool = False,
+    limits: DecompressionLimits = DecompressionLimits(),
 ) -> tuple[VerificationReport, bytes | None]:
     """``verify_pdf`` plus, from the same validation, the ETSI TS 119 102-2 XML report:
     one SignatureValidationReport per signature, its main indication matching our verdict.
     The XML is ``None`` when the document has no signature to report on."""
-    return _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True)
+    return _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True, limits=limits)
 
 
 def etsi_report_xml(
@@ -847,7 +920,8 @@ def etsi_report_xml(
     crls: Sequence[bytes] = (),
     ocsps: Sequence[bytes] = (),
     allow_fetching: bool = False,
+    limits: DecompressionLimits = DecompressionLimits(),
 ) -> bytes | None:
     """Only the ETSI TS 119 102-2 XML report (see ``verify_pdf_with_etsi_report``)."""
-    _, xml = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True)
+    _, xml = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True, limits=limits)
     return xml

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
 from docsvc.documents.uploads import ReceivedFile
-from docsvc.errors import InvalidInput, NotFound
+from docsvc.errors import InvalidInput, NotFound, ServiceUnavailable, Unprocessable
 from docsvc.models import (
     Confidentiality,
     Document,
@@ -28,11 +28,10 @@ from docsvc.register.service import registry_numbers
 from docsvc.signatures import codes
 from docsvc.signatures.authorities import trust_anchors
 from docsvc.verification.copies import check_copy
-from signing.verification import (
-    UnreadableDocument,
-    verify_pdf,
-    verify_pdf_with_etsi_report,
-)
+from docsvc.verification.workers import decompression_limits, verifier
+from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
+from signing.report import VerificationReport
+from signing.verification import DecompressionLimitExceeded, UnreadableDocument
 
 
 class PublicVersion(BaseModel):
@@ -76,24 +75,57 @@ def _crls(db: Session, settings: Settings) -> list[bytes]:
     return []
 
 
-def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict[str, Any]:
-    """DESIGN.md's report for the file, plus ``copy``: how it stands against the register."""
+def verify_isolated(
+    db: Session, settings: Settings, upload: ReceivedFile, *, etsi: bool
+) -> tuple[VerificationReport, bytes | None]:
+    """Verify an untrusted upload in a worker process, within the time, memory and
+    decompression limits; each limit has its own error code."""
+    limit = settings.verify_seconds
     try:
-        report = verify_pdf(upload.path, trust_anchors(settings), crls=_crls(db, settings))
+        return verifier(settings).verify(
+            upload.path,
+            trust_anchors(settings),
+            crls=_crls(db, settings),
+            etsi=etsi,
+            limits=decompression_limits(settings),
+            timeout=limit,
+        )
+    except DecompressionLimitExceeded as exc:
+        raise Unprocessable(
+            "The file holds compressed data that expands past the limit "
+            f"({settings.max_decoded_stream_mb} MB per stream, "
+            f"{settings.max_decoded_total_mb} MB in all): {exc}",
+            code="decompression_limit",
+        ) from exc
     except UnreadableDocument as exc:
         raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
+    except VerificationTimedOut as exc:
+        raise Unprocessable(
+            f"Verifying the file took longer than the limit of {limit:g} seconds, and was stopped.",
+            code="verification_time_limit",
+        ) from exc
+    except VerificationOutOfMemory as exc:
+        raise Unprocessable(
+            f"Verifying the file needed more than {settings.verify_memory_mb} MB of memory, "
+            "and was stopped.",
+            code="verification_memory_limit",
+        ) from exc
+    except VerifierBusy as exc:
+        raise ServiceUnavailable(
+            "Every verifier is busy; try again in a minute.", code="verification_busy"
+        ) from exc
+
+
+def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict[str, Any]:
+    """DESIGN.md's report for the file, plus ``copy``: how it stands against the register."""
+    report, _ = verify_isolated(db, settings, upload, etsi=False)
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
     return {**report.as_json(), "copy": asdict(copy)}
 
 
 def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) -> bytes:
     """The ETSI TS 119 102-2 validation report (XML) of the file's signatures."""
-    try:
-        _, xml = verify_pdf_with_etsi_report(
-            upload.path, trust_anchors(settings), crls=_crls(db, settings)
-        )
-    except UnreadableDocument as exc:
-        raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
+    _, xml = verify_isolated(db, settings, upload, etsi=True)
     if xml is None:
         raise InvalidInput(
             "The file has no signature, so there is no ETSI validation report.",

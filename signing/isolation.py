@@ -1,0 +1,212 @@
+"""Verifying untrusted files in worker processes that can be killed.
+
+A hostile PDF can keep a verifier busy for minutes: pyHanko's difference analysis compares
+every revision with the signed one, so a few hundred kilobytes of empty incremental updates
+cost time that grows with the square of their number (2,000 revisions take about 20 s).
+A thread cannot be stopped, a process can. ``IsolatedVerifier`` keeps a few spawned worker
+processes; each verification runs in one, under an address-space limit, and a worker that
+overruns its time limit is killed and replaced. Workers are reused, so a request pays for a
+pipe round trip, not for starting Python and importing pyHanko.
+
+A worker ends itself when its parent goes away (its end of the pipe closes).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import resource
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Literal
+
+from signing.errors import SigningError
+from signing.report import VerificationReport
+from signing.verification import (
+    DecompressionLimitExceeded,
+    DecompressionLimits,
+    UnreadableDocument,
+    quiet_validation_logs,
+    verify_pdf,
+    verify_pdf_with_etsi_report,
+)
+
+
+class VerificationTimedOut(SigningError):
+    """The verification ran past its time limit and its worker was killed."""
+
+
+class VerificationOutOfMemory(SigningError):
+    """The verification needed more memory than a worker may use."""
+
+
+class VerifierBusy(SigningError):
+    """Every worker stayed busy for as long as a request may wait for one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: str
+    trust_roots: tuple[bytes, ...]
+    crls: tuple[bytes, ...]
+    etsi: bool
+    limits: DecompressionLimits
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: Literal["ok", "unreadable", "decompression", "memory"]
+    report: VerificationReport | None = None
+    xml: bytes | None = None
+    message: str = ""
+
+
+def _run_job(job: Job) -> Outcome:
+    path = Path(job.path)
+    try:
+        if job.etsi:
+            report, xml = verify_pdf_with_etsi_report(
+                path, job.trust_roots, crls=job.crls, limits=job.limits
+            )
+            return Outcome("ok", report, xml)
+        report = verify_pdf(path, job.trust_roots, crls=job.crls, limits=job.limits)
+        return Outcome("ok", report)
+    except DecompressionLimitExceeded as exc:
+        return Outcome("decompression", message=str(exc))
+    except UnreadableDocument as exc:
+        return Outcome("unreadable", message=str(exc))
+    except MemoryError:
+        return Outcome("memory", message="the verification needed more memory than it may use")
+    except RecursionError:
+        return Outcome("unreadable", message="the file's objects are nested too deeply")
+
+
+def _serve(conn: Connection, memory_bytes: int) -> None:
+    """A worker's loop: one job in, one outcome out, until the parent closes the pipe."""
+    quiet_validation_logs()
+    if memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            outcome = _run_job(job)
+        except Exception as exc:  # a worker answers, whatever the file does
+            outcome = Outcome(
+                "unreadable", message=f"the file could not be verified: {type(exc).__name__}"
+            )
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.SpawnContext, memory_bytes: int) -> None:
+        self.conn, child = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(child, memory_bytes), daemon=True, name="docsvc-verifier"
+        )
+        self.process.start()
+        child.close()
+
+    def run(self, job: Job, timeout: float) -> Outcome:
+        self.conn.send(job)
+        if not self.conn.poll(timeout):
+            raise VerificationTimedOut(f"the verification took longer than {timeout:g} s")
+        try:
+            outcome: Outcome = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            # Killed from outside, or by the kernel (out of memory, a crash in C code).
+            raise VerificationOutOfMemory("the verification's worker process died") from exc
+        return outcome
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class IsolatedVerifier:
+    """Up to ``processes`` worker processes, started on demand and kept."""
+
+    def __init__(self, processes: int, memory_bytes: int) -> None:
+        self.processes = processes
+        self.memory_bytes = memory_bytes
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = 0
+
+    def _acquire(self, wait: float) -> _Worker:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if worker.process.is_alive():
+                return worker
+            self._retire(worker)  # died while idle (killed from outside): start another
+        with self._lock:
+            if self._started < self.processes:
+                self._started += 1
+                try:
+                    return _Worker(self._context, self.memory_bytes)
+                except BaseException:
+                    self._started -= 1
+                    raise
+        try:
+            return self._idle.get(timeout=wait)
+        except queue.Empty:
+            raise VerifierBusy("every verifier stayed busy") from None
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._started -= 1
+
+    def verify(
+        self,
+        path: Path,
+        trust_roots: Sequence[bytes],
+        *,
+        crls: Sequence[bytes] = (),
+        etsi: bool = False,
+        limits: DecompressionLimits = DecompressionLimits(),
+        timeout: float,
+        wait: float | None = None,
+    ) -> tuple[VerificationReport, bytes | None]:
+        """Verify in a worker; the same results and errors as ``verify_pdf`` (and
+        ``verify_pdf_with_etsi_report`` with ``etsi``), plus ``VerificationTimedOut``,
+        ``VerificationOutOfMemory`` and, after ``wait`` seconds without a free worker,
+        ``VerifierBusy``."""
+        job = Job(str(path), tuple(trust_roots), tuple(crls), etsi, limits)
+        worker = self._acquire(timeout if wait is None else wait)
+        try:
+            outcome = worker.run(job, timeout)
+        except BaseException:
+            self._retire(worker)
+            raise
+        self._idle.put(worker)
+        if outcome.kind == "ok":
+            assert outcome.report is not None
+            return outcome.report, outcome.xml
+        if outcome.kind == "decompression":
+            raise DecompressionLimitExceeded(outcome.message)
+        if outcome.kind == "memory":
+            raise VerificationOutOfMemory(outcome.message)
+        raise UnreadableDocument(outcome.message)
+
+    def close(self) -> None:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._retire(worker)

@@ -1,0 +1,118 @@
+"""Files that attack the verifier itself get a clear 4xx within the limits, and the
+service keeps answering: the time limit kills the worker process, the decompression limits
+stop bombs, the memory limit catches what the decompression limits let through.
+The files are made by ``tests/data/make_hostile_verification.py``."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+
+from docsvc.app import create_app
+from docsvc.verification import workers
+from tests.conftest import Backend, build_backend
+
+HOSTILE = Path(__file__).parents[1] / "data" / "hostile"
+SIGNED = Path(__file__).parents[1] / "data" / "signed" / "signed_b_b.pdf"
+
+
+@pytest.fixture(scope="module")
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend("sqlite-local", tmp_path_factory.mktemp("limits"), request, pki=True)
+    yield built
+    built.services.close()
+
+
+def _client(backend: Backend, **limits: object) -> TestClient:
+    settings = backend.settings.model_copy(update={"verify_processes": 1, **limits})
+    return TestClient(create_app(settings, backend.services))
+
+
+def _post(client: TestClient, path: Path) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    response = client.post(
+        "/api/v1/verify", files={"file": (path.name, path.read_bytes(), "application/pdf")}
+    )
+    return response.status_code, response.json(), time.monotonic() - started
+
+
+def _verifier_processes() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "spawn_main" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+def test_a_verification_past_the_time_limit_is_killed_and_the_next_one_works(
+    backend: Backend,
+) -> None:
+    with _client(backend, verify_seconds=2) as client:
+        status, body, _ = _post(client, SIGNED)
+        assert status == 200 and body["verdict"] == "indeterminate"  # a foreign root
+        worker_pid = {p.pid for p in _verifier_processes()}
+        # 2,000 revisions take pyHanko's difference analysis about 20 s.
+        status, body, took = _post(client, HOSTILE / "many_revisions.pdf")
+        assert status == 422, body
+        assert body["error"]["code"] == "verification_time_limit"
+        assert "2 seconds" in body["error"]["message"]
+        assert took < 8
+        # The worker that ran it is gone; a new one answers the next request.
+        status, body, _ = _post(client, SIGNED)
+        assert status == 200 and body["signatures"][0]["intact"] is True
+        assert not worker_pid & {p.pid for p in _verifier_processes()}
+
+
+def test_decompression_bombs_are_stopped(backend: Backend) -> None:
+    with _client(backend) as client:
+        status, body, took = _post(client, HOSTILE / "object_stream_bomb.pdf")
+        assert status == 422, body
+        assert body["error"]["code"] == "decompression_limit"
+        assert "64 MB per stream" in body["error"]["message"]
+        assert took < 5
+        # A bomb in the metadata an update adds: the update is refused, not decoded.
+        status, body, took = _post(client, HOSTILE / "xmp_bomb.pdf")
+        assert status == 200, body
+        assert body["verdict"] == "invalid"
+        assert body["signatures"][0]["modifications_after"] == "other"
+        assert took < 5
+
+
+def test_the_memory_limit_catches_what_the_decompression_limits_let_through(
+    backend: Backend,
+) -> None:
+    # 9 million cross-reference entries from 107 KB: 63 MB decoded, 5 GB in pyHanko.
+    with _client(backend, verify_memory_mb=320) as client:
+        status, body, _ = _post(client, SIGNED)
+        assert status == 200
+        status, body, took = _post(client, HOSTILE / "xref_flood.pdf")
+        assert status == 422, body
+        assert body["error"]["code"] == "verification_memory_limit"
+        assert "320 MB" in body["error"]["message"]
+        assert took < 20
+        status, body, _ = _post(client, SIGNED)
+        assert status == 200, body
+
+
+def test_verifiers_are_shared_per_configuration(backend: Backend) -> None:
+    settings = backend.settings
+    assert workers.processes(settings) == min(os.cpu_count() or 1, 4)
+    assert workers.verifier(settings) is workers.verifier(settings)
+    other = settings.model_copy(update={"verify_processes": 1})
+    assert workers.verifier(other) is not workers.verifier(settings)
+
+
+def test_the_readme_lists_every_hostile_file() -> None:
+    readme = (HOSTILE.parent / "README.md").read_text()
+    section = readme.split("## hostile/", 1)[1].split("\n## ")[0]
+    listed = set(re.findall(r"^\| `([^`]+\.pdf)` \|", section, flags=re.MULTILINE))
+    assert listed == {p.name for p in HOSTILE.glob("*.pdf")}
