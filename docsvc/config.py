@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     external_signing_minutes: int = Field(default=10, ge=1, le=24 * 60)
     # The PKCS#11 module for officials' keys on tokens or an HSM.
     pkcs11_lib: Path | None = None
+    # The institution's electronic seal, which signs the verification reports it issues: a
+    # PKCS#12 file, or a key on a token of the PKCS#11 module above; DOCSVC_SEAL_PIN unlocks
+    # either. Without one, the development PKI issues a seal (data_dir/pki/seal.p12).
+    seal_p12: Path | None = None
+    seal_pkcs11_token: str = ""
+    seal_pkcs11_key: str = ""
+    seal_pin: SecretStr = SecretStr("")
 
     # E-mail copies of inbox notifications, sent by the outbox. An empty host, the default,
     # turns e-mail off; with a host, DOCSVC_SMTP_FROM is required.

@@ -257,6 +257,21 @@ class OfficialCertificate:
     pkcs12: bytes  # key, certificate and chain, encrypted under the official's PIN
 
 
+def _pkcs12(
+    pki: DevPki, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, passphrase: str
+) -> bytes:
+    """Key, certificate and chain, encrypted under ``passphrase`` (AES-256, PBKDF2)."""
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(50_000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(passphrase.encode())
+    )
+    chain = [pki.issuing.certificate, pki.root.certificate]
+    return pkcs12.serialize_key_and_certificates(name.encode(), key, cert, chain, encryption)
+
+
 def issue_official(
     pki: DevPki,
     *,
@@ -298,17 +313,46 @@ def issue_official(
         ),
         pki.issuing.key,
     )
-    encryption = (
-        serialization.PrivateFormat.PKCS12.encryption_builder()
-        .kdf_rounds(50_000)
-        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
-        .hmac_hash(hashes.SHA256())
-        .build(pin.encode())
+    return OfficialCertificate(cert, _pkcs12(pki, username, key, cert, pin))
+
+
+def issue_seal(
+    pki: DevPki,
+    *,
+    institution: str,
+    passphrase: str,
+    now: dt.datetime | None = None,
+    years: int = SERVICE_YEARS,
+) -> OfficialCertificate:
+    """The institution's electronic seal: a certificate for the organisation itself, not
+    for a person, which signs what the service issues in the institution's name (the
+    verification reports). Returned as PKCS#12 encrypted under ``passphrase``."""
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=10)
+    key = _key(OFFICIAL_RSA_BITS)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(institution)),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(f"Sello electrónico de {institution}")),
+        ]
     )
-    bundle = pkcs12.serialize_key_and_certificates(
-        username.encode(), key, cert, [pki.issuing.certificate, pki.root.certificate], encryption
+    cert = _sign(
+        _issued_by(
+            _builder(subject, pki.issuing.certificate.subject, key, start, years),
+            pki.issuing,
+            pki.urls,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        # NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer: without
+        # emailProtection beside documentSigning it reports the certificate as unusable.
+        .add_extension(
+            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        ),
+        pki.issuing.key,
     )
-    return OfficialCertificate(certificate=cert, pkcs12=bundle)
+    return OfficialCertificate(cert, _pkcs12(pki, "seal", key, cert, passphrase))
 
 
 def save_dev_pki(pki: DevPki, directory: Path, passphrase: bytes) -> None:

@@ -477,7 +477,7 @@ def _layout(title: str, lines_per_page: int) -> _Layout:
     return _Layout(title_lines, body_top, leading)
 
 
-def _page_content(layout: _Layout, lines: list[str], number: int, total: int) -> bytes:
+def _page_content(layout: _Layout, lines: list[str], footer: str) -> bytes:
     out = io.BytesIO()
     top = PAGE_HEIGHT - MARGIN
     out.write(b"BT %s %.1f Tf %.1f TL " % (BOLD.resource.encode(), TITLE_SIZE, TITLE_LEADING))
@@ -493,16 +493,20 @@ def _page_content(layout: _Layout, lines: list[str], number: int, total: int) ->
         if line:
             out.write(b" " + _pdf_string(line) + b" Tj")
     out.write(b" ET\n")
-    footer = f"Página {number} de {total}"
     x = MARGIN + TEXT_WIDTH - REGULAR.width(footer, FOOTER_SIZE)
     out.write(b"BT %s %.1f Tf " % (REGULAR.resource.encode(), FOOTER_SIZE))
     out.write(b"%.2f %.1f Td " % (x, FOOTER_BASELINE) + _pdf_string(footer) + b" Tj ET\n")
     return out.getvalue()
 
 
-def build_text_pdf(title: str, paragraphs: list[str], *, lines_per_page: int = 45) -> bytes:
+FOOTERS = {"es": "Página {number} de {total}", "en": "Page {number} of {total}"}
+
+
+def build_text_pdf(
+    title: str, paragraphs: list[str], *, lines_per_page: int = 45, language: str = "es"
+) -> bytes:
     """An A4 PDF/A-2b document: the title on every page, the body wrapped, "Página N de M"
-    below.
+    below (in ``language``, "es" or "en").
 
     The same input always gives the same bytes (no dates, a content-derived /ID).
     """
@@ -511,7 +515,8 @@ def build_text_pdf(title: str, paragraphs: list[str], *, lines_per_page: int = 4
     lines = _body_lines(paragraphs)
     pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)] or [[]]
     layout = _layout(title, lines_per_page)
-    footers = [f"Página {number} de {len(pages)}" for number in range(1, len(pages) + 1)]
+    footer = FOOTERS[language]
+    footers = [footer.format(number=n, total=len(pages)) for n in range(1, len(pages) + 1)]
     pdf = pikepdf.new()
     resources = pdf.make_indirect(
         pikepdf.Dictionary(
@@ -522,7 +527,7 @@ def build_text_pdf(title: str, paragraphs: list[str], *, lines_per_page: int = 4
         )
     )
     for number, page_lines in enumerate(pages, start=1):
-        content = pikepdf.Stream(pdf, _page_content(layout, page_lines, number, len(pages)))
+        content = pikepdf.Stream(pdf, _page_content(layout, page_lines, footers[number - 1]))
         page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=pikepdf.Array([0, 0, PAGE_WIDTH, PAGE_HEIGHT]),
@@ -530,7 +535,6 @@ def build_text_pdf(title: str, paragraphs: list[str], *, lines_per_page: int = 4
             Resources=resources,
         )
         pdf.pages.append(pikepdf.Page(page))
-    language = "es"
     metadata_title = _metadata_title(title)
     pdf.Root.Lang = pikepdf.String(language)
     pdf.Root.Metadata = _metadata_stream(pdf, metadata_title, language)

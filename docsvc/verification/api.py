@@ -27,15 +27,26 @@ async def verify(
     request: Request,
     db: DbSession,
     services: ServicesDep,
-    format: Literal["json", "etsi"] = "json",
+    format: Literal["json", "etsi", "pdf"] = "json",
+    lang: Literal["es", "en"] = "es",
 ) -> dict[str, Any] | Response:
     """Verify an uploaded PDF (multipart field ``file``): DESIGN.md's report, plus ``copy``:
     ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
     a ``later_revision`` (a registered version with changes appended after it), or
-    ``unknown``. With ``format=etsi``, the ETSI TS 119 102-2 XML report instead."""
+    ``unknown``. With ``format=etsi``, the ETSI TS 119 102-2 XML report instead; with
+    ``format=pdf``, the report as a PDF/A document sealed by the institution, in ``lang``."""
     form = await receive_file(request, services)
     try:
         assert form.file is not None
+        if format == "pdf":
+            pdf = await run_in_threadpool(
+                service.verify_upload_sealed, db, services.settings, form.file, lang
+            )
+            return Response(
+                pdf,
+                media_type="application/pdf",
+                headers={"Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'},
+            )
         if format == "etsi":
             xml = await run_in_threadpool(
                 service.verify_upload_etsi, db, services.settings, form.file

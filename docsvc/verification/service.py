@@ -28,6 +28,7 @@ from docsvc.register.service import registry_numbers
 from docsvc.signatures import codes
 from docsvc.signatures.authorities import trust_anchors
 from docsvc.verification.copies import check_copy
+from docsvc.verification.report_pdf import sealed_report
 from docsvc.verification.workers import decompression_limits, verifier
 from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
 from signing.report import VerificationReport
@@ -132,6 +133,12 @@ def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) ->
             code="no_signature",
         )
     return xml
+
+
+def verify_upload_sealed(db: Session, settings: Settings, upload: ReceivedFile, lang: str) -> bytes:
+    """The report (with the copy check) as a PDF sealed by the institution."""
+    report = verify_upload(db, settings, upload)
+    return sealed_report(db, settings, report, file_name=upload.filename, lang=lang)
 
 
 def _document(db: Session, typed: str) -> Document:

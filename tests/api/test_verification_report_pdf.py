@@ -1,0 +1,180 @@
+"""The verification report as a PDF sealed by the institution: it says what the JSON report
+says, in Spanish or English, and is itself a valid signed PDF, for us and for pdfsig."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from pyhanko.sign.general import load_cert_from_pemder
+
+from docsvc.app import create_app
+from docsvc.demo.seed import DEMO_PIN
+from docsvc.pki.service import dev_pki
+from signing.dev_pki import issue_seal
+from signing.verification import verify_pdf
+from tests.api.pdfs import unique_pdf
+from tests.conftest import BACKENDS, Backend, build_backend
+from tests.pdfsig import pdfsig_output, requires_pdfsig
+
+Auth = Callable[[str], dict[str, str]]
+UNSIGNED = Path(__file__).parents[1] / "data" / "signed" / "unsigned_resolution.pdf"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend(
+        request.param, tmp_path_factory.mktemp(f"report-{request.param}"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+@pytest.fixture(scope="module")
+def signed_copy(client: TestClient, auth: Auth) -> tuple[bytes, str]:
+    legal = auth("juridico")
+    created = client.post(
+        "/api/v1/documents",
+        headers=legal,
+        data={
+            "doc_type": "resolution",
+            "title": "Resolución de becas",
+            "confidentiality": "public",
+        },
+        files={"file": ("r.pdf", unique_pdf("Resolución de becas"), "application/pdf")},
+    )
+    assert created.status_code == 201, created.text
+    doc_id = created.json()["id"]
+    signed = client.post(
+        f"/api/v1/documents/{doc_id}/signatures", headers=legal, json={"pin": DEMO_PIN}
+    )
+    assert signed.status_code == 201, signed.text
+    content = client.get(f"/api/v1/documents/{doc_id}/versions/2/content", headers=legal).content
+    return content, signed.json()["verification_code"]
+
+
+def _report(client: TestClient, data: bytes, lang: str = "es") -> bytes:
+    response = client.post(
+        f"/api/v1/verify?format=pdf&lang={lang}",
+        files={"file": ("copia recibida.pdf", data, "application/pdf")},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert "informe-verificacion.pdf" in response.headers["content-disposition"]
+    return response.content
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return " ".join(done.stdout.split())
+
+
+def test_the_report_says_what_the_json_says_and_is_sealed(
+    client: TestClient, backend: Backend, signed_copy: tuple[bytes, str], tmp_path: Path
+) -> None:
+    data, code = signed_copy
+    pdf = _report(client, data)
+    path = tmp_path / "informe.pdf"
+    path.write_bytes(pdf)
+    root = backend.settings.pki_dir / "root.pem"
+    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    assert sealed.verdict == "valid", sealed.as_json()
+    (seal,) = sealed.signatures
+    assert "Sello electrónico de" in seal.signer.name
+    assert backend.settings.institution_name in seal.signer.name
+    assert seal.level == "B-LT" and seal.modifications_after == "lta_updates"
+
+    json_report = client.post(
+        "/api/v1/verify", files={"file": ("c.pdf", data, "application/pdf")}
+    ).json()
+    text = _text(pdf, tmp_path)
+    assert "Informe de verificación de firmas" in text
+    assert "Resultado: VÁLIDA" in text
+    assert json_report["document"]["sha256"] in text
+    assert "copia recibida.pdf" in text
+    assert "Lucía Fernández" in text
+    assert (
+        "Es idéntico, bit a bit, a la versión 2 (la última) del documento registrado con el "
+        f"código {code}" in text
+    )
+    assert "Página 1 de 1" in text
+
+    english = _text(_report(client, data, "en"), tmp_path)
+    assert "Signature verification report" in english and "Result: VALID" in english
+    assert "Page 1 of 1" in english
+
+
+def test_an_unsigned_file_gets_a_report_that_says_so(client: TestClient, tmp_path: Path) -> None:
+    text = _text(_report(client, UNSIGNED.read_bytes()), tmp_path)
+    assert "Resultado: INDETERMINADA" in text
+    assert "Motivo: El documento no tiene ninguna firma" in text
+
+
+@requires_pdfsig
+def test_pdfsig_accepts_the_seal(
+    client: TestClient, backend: Backend, signed_copy: tuple[bytes, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "informe.pdf"
+    path.write_bytes(_report(client, signed_copy[0]))
+    output = pdfsig_output(path, backend.settings.pki_dir / "root.pem", tmp_path)
+    assert "Signature is Valid" in output, output
+    assert "Certificate is Trusted" in output, output
+    assert "Sello electrónico de" in output
+
+
+def test_a_configured_seal_file_signs_the_reports(
+    backend: Backend, signed_copy: tuple[bytes, str], tmp_path: Path
+) -> None:
+    issued = issue_seal(
+        dev_pki(backend.settings), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
+    )
+    p12 = tmp_path / "seal.p12"
+    p12.write_bytes(issued.pkcs12)
+    settings = backend.settings.model_copy(update={"seal_p12": p12, "seal_pin": SecretStr("1234")})
+    with TestClient(create_app(settings, backend.services)) as configured:
+        pdf = _report(configured, signed_copy[0])
+    path = tmp_path / "informe.pdf"
+    path.write_bytes(pdf)
+    root = backend.settings.pki_dir / "root.pem"
+    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    assert "Ministerio de Pruebas (HSM)" in sealed.signatures[0].signer.name
+
+    wrong = settings.model_copy(update={"seal_pin": SecretStr("0000")})
+    with TestClient(create_app(wrong, backend.services)) as misconfigured:
+        response = misconfigured.post(
+            "/api/v1/verify?format=pdf",
+            files={"file": ("c.pdf", signed_copy[0], "application/pdf")},
+        )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "seal_unavailable"
+
+
+def test_without_a_seal_the_pdf_report_is_refused_clearly(
+    backend: Backend, signed_copy: tuple[bytes, str]
+) -> None:
+    settings = backend.settings.model_copy(update={"dev_pki": False})
+    with TestClient(create_app(settings, backend.services)) as client:
+        response = client.post(
+            "/api/v1/verify?format=pdf",
+            files={"file": ("c.pdf", signed_copy[0], "application/pdf")},
+        )
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "no_seal"
+        assert "DOCSVC_SEAL_P12" in response.json()["error"]["message"]
+        # The JSON report does not need the seal.
+        assert (
+            client.post(
+                "/api/v1/verify", files={"file": ("c.pdf", signed_copy[0], "application/pdf")}
+            ).status_code
+            == 200
+        )
