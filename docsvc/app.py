@@ -36,7 +36,7 @@ from docsvc.signing_lines import api as signing_lines_api
 from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.verification.rate_limit import RateLimiter
-from docsvc.web import pages
+from docsvc.web import pages, verify_pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
 from signing.verification import quiet_validation_logs
@@ -101,6 +101,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             ),
             asyncio.create_task(
                 periodic.run_forever(
+                    "verification sweep",
+                    periodic.RETAINED_SWEEP_INTERVAL,
+                    periodic.sweep_retained_verifications,
+                    services,
+                )
+            ),
+            asyncio.create_task(
+                periodic.run_forever(
                     "register checkpoint",
                     periodic.CHECKPOINT_INTERVAL,
                     periodic.checkpoint_register,
@@ -153,6 +161,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         calendar_api.router,
         verification_api.router,
         pages.router,
+        verify_pages.router,
     ):
         app.include_router(router)
     app.mount(

@@ -1,6 +1,7 @@
 """Work the service does on its own, on a schedule: batch jobs whose process died are
 marked interrupted (their owner resumes them with the PIN), the register gets a signed
-checkpoint whenever its log has grown, and the e-mail outbox is sent."""
+checkpoint whenever its log has grown, the e-mail outbox is sent, and files kept for the
+public verification page are deleted when their time is up."""
 
 from __future__ import annotations
 
@@ -16,16 +17,24 @@ from starlette.concurrency import run_in_threadpool
 from docsvc.batches.service import interrupt_stale_jobs
 from docsvc.register.checkpoints import checkpoint_if_grown
 from docsvc.services import Services
+from docsvc.verification import retained
 
 log = logging.getLogger("docsvc.periodic")
 STALE_JOB_CHECK_INTERVAL = timedelta(minutes=1)
 CHECKPOINT_INTERVAL = timedelta(minutes=10)
+RETAINED_SWEEP_INTERVAL = timedelta(minutes=1)
 
 
 def interrupt_stale_batches(services: Services) -> None:
     count = interrupt_stale_jobs(services)
     if count:
         log.warning("%d batch jobs lost their process and wait to be resumed", count)
+
+
+def sweep_retained_verifications(services: Services) -> None:
+    gone = retained.sweep(services.settings)
+    if gone:
+        log.info("deleted %d files kept for the public verification page", gone)
 
 
 def checkpoint_register(services: Services) -> None:

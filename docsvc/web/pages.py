@@ -43,7 +43,7 @@ def _context(request: Request, services: Services, **extra: Any) -> dict[str, An
     }
 
 
-def _render(
+def render(
     request: Request, services: Services, name: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     context = _context(request, services, **extra)
@@ -87,7 +87,7 @@ def _login_page(
 ) -> HTMLResponse:
     nonce = new_prelogin_nonce()
     token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
-    response = _render(
+    response = render(
         request, services, "login.html", status, csrf_token=token, error=error, username=username
     )
     response.set_cookie(
@@ -157,6 +157,6 @@ def home(request: Request, db: DbSession, services: ServicesDep, session: WebSes
         return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     page = documents.list_documents(db, actor, DocumentFilter(limit=100))
-    return _render(
+    return render(
         request, services, "home.html", actor=actor, page=page, csrf_token=auth_session.csrf_token
     )

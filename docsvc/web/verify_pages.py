@@ -1,0 +1,214 @@
+"""The public verification pages, with no login: upload a file or type a code (the QR code
+in every stamp links to ``/verificar/{code}``), and read the result in plain words.
+
+- ``GET /verificar``: the two forms; ``?codigo=`` redirects to the record.
+- ``POST /verificar``: verifies the upload (in a killable worker, as the API does), keeps
+  it for a short while (``docsvc.verification.retained``) and redirects to its result, so
+  that a reload or a change of language does not post the file again.
+- ``GET /verificar/resultado/{token}``: the report, each verdict in green, amber or red
+  with its reasons, and downloads: the PDF report sealed by the institution, the ETSI XML
+  and the JSON.
+- ``GET /verificar/{code}``: the public record of a registered document.
+
+The upload form is protected by a signed double-submit token, as the login form is: there
+is no session before it. Errors re-render the form with the reason, in the page's language,
+with the API's status code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from docsvc.deps import DbSession, ServicesDep
+from docsvc.documents.api import receive_file
+from docsvc.errors import DomainError, InvalidInput, PermissionDenied
+from docsvc.services import Services
+from docsvc.signatures import codes
+from docsvc.verification import retained, service, wording
+from docsvc.verification.rate_limit import limit_public_requests
+from docsvc.web.csrf import (
+    PRELOGIN_COOKIE,
+    new_prelogin_nonce,
+    prelogin_token,
+    prelogin_token_valid,
+)
+from docsvc.web.i18n import language_of, translator
+from docsvc.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _form_page(
+    request: Request,
+    services: Services,
+    *,
+    error: DomainError | None = None,
+    code: str = "",
+) -> HTMLResponse:
+    nonce = new_prelogin_nonce()
+    token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
+    response = render(
+        request,
+        services,
+        "verify.html",
+        error.status_code if error is not None else 200,
+        csrf_token=token,
+        error=_error_text(request, services, error),
+        code=code,
+    )
+    response.set_cookie(
+        PRELOGIN_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.effective_cookie_secure,
+        max_age=3600,
+    )
+    return response
+
+
+def _error_text(request: Request, services: Services, error: DomainError | None) -> str | None:
+    if error is None:
+        return None
+    t = translator(language_of(request, services.settings.default_language))
+    text = t(error.code)
+    return text if text != error.code else t("generic_error")
+
+
+@router.get("/verificar", response_model=None)
+def verify_form(request: Request, services: ServicesDep, codigo: str = "") -> Response:
+    try:
+        limit_public_requests(request)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    if codigo:
+        normalised = codes.normalise(codigo)
+        if normalised is None:
+            invalid = InvalidInput("Not a verification code.", code="code_invalid")
+            return _form_page(request, services, error=invalid, code=codigo[:40])
+        return RedirectResponse(f"/verificar/{normalised}", status_code=303)
+    return _form_page(request, services)
+
+
+@router.post("/verificar", response_model=None)
+async def verify_upload(request: Request, db: DbSession, services: ServicesDep) -> Response:
+    settings = services.settings
+    try:
+        limit_public_requests(request)
+        form = await receive_file(request, services)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    try:
+        assert form.file is not None
+        secret = settings.secret_key.get_secret_value()
+        if not prelogin_token_valid(
+            secret, request.cookies.get(PRELOGIN_COOKIE), form.fields.get("csrf_token")
+        ):
+            expired = PermissionDenied("The form expired.", code="csrf_failed")
+            return _form_page(request, services, error=expired)
+        try:
+            report = await run_in_threadpool(service.verify_upload, db, settings, form.file)
+        except DomainError as exc:
+            return _form_page(request, services, error=exc)
+        token = retained.keep(settings, form.file, report)
+    finally:
+        form.discard()
+    return RedirectResponse(f"/verificar/resultado/{token}", status_code=303)
+
+
+def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
+    report = found.report
+    signatures = [
+        {
+            **signature,
+            "verdict_text": wording.verdict(signature["verdict"], lang),
+            "changes_text": wording.modifications(signature["modifications_after"], lang),
+            "reasons_text": [wording.reason(r, lang) for r in signature["reasons"]],
+        }
+        for signature in report["signatures"]
+    ]
+    return {
+        "token": found.token,
+        "filename": found.upload.filename,
+        "report": report,
+        "verdict": report["verdict"],
+        "verdict_text": wording.verdict(report["verdict"], lang),
+        "summary": wording.summary(report["verdict"], lang),
+        "document_reasons": [wording.reason(r, lang) for r in report.get("reasons", [])],
+        "signatures": signatures,
+        "copy_text": wording.copy_check(report["copy"], lang),
+        "copy": report["copy"],
+    }
+
+
+@router.get("/verificar/resultado/{token}", response_model=None)
+def verify_result(request: Request, token: str, services: ServicesDep) -> Response:
+    try:
+        found = retained.find(services.settings, token)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    lang = language_of(request, services.settings.default_language)
+    return render(request, services, "verify_result.html", **_result_context(found, lang))
+
+
+@router.get("/verificar/resultado/{token}/informe.pdf", response_model=None)
+def verify_result_pdf(
+    request: Request, token: str, db: DbSession, services: ServicesDep
+) -> Response:
+    try:
+        limit_public_requests(request)
+        found = retained.find(services.settings, token)
+        lang = language_of(request, services.settings.default_language)
+        pdf = service.verify_upload_sealed(db, services.settings, found.upload, lang)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'},
+    )
+
+
+@router.get("/verificar/resultado/{token}/informe-etsi.xml", response_model=None)
+def verify_result_etsi(
+    request: Request, token: str, db: DbSession, services: ServicesDep
+) -> Response:
+    try:
+        limit_public_requests(request)
+        found = retained.find(services.settings, token)
+        xml = service.verify_upload_etsi(db, services.settings, found.upload)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    return Response(
+        xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
+    )
+
+
+@router.get("/verificar/resultado/{token}/informe.json", response_model=None)
+def verify_result_json(request: Request, token: str, services: ServicesDep) -> Response:
+    try:
+        found = retained.find(services.settings, token)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc)
+    return Response(
+        json.dumps(found.report, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="informe-verificacion.json"'},
+    )
+
+
+@router.get("/verificar/{code}", response_model=None)
+def verify_code(request: Request, code: str, db: DbSession, services: ServicesDep) -> Response:
+    try:
+        limit_public_requests(request)
+        record = service.public_record(db, services.settings, code)
+    except DomainError as exc:
+        return _form_page(request, services, error=exc, code=code[:40])
+    return render(request, services, "verify_record.html", record=record)
