@@ -195,3 +195,13 @@ def copy_check(copy: Mapping[str, Any], lang: str) -> str:
         latest=copy.get("latest_version"),
         code=copy.get("verification_code"),
     )
+
+
+_COMMON_NAME = re.compile(r"(?:^|, )Common Name: (.+?)(?:, [A-Z][A-Za-z ]+: |$)")
+
+
+def person(subject: str) -> str:
+    """The common name in asn1crypto's human-friendly subject ("Common Name: Ana Rojas,
+    Title: ..."), or the whole subject when it has none."""
+    found = _COMMON_NAME.search(subject)
+    return found.group(1) if found else subject

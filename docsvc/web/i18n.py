@@ -45,6 +45,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verify_intro": "Suba el PDF que recibió, o escriba el código de verificación impreso "
         "en él. No necesita una cuenta.",
         "verify_file": "Documento PDF",
+        "upload_title": "Subir el documento recibido",
         "verify_button": "Verificar",
         "code_title": "Consultar por código",
         "code_label": "Código de verificación",
@@ -145,6 +146,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verify_intro": "Upload the PDF you received, or type the verification code printed "
         "on it. No account is needed.",
         "verify_file": "PDF document",
+        "upload_title": "Upload the document you received",
         "verify_button": "Verify",
         "code_title": "Look up a code",
         "code_label": "Verification code",

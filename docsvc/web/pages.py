@@ -3,9 +3,12 @@ pages establish the session cookie, CSRF and language handling every page will s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,12 +36,26 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_FORM_BYTES = 16 * 1024
 
 
+def local_time(zone: str, iso: str | None) -> str:
+    """An ISO-8601 moment as the institution's local time, with its zone's abbreviation."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def _context(request: Request, services: Services, **extra: Any) -> dict[str, Any]:
     lang = language_of(request, services.settings.default_language)
     return {
         "lang": lang,
         "t": translator(lang),
         "institution": services.settings.institution_name,
+        "when": partial(local_time, services.settings.timezone),
         **extra,
     }
 

@@ -127,6 +127,7 @@ def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
         {
             **signature,
             "verdict_text": wording.verdict(signature["verdict"], lang),
+            "person": wording.person(signature["signer"]["name"]),
             "changes_text": wording.modifications(signature["modifications_after"], lang),
             "reasons_text": [wording.reason(r, lang) for r in signature["reasons"]],
         }
