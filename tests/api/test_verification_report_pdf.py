@@ -19,6 +19,7 @@ from signing.dev_pki import issue_seal
 from signing.verification import verify_pdf
 from tests.api.pdfs import unique_pdf
 from tests.conftest import BACKENDS, Backend, build_backend
+from tests.harness.softhsm import shared_softhsm
 from tests.pdfsig import pdfsig_output, requires_pdfsig
 
 Auth = Callable[[str], dict[str, str]]
@@ -178,3 +179,37 @@ def test_without_a_seal_the_pdf_report_is_refused_clearly(
             ).status_code
             == 200
         )
+
+
+def test_a_seal_on_an_hsm_signs_the_reports(
+    backend: Backend, signed_copy: tuple[bytes, str], tmp_path: Path
+) -> None:
+    """The seal's key on a real SoftHSM2 token, as an HSM would hold it in production."""
+    issued = issue_seal(
+        dev_pki(backend.settings), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
+    )
+    token = shared_softhsm().add_official(issued.pkcs12, "1234", key_label="sello", pin="246810")
+    settings = backend.settings.model_copy(
+        update={
+            "pkcs11_lib": token.lib,
+            "seal_pkcs11_token": token.token_label,
+            "seal_pkcs11_key": token.key_label,
+            "seal_pin": SecretStr(token.pin),
+        }
+    )
+    with TestClient(create_app(settings, backend.services)) as configured:
+        pdf = _report(configured, signed_copy[0])
+        wrong = settings.model_copy(update={"seal_pin": SecretStr("000000")})
+    path = tmp_path / "informe.pdf"
+    path.write_bytes(pdf)
+    root = backend.settings.pki_dir / "root.pem"
+    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    assert sealed.verdict == "valid", sealed.as_json()
+    assert "Sello electrónico de Ministerio de Pruebas (HSM)" in sealed.signatures[0].signer.name
+    with TestClient(create_app(wrong, backend.services)) as misconfigured:
+        response = misconfigured.post(
+            "/api/v1/verify?format=pdf",
+            files={"file": ("c.pdf", signed_copy[0], "application/pdf")},
+        )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "seal_unavailable"
