@@ -35,6 +35,7 @@ from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
 from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
+from docsvc.verification import workers as verification_workers
 from docsvc.verification.rate_limit import RateLimiter
 from docsvc.web import pages, verify_pages
 from docsvc.web.security_headers import SecurityHeadersMiddleware
@@ -88,6 +89,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # The stamp font is subset once per process (a second or more): do it now, off the
         # event loop, rather than in the first signing request.
         warm = asyncio.create_task(run_in_threadpool(stamp_font_bytes))
+        # The public verifier's worker processes start with the service, not on the first
+        # uploads (starting one takes a second).
+        warm_verifier = asyncio.create_task(
+            run_in_threadpool(verification_workers.verifier(services.settings).warm)
+        )
         tasks = [
             asyncio.create_task(_sweep_orphans_forever(services)),
             asyncio.create_task(_forget_expired_keys_forever(services)),
@@ -127,6 +133,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             with contextlib.suppress(Exception):
                 await warm
+            with contextlib.suppress(Exception):
+                await warm_verifier
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -166,6 +166,21 @@ class IsolatedVerifier:
         except queue.Empty:
             raise VerifierBusy("every verifier stayed busy") from None
 
+    def warm(self) -> None:
+        """Start every worker now, so that no request waits for Python to start."""
+        while True:
+            with self._lock:
+                if self._started >= self.processes:
+                    return
+                self._started += 1
+            try:
+                worker = _Worker(self._context, self.memory_bytes)
+            except BaseException:
+                with self._lock:
+                    self._started -= 1
+                raise
+            self._idle.put(worker)
+
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
         with self._lock:
