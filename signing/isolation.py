@@ -29,6 +29,7 @@ from signing.report import VerificationReport
 from signing.verification import (
     DecompressionLimitExceeded,
     DecompressionLimits,
+    EncryptedDocument,
     UnreadableDocument,
     quiet_validation_logs,
     verify_pdf,
@@ -59,7 +60,7 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    kind: Literal["ok", "unreadable", "decompression", "memory"]
+    kind: Literal["ok", "unreadable", "encrypted", "decompression", "memory"]
     report: VerificationReport | None = None
     xml: bytes | None = None
     message: str = ""
@@ -77,6 +78,8 @@ def _run_job(job: Job) -> Outcome:
         return Outcome("ok", report)
     except DecompressionLimitExceeded as exc:
         return Outcome("decompression", message=str(exc))
+    except EncryptedDocument as exc:
+        return Outcome("encrypted", message=str(exc))
     except UnreadableDocument as exc:
         return Outcome("unreadable", message=str(exc))
     except MemoryError:
@@ -98,8 +101,11 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
         try:
             outcome = _run_job(job)
         except Exception as exc:  # a worker answers, whatever the file does
+            # A check inside the PDF reader failed (an AssertionError, an IndexError): the
+            # file is damaged in a way no clearer error describes.
             outcome = Outcome(
-                "unreadable", message=f"the file could not be verified: {type(exc).__name__}"
+                "unreadable",
+                message=f"the file is damaged (the PDF reader stopped: {type(exc).__name__})",
             )
         try:
             conn.send(outcome)
@@ -216,6 +222,8 @@ class IsolatedVerifier:
             raise DecompressionLimitExceeded(outcome.message)
         if outcome.kind == "memory":
             raise VerificationOutOfMemory(outcome.message)
+        if outcome.kind == "encrypted":
+            raise EncryptedDocument(outcome.message)
         raise UnreadableDocument(outcome.message)
 
     def close(self) -> None:

@@ -45,6 +45,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
 from pyhanko.pdf_utils.decode_limits import (
     DEFAULT_PURPOSE_LIMITS,
     DecodeLimits,
@@ -115,6 +116,10 @@ def quiet_validation_logs() -> None:
 
 class UnreadableDocument(SigningError):
     """The input is not a PDF that can be verified."""
+
+
+class EncryptedDocument(UnreadableDocument):
+    """The PDF is encrypted and does not open without a password or a recipient's key."""
 
 
 class DecompressionLimitExceeded(UnreadableDocument):
@@ -848,6 +853,27 @@ async def _verify(
     return _Outcome(VerificationReport(overall, document, tuple(signatures)), tuple(entries))
 
 
+def _open_if_encrypted(reader: PdfFileReader) -> None:
+    """An encrypted PDF is verified when it opens without a password (the empty user
+    password of "restrict printing" files); otherwise the verifier cannot read what was
+    signed, and says so."""
+    if reader.encrypt_dict is None:
+        return
+    try:
+        handler = reader.security_handler
+    except PdfReadError as exc:  # a handler pyHanko cannot even set up
+        raise EncryptedDocument(
+            f"the PDF is encrypted in a way that cannot be opened: {exc}"
+        ) from exc
+    if isinstance(handler, StandardSecurityHandler):
+        if reader.decrypt(b"").status is not AuthStatus.FAILED:
+            return
+        raise EncryptedDocument("the PDF is encrypted with a password; verify the decrypted file")
+    raise EncryptedDocument(
+        "the PDF is encrypted for particular recipients' keys; verify the decrypted file"
+    )
+
+
 def _run(
     path: Path,
     trust_roots: Sequence[bytes],
@@ -866,6 +892,7 @@ def _run(
     try:
         with path.open("rb") as handle:
             reader = PdfFileReader(handle, strict=False, decode_limits=limits.for_pyhanko())
+            _open_if_encrypted(reader)
             document = DocumentFacts(
                 sha256=digest.hexdigest(),
                 pages=int(reader.root["/Pages"]["/Count"]),
@@ -873,6 +900,8 @@ def _run(
             )
             outcome = asyncio.run(_verify(reader, roots, supplied, allow_fetching, document, etsi))
             xml = render_etsi_report(outcome.etsi) if etsi and outcome.etsi else None
+    except EncryptedDocument:
+        raise
     except PdfDecodeLimitError as exc:
         raise DecompressionLimitExceeded(f"a compressed stream expands too far: {exc}") from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:

@@ -32,7 +32,11 @@ from docsvc.verification.report_pdf import sealed_report
 from docsvc.verification.workers import decompression_limits, verifier
 from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
 from signing.report import VerificationReport
-from signing.verification import DecompressionLimitExceeded, UnreadableDocument
+from signing.verification import (
+    DecompressionLimitExceeded,
+    EncryptedDocument,
+    UnreadableDocument,
+)
 
 
 class PublicVersion(BaseModel):
@@ -98,6 +102,9 @@ def verify_isolated(
             f"{settings.max_decoded_total_mb} MB in all): {exc}",
             code="decompression_limit",
         ) from exc
+    except EncryptedDocument as exc:
+        reason = str(exc).rstrip(".")
+        raise InvalidInput(f"The file cannot be verified: {reason}.", code="pdf_encrypted") from exc
     except UnreadableDocument as exc:
         raise InvalidInput(f"The file cannot be verified: {exc}", code="unreadable_pdf") from exc
     except VerificationTimedOut as exc:

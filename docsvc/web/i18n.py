@@ -94,6 +94,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "code_invalid": "Ese no es un código de verificación válido: tiene 16 letras y cifras.",
         "code_not_found": "Ningún documento tiene ese código de verificación.",
         "unreadable_pdf": "El archivo no se puede leer como PDF.",
+        "pdf_encrypted": "El PDF está cifrado y no se abre sin contraseña: verifique el archivo "
+        "descifrado.",
         "decompression_limit": "El archivo contiene datos comprimidos que se expanden más allá "
         "del límite permitido.",
         "verification_time_limit": "La verificación tardó más del tiempo permitido y se detuvo.",
@@ -195,6 +197,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "code_invalid": "That is not a valid verification code: it has 16 letters and digits.",
         "code_not_found": "No document has that verification code.",
         "unreadable_pdf": "The file cannot be read as a PDF.",
+        "pdf_encrypted": "The PDF is encrypted and does not open without a password: verify "
+        "the decrypted file.",
         "decompression_limit": "The file holds compressed data that expands past the limit.",
         "verification_time_limit": "The verification took longer than allowed and was stopped.",
         "verification_memory_limit": "The verification needed more memory than allowed and was "

@@ -116,3 +116,37 @@ def test_the_readme_lists_every_hostile_file() -> None:
     section = readme.split("## hostile/", 1)[1].split("\n## ")[0]
     listed = set(re.findall(r"^\| `([^`]+\.pdf)` \|", section, flags=re.MULTILINE))
     assert listed == {p.name for p in HOSTILE.glob("*.pdf")}
+
+
+BAD = Path(__file__).parents[1] / "data" / "bad_inputs"
+REFUSED = {
+    "empty.pdf": "unreadable_pdf",
+    "jpeg_named.pdf": "unreadable_pdf",
+    "png_named.pdf": "unreadable_pdf",
+    "docx_named.pdf": "unreadable_pdf",
+    "html_named.pdf": "unreadable_pdf",
+    "truncated.pdf": "unreadable_pdf",
+    "broken_startxref.pdf": "unreadable_pdf",
+    "garbage_after_header.pdf": "unreadable_pdf",
+    "encrypted_with_password.pdf": "pdf_encrypted",
+    "encrypted_for_certificates.pdf": "pdf_encrypted",
+}
+
+
+@pytest.mark.parametrize("path", sorted(BAD.glob("*.pdf")), ids=lambda p: p.name)
+def test_broken_and_encrypted_files_get_a_report_or_a_clear_400(
+    backend: Backend, path: Path
+) -> None:
+    """The upload checks' hostile files, at the public endpoint: unreadable and encrypted
+    ones get a 400 that says so; the others (unsigned) a report that says there is no
+    signature. Encrypted files that open without a password are verified."""
+    with _client(backend) as client:
+        status, body, _ = _post(client, path)
+    if path.name in REFUSED:
+        assert status == 400, body
+        assert body["error"]["code"] == REFUSED[path.name]
+        assert "Traceback" not in body["error"]["message"]
+    else:
+        assert status == 200, body
+        assert body["verdict"] == "indeterminate"
+        assert body["reasons"] == ["the document has no signature"]
