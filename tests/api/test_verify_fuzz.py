@@ -31,6 +31,8 @@ def mutated(draw: st.DrawFn) -> bytes:
     data = bytearray(draw(st.sampled_from(SAMPLES)))
     for _ in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["flip", "insert", "cut", "number", "truncate", "repeat"]))
+        if not data:  # an earlier cut took everything
+            data = bytearray(b"%PDF-1.7\n")
         at = draw(st.integers(0, len(data) - 1))
         if kind == "flip":
             data[at] ^= 1 << draw(st.integers(0, 7))
