@@ -226,6 +226,11 @@ class IsolatedVerifier:
             raise EncryptedDocument(outcome.message)
         raise UnreadableDocument(outcome.message)
 
+    def idle_pids(self) -> set[int]:
+        """The process ids of the workers waiting for a job (for monitoring and tests)."""
+        with self._idle.mutex:
+            return {w.process.pid for w in self._idle.queue if w.process.pid is not None}
+
     def close(self) -> None:
         while True:
             try:
