@@ -70,7 +70,7 @@ def render(
     return response
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -127,7 +127,7 @@ def login_form(request: Request, services: ServicesDep) -> HTMLResponse:
 async def login(
     request: Request, db: DbSession, services: ServicesDep, origin: OriginDep
 ) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     secret = services.settings.secret_key.get_secret_value()
     if not prelogin_token_valid(
         secret, request.cookies.get(PRELOGIN_COOKIE), form.get("csrf_token")
@@ -141,7 +141,7 @@ async def login(
     except NotAuthenticated:
         return _login_page(request, services, "bad_credentials", username=username, status=401)
     issued = identity.open_session(db, services.settings, user, "web", origin)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/bandeja", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,
@@ -156,7 +156,7 @@ async def login(
 
 @router.post("/logout", response_model=None)
 async def logout(request: Request, db: DbSession, session: WebSession) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     response = RedirectResponse("/login", status_code=303)
     if session is None:
         return response

@@ -1,0 +1,225 @@
+"""The officials' pages over HTTP, as a browser uses them: log in with the form, see the
+inbox, sign a signing line with the PIN or reject it with a reason, acknowledge or return
+a received transfer. Every form needs the session's CSRF token; a refusal changes nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from docsvc.app import create_app
+from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from tests.api.pdfs import unique_pdf
+from tests.conftest import BACKENDS, Backend, build_backend
+
+Auth = Callable[[str], dict[str, str]]
+HOSTILE = 'Oficio <script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend(
+        request.param, tmp_path_factory.mktemp(f"officials-{request.param}"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.fixture
+def browser_as(backend: Backend) -> Iterator[Callable[[str], TestClient]]:
+    """A separate client (its own cookies) per user, logged in through the form."""
+    opened: list[TestClient] = []
+
+    def open_as(username: str) -> TestClient:
+        client = TestClient(create_app(backend.settings, backend.services))
+        client.__enter__()
+        opened.append(client)
+        form = client.get("/login")
+        done = client.post(
+            "/login",
+            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": _csrf(form.text)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/bandeja"
+        return client
+
+    yield open_as
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def _line(client: TestClient, auth: Auth, title: str, signer: str = "programas") -> dict:
+    requester = auth("preparador")
+    created = client.post(
+        "/api/v1/documents",
+        headers=requester,
+        data={"doc_type": "letter", "title": title},
+        files={"file": ("o.pdf", unique_pdf("Oficio"), "application/pdf")},
+    )
+    assert created.status_code == 201, created.text
+    line = client.post(
+        "/api/v1/signing-lines",
+        headers=requester,
+        json={"document_id": created.json()["id"], "steps": [{"signers": [{"user": signer}]}]},
+    )
+    assert line.status_code == 201, line.text
+    return dict(line.json())
+
+
+def _text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def test_the_inbox_needs_a_login(client: TestClient) -> None:
+    response = client.get("/bandeja", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_an_official_signs_from_the_inbox_with_the_pin(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    line = _line(client, auth, HOSTILE)
+    official = browser_as("programas")
+    inbox = official.get("/bandeja")
+    assert inbox.status_code == 200
+    assert "Para firmar" in inbox.text and f'href="/firmas/{line["id"]}"' in inbox.text
+    assert "<script>alert" not in inbox.text  # the hostile title is text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in inbox.text
+
+    page = official.get(f"/firmas/{line['id']}")
+    assert page.status_code == 200 and "Firmar ahora" in page.text
+    token = _csrf(page.text)
+    wrong = official.post(f"/firmas/{line['id']}/firmar", data={"csrf_token": token, "pin": "0000"})
+    assert wrong.status_code == 403 and "PIN incorrecto." in wrong.text
+    state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
+    assert state["status"] == "in_signature"
+
+    done = official.post(
+        f"/firmas/{line['id']}/firmar",
+        data={"csrf_token": token, "pin": DEMO_PIN},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/bandeja?hecho=signed"
+    after = official.get(done.headers["location"])
+    assert "Firmado. El documento tiene una nueva versión con su firma." in after.text
+    assert f'href="/firmas/{line["id"]}"' not in after.text.split("Transferencias")[0]
+    state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
+    assert state["status"] == "signed"
+
+
+def test_a_rejection_needs_a_reason_and_a_form_token(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    line = _line(client, auth, "Oficio para rechazar")
+    official = browser_as("programas")
+    token = _csrf(official.get(f"/firmas/{line['id']}").text)
+    forged = official.post(f"/firmas/{line['id']}/rechazar", data={"reason": "sin token"})
+    assert forged.status_code == 403 and "La sesión del formulario caducó" in forged.text
+    empty = official.post(
+        f"/firmas/{line['id']}/rechazar", data={"csrf_token": token, "reason": " "}
+    )
+    assert empty.status_code == 403 and "Indique el motivo." in empty.text
+    state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
+    assert state["status"] == "in_signature"
+    done = official.post(
+        f"/firmas/{line['id']}/rechazar",
+        data={"csrf_token": token, "reason": "Falta el anexo de presupuesto."},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/bandeja?hecho=rejected"
+    state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
+    assert state["status"] == "rejected"
+    assert state["rejection_reason"] == "Falta el anexo de presupuesto."
+    # A reader who is not a signer sees the line, rejected, with no forms; signing is refused.
+    other = browser_as("financiero")
+    page = other.get(f"/firmas/{line['id']}")
+    assert page.status_code == 200 and "rechazado" in page.text and "Firmar ahora" not in page.text
+    refused = other.post(
+        f"/firmas/{line['id']}/firmar", data={"csrf_token": _csrf(page.text), "pin": DEMO_PIN}
+    )
+    assert refused.status_code == 409 and "ya no está en firma" in refused.text
+
+
+def test_a_department_acknowledges_or_returns_a_transfer(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    legal = auth("juridico")
+    documents = []
+    for title in ("Pedido de expediente laboral", "Pedido duplicado"):
+        created = client.post(
+            "/api/v1/documents",
+            headers=legal,
+            data={"doc_type": "request", "title": title},
+            files={"file": ("p.pdf", unique_pdf(title), "application/pdf")},
+        )
+        assert created.status_code == 201, created.text
+        sent = client.post(
+            "/api/v1/transfers",
+            headers=legal,
+            json={
+                "document_id": created.json()["id"],
+                "to_department": "DRH",
+                "purpose": "action",
+                "instructions": f"Atender: {title}.",
+                "deadline_days": 5,
+                "pin": DEMO_PIN,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        documents.append(sent.json())
+    hr = browser_as("rrhh")
+    inbox = hr.get("/bandeja")
+    text = _text(inbox.text)
+    assert "Atender: Pedido de expediente laboral." in text and "Para trámite" in text
+    token = _csrf(inbox.text)
+
+    acknowledged = hr.post(
+        f"/transferencias/{documents[0]['id']}/responder",
+        data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
+        follow_redirects=False,
+    )
+    assert acknowledged.status_code == 303
+    assert acknowledged.headers["location"] == "/bandeja?hecho=acknowledged"
+    no_reason = hr.post(
+        f"/transferencias/{documents[1]['id']}/responder",
+        data={"csrf_token": token, "pin": DEMO_PIN, "action": "return", "reason": ""},
+    )
+    assert no_reason.status_code == 400 and "Indique el motivo." in no_reason.text
+    returned = hr.post(
+        f"/transferencias/{documents[1]['id']}/responder",
+        data={
+            "csrf_token": token,
+            "pin": DEMO_PIN,
+            "action": "return",
+            "reason": "Corresponde a la Dirección Financiera.",
+        },
+        follow_redirects=False,
+    )
+    assert returned.status_code == 303
+    states = {
+        t["id"]: t
+        for t in client.get(
+            "/api/v1/transfers", headers=legal, params={"box": "outgoing", "limit": 500}
+        ).json()["items"]
+    }
+    assert states[documents[0]["id"]]["status"] == "acknowledged"
+    assert states[documents[1]["id"]]["status"] == "returned"
+    assert (
+        states[documents[1]["id"]]["receipt"]["reason"] == "Corresponde a la Dirección Financiera."
+    )
+    again = hr.post(
+        f"/transferencias/{documents[0]['id']}/responder",
+        data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
+    )
+    assert again.status_code in (404, 409) and "<html" in again.text
