@@ -371,7 +371,7 @@ def _answered(db: Session, transfer: Transfer) -> bool:
     )
 
 
-def _is_open(db: Session, transfer: Transfer) -> bool:
+def is_open(db: Session, transfer: Transfer) -> bool:
     return (
         transfer.due_on is not None
         and transfer.purpose in ANSWERED_PURPOSES
@@ -409,7 +409,7 @@ def deadlines(
         )
         .order_by(Transfer.due_on)
     )
-    open_rows = [t for t in rows if _is_open(db, t)]
+    open_rows = [t for t in rows if is_open(db, t)]
     return Deadlines(
         department=department.code,
         today=today,
@@ -422,7 +422,7 @@ def deadlines(
 
 def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> TransferOut:
     receipt = db.scalar(select(Receipt).where(Receipt.transfer_id == transfer.id))
-    is_open = _is_open(db, transfer)
+    still_open = is_open(db, transfer)
     return TransferOut(
         id=transfer.id,
         case_id=transfer.case_id,
@@ -458,8 +458,8 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
             if receipt is not None
             else None
         ),
-        open=is_open,
-        overdue=bool(is_open and transfer.due_on and transfer.due_on < local_date(settings)),
+        open=still_open,
+        overdue=bool(still_open and transfer.due_on and transfer.due_on < local_date(settings)),
     )
 
 

@@ -1,0 +1,1 @@
+"""Control boards: the institution's figures, aggregated (no titles or contents)."""
