@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from markupsafe import Markup
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+FONT = 'font-family="system-ui, sans-serif" font-size="14"'
 
 
 def _number(value: float) -> str:
