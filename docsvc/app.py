@@ -37,7 +37,13 @@ from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.verification import workers as verification_workers
 from docsvc.verification.rate_limit import RateLimiter
-from docsvc.web import dashboard_pages, official_pages, pages, verify_pages
+from docsvc.web import (
+    dashboard_pages,
+    official_pages,
+    pages,
+    registry_pages,
+    verify_pages,
+)
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
 from signing.verification import quiet_validation_logs
@@ -172,6 +178,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         verify_pages.router,
         official_pages.router,
         dashboard_pages.router,
+        registry_pages.router,
     ):
         app.include_router(router)
     app.mount(

@@ -32,7 +32,7 @@ from docsvc.web.pages import WebSession, read_form, render
 router = APIRouter(include_in_schema=False)
 
 # Notices an action may redirect with; anything else in ?hecho= is ignored.
-NOTICES = ("signed", "rejected", "acknowledged", "returned")
+NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
 
 
 def _login_redirect() -> RedirectResponse:

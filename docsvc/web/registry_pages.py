@@ -1,0 +1,252 @@
+"""Pages for registry and legal staff: the department's register with the form to register
+a document incoming or outgoing (``/registro``), the transfer dialog of a document
+(``/documentos/{id}/transferir``: department, purpose, deadline, instructions, signed with
+the PIN), and a case's history as a timeline (``/casos/{case_id}``), each item with its
+place in the tamper-evident register.
+
+Forms are validated by the same schemas as the API, so the rules are the API's; a refused
+form is shown again, filled in, with the reason in the page's language.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from docsvc.deps import DbSession, ServicesDep
+from docsvc.documents import service as documents
+from docsvc.documents.schemas import DocumentFilter
+from docsvc.errors import DomainError, InvalidInput, PermissionDenied
+from docsvc.identity.actor import Actor
+from docsvc.models import AuthSession
+from docsvc.organisation import repository as organisation
+from docsvc.register import history
+from docsvc.register import service as register
+from docsvc.register.schemas import EntryIn
+from docsvc.services import Services
+from docsvc.transfers import service as transfers
+from docsvc.transfers.schemas import TransferIn
+from docsvc.web.csrf import session_token_valid
+from docsvc.web.i18n import language_of, translator
+from docsvc.web.pages import WebSession, read_form, render
+
+router = APIRouter(include_in_schema=False)
+FormDep = Annotated[dict[str, str], Depends(read_form)]
+PURPOSES = ("action", "information", "signature", "reply")
+
+
+def _error_text(request: Request, services: Services, error: DomainError) -> str:
+    t = translator(language_of(request, services.settings.default_language))
+    text = t(error.code)
+    return text if text != error.code else f"{t('generic_error')} ({error.message})"
+
+
+def _checked(session: AuthSession, form: dict[str, str]) -> None:
+    if not session_token_valid(session.csrf_token, form.get("csrf_token")):
+        raise PermissionDenied("The form expired.", code="csrf_failed")
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    fields = ", ".join(str(error["loc"][-1]) for error in exc.errors() if error["loc"])
+    return InvalidInput(f"Check these fields: {fields}.", code="form_invalid")
+
+
+def _register_page(
+    request: Request,
+    db: Session,
+    services: Services,
+    actor: Actor,
+    auth_session: AuthSession,
+    *,
+    form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    entries = register.list_entries(
+        db,
+        actor,
+        department_id=None,
+        direction=None,
+        year=None,
+        document_id=None,
+        limit=100,
+        offset=0,
+    )
+    readable = documents.list_documents(db, actor, DocumentFilter(limit=100))
+    notice = request.query_params.get("hecho")
+    return render(
+        request,
+        services,
+        "registry.html",
+        error.status_code if error else 200,
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        entries=entries,
+        documents=readable.items,
+        form=form or {},
+        notice=notice if notice in ("registered", "sent") else None,
+        error=_error_text(request, services, error) if error else None,
+    )
+
+
+@router.get("/registro", response_model=None)
+def registry(
+    request: Request, db: DbSession, services: ServicesDep, session: WebSession
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    return _register_page(request, db, services, actor, auth_session)
+
+
+@router.post("/registro", response_model=None)
+def register_document(
+    request: Request, db: DbSession, services: ServicesDep, session: WebSession, form: FormDep
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        _checked(auth_session, form)
+        try:
+            body = EntryIn(
+                direction=form.get("direction", ""),
+                subject=form.get("subject", "").strip(),
+                counterpart=form.get("counterpart", "").strip(),
+                document_date=date.fromisoformat(form["document_date"])
+                if form.get("document_date")
+                else None,
+                document_id=uuid.UUID(form["document_id"]) if form.get("document_id") else None,
+            )
+        except (ValidationError, ValueError) as exc:
+            raise (
+                _invalid(exc)
+                if isinstance(exc, ValidationError)
+                else InvalidInput("Check the date and the document.", code="form_invalid")
+            ) from exc
+        register.create_entry(db, services.settings, actor, body)
+    except DomainError as exc:
+        db.rollback()
+        return _register_page(request, db, services, actor, auth_session, form=form, error=exc)
+    return RedirectResponse("/registro?hecho=registered", status_code=303)
+
+
+def _transfer_page(
+    request: Request,
+    db: Session,
+    services: Services,
+    actor: Actor,
+    auth_session: AuthSession,
+    document_id: uuid.UUID,
+    *,
+    form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    document = documents.get_document(db, actor, document_id)
+    departments = [d for d in organisation.departments(db) if d.id != actor.department_id]
+    return render(
+        request,
+        services,
+        "transfer.html",
+        error.status_code if error else 200,
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        document=document,
+        departments=departments,
+        purposes=PURPOSES,
+        form=form or {"purpose": "action"},
+        error=_error_text(request, services, error) if error else None,
+    )
+
+
+@router.get("/documentos/{document_id}/transferir", response_model=None)
+def transfer_dialog(
+    request: Request,
+    document_id: uuid.UUID,
+    db: DbSession,
+    services: ServicesDep,
+    session: WebSession,
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        return _transfer_page(request, db, services, actor, auth_session, document_id)
+    except DomainError as exc:
+        return _register_page(request, db, services, actor, auth_session, error=exc)
+
+
+@router.post("/documentos/{document_id}/transferir", response_model=None)
+async def send_transfer(
+    request: Request,
+    document_id: uuid.UUID,
+    db: DbSession,
+    services: ServicesDep,
+    session: WebSession,
+    form: FormDep,
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        _checked(auth_session, form)
+        try:
+            fields: dict[str, Any] = {
+                "document_id": document_id,
+                "to_department": form.get("to_department", ""),
+                "purpose": form.get("purpose", ""),
+                "instructions": form.get("instructions", "").strip(),
+                "deadline_days": int(form["deadline_days"]) if form.get("deadline_days") else None,
+                "pin": form.get("pin") or None,
+            }
+            body = TransferIn(**fields)
+        except (ValidationError, ValueError) as exc:
+            raise (
+                _invalid(exc)
+                if isinstance(exc, ValidationError)
+                else InvalidInput("The deadline is a number of days.", code="form_invalid")
+            ) from exc
+        await run_in_threadpool(transfers.send, db, services, actor, body)
+    except DomainError as exc:
+        db.rollback()
+        return _transfer_page(
+            request, db, services, actor, auth_session, document_id, form=form, error=exc
+        )
+    return RedirectResponse("/bandeja?hecho=sent", status_code=303)
+
+
+@router.get("/casos/{case_id}", response_model=None)
+def case_timeline(
+    request: Request,
+    case_id: uuid.UUID,
+    db: DbSession,
+    services: ServicesDep,
+    session: WebSession,
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        case = history.case_history(db, services.settings, actor, case_id)
+    except DomainError as exc:
+        return _register_page(request, db, services, actor, auth_session, error=exc)
+    if actor.roles & register.DETAILS_ROLES:
+        # Staff who may read the details the leaves commit to see them in the timeline
+        # (each read is audited, as through the API).
+        for item in case.items:
+            details = register.leaf_details(db, actor, item.index)
+            item.data = {**item.data, **{k: v for k, v in details.items() if k != "salt"}}
+    return render(
+        request,
+        services,
+        "case.html",
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        case=case,
+    )
