@@ -39,6 +39,7 @@ from docsvc.verification import workers as verification_workers
 from docsvc.verification.rate_limit import RateLimiter
 from docsvc.web import (
     dashboard_pages,
+    document_pages,
     official_pages,
     pages,
     registry_pages,
@@ -179,6 +180,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         official_pages.router,
         dashboard_pages.router,
         registry_pages.router,
+        document_pages.router,
     ):
         app.include_router(router)
     app.mount(
