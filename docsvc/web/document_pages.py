@@ -23,10 +23,12 @@ from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import previews
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
+from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession, DocumentVersion, RegisterEntry, Role
 from docsvc.organisation import repository as organisation
+from docsvc.register import service as register
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
@@ -202,4 +204,55 @@ def page_preview(
         png,
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
+@router.get("/expedientes", response_model=None)
+def dossiers(
+    request: Request, db: DbSession, services: ServicesDep, session: WebSession
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    return render(
+        request,
+        services,
+        "dossiers.html",
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        page=dossier_service.list_dossiers(db, actor, 200, 0),
+    )
+
+
+@router.get("/expedientes/{dossier_id}", response_model=None)
+def dossier_page(
+    request: Request,
+    dossier_id: uuid.UUID,
+    db: DbSession,
+    services: ServicesDep,
+    session: WebSession,
+) -> Response:
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        dossier = dossier_service.get_dossier(db, actor, dossier_id)
+    except NotFound:
+        return RedirectResponse("/expedientes", status_code=303)
+    entries = list(
+        db.scalars(
+            select(RegisterEntry)
+            .where(RegisterEntry.dossier_id == dossier_id)
+            .order_by(RegisterEntry.registered_at)
+        )
+    )
+    return render(
+        request,
+        services,
+        "dossier.html",
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        dossier=dossier,
+        entries=entries,
+        numbers=register.registry_numbers(db, [item.document_id for item in dossier.items]),
     )

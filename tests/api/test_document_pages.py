@@ -119,3 +119,36 @@ def test_search_filters_and_the_document_page(
     code = re.search(r'href="/verificar/([0-9A-Z-]{19})"', after)
     assert code  # the verification code, once signed
     assert after.count("/versions/") >= 2  # both versions to download
+
+
+def test_the_dossier_view_lists_its_documents(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    legal = auth("juridico")
+    dossier = client.post(
+        "/api/v1/dossiers",
+        headers=legal,
+        json={"title": "Expediente de contratación 12", "confidentiality": "confidential"},
+    )
+    assert dossier.status_code == 201, dossier.text
+    dossier_id = dossier.json()["id"]
+    titles = ["Memorando de inicio", "Informe técnico"]
+    for title in titles:
+        added = client.post(
+            f"/api/v1/dossiers/{dossier_id}/items",
+            headers=legal,
+            json={"document_id": _create(client, legal, title)},
+        )
+        assert added.status_code == 201, added.text
+    viewer = browser_as("juridico")
+    listing = viewer.get("/expedientes")
+    assert listing.status_code == 200 and f'href="/expedientes/{dossier_id}"' in listing.text
+    page = viewer.get(f"/expedientes/{dossier_id}")
+    assert page.status_code == 200
+    for title in titles:
+        assert title in page.text
+    assert page.text.count('href="/documentos/') == 2
+    assert "sin sellar" in page.text
+    outsider = browser_as("rrhh")
+    hidden = outsider.get(f"/expedientes/{dossier_id}", follow_redirects=False)
+    assert hidden.status_code == 303 and hidden.headers["location"] == "/expedientes"
