@@ -13,13 +13,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from docsvc.batches import service as batches
+from docsvc.batches.schemas import BatchIn, BatchItemIn
 from docsvc.deps import DbSession, ServicesDep
-from docsvc.errors import DomainError, PermissionDenied
+from docsvc.errors import DomainError, InvalidInput, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession
 from docsvc.services import Services
@@ -27,7 +30,7 @@ from docsvc.signing_lines import service as lines
 from docsvc.transfers import service as transfers
 from docsvc.web.csrf import session_token_valid
 from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, read_form, render
+from docsvc.web.pages import WebSession, read_form, read_form_lists, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -199,3 +202,61 @@ async def answer_transfer(
         return _inbox_page(request, db, services, actor, auth_session, error=exc)
     notice = "returned" if returning else "acknowledged"
     return RedirectResponse(f"/bandeja?hecho={notice}", status_code=303)
+
+
+FormListsDep = Annotated[dict[str, list[str]], Depends(read_form_lists)]
+
+
+@router.post("/firmas/lote", response_model=None)
+def sign_batch(
+    request: Request,
+    background: BackgroundTasks,
+    db: DbSession,
+    services: ServicesDep,
+    session: WebSession,
+    form: FormListsDep,
+) -> Response:
+    """Sign the lines ticked in the inbox with one PIN entry, as a batch job."""
+    if session is None:
+        return _login_redirect()
+    actor, auth_session = session
+    pin = (form.get("pin") or [""])[0]
+    try:
+        _check_csrf(auth_session, {"csrf_token": (form.get("csrf_token") or [""])[0]})
+        chosen = form.get("line") or []
+        if not chosen:
+            raise InvalidInput("Tick at least one line.", code="nothing_chosen")
+        try:
+            body = BatchIn(items=[BatchItemIn(line_id=uuid.UUID(v)) for v in chosen], pin=pin)
+        except (ValidationError, ValueError) as exc:
+            raise InvalidInput("Check the lines and the PIN.", code="form_invalid") from exc
+        created = batches.create_job(db, services, actor, body)
+    except DomainError as exc:
+        db.rollback()
+        return _inbox_page(request, db, services, actor, auth_session, error=exc)
+    background.add_task(batches.start_job, services, created.id, actor, body.pin)
+    return RedirectResponse(f"/firmas/lote/{created.id}", status_code=303)
+
+
+@router.get("/firmas/lote/{job_id}", response_model=None)
+def batch_progress(
+    request: Request, job_id: uuid.UUID, db: DbSession, services: ServicesDep, session: WebSession
+) -> Response:
+    """The job's progress bar; the page reloads itself every two seconds until it ends
+    (a meta refresh: no script needed)."""
+    if session is None:
+        return _login_redirect()
+    actor, auth_session = session
+    try:
+        job = batches.get_job(db, actor, job_id)
+    except DomainError as exc:
+        return _inbox_page(request, db, services, actor, auth_session, error=exc)
+    return render(
+        request,
+        services,
+        "batch.html",
+        actor=actor,
+        csrf_token=auth_session.csrf_token,
+        job=job,
+        running=job.status in ("queued", "running"),
+    )

@@ -33,7 +33,9 @@ from docsvc.web.i18n import LANG_COOKIE, language_of, translator
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_BYTES = 64 * 1024
+# A batch form lists up to 500 signing lines, one checkbox each.
+MAX_FORM_FIELDS = 520
 
 
 def local_time(zone: str, iso: str | None) -> str:
@@ -70,14 +72,23 @@ def render(
     return response
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form_lists(request: Request) -> dict[str, list[str]]:
+    """A URL-encoded form, every value of each field (checkboxes), within the size limit;
+    an oversized or malformed form reads as empty, and the page then refuses it."""
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             return {}
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-    return {k: v[0] for k, v in parsed.items()}
+    try:
+        return parse_qs(body.decode("utf-8", "replace"), max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # more fields than allowed
+        return {}
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """A URL-encoded form, the first value of each field."""
+    return {k: v[0] for k, v in (await read_form_lists(request)).items()}
 
 
 def _web_session(

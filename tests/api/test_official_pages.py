@@ -223,3 +223,44 @@ def test_a_department_acknowledges_or_returns_a_transfer(
         data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
     )
     assert again.status_code in (404, 409) and "<html" in again.text
+
+
+def test_batch_signing_from_the_inbox_shows_its_progress(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    import time
+
+    lines = [_line(client, auth, f"Oficio en lote {n}") for n in range(3)]
+    official = browser_as("programas")
+    inbox = official.get("/bandeja")
+    for line in lines:
+        assert f'name="line" value="{line["id"]}"' in inbox.text
+    token = _csrf(inbox.text)
+    nothing = official.post("/firmas/lote", data={"csrf_token": token, "pin": DEMO_PIN})
+    assert nothing.status_code == 400 and "Elija al menos una línea de firma." in nothing.text
+    started = official.post(
+        "/firmas/lote",
+        data={"csrf_token": token, "pin": DEMO_PIN, "line": [lines[0]["id"], lines[1]["id"]]},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    progress_url = started.headers["location"]
+    assert progress_url.startswith("/firmas/lote/")
+    deadline = time.monotonic() + 120
+    while True:
+        page = official.get(progress_url)
+        assert page.status_code == 200 and "<progress" in page.text
+        if "Terminado" in page.text:
+            break
+        assert 'http-equiv="refresh"' in page.text  # reloads itself while it runs
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.5)
+    assert 'http-equiv="refresh"' not in page.text
+    assert 'value="2"' in page.text and "Firmados: 2" in page.text
+    states = [
+        client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()[
+            "status"
+        ]
+        for line in lines
+    ]
+    assert states == ["signed", "signed", "in_signature"]
