@@ -17,15 +17,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import service as documents
-from docsvc.documents.schemas import DocumentFilter
+from docsvc.documents.api import receive_file
+from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession
+from docsvc.models.transfers import Transfer
 from docsvc.organisation import repository as organisation
 from docsvc.register import history
 from docsvc.register import service as register
@@ -150,6 +153,17 @@ def _transfer_page(
 ) -> Response:
     document = documents.get_document(db, actor, document_id)
     departments = [d for d in organisation.departments(db) if d.id != actor.department_id]
+    # What this department may answer: transfers it received and acknowledged, not yet
+    # answered (with or without a deadline).
+    received = transfers.list_transfers(
+        db, actor, services.settings, "incoming", "acknowledged", 100, 0
+    ).items
+    answered = set(
+        db.scalars(
+            select(Transfer.reply_to_id).where(Transfer.reply_to_id.in_([t.id for t in received]))
+        )
+    )
+    answerable = [t for t in received if t.id not in answered]
     return render(
         request,
         services,
@@ -160,6 +174,7 @@ def _transfer_page(
         document=document,
         departments=departments,
         purposes=PURPOSES,
+        answerable=answerable,
         form=form or {"purpose": "action"},
         error=_error_text(request, services, error) if error else None,
     )
@@ -203,6 +218,7 @@ async def send_transfer(
                 "purpose": form.get("purpose", ""),
                 "instructions": form.get("instructions", "").strip(),
                 "deadline_days": int(form["deadline_days"]) if form.get("deadline_days") else None,
+                "reply_to": uuid.UUID(form["reply_to"]) if form.get("reply_to") else None,
                 "pin": form.get("pin") or None,
             }
             body = TransferIn(**fields)
@@ -250,3 +266,66 @@ def case_timeline(
         csrf_token=auth_session.csrf_token,
         case=case,
     )
+
+
+@router.post("/registro/nuevo", response_model=None)
+async def upload_and_register(
+    request: Request, db: DbSession, services: ServicesDep, session: WebSession
+) -> Response:
+    """A document received on paper or by e-mail: upload its PDF and register it in one
+    step (multipart: ``file``, ``title``, ``doc_type``, ``confidentiality`` and the
+    entry's fields)."""
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    actor, auth_session = session
+    try:
+        received = await receive_file(request, services)
+    except DomainError as exc:
+        return _register_page(request, db, services, actor, auth_session, error=exc)
+    fields = received.fields
+    try:
+        _checked(auth_session, fields)
+        try:
+            metadata = DocumentMetadataIn.model_validate(
+                {
+                    "doc_type": fields.get("doc_type", "letter"),
+                    "title": fields.get("title", "").strip(),
+                    "confidentiality": fields.get("confidentiality", "internal"),
+                }
+            )
+            # Checked before the document is stored; its id is filled in once it exists.
+            entry = EntryIn(
+                direction=fields.get("direction", "incoming"),
+                subject=fields.get("subject", "").strip(),
+                counterpart=fields.get("counterpart", "").strip(),
+                document_date=date.fromisoformat(fields["document_date"])
+                if fields.get("document_date")
+                else None,
+                document_id=uuid.uuid4(),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise (
+                _invalid(exc)
+                if isinstance(exc, ValidationError)
+                else InvalidInput("Check the date.", code="form_invalid")
+            ) from exc
+        assert received.file is not None
+        document = await run_in_threadpool(
+            documents.create_document,
+            db,
+            services.store,
+            services.settings,
+            actor,
+            metadata,
+            received.file,
+        )
+        entry = entry.model_copy(update={"document_id": document.id})
+        register.create_entry(db, services.settings, actor, entry)
+    except DomainError as exc:
+        db.rollback()
+        return _register_page(
+            request, db, services, actor, auth_session, form=dict(fields), error=exc
+        )
+    finally:
+        received.discard()
+    return RedirectResponse("/registro?hecho=registered", status_code=303)

@@ -264,3 +264,18 @@ def test_batch_signing_from_the_inbox_shows_its_progress(
         for line in lines
     ]
     assert states == ["signed", "signed", "in_signature"]
+
+
+def test_security_headers_and_hsts_behind_tls(backend: Backend) -> None:
+    with TestClient(create_app(backend.settings, backend.services)) as plain:
+        page = plain.get("/login")
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "strict-transport-security" not in page.headers  # no TLS, no HSTS
+    with TestClient(
+        create_app(backend.settings, backend.services), base_url="https://testserver"
+    ) as tls:
+        page = tls.get("/login")
+        assert page.headers["strict-transport-security"].startswith("max-age=31536000")
