@@ -24,7 +24,7 @@ from docsvc.documents import previews
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
-from docsvc.errors import DomainError, NotFound, PermissionDenied
+from docsvc.errors import DomainError, NotFound
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession, DocumentVersion, RegisterEntry, Role
 from docsvc.organisation import repository as organisation
@@ -32,9 +32,8 @@ from docsvc.register import service as register
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
-from docsvc.web.csrf import session_token_valid
 from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, read_form, render
+from docsvc.web.pages import WebSession, error_text, read_form, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 FormDep = Annotated[dict[str, str], Depends(read_form)]
@@ -108,10 +107,6 @@ def _document_page(
         )
     )
     code = documents.readable_document(db, actor, document_id).verification_code
-    error_text = None
-    if error is not None:
-        t = translator(language_of(request, services.settings.default_language))
-        error_text = t(error.code) if t(error.code) != error.code else t("generic_error")
     return render(
         request,
         services,
@@ -127,7 +122,7 @@ def _document_page(
         previews=range(1, min(PREVIEW_PAGES, document.latest_version.pages or 1) + 1),
         official=Role.official in actor.roles,
         notice="signed" if request.query_params.get("hecho") == "signed" else None,
-        error=error_text,
+        error=error_text(request, services, error) if error else None,
     )
 
 
@@ -161,8 +156,7 @@ async def sign_document(
         return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
-        if not session_token_valid(auth_session.csrf_token, form.get("csrf_token")):
-            raise PermissionDenied("The form expired.", code="csrf_failed")
+        require_csrf(auth_session, form.get("csrf_token"))
         request_in = SignIn(pin=form.get("pin") or None, visible=True)
         await run_in_threadpool(
             signatures.sign_document,

@@ -28,9 +28,14 @@ from docsvc.models import AuthSession
 from docsvc.services import Services
 from docsvc.signing_lines import service as lines
 from docsvc.transfers import service as transfers
-from docsvc.web.csrf import session_token_valid
-from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, read_form, read_form_lists, render
+from docsvc.web.pages import (
+    WebSession,
+    error_text,
+    read_form,
+    read_form_lists,
+    render,
+    require_csrf,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,17 +45,6 @@ NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
 
 def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
-
-
-def _error_text(request: Request, services: Services, error: DomainError) -> str:
-    t = translator(language_of(request, services.settings.default_language))
-    text = t(error.code)
-    return text if text != error.code else f"{t('generic_error')} ({error.message})"
-
-
-def _check_csrf(session: AuthSession, form: dict[str, str]) -> None:
-    if not session_token_valid(session.csrf_token, form.get("csrf_token")):
-        raise PermissionDenied("The form expired.", code="csrf_failed")
 
 
 def _inbox_page(
@@ -76,7 +70,7 @@ def _inbox_page(
         received=transfers.list_transfers(db, actor, settings, "incoming", "sent", 100, 0),
         deadlines=transfers.deadlines(db, actor, settings, None, 2),
         notice=notice if notice in NOTICES else None,
-        error=_error_text(request, services, error) if error else None,
+        error=error_text(request, services, error) if error else None,
     )
 
 
@@ -106,7 +100,7 @@ def _line_page(
         actor=actor,
         csrf_token=auth_session.csrf_token,
         line=line,
-        error=_error_text(request, services, error) if error else None,
+        error=error_text(request, services, error) if error else None,
     )
 
 
@@ -143,7 +137,7 @@ async def sign_line(
         return _login_redirect()
     actor, auth_session = session
     try:
-        _check_csrf(auth_session, form)
+        require_csrf(auth_session, form.get("csrf_token"))
         pin = form.get("pin") or None
         await run_in_threadpool(lines.sign, db, services, actor, line_id, pin)
     except DomainError as exc:
@@ -165,7 +159,7 @@ def reject_line(
         return _login_redirect()
     actor, auth_session = session
     try:
-        _check_csrf(auth_session, form)
+        require_csrf(auth_session, form.get("csrf_token"))
         reason = form.get("reason", "").strip()
         if not reason:
             raise PermissionDenied("Say why.", code="reason_required")
@@ -193,7 +187,7 @@ async def answer_transfer(
     actor, auth_session = session
     returning = form.get("action") == "return"
     try:
-        _check_csrf(auth_session, form)
+        require_csrf(auth_session, form.get("csrf_token"))
         reason = transfers.check_reason(form.get("reason", "")[:2000]) if returning else None
         pin = form.get("pin") or None
         await run_in_threadpool(transfers.answer, db, services, actor, transfer_id, pin, reason)
@@ -222,7 +216,7 @@ def sign_batch(
     actor, auth_session = session
     pin = (form.get("pin") or [""])[0]
     try:
-        _check_csrf(auth_session, {"csrf_token": (form.get("csrf_token") or [""])[0]})
+        require_csrf(auth_session, (form.get("csrf_token") or [""])[0])
         chosen = form.get("line") or []
         if not chosen:
             raise InvalidInput("Tick at least one line.", code="nothing_chosen")

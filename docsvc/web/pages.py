@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
-from docsvc.errors import NotAuthenticated
+from docsvc.errors import DomainError, NotAuthenticated, PermissionDenied
 from docsvc.identity import service as identity
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession
@@ -49,6 +49,24 @@ def local_time(zone: str, iso: str | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def error_text(
+    request: Request, services: Services, error: DomainError, *, detail: bool = True
+) -> str:
+    """The error in the page's language; one without a translation is the generic message,
+    with the service's English detail for staff pages (``detail``), not on public ones."""
+    t = translator(language_of(request, services.settings.default_language))
+    text = t(error.code)
+    if text != error.code:
+        return text
+    return f"{t('generic_error')} ({error.message})" if detail else t("generic_error")
+
+
+def require_csrf(session: AuthSession, token: str | None) -> None:
+    """A form's token must be its session's."""
+    if not session_token_valid(session.csrf_token, token):
+        raise PermissionDenied("The form expired.", code="csrf_failed")
 
 
 def _context(request: Request, services: Services, **extra: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import service as documents
 from docsvc.documents.api import receive_file
 from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn
-from docsvc.errors import DomainError, InvalidInput, PermissionDenied
+from docsvc.errors import DomainError, InvalidInput
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession
 from docsvc.models.transfers import Transfer
@@ -36,24 +36,11 @@ from docsvc.register.schemas import EntryIn
 from docsvc.services import Services
 from docsvc.transfers import service as transfers
 from docsvc.transfers.schemas import TransferIn
-from docsvc.web.csrf import session_token_valid
-from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, read_form, render
+from docsvc.web.pages import WebSession, error_text, read_form, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 FormDep = Annotated[dict[str, str], Depends(read_form)]
 PURPOSES = ("action", "information", "signature", "reply")
-
-
-def _error_text(request: Request, services: Services, error: DomainError) -> str:
-    t = translator(language_of(request, services.settings.default_language))
-    text = t(error.code)
-    return text if text != error.code else f"{t('generic_error')} ({error.message})"
-
-
-def _checked(session: AuthSession, form: dict[str, str]) -> None:
-    if not session_token_valid(session.csrf_token, form.get("csrf_token")):
-        raise PermissionDenied("The form expired.", code="csrf_failed")
 
 
 def _invalid(exc: ValidationError) -> InvalidInput:
@@ -94,7 +81,7 @@ def _register_page(
         documents=readable.items,
         form=form or {},
         notice=notice if notice in ("registered", "sent") else None,
-        error=_error_text(request, services, error) if error else None,
+        error=error_text(request, services, error) if error else None,
     )
 
 
@@ -116,7 +103,7 @@ def register_document(
         return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
-        _checked(auth_session, form)
+        require_csrf(auth_session, form.get("csrf_token"))
         try:
             body = EntryIn(
                 direction=form.get("direction", ""),
@@ -176,7 +163,7 @@ def _transfer_page(
         purposes=PURPOSES,
         answerable=answerable,
         form=form or {"purpose": "action"},
-        error=_error_text(request, services, error) if error else None,
+        error=error_text(request, services, error) if error else None,
     )
 
 
@@ -210,7 +197,7 @@ async def send_transfer(
         return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
-        _checked(auth_session, form)
+        require_csrf(auth_session, form.get("csrf_token"))
         try:
             fields: dict[str, Any] = {
                 "document_id": document_id,
@@ -284,7 +271,7 @@ async def upload_and_register(
         return _register_page(request, db, services, actor, auth_session, error=exc)
     fields = received.fields
     try:
-        _checked(auth_session, fields)
+        require_csrf(auth_session, fields.get("csrf_token"))
         try:
             metadata = DocumentMetadataIn.model_validate(
                 {

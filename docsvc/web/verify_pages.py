@@ -37,8 +37,8 @@ from docsvc.web.csrf import (
     prelogin_token,
     prelogin_token_valid,
 )
-from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import render
+from docsvc.web.i18n import language_of
+from docsvc.web.pages import error_text, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,7 +58,7 @@ def _form_page(
         "verify.html",
         error.status_code if error is not None else 200,
         csrf_token=token,
-        error=_error_text(request, services, error),
+        error=error_text(request, services, error, detail=False) if error else None,
         code=code,
     )
     response.set_cookie(
@@ -70,14 +70,6 @@ def _form_page(
         max_age=3600,
     )
     return response
-
-
-def _error_text(request: Request, services: Services, error: DomainError | None) -> str | None:
-    if error is None:
-        return None
-    t = translator(language_of(request, services.settings.default_language))
-    text = t(error.code)
-    return text if text != error.code else t("generic_error")
 
 
 @router.get("/verificar", response_model=None)

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from docsvc.app import create_app
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.demo.seed import DEMO_PIN
+from tests.api.conftest import csrf_of
 from tests.api.pdfs import unique_pdf
 from tests.conftest import BACKENDS, Backend, build_backend
 
@@ -30,32 +31,6 @@ def backend(
     )
     yield built
     built.services.close()
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-@pytest.fixture
-def browser_as(backend: Backend) -> Iterator[Callable[[str], TestClient]]:
-    opened: list[TestClient] = []
-
-    def open_as(username: str) -> TestClient:
-        client = TestClient(create_app(backend.settings, backend.services))
-        client.__enter__()
-        opened.append(client)
-        form = client.get("/login")
-        client.post(
-            "/login",
-            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": _csrf(form.text)},
-        )
-        return client
-
-    yield open_as
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def _create(client: TestClient, headers: dict[str, str], title: str, **data: str) -> str:
@@ -105,7 +80,7 @@ def test_search_filters_and_the_document_page(
     ) as anonymous:  # type: ignore[attr-defined]
         assert anonymous.get(previews[0]).status_code == 401
 
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     wrong = official.post(f"/documentos/{report}/firmar", data={"csrf_token": token, "pin": "1"})
     assert wrong.status_code == 403 and "PIN incorrecto." in wrong.text
     signed = official.post(

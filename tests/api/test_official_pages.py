@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.demo.seed import DEMO_PIN
+from tests.api.conftest import csrf_of
 from tests.api.pdfs import unique_pdf
 from tests.conftest import BACKENDS, Backend, build_backend
 
@@ -28,35 +29,6 @@ def backend(
     )
     yield built
     built.services.close()
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-@pytest.fixture
-def browser_as(backend: Backend) -> Iterator[Callable[[str], TestClient]]:
-    """A separate client (its own cookies) per user, logged in through the form."""
-    opened: list[TestClient] = []
-
-    def open_as(username: str) -> TestClient:
-        client = TestClient(create_app(backend.settings, backend.services))
-        client.__enter__()
-        opened.append(client)
-        form = client.get("/login")
-        done = client.post(
-            "/login",
-            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": _csrf(form.text)},
-            follow_redirects=False,
-        )
-        assert done.status_code == 303 and done.headers["location"] == "/bandeja"
-        return client
-
-    yield open_as
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def _line(client: TestClient, auth: Auth, title: str, signer: str = "programas") -> dict:
@@ -99,7 +71,7 @@ def test_an_official_signs_from_the_inbox_with_the_pin(
 
     page = official.get(f"/firmas/{line['id']}")
     assert page.status_code == 200 and "Firmar ahora" in page.text
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     wrong = official.post(f"/firmas/{line['id']}/firmar", data={"csrf_token": token, "pin": "0000"})
     assert wrong.status_code == 403 and "PIN incorrecto." in wrong.text
     state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
@@ -123,7 +95,7 @@ def test_a_rejection_needs_a_reason_and_a_form_token(
 ) -> None:
     line = _line(client, auth, "Oficio para rechazar")
     official = browser_as("programas")
-    token = _csrf(official.get(f"/firmas/{line['id']}").text)
+    token = csrf_of(official.get(f"/firmas/{line['id']}").text)
     forged = official.post(f"/firmas/{line['id']}/rechazar", data={"reason": "sin token"})
     assert forged.status_code == 403 and "La sesión del formulario caducó" in forged.text
     empty = official.post(
@@ -146,7 +118,7 @@ def test_a_rejection_needs_a_reason_and_a_form_token(
     page = other.get(f"/firmas/{line['id']}")
     assert page.status_code == 200 and "rechazado" in page.text and "Firmar ahora" not in page.text
     refused = other.post(
-        f"/firmas/{line['id']}/firmar", data={"csrf_token": _csrf(page.text), "pin": DEMO_PIN}
+        f"/firmas/{line['id']}/firmar", data={"csrf_token": csrf_of(page.text), "pin": DEMO_PIN}
     )
     assert refused.status_code == 409 and "ya no está en firma" in refused.text
 
@@ -182,7 +154,7 @@ def test_a_department_acknowledges_or_returns_a_transfer(
     inbox = hr.get("/bandeja")
     text = _text(inbox.text)
     assert "Atender: Pedido de expediente laboral." in text and "Para trámite" in text
-    token = _csrf(inbox.text)
+    token = csrf_of(inbox.text)
 
     acknowledged = hr.post(
         f"/transferencias/{documents[0]['id']}/responder",
@@ -235,7 +207,7 @@ def test_batch_signing_from_the_inbox_shows_its_progress(
     inbox = official.get("/bandeja")
     for line in lines:
         assert f'name="line" value="{line["id"]}"' in inbox.text
-    token = _csrf(inbox.text)
+    token = csrf_of(inbox.text)
     nothing = official.post("/firmas/lote", data={"csrf_token": token, "pin": DEMO_PIN})
     assert nothing.status_code == 400 and "Elija al menos una línea de firma." in nothing.text
     started = official.post(

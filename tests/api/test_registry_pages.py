@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from docsvc.app import create_app
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.demo.seed import DEMO_PIN
+from tests.api.conftest import csrf_of
 from tests.api.pdfs import unique_pdf
 from tests.conftest import BACKENDS, Backend, build_backend
 
@@ -27,32 +27,6 @@ def backend(
     )
     yield built
     built.services.close()
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-@pytest.fixture
-def browser_as(backend: Backend) -> Iterator[Callable[[str], TestClient]]:
-    opened: list[TestClient] = []
-
-    def open_as(username: str) -> TestClient:
-        client = TestClient(create_app(backend.settings, backend.services))
-        client.__enter__()
-        opened.append(client)
-        form = client.get("/login")
-        client.post(
-            "/login",
-            data={"username": username, "password": DEMO_PASSWORD, "csrf_token": _csrf(form.text)},
-        )
-        return client
-
-    yield open_as
-    for client in opened:
-        client.__exit__(None, None, None)
 
 
 def _text(page: str) -> str:
@@ -75,7 +49,7 @@ def test_register_transfer_and_read_the_case(
     page = clerk.get("/registro")
     assert page.status_code == 200 and "Registrar un documento" in page.text
     assert f'<option value="{document}"' in page.text
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     # A missing subject: the form comes back, filled in, with the reason.
     refused = clerk.post(
         "/registro",
@@ -116,7 +90,7 @@ def test_register_transfer_and_read_the_case(
     assert dialog.status_code == 200 and "Oficio de la Procuraduría 77" in dialog.text
     assert '<option value="DAJ"' not in dialog.text  # not to one's own department
     fields = {
-        "csrf_token": _csrf(dialog.text),
+        "csrf_token": csrf_of(dialog.text),
         "to_department": "DRH",
         "purpose": "action",
         "deadline_days": "5",
