@@ -43,6 +43,29 @@ FormDep = Annotated[dict[str, str], Depends(read_form)]
 PURPOSES = ("action", "information", "signature", "reply")
 
 
+def _cases(db: Session, actor: Actor) -> list[tuple[uuid.UUID, str]]:
+    """The department's recent cases, by the entry that opened each: what a registration
+    or a transfer may join instead of opening a case of its own."""
+    seen: dict[uuid.UUID, str] = {}
+    page = register.list_entries(
+        db,
+        actor,
+        department_id=None,
+        direction=None,
+        year=None,
+        document_id=None,
+        limit=200,
+        offset=0,
+    )
+    for entry in reversed(page.items):  # oldest first: a case is named by its first entry
+        seen.setdefault(entry.case_id, f"{entry.number} · {entry.subject[:80]}")
+    return sorted(seen.items(), key=lambda item: item[1], reverse=True)
+
+
+def _case_field(form: dict[str, str]) -> uuid.UUID | None:
+    return uuid.UUID(form["case_id"]) if form.get("case_id") else None
+
+
 def _invalid(exc: ValidationError) -> InvalidInput:
     fields = ", ".join(str(error["loc"][-1]) for error in exc.errors() if error["loc"])
     return InvalidInput(f"Check these fields: {fields}.", code="form_invalid")
@@ -79,6 +102,7 @@ def _register_page(
         csrf_token=auth_session.csrf_token,
         entries=entries,
         documents=readable.items,
+        cases=_cases(db, actor),
         form=form or {},
         notice=notice if notice in ("registered", "sent") else None,
         error=error_text(request, services, error) if error else None,
@@ -113,6 +137,7 @@ def register_document(
                 if form.get("document_date")
                 else None,
                 document_id=uuid.UUID(form["document_id"]) if form.get("document_id") else None,
+                case_id=_case_field(form),
             )
         except (ValidationError, ValueError) as exc:
             raise (
@@ -162,6 +187,7 @@ def _transfer_page(
         departments=departments,
         purposes=PURPOSES,
         answerable=answerable,
+        cases=_cases(db, actor),
         form=form or {"purpose": "action"},
         error=error_text(request, services, error) if error else None,
     )
@@ -206,6 +232,7 @@ async def send_transfer(
                 "instructions": form.get("instructions", "").strip(),
                 "deadline_days": int(form["deadline_days"]) if form.get("deadline_days") else None,
                 "reply_to": uuid.UUID(form["reply_to"]) if form.get("reply_to") else None,
+                "case_id": _case_field(form),
                 "pin": form.get("pin") or None,
             }
             body = TransferIn(**fields)

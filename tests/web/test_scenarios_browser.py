@@ -64,12 +64,15 @@ def _transfer(
     instructions: str,
     days: str = "",
     reply: bool = False,
+    case: str | None = None,
 ) -> None:
     page.goto(f"{live.url}/documentos/{document_id}/transferir")
     page.get_by_label("Unidad de destino").select_option(to)
     page.get_by_label("Propósito").select_option(purpose)
     if reply:
         page.get_by_label("En respuesta a").select_option(index=1)
+    if case:
+        page.get_by_label("Caso", exact=True).select_option(label=case)
     if days:
         page.get_by_label("Plazo (días hábiles)").fill(days)
     page.get_by_label("Instrucciones").fill(instructions)
@@ -163,12 +166,14 @@ def test_scenario_a_legal_request_with_a_deadline(
         data={"doc_type": "resolution", "title": "Resolución de respuesta a la PGE"},
         files={"file": ("r.pdf", unique_pdf("Resolución"), "application/pdf")},
     ).json()["id"]
+    case_label = f"{number} · Solicita el expediente laboral de un servidor"
     _transfer(
         legal,
         live,
         resolution,
         to="DM",
         purpose="signature",
+        case=case_label,
         instructions="Para la firma de la señora Ministra.",
     )
 
@@ -199,6 +204,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     existing.get_by_label("Documento", exact=True).select_option(resolution)
     existing.get_by_label("Asunto").fill("Respuesta a la Procuraduría General del Estado")
     existing.get_by_label("Remitente o destinatario").fill("Procuraduría General del Estado")
+    existing.get_by_label("Caso", exact=True).select_option(label=case_label)
     existing.get_by_role("button", name="Registrar").click()
     clerk.wait_for_url("**/registro?hecho=registered")
     expect(clerk.locator("tr", has_text="Respuesta a la Procuraduría")).to_contain_text("DAJ-S-")
@@ -206,8 +212,13 @@ def test_scenario_a_legal_request_with_a_deadline(
     timeline = clerk.locator("ol.timeline")
     expect(timeline).to_contain_text(number)
     expect(timeline).to_contain_text("Remitir el expediente laboral del servidor demandante.")
-    assert timeline.locator("li.event-transfer").count() >= 3
-    assert timeline.locator("li.event-receipt").count() >= 2
+    # The whole case, in the register's order: the letter registered incoming, five signed
+    # transfers and five receipts, the Minister's signature, the answer registered outgoing.
+    assert timeline.locator("li.event-register-entry").count() == 2
+    assert timeline.locator("li.event-transfer").count() == 5
+    assert timeline.locator("li.event-receipt").count() == 3  # those acknowledged here
+    expect(timeline.locator("li.event-document-signature")).to_contain_text("ministra")
+    expect(timeline.locator("li.event-register-entry").last).to_contain_text("DAJ-S-")
     screenshot(clerk, "escenario-a-4-historia-del-caso")
 
     for session in (clerk_session, legal_session, hr_session, minister_session):
