@@ -157,6 +157,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.state.public_limiter = RateLimiter(settings.public_requests_per_minute)
     install_error_handlers(app)
+    app.add_exception_handler(pages.LoginRequired, pages.to_login)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         health.router,

@@ -272,6 +272,33 @@ def _pkcs12(
     return pkcs12.serialize_key_and_certificates(name.encode(), key, cert, chain, encryption)
 
 
+def _document_signer(
+    pki: DevPki,
+    subject: x509.Name,
+    key: rsa.RSAPrivateKey,
+    start: dt.datetime,
+    years: int,
+) -> x509.Certificate:
+    """A non-repudiation certificate for signing documents, issued by the issuing CA: an
+    official's or the institution's seal."""
+    return _sign(
+        _issued_by(
+            _builder(subject, pki.issuing.certificate.subject, key, start, years),
+            pki.issuing,
+            pki.urls,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        # NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer: without
+        # emailProtection beside documentSigning it reports the certificate as unusable.
+        .add_extension(
+            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        ),
+        pki.issuing.key,
+    )
+
+
 def issue_official(
     pki: DevPki,
     *,
@@ -299,20 +326,7 @@ def issue_official(
             x509.NameAttribute(NameOID.COMMON_NAME, _fit(full_name)),
         ]
     )
-    cert = _sign(
-        _issued_by(
-            _builder(subject, pki.issuing.certificate.subject, key, start, years),
-            pki.issuing,
-            pki.urls,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-            critical=False,
-        ),
-        pki.issuing.key,
-    )
+    cert = _document_signer(pki, subject, key, start, years)
     return OfficialCertificate(cert, _pkcs12(pki, username, key, cert, pin))
 
 
@@ -336,22 +350,7 @@ def issue_seal(
             x509.NameAttribute(NameOID.COMMON_NAME, _fit(f"Sello electrónico de {institution}")),
         ]
     )
-    cert = _sign(
-        _issued_by(
-            _builder(subject, pki.issuing.certificate.subject, key, start, years),
-            pki.issuing,
-            pki.urls,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
-        # NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer: without
-        # emailProtection beside documentSigning it reports the certificate as unusable.
-        .add_extension(
-            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-            critical=False,
-        ),
-        pki.issuing.key,
-    )
+    cert = _document_signer(pki, subject, key, start, years)
     return OfficialCertificate(cert, _pkcs12(pki, "seal", key, cert, passphrase))
 
 

@@ -6,23 +6,21 @@ its table."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from docsvc.dashboards.figures import dashboard
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.web import charts
 from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, render
+from docsvc.web.pages import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/tablero", response_model=None)
 def control_board(
-    request: Request, db: DbSession, services: ServicesDep, session: WebSession
+    request: Request, db: DbSession, services: ServicesDep, session: SignedIn
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     t = translator(language_of(request, services.settings.default_language))
     figures = dashboard(db, services.settings)

@@ -33,7 +33,7 @@ from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
 from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import WebSession, error_text, read_form, render, require_csrf
+from docsvc.web.pages import SignedIn, WebSession, error_text, read_form, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 FormDep = Annotated[dict[str, str], Depends(read_form)]
@@ -50,9 +50,7 @@ def _day(value: str, end: bool) -> datetime | None:
 
 
 @router.get("/buscar", response_model=None)
-def search(request: Request, db: DbSession, services: ServicesDep, session: WebSession) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def search(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
     actor, auth_session = session
     query = request.query_params
     error = None
@@ -132,10 +130,8 @@ def document_page(
     document_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         return _document_page(request, db, services, actor, auth_session, document_id)
@@ -149,11 +145,9 @@ async def sign_document(
     document_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormDep,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         require_csrf(auth_session, form.get("csrf_token"))
@@ -202,11 +196,7 @@ def page_preview(
 
 
 @router.get("/expedientes", response_model=None)
-def dossiers(
-    request: Request, db: DbSession, services: ServicesDep, session: WebSession
-) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def dossiers(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
     actor, auth_session = session
     return render(
         request,
@@ -224,10 +214,8 @@ def dossier_page(
     dossier_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         dossier = dossier_service.get_dossier(db, actor, dossier_id)

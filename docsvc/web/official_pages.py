@@ -29,7 +29,7 @@ from docsvc.services import Services
 from docsvc.signing_lines import service as lines
 from docsvc.transfers import service as transfers
 from docsvc.web.pages import (
-    WebSession,
+    SignedIn,
     error_text,
     read_form,
     read_form_lists,
@@ -41,10 +41,6 @@ router = APIRouter(include_in_schema=False)
 
 # Notices an action may redirect with; anything else in ?hecho= is ignored.
 NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
-
-
-def _login_redirect() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
 
 
 def _inbox_page(
@@ -75,9 +71,7 @@ def _inbox_page(
 
 
 @router.get("/bandeja", response_model=None)
-def inbox(request: Request, db: DbSession, services: ServicesDep, session: WebSession) -> Response:
-    if session is None:
-        return _login_redirect()
+def inbox(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
     actor, auth_session = session
     return _inbox_page(request, db, services, actor, auth_session)
 
@@ -110,10 +104,8 @@ def signing_line(
     line_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
 ) -> Response:
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     try:
         return _line_page(request, db, services, actor, auth_session, line_id)
@@ -130,11 +122,9 @@ async def sign_line(
     line_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormDep,
 ) -> Response:
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     try:
         require_csrf(auth_session, form.get("csrf_token"))
@@ -152,11 +142,9 @@ def reject_line(
     line_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormDep,
 ) -> Response:
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     try:
         require_csrf(auth_session, form.get("csrf_token"))
@@ -178,12 +166,10 @@ async def answer_transfer(
     transfer_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormDep,
 ) -> Response:
     """Acknowledge (``action=acknowledge``) or return with a reason (``action=return``)."""
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     returning = form.get("action") == "return"
     try:
@@ -207,12 +193,10 @@ def sign_batch(
     background: BackgroundTasks,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormListsDep,
 ) -> Response:
     """Sign the lines ticked in the inbox with one PIN entry, as a batch job."""
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     pin = (form.get("pin") or [""])[0]
     try:
@@ -234,12 +218,10 @@ def sign_batch(
 
 @router.get("/firmas/lote/{job_id}", response_model=None)
 def batch_progress(
-    request: Request, job_id: uuid.UUID, db: DbSession, services: ServicesDep, session: WebSession
+    request: Request, job_id: uuid.UUID, db: DbSession, services: ServicesDep, session: SignedIn
 ) -> Response:
     """The job's progress bar; the page reloads itself every two seconds until it ends
     (a meta refresh: no script needed)."""
-    if session is None:
-        return _login_redirect()
     actor, auth_session = session
     try:
         job = batches.get_job(db, actor, job_id)

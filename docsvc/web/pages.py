@@ -124,18 +124,34 @@ def _web_session(
 WebSession = Annotated[tuple[Actor, AuthSession] | None, Depends(_web_session)]
 
 
-def _login_page(
-    request: Request,
-    services: Services,
-    error: str | None = None,
-    username: str = "",
-    status: int = 200,
+class LoginRequired(Exception):
+    """A page for signed-in users was asked for without a session; ``to_login`` (installed
+    by the app) sends the browser to the login form."""
+
+
+def _signed_in(session: WebSession) -> tuple[Actor, AuthSession]:
+    if session is None:
+        raise LoginRequired
+    return session
+
+
+# The signed-in user and their web session, for pages; without one, a 303 to /login.
+SignedIn = Annotated[tuple[Actor, AuthSession], Depends(_signed_in)]
+
+
+async def to_login(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+def render_with_form_token(
+    request: Request, services: Services, name: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
+    """A page whose form is posted without a session (login, public verification): a
+    fresh signed double-submit token in the form (``csrf_token``) and its nonce in a
+    cookie, checked by ``form_token_valid``."""
     nonce = new_prelogin_nonce()
     token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
-    response = render(
-        request, services, "login.html", status, csrf_token=token, error=error, username=username
-    )
+    response = render(request, services, name, status, csrf_token=token, **extra)
     response.set_cookie(
         PRELOGIN_COOKIE,
         nonce,
@@ -145,6 +161,23 @@ def _login_page(
         max_age=3600,
     )
     return response
+
+
+def form_token_valid(request: Request, services: Services, token: str | None) -> bool:
+    secret = services.settings.secret_key.get_secret_value()
+    return prelogin_token_valid(secret, request.cookies.get(PRELOGIN_COOKIE), token)
+
+
+def _login_page(
+    request: Request,
+    services: Services,
+    error: str | None = None,
+    username: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    return render_with_form_token(
+        request, services, "login.html", status, error=error, username=username
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -157,10 +190,7 @@ async def login(
     request: Request, db: DbSession, services: ServicesDep, origin: OriginDep
 ) -> Response:
     form = await read_form(request)
-    secret = services.settings.secret_key.get_secret_value()
-    if not prelogin_token_valid(
-        secret, request.cookies.get(PRELOGIN_COOKIE), form.get("csrf_token")
-    ):
+    if not form_token_valid(request, services, form.get("csrf_token")):
         return _login_page(request, services, "csrf_failed", status=403)
     username = form.get("username", "")[:100]
     try:
@@ -198,9 +228,7 @@ async def logout(request: Request, db: DbSession, session: WebSession) -> Respon
 
 
 @router.get("/", response_model=None)
-def home(request: Request, db: DbSession, services: ServicesDep, session: WebSession) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def home(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
     actor, auth_session = session
     page = documents.list_documents(db, actor, DocumentFilter(limit=100))
     return render(

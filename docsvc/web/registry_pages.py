@@ -11,6 +11,7 @@ form is shown again, filled in, with the reason in the page's language.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -32,32 +33,37 @@ from docsvc.models.transfers import Transfer
 from docsvc.organisation import repository as organisation
 from docsvc.register import history
 from docsvc.register import service as register
-from docsvc.register.schemas import EntryIn
+from docsvc.register.schemas import EntryIn, EntryOut, EntryPage
 from docsvc.services import Services
 from docsvc.transfers import service as transfers
 from docsvc.transfers.schemas import TransferIn
-from docsvc.web.pages import WebSession, error_text, read_form, render, require_csrf
+from docsvc.web.pages import SignedIn, error_text, read_form, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 FormDep = Annotated[dict[str, str], Depends(read_form)]
+RECENT_ENTRIES = 100
 PURPOSES = ("action", "information", "signature", "reply")
 
 
-def _cases(db: Session, actor: Actor) -> list[tuple[uuid.UUID, str]]:
-    """The department's recent cases, by the entry that opened each: what a registration
-    or a transfer may join instead of opening a case of its own."""
-    seen: dict[uuid.UUID, str] = {}
-    page = register.list_entries(
+def _recent_entries(db: Session, actor: Actor) -> EntryPage:
+    """The department's latest entries (the caller's own, or any for those who read all)."""
+    return register.list_entries(
         db,
         actor,
         department_id=None,
         direction=None,
         year=None,
         document_id=None,
-        limit=200,
+        limit=RECENT_ENTRIES,
         offset=0,
     )
-    for entry in reversed(page.items):  # oldest first: a case is named by its first entry
+
+
+def _cases(entries: Sequence[EntryOut]) -> list[tuple[uuid.UUID, str]]:
+    """The cases of these entries, each named by its first entry: what a registration or
+    a transfer may join instead of opening a case of its own."""
+    seen: dict[uuid.UUID, str] = {}
+    for entry in reversed(entries):  # oldest first
         seen.setdefault(entry.case_id, f"{entry.number} · {entry.subject[:80]}")
     return sorted(seen.items(), key=lambda item: item[1], reverse=True)
 
@@ -81,16 +87,7 @@ def _register_page(
     form: dict[str, str] | None = None,
     error: DomainError | None = None,
 ) -> Response:
-    entries = register.list_entries(
-        db,
-        actor,
-        department_id=None,
-        direction=None,
-        year=None,
-        document_id=None,
-        limit=100,
-        offset=0,
-    )
+    entries = _recent_entries(db, actor)
     readable = documents.list_documents(db, actor, DocumentFilter(limit=100))
     notice = request.query_params.get("hecho")
     return render(
@@ -102,7 +99,7 @@ def _register_page(
         csrf_token=auth_session.csrf_token,
         entries=entries,
         documents=readable.items,
-        cases=_cases(db, actor),
+        cases=_cases(entries.items),
         form=form or {},
         notice=notice if notice in ("registered", "sent") else None,
         error=error_text(request, services, error) if error else None,
@@ -110,21 +107,15 @@ def _register_page(
 
 
 @router.get("/registro", response_model=None)
-def registry(
-    request: Request, db: DbSession, services: ServicesDep, session: WebSession
-) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
+def registry(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
     actor, auth_session = session
     return _register_page(request, db, services, actor, auth_session)
 
 
 @router.post("/registro", response_model=None)
 def register_document(
-    request: Request, db: DbSession, services: ServicesDep, session: WebSession, form: FormDep
+    request: Request, db: DbSession, services: ServicesDep, session: SignedIn, form: FormDep
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         require_csrf(auth_session, form.get("csrf_token"))
@@ -187,7 +178,7 @@ def _transfer_page(
         departments=departments,
         purposes=PURPOSES,
         answerable=answerable,
-        cases=_cases(db, actor),
+        cases=_cases(_recent_entries(db, actor).items),
         form=form or {"purpose": "action"},
         error=error_text(request, services, error) if error else None,
     )
@@ -199,10 +190,8 @@ def transfer_dialog(
     document_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         return _transfer_page(request, db, services, actor, auth_session, document_id)
@@ -216,11 +205,9 @@ async def send_transfer(
     document_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
     form: FormDep,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         require_csrf(auth_session, form.get("csrf_token"))
@@ -257,10 +244,8 @@ def case_timeline(
     case_id: uuid.UUID,
     db: DbSession,
     services: ServicesDep,
-    session: WebSession,
+    session: SignedIn,
 ) -> Response:
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         case = history.case_history(db, services.settings, actor, case_id)
@@ -284,13 +269,11 @@ def case_timeline(
 
 @router.post("/registro/nuevo", response_model=None)
 async def upload_and_register(
-    request: Request, db: DbSession, services: ServicesDep, session: WebSession
+    request: Request, db: DbSession, services: ServicesDep, session: SignedIn
 ) -> Response:
     """A document received on paper or by e-mail: upload its PDF and register it in one
     step (multipart: ``file``, ``title``, ``doc_type``, ``confidentiality`` and the
     entry's fields)."""
-    if session is None:
-        return RedirectResponse("/login", status_code=303)
     actor, auth_session = session
     try:
         received = await receive_file(request, services)

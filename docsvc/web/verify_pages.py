@@ -31,14 +31,9 @@ from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.verification import retained, service, wording
 from docsvc.verification.rate_limit import limit_public_requests
-from docsvc.web.csrf import (
-    PRELOGIN_COOKIE,
-    new_prelogin_nonce,
-    prelogin_token,
-    prelogin_token_valid,
-)
+from docsvc.verification.report_pdf import sealed_report
 from docsvc.web.i18n import language_of
-from docsvc.web.pages import error_text, render
+from docsvc.web.pages import error_text, form_token_valid, render, render_with_form_token
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,26 +45,14 @@ def _form_page(
     error: DomainError | None = None,
     code: str = "",
 ) -> HTMLResponse:
-    nonce = new_prelogin_nonce()
-    token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
-    response = render(
+    return render_with_form_token(
         request,
         services,
         "verify.html",
         error.status_code if error is not None else 200,
-        csrf_token=token,
         error=error_text(request, services, error, detail=False) if error else None,
         code=code,
     )
-    response.set_cookie(
-        PRELOGIN_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="strict",
-        secure=services.settings.effective_cookie_secure,
-        max_age=3600,
-    )
-    return response
 
 
 @router.get("/verificar", response_model=None)
@@ -97,10 +80,7 @@ async def verify_upload(request: Request, db: DbSession, services: ServicesDep) 
         return _form_page(request, services, error=exc)
     try:
         assert form.file is not None
-        secret = settings.secret_key.get_secret_value()
-        if not prelogin_token_valid(
-            secret, request.cookies.get(PRELOGIN_COOKIE), form.fields.get("csrf_token")
-        ):
+        if not form_token_valid(request, services, form.fields.get("csrf_token")):
             expired = PermissionDenied("The form expired.", code="csrf_failed")
             return _form_page(request, services, error=expired)
         try:
@@ -157,7 +137,10 @@ def verify_result_pdf(
         limit_public_requests(request)
         found = retained.find(services.settings, token)
         lang = language_of(request, services.settings.default_language)
-        pdf = service.verify_upload_sealed(db, services.settings, found.upload, lang)
+        # The report the page shows, kept with the file: sealed, not verified again.
+        pdf = sealed_report(
+            db, services.settings, found.report, file_name=found.upload.filename, lang=lang
+        )
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(
