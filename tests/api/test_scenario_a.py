@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PIN
 from docsvc.register import merkle, notes
 from docsvc.register.log import canonical
@@ -435,7 +436,7 @@ def test_forwarding_links_transfers_and_overdue_ones_show_until_answered(
         db.execute(
             update(Transfer)
             .where(Transfer.id == uuid.UUID(sent["id"]))
-            .values(due_on=date.today() - timedelta(days=1))
+            .values(due_on=local_date(backend.settings) - timedelta(days=1))
         )
         db.commit()
     late = _ok(client.get("/api/v1/transfers/deadlines", headers=hr))
