@@ -34,6 +34,9 @@ class SignatureReport:
     # The configured trust anchor the signer's chain ends at (its subject), or None when
     # no anchor matched; an addition to DESIGN.md's fields.
     trust_anchor: str | None = None
+    # A stable code for each reason, in the same order (an addition to DESIGN.md's fields):
+    # what a program should test, since the sentences may be reworded.
+    reason_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +47,34 @@ class DocumentFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadingWarning:
+    """Something in the file that deviates from the PDF standard but was read leniently,
+    because it touches nothing a signature covers: it does not change a verdict."""
+
+    code: str
+    message: str
+    # What the warning is about (a field's name, an object, a count), for rewording it.
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class VerificationReport:
     verdict: Verdict
     document: DocumentFacts
     signatures: tuple[SignatureReport, ...]
     reasons: tuple[str, ...] = ()
+    # Additions to DESIGN.md's fields: the codes of the document's own reasons, and the
+    # deviations read leniently.
+    reason_codes: tuple[str, ...] = ()
+    warnings: tuple[ReadingWarning, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
-        data["signatures"] = [{**s, "reasons": list(s["reasons"])} for s in data["signatures"]]
+        data["signatures"] = [
+            {**s, "reasons": list(s["reasons"]), "reason_codes": list(s["reason_codes"])}
+            for s in data["signatures"]
+        ]
         data["reasons"] = list(self.reasons)
+        data["reason_codes"] = list(self.reason_codes)
+        data["warnings"] = [asdict(w) for w in self.warnings]
         return data

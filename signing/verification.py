@@ -30,6 +30,7 @@ ETSI TS 119 102-2 XML report (``signing.etsi_report``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -37,6 +38,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
@@ -64,21 +66,35 @@ from pyhanko.sign.validation import (
     async_validate_pdf_signature,
     async_validate_pdf_timestamp,
 )
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from signing import pdf_speedups
+from signing import form_changes, pdf_speedups, signature_fields
+from signing.chain_diagnosis import untrusted_reason
+from signing.diff_policy import DIFF_POLICY
 from signing.errors import SigningError
 from signing.etsi_report import EtsiEntry, Process, expired_failure, render_etsi_report
+from signing.lenient_reading import (
+    check_field_names,
+    check_page_resources,
+    check_trailers,
+    check_xref_tables,
+    note,
+    tolerating,
+)
 from signing.report import (
     DocumentFacts,
     LevelName,
     Modifications,
+    ReadingWarning,
     SignatureReport,
     SignerInfo,
     Verdict,
     VerificationReport,
 )
+from signing.revision_tail import BoundedFile, Tail, revision_ends, tail_after_revisions
+from signing.signature_fields import BrokenSignature
 
 MODIFICATIONS: dict[ModificationLevel, Modifications] = {
     ModificationLevel.NONE: "none",
@@ -92,16 +108,6 @@ MODIFICATIONS: dict[ModificationLevel, Modifications] = {
 FRESHNESS_FALLBACK = dt.timedelta(minutes=30)
 CRL_ISSUER_KEYS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)
 REVOKED_PROBLEMS = (AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE)
-UNTRUSTED_DETAIL: dict[AdESSubIndic, str] = {
-    AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE: (
-        "the signer's certificate is not fit for signing or its chain breaks a constraint"
-    ),
-    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE: "the chain uses an algorithm no longer accepted",
-    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE: (
-        "the chain uses an algorithm no longer accepted"
-    ),
-    AdESIndeterminate.TRY_LATER: "no usable revocation information for the signer's certificate",
-}
 
 pdf_speedups.install()
 
@@ -544,6 +550,15 @@ def _stand_in_note(stated_reason: str | None) -> str | None:
     return f"signed by {match['signer']} as stand-in for {match['principal']}"
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A reason, with its code, found outside pyHanko's validation of the signature (the
+    bytes after the last revision, the appearance of form fields): each fails it."""
+
+    code: str
+    text: str
+
+
 def _judge(
     field: str,
     status: PdfSignatureStatus,
@@ -551,39 +566,56 @@ def _judge(
     long_term: bool,
     archive_timestamped: bool,
     stated_reason: str | None = None,
+    known_certs: Sequence[asn1_x509.Certificate] = (),
+    findings: Sequence[Finding] = (),
 ) -> _Judgement:
     cert = status.signing_cert
     reasons: list[str] = []
+    codes: list[str] = []
     failures: list[AdESSubIndic] = []
     doubts: list[AdESSubIndic] = []
 
-    def fail(subindication: AdESSubIndic, reason: str) -> None:
+    def fail(subindication: AdESSubIndic, code: str, reason: str) -> None:
         failures.append(subindication)
+        codes.append(code)
         reasons.append(reason)
 
-    def doubt(subindication: AdESSubIndic, reason: str) -> None:
+    def doubt(subindication: AdESSubIndic, code: str, reason: str) -> None:
         doubts.append(subindication)
+        codes.append(code)
         reasons.append(reason)
 
     if not status.intact:
-        fail(AdESFailure.HASH_FAILURE, "the signed bytes were changed after signing")
+        fail(
+            AdESFailure.HASH_FAILURE, "hash_failure", "the signed bytes were changed after signing"
+        )
     elif not status.valid:
-        fail(AdESFailure.SIG_CRYPTO_FAILURE, "the cryptographic signature does not verify")
+        fail(
+            AdESFailure.SIG_CRYPTO_FAILURE,
+            "signature_crypto_failure",
+            "the cryptographic signature does not verify",
+        )
     sound = bool(status.intact and status.valid)
 
     timestamp = status.timestamp_validity
     proven: dt.datetime | None = None
     if timestamp is not None:
         if not timestamp.intact:
-            fail(AdESFailure.HASH_FAILURE, "the signature timestamp does not match the signature")
+            fail(
+                AdESFailure.HASH_FAILURE,
+                "timestamp_hash_failure",
+                "the signature timestamp does not match the signature",
+            )
         elif not timestamp.valid:
             fail(
                 AdESFailure.SIG_CRYPTO_FAILURE,
+                "timestamp_crypto_failure",
                 "the signature timestamp's own signature does not verify",
             )
         elif not timestamp.trusted:
             doubt(
                 timestamp.trust_problem_indic or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
+                "timestamp_untrusted",
                 "untrusted timestamp: the timestamp authority's certificate is not valid "
                 "under the configured trust anchors",
             )
@@ -620,12 +652,13 @@ def _judge(
         revoked_on = f"{whose} was revoked on {_when(revocation.at)} ({why})"
         if signed_at is None or signed_at >= revocation.at:
             on = f" ({_when(signed_at)})" if signed_at else ""
-            fail(AdESFailure.REVOKED, f"{revoked_on}, before {how}{on}")
+            fail(AdESFailure.REVOKED, "certificate_revoked", f"{revoked_on}, before {how}{on}")
         else:
             doubt(
                 AdESIndeterminate.REVOKED_CA_NO_POE
                 if revocation.ca
                 else AdESIndeterminate.REVOKED_NO_POE,
+                "certificate_revoked",
                 f"{revoked_on}, after {how} ({_when(signed_at)}), but no timestamp proves "
                 "the signature was made before the revocation",
             )
@@ -634,31 +667,27 @@ def _judge(
         if signed_at is not None and signed_at > not_after:
             fail(
                 expired_failure(),
+                "certificate_expired",
                 f"the signer's certificate had expired when the document was signed: it "
                 f"expired on {_when(not_after)}, and {how} is {_when(signed_at)}",
             )
         elif signed_at is not None and signed_at < not_before:
             fail(
                 AdESFailure.NOT_YET_VALID,
+                "certificate_not_yet_valid",
                 f"the signer's certificate was not yet valid when the document was signed: "
                 f"it is valid from {_when(not_before)}, and {how} is {_when(signed_at)}",
             )
         else:
             doubt(
                 problem,
+                "certificate_expired",
                 f"the signer's certificate is valid only from {_when(not_before)} to "
                 f"{_when(not_after)}, and no timestamp proves the signature was made then",
             )
     elif sound and not status.trusted:
-        if problem is None or problem is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
-            doubt(
-                AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
-                "untrusted: no configured trust anchor issued the signer's certificate "
-                f"(its issuer: {cert.issuer.human_friendly})",
-            )
-        else:
-            detail = UNTRUSTED_DETAIL.get(problem, "the signer's certificate chain is not valid")
-            doubt(problem, f"untrusted: {detail}")
+        code, reason = untrusted_reason(cert, known_certs, problem)
+        doubt(problem or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, code, reason)
 
     modification = status.modification_level
     modifications = MODIFICATIONS.get(modification, "other") if modification else "none"
@@ -666,7 +695,9 @@ def _judge(
         status.diff_result is not None and modification is None
     ):
         fail(
-            AdESFailure.FORMAT_FAILURE, f"the document was modified after signing ({modifications})"
+            AdESFailure.FORMAT_FAILURE,
+            "modified_after_signing",
+            f"the document was modified after signing ({modifications})",
         )
 
     if getattr(status, "docmdp_ok", None) is False and modifications not in (
@@ -678,14 +709,19 @@ def _judge(
         # (Changes beyond form filling already failed above, for any signature.)
         fail(
             AdESFailure.FORMAT_FAILURE,
+            "certification_violated",
             "the document was changed in a way its certification signature does not allow",
         )
+    for finding in findings:
+        fail(AdESFailure.FORMAT_FAILURE, finding.code, finding.text)
 
     verdict: Verdict = "invalid" if failures else "indeterminate" if doubts else "valid"
     stand_in = _stand_in_note(stated_reason)
     if stand_in is not None:
+        codes.append("stand_in")
         reasons.append(stand_in)
     if verdict == "valid" and proven is not None and listed is not None and listed.at > proven:
+        codes.append("revoked_later")
         reasons.append(
             f"the signer's certificate was revoked later, on {_when(listed.at)}; the "
             f"timestamp proves the signature was made before, on {_when(proven)}"
@@ -709,6 +745,7 @@ def _judge(
             verdict=verdict,
             reasons=tuple(reasons),
             trust_anchor=_anchor_name(status) if status.trusted else None,
+            reason_codes=tuple(codes),
         ),
         subindication=(failures or doubts or [AdESPassed.OK])[0],
         best_signature_time=proven,
@@ -745,7 +782,10 @@ async def _validate_signature(
             tsa = _context(roots, tsa_evidence, allow_fetching, moment)
             contexts.append(tsa)
         return await async_validate_pdf_signature(
-            embedded, signer_validation_context=signer, ts_validation_context=tsa
+            embedded,
+            signer_validation_context=signer,
+            ts_validation_context=tsa,
+            diff_policy=DIFF_POLICY,
         )
 
     moment = _claimed_timestamp_time(embedded)
@@ -769,42 +809,158 @@ class _Outcome:
     etsi: tuple[EtsiEntry, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What the verification reads besides the signatures: the file and where it ends."""
+
+    reader: PdfFileReader
+    path: Path
+    readable_length: int
+    tail: Tail
+
+
+def _tail_findings(tail: Tail) -> tuple[Finding, ...]:
+    if tail.size and not tail.pdf_syntax:
+        note("trailing_bytes", str(tail.size))
+    if not tail.pdf_syntax:
+        return ()
+    return (
+        Finding(
+            "appended_content",
+            f"{tail.size} bytes holding PDF objects were appended after the last revision "
+            "without a valid cross-reference section: readers that repair files show them",
+        ),
+    )
+
+
+def _form_findings(
+    reading: _Reading, embedded: EmbeddedPdfSignature, status: PdfSignatureStatus
+) -> tuple[Finding, ...]:
+    """Shadow attacks through form fields: only when pyHanko saw form filling after the
+    signature."""
+    if status.modification_level is not ModificationLevel.FORM_FILLING:
+        return ()
+    *_, second_start, second_length = (int(n) for n in embedded.byte_range)
+    return tuple(
+        Finding(f.code, f.text)
+        for f in form_changes.findings(
+            reading.reader,
+            reading.path,
+            embedded.signed_revision,
+            second_start + second_length,
+            reading.readable_length,
+        )
+    )
+
+
+def _signer_of(embedded: EmbeddedPdfSignature | None) -> SignerInfo:
+    """Who the signature names, when its certificate can be read at all."""
+    try:
+        cert = embedded.signer_cert if embedded is not None else None
+    except (SignatureValidationError, ValueError, TypeError, KeyError):
+        cert = None
+    if cert is None:
+        return SignerInfo(name="", certificate_sha256="", issuer="")
+    return SignerInfo(
+        name=cert.subject.human_friendly,
+        certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
+        issuer=cert.issuer.human_friendly,
+    )
+
+
+def _broken_report(
+    broken: BrokenSignature, embedded: EmbeddedPdfSignature | None = None
+) -> SignatureReport:
+    return SignatureReport(
+        field=broken.field,
+        signer=_signer_of(embedded),
+        level="none",
+        intact=False,
+        trusted=False,
+        revoked=False,
+        signing_time="",
+        timestamp_time=None,
+        modifications_after="none",
+        covers_whole_document=False,
+        verdict=broken.verdict,
+        reasons=(broken.problem,),
+        reason_codes=(broken.code,),
+    )
+
+
 async def _verify(
-    reader: PdfFileReader,
+    reading: _Reading,
     roots: list[asn1_x509.Certificate],
     supplied: _Evidence,
     allow_fetching: bool,
     document: DocumentFacts,
     etsi: bool,
 ) -> _Outcome:
+    reader = reading.reader
     dss = _dss_facts(reader) if "/DSS" in reader.root else None
     evidence = (_from_dss(reader) + supplied) if dss is not None else supplied
-    # One pass over the signature fields: each pass re-reads every /Contents.
-    embedded_all = reader.embedded_signatures
+    fields = signature_fields.collect(reader, evidence.certs)
+    known_certs = list(evidence.certs)
+    for embedded in (*fields.signatures, *fields.timestamps):
+        known_certs.extend(embedded.other_embedded_certs)
     if evidence.crls:
-        cas = [*roots, *evidence.certs]
-        for embedded in embedded_all:
-            cas.extend(embedded.other_embedded_certs)
         evidence = _Evidence(
-            evidence.certs, _crls_signed_by_known_cas(evidence.crls, cas), evidence.ocsps
+            evidence.certs,
+            _crls_signed_by_known_cas(evidence.crls, [*roots, *known_certs]),
+            evidence.ocsps,
         )
+    appended = _tail_findings(reading.tail)
     contexts: list[ValidationContext] = []
     try:
         # Document timestamps only tell B-LTA apart here: checked now, without revocation data.
         doc_timestamps = []
-        for stamp in embedded_all:
-            if stamp.sig_object_type == "/DocTimeStamp":
-                if not contexts:
-                    contexts.append(_context(roots, _Evidence(), allow_fetching=False))
-                doc_timestamps.append(
-                    (stamp.signed_revision, await async_validate_pdf_timestamp(stamp, contexts[0]))
+        for stamp in fields.timestamps:
+            if not contexts:
+                contexts.append(_context(roots, _Evidence(), allow_fetching=False))
+            try:
+                checked = await async_validate_pdf_timestamp(
+                    stamp, contexts[0], diff_policy=DIFF_POLICY
                 )
+            except PdfDecodeLimitError:
+                raise
+            except (SignatureValidationError, PdfReadError, ValueError, TypeError, KeyError):
+                continue  # a timestamp that cannot be checked proves no time
+            doc_timestamps.append((stamp.signed_revision, checked))
         signatures: list[SignatureReport] = []
         entries: list[EtsiEntry] = []
-        for embedded in embedded_all:
-            if embedded.sig_object_type == "/DocTimeStamp":
+        for embedded in fields.signatures:
+            try:
+                status = await _validate_signature(
+                    embedded, roots, evidence, allow_fetching, contexts
+                )
+            except PdfDecodeLimitError:
+                raise
+            except AssertionError:
+                # pyhanko_certvalidator asserts that the key fits the declared algorithm
+                # (endesive labels ECDSA signatures rsaEncryption).
+                signatures.append(
+                    _broken_report(
+                        BrokenSignature(
+                            str(embedded.field_name),
+                            "the signature cannot be checked with the algorithm it declares",
+                            "signature_algorithm_mismatch",
+                            "indeterminate",
+                        ),
+                        embedded,
+                    )
+                )
                 continue
-            status = await _validate_signature(embedded, roots, evidence, allow_fetching, contexts)
+            except (SignatureValidationError, PdfReadError, ValueError, TypeError, KeyError):
+                # One broken signature does not make the others unverifiable.
+                signatures.append(
+                    _broken_report(
+                        BrokenSignature(
+                            str(embedded.field_name), "the signature cannot be verified"
+                        ),
+                        embedded,
+                    )
+                )
+                continue
             judgement = _judge(
                 str(embedded.field_name),
                 status,
@@ -815,6 +971,8 @@ async def _verify(
                     for revision, ts in doc_timestamps
                 ),
                 _stated_reason(embedded),
+                known_certs=known_certs,
+                findings=appended + _form_findings(reading, embedded, status),
             )
             signatures.append(judgement.report)
             if etsi:
@@ -834,12 +992,17 @@ async def _verify(
                         ocsps=evidence.ocsps,
                     )
                 )
+        signatures += [_broken_report(broken) for broken in fields.broken]
     finally:
         for context in contexts:
             await context.aclose()  # type: ignore[no-untyped-call]
     if not signatures:
         report = VerificationReport(
-            "indeterminate", document, (), ("the document has no signature",)
+            "indeterminate",
+            document,
+            (),
+            ("the document has no signature",),
+            reason_codes=("no_signature",),
         )
         return _Outcome(report, ())
     verdicts = {s.verdict for s in signatures}
@@ -874,6 +1037,29 @@ def _open_if_encrypted(reader: PdfFileReader) -> None:
     )
 
 
+def _open_reader(
+    path: Path, handle: BinaryIO, limits: DecompressionLimits
+) -> tuple[PdfFileReader, int]:
+    """A reader of the file up to its last revision pyHanko can follow, and that length.
+    pyHanko finds the last revision only within a KiB of the end, and fails on a last
+    update whose cross-reference section cannot be found; then the revisions before it are
+    read, and what follows them is judged as appended content (``revision_tail``)."""
+    size = path.stat().st_size
+    first_error: PdfReadError | None = None
+    for length in revision_ends(path):
+        stream = handle if length >= size else cast(BinaryIO, BoundedFile(handle, length))
+        try:
+            reader = PdfFileReader(stream, strict=False, decode_limits=limits.for_pyhanko())
+        except PdfDecodeLimitError:
+            raise
+        except PdfReadError as exc:
+            first_error = first_error or exc
+            continue
+        return reader, length
+    assert first_error is not None
+    raise first_error
+
+
 def _run(
     path: Path,
     trust_roots: Sequence[bytes],
@@ -890,15 +1076,23 @@ def _run(
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     try:
-        with path.open("rb") as handle:
-            reader = PdfFileReader(handle, strict=False, decode_limits=limits.for_pyhanko())
+        with tolerating() as deviations, path.open("rb") as handle:
+            reader, length = _open_reader(path, handle, limits)
             _open_if_encrypted(reader)
+            for check in (
+                check_trailers,
+                check_field_names,
+                check_xref_tables,
+                check_page_resources,
+            ):
+                check(reader)
             document = DocumentFacts(
                 sha256=digest.hexdigest(),
                 pages=int(reader.root["/Pages"]["/Count"]),
                 revisions=reader.xrefs.total_revisions,
             )
-            outcome = asyncio.run(_verify(reader, roots, supplied, allow_fetching, document, etsi))
+            reading = _Reading(reader, path, length, tail_after_revisions(reader, path))
+            outcome = asyncio.run(_verify(reading, roots, supplied, allow_fetching, document, etsi))
             xml = render_etsi_report(outcome.etsi) if etsi and outcome.etsi else None
     except EncryptedDocument:
         raise
@@ -906,7 +1100,8 @@ def _run(
         raise DecompressionLimitExceeded(f"a compressed stream expands too far: {exc}") from exc
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
-    return outcome.report, xml
+    warnings = tuple(ReadingWarning(d.code, d.message, d.subject) for d in deviations.found)
+    return dataclasses.replace(outcome.report, warnings=warnings), xml
 
 
 def verify_pdf(

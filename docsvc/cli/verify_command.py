@@ -55,7 +55,10 @@ def verify(
         fail(f"unreadable: {exc.__class__.__name__}", EXIT_UNREADABLE)
     if etsi_report is not None:
         if xml is None:
-            typer.echo("no ETSI report written: the document has no signature", err=True)
+            why = (
+                "none of its signatures can be read" if report.signatures else "it has no signature"
+            )
+            typer.echo(f"no ETSI report written: {why}", err=True)
         else:
             try:
                 etsi_report.write_bytes(xml)
@@ -67,6 +70,8 @@ def verify(
         typer.echo(f"verdict: {report.verdict}")
         for reason in report.reasons:
             typer.echo(f"  {reason}")
+        for warning in report.warnings:
+            typer.echo(f"  warning ({warning.code}): {warning.message}")
         for s in report.signatures:
             typer.echo(f"- {s.field}: {s.verdict} ({s.level}) signed by {s.signer.name}")
             for reason in s.reasons:

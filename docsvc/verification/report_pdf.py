@@ -43,6 +43,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "anchor": "Ancla de confianza: {anchor}.",
         "changes": "Cambios posteriores: {changes}. Cubre todo el documento: {whole}.",
         "reason": "Motivo: {reason}",
+        "warning": "Advertencia sobre el archivo (no cambia el resultado): {warning}",
         "copy": "Registro: {copy}",
         "seal": "Este informe lleva el sello electrónico de {institution}. Puede verificarlo, "
         "como cualquier documento firmado, en {url}.",
@@ -62,6 +63,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "anchor": "Trust anchor: {anchor}.",
         "changes": "Changes after signing: {changes}. Covers the whole document: {whole}.",
         "reason": "Reason: {reason}",
+        "warning": "Warning about the file (it does not change the result): {warning}",
         "copy": "Register: {copy}",
         "seal": "This report carries the electronic seal of {institution}. You can verify it, "
         "like any signed document, at {url}.",
@@ -100,6 +102,10 @@ def report_paragraphs(
     ]
     paragraphs += [
         labels["reason"].format(reason=wording.reason(r, lang)) for r in report.get("reasons", [])
+    ]
+    paragraphs += [
+        labels["warning"].format(warning=wording.warning(w, lang))
+        for w in report.get("warnings", [])
     ]
     for n, signature in enumerate(report["signatures"], start=1):
         signer = signature["signer"]

@@ -133,8 +133,14 @@ def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict
 
 def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) -> bytes:
     """The ETSI TS 119 102-2 validation report (XML) of the file's signatures."""
-    _, xml = verify_isolated(db, settings, upload, etsi=True)
+    report, xml = verify_isolated(db, settings, upload, etsi=True)
     if xml is None:
+        if report.signatures:
+            raise InvalidInput(
+                "None of the file's signatures can be read, so there is no ETSI validation "
+                "report; the JSON report says why.",
+                code="no_readable_signature",
+            )
         raise InvalidInput(
             "The file has no signature, so there is no ETSI validation report.",
             code="no_signature",

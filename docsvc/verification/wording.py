@@ -161,6 +161,82 @@ _SPANISH_PHRASES: tuple[tuple[str, str], ...] = tuple(
             " as stand-in for ": " como suplente de ",
             "key compromise": "compromiso de la clave",
             "unspecified": "sin especificar",
+            # signing.chain_diagnosis
+            ", a root that is not a trust anchor)": (", una raíz que no es un ancla de confianza)"),
+            "; its chain ends at the root ": "; su cadena termina en la raíz ",
+            ", which is not a trust anchor": ", que no es un ancla de confianza",
+            "; the certificate of ": "; el certificado de ",
+            " is neither a trust anchor nor in the file": (
+                " no es un ancla de confianza ni está en el archivo"
+            ),
+            "the signer's certificate is self-signed (": (
+                "el certificado del firmante es autofirmado ("
+            ),
+            ") and is not among the configured trust anchors": (
+                ") y no está entre las anclas de confianza configuradas"
+            ),
+            "the signer's certificate is not meant for signing (its key usage: ": (
+                "el certificado del firmante no está destinado a firmar (su uso de clave: "
+            ),
+            " issued a certificate in the signer's chain but is not a certification authority": (
+                " emitió un certificado de la cadena del firmante, pero no es una autoridad de "
+                "certificación"
+            ),
+            "the signer's certificate chain breaks a constraint of its issuers": (
+                "la cadena de certificados del firmante incumple una restricción de sus emisores"
+            ),
+            "digital_signature": "firma digital",
+            "non_repudiation": "no repudio",
+            "key_encipherment": "cifrado de claves",
+            "data_encipherment": "cifrado de datos",
+            "key_agreement": "acuerdo de claves",
+            "key_cert_sign": "firma de certificados",
+            "crl_sign": "firma de listas de revocación",
+            "encipher_only": "solo cifrado",
+            "decipher_only": "solo descifrado",
+            # signing.verification: the file's end, broken signatures
+            " bytes holding PDF objects were appended after the last revision without a valid "
+            "cross-reference section: readers that repair files show them": (
+                " bytes con objetos PDF se añadieron después de la última revisión sin una "
+                "sección de referencias cruzadas válida: los lectores que reparan archivos los "
+                "muestran"
+            ),
+            "the signature cannot be read": "la firma no se puede leer",
+            "the signature cannot be verified": "la firma no se puede verificar",
+            "the signature format ": "el formato de firma ",
+            "the signature cannot be checked with the algorithm it declares": (
+                "la firma no se puede comprobar con el algoritmo que declara"
+            ),
+            "the signer's certificate is neither in the signature nor in the file": (
+                "el certificado del firmante no está ni en la firma ni en el archivo"
+            ),
+            " is not supported": " no está admitido",
+            # signing.form_changes: shadow attacks through form fields
+            "the appearance of form field ": "la apariencia del campo de formulario ",
+            " was replaced after signing while its value stayed as signed: the page no longer "
+            "shows what was signed": (
+                " se reemplazó después de la firma sin que cambiara su valor: la página ya no "
+                "muestra lo que se firmó"
+            ),
+            "filling in form field ": "rellenar el campo de formulario ",
+            " after signing uncovered page content that its signed appearance hid": (
+                " después de la firma descubrió contenido de la página que su apariencia firmada "
+                "ocultaba"
+            ),
+            "page ": "la página ",
+            " shows content that differs from what was signed, outside the form fields filled "
+            "in after signing": (
+                " muestra contenido distinto del firmado, fuera de los campos de formulario "
+                "rellenados después de la firma"
+            ),
+            "the form was changed after signing and the pages cannot be drawn to compare them": (
+                "el formulario cambió después de la firma y no se pueden dibujar las páginas "
+                "para compararlas"
+            ),
+            "form field ": "el campo de formulario ",
+            " shows the state ": " muestra el estado ",
+            ", not its value ": ", no su valor ",
+            " shows ": " muestra ",
         }.items(),
         key=lambda pair: -len(pair[0]),
     )
@@ -174,6 +250,69 @@ def reason(text: str, lang: str) -> str:
         return text
     spanish = _SPANISH.sub(lambda match: _SPANISH_OF[match.group(0)], text)
     return spanish[:1].upper() + spanish[1:]
+
+
+# The deviations a lenient reading tolerated (signing.lenient_reading), by code.
+WARNINGS: dict[str, dict[str, str]] = {
+    "es": {
+        "timestamp_dictionary_type": (
+            "El sello de tiempo del documento en el campo {subject} no declara el tipo "
+            "/DocTimeStamp que pide la norma; se verificó como tal."
+        ),
+        "signature_dictionary_type": (
+            "La firma del campo {subject} declara un tipo distinto de /Sig; se verificó como firma."
+        ),
+        "dangling_reference": (
+            "El archivo remite al objeto {subject}, que no existe; se leyó como nulo, como "
+            "indica la norma PDF."
+        ),
+        "field_name_period": (
+            "El nombre del campo de formulario {subject} contiene un punto, que la norma PDF no "
+            "permite."
+        ),
+        "trailing_bytes": (
+            "Los {subject} bytes que siguen al final del archivo no forman parte del documento."
+        ),
+        "signing_certificate_outside_signature": (
+            "La firma del campo {subject} no contiene el certificado del firmante; se tomó del "
+            "almacén de validación (DSS) del documento."
+        ),
+        "pdf_syntax": (
+            "El archivo se aparta de la sintaxis PDF en un punto que se leyó con tolerancia."
+        ),
+    },
+    "en": {
+        "timestamp_dictionary_type": (
+            "The document timestamp in field {subject} does not say /DocTimeStamp, as the "
+            "standard asks; it was verified as one."
+        ),
+        "signature_dictionary_type": (
+            "The signature in field {subject} has a type other than /Sig; it was verified as "
+            "a signature."
+        ),
+        "dangling_reference": (
+            "The file refers to object {subject}, which does not exist; it was read as null, "
+            "as the PDF standard says."
+        ),
+        "field_name_period": (
+            "The form field name {subject} contains a period, which the PDF standard forbids."
+        ),
+        "trailing_bytes": "The {subject} bytes after the end of the file are not part of it.",
+        "signing_certificate_outside_signature": (
+            "The signature in field {subject} does not hold its signer's certificate; it was "
+            "taken from the document's security store (DSS)."
+        ),
+        "pdf_syntax": "The file departs from the PDF syntax at a point that was read leniently.",
+    },
+}
+
+
+def warning(item: Mapping[str, Any], lang: str) -> str:
+    """A deviation the verifier read leniently, in plain words."""
+    template = WARNINGS[lang].get(str(item.get("code")))
+    if template is None:
+        return str(item.get("message", "")) if lang == "en" else WARNINGS[lang]["pdf_syntax"]
+    return template.format(subject=item.get("subject", ""))
 
 
 def verdict(value: str, lang: str) -> str:

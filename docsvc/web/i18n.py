@@ -70,6 +70,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "changes_label": "Cambios posteriores",
         "whole_label": "Cubre todo el documento",
         "reasons_label": "Motivos",
+        "warnings_label": "Advertencias sobre el archivo",
+        "warnings_note": "El archivo se aparta de la norma PDF en puntos que no tocan lo "
+        "firmado: se leyó con tolerancia y estas advertencias no cambian el resultado.",
         "yes": "sí",
         "no": "no",
         "none": "ninguno",
@@ -343,6 +346,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "changes_label": "Changes after signing",
         "whole_label": "Covers the whole document",
         "reasons_label": "Reasons",
+        "warnings_label": "Warnings about the file",
+        "warnings_note": "The file departs from the PDF standard at points that do not touch "
+        "what was signed: it was read leniently, and these warnings do not change the result.",
         "yes": "yes",
         "no": "no",
         "none": "none",

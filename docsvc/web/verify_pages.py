@@ -113,6 +113,7 @@ def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
         "verdict_text": wording.verdict(report["verdict"], lang),
         "summary": wording.summary(report["verdict"], lang),
         "document_reasons": [wording.reason(r, lang) for r in report.get("reasons", [])],
+        "warnings_text": [wording.warning(w, lang) for w in report.get("warnings", [])],
         "signatures": signatures,
         "copy_text": wording.copy_check(report["copy"], lang),
         "copy": report["copy"],

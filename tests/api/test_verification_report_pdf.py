@@ -22,6 +22,7 @@ from tests.conftest import BACKENDS, Backend, build_backend
 from tests.harness.softhsm import shared_softhsm
 from tests.pdfsig import pdfsig_output, requires_pdfsig
 
+DATA = Path(__file__).parents[1] / "data"
 Auth = Callable[[str], dict[str, str]]
 UNSIGNED = Path(__file__).parents[1] / "data" / "signed" / "unsigned_resolution.pdf"
 
@@ -119,6 +120,17 @@ def test_an_unsigned_file_gets_a_report_that_says_so(client: TestClient, tmp_pat
     text = _text(_report(client, UNSIGNED.read_bytes()), tmp_path)
     assert "Resultado: INDETERMINADA" in text
     assert "Motivo: El documento no tiene ninguna firma" in text
+
+
+def test_deviations_read_leniently_are_in_the_report(client: TestClient, tmp_path: Path) -> None:
+    """A file from another product with a trailer entry naming a missing object: the sealed
+    report carries the warning, in Spanish, apart from the result it does not change."""
+    data = (DATA / "corpus" / "lenient_libreoffice_additional_streams_blt.pdf").read_bytes()
+    text = " ".join(_text(_report(client, data), tmp_path).split())
+    assert "Advertencia sobre el archivo (no cambia el resultado): El archivo remite al objeto" in (
+        text
+    )
+    assert "se leyó como nulo" in text
 
 
 @requires_pdfsig

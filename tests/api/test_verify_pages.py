@@ -160,6 +160,36 @@ def test_an_attack_is_red_with_its_reason_in_spanish(client: TestClient) -> None
     assert "No coincide con ningún documento registrado" in text
 
 
+def test_a_replaced_field_appearance_is_red_naming_the_field(client: TestClient) -> None:
+    """The shadow attack through a form field's appearance: its value stays as signed."""
+    data = (DATA / "shadow" / "attack_shadow_replace_via_form_appearance.pdf").read_bytes()
+    status, page, _ = _upload(client, data)
+    assert status == 200
+    assert "notice-invalid" in page
+    text = _text(page)
+    assert "La apariencia del campo de formulario 'Monto' se reemplazó después de la firma" in text
+
+
+def test_deviations_read_leniently_are_warnings_in_spanish(
+    client: TestClient, backend: Backend
+) -> None:
+    """A LibreOffice-style trailer entry naming a missing object: the verdict stands, and the
+    page says what was tolerated, in Spanish, without English."""
+    name = "lenient_libreoffice_additional_streams_blt.pdf"
+    data = (DATA / "corpus" / name).read_bytes()
+    status, page, location = _upload(client, data)
+    assert status == 200
+    text = _text(page)
+    assert "Advertencias sobre el archivo" in text
+    warnings = text[text.index("Advertencias sobre el archivo") :].split("Firma 1")[0]
+    assert "que no existe; se leyó como nulo, como indica la norma PDF" in warnings
+    assert not re.search(r"\b(the|was|which|object|does|not|read)\b", warnings), warnings
+    english = _text(client.get(f"{location}?lang=en").text)
+    assert "which does not exist; it was read as null" in english
+    report = client.get(f"{location}/informe.json").json()
+    assert "dangling_reference" in {w["code"] for w in report["warnings"]}
+
+
 def test_an_untrusted_signature_is_amber(client: TestClient) -> None:
     data = (DATA / "third_party" / "signed_by_endesive.pdf").read_bytes()
     status, page, _ = _upload(client, data)
