@@ -12,18 +12,26 @@ processes under time and memory limits (``signing.isolation``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pypdfium2 as pdfium  # type: ignore[import-untyped]
-import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
-
 # 72 dpi: a form field's text is about 10 pixels high, enough to tell two texts apart.
 SCALE = 1.0
 Rect = tuple[float, float, float, float]
 Box = tuple[int, int, int, int]
+
+
+@functools.cache
+def _pdfium() -> tuple[Any, Any]:
+    """PDFium, loaded on first use: every verifier process imports this module, few files
+    need a page drawn, and loading the library costs about 60 ms at each process's start."""
+    import pypdfium2  # type: ignore[import-untyped]
+    import pypdfium2.raw  # type: ignore[import-untyped]
+
+    return pypdfium2, pypdfium2.raw
 
 
 class RenderingError(Exception):
@@ -64,6 +72,7 @@ class Raster:
 
 @contextmanager
 def opened(data: bytes) -> Iterator[Any]:
+    pdfium, _ = _pdfium()
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -79,6 +88,7 @@ def opened(data: bytes) -> Iterator[Any]:
 
 def render(document: Any, page_index: int, *, annotations: bool) -> Raster:
     """The page in grey, with or without its annotations (form fields' appearances)."""
+    pdfium, _ = _pdfium()
     page = document[page_index]
     try:
         bitmap = page.render(
@@ -163,7 +173,8 @@ def text_in(data: bytes, page_index: int, rect: Rect) -> tuple[str, str]:
         page_only = _page_text(document, page_index, rect)
         page = document[page_index]
         try:
-            pdfium_c.FPDFPage_Flatten(page.raw, pdfium_c.FLAT_NORMALDISPLAY)
+            _, raw = _pdfium()
+            raw.FPDFPage_Flatten(page.raw, raw.FLAT_NORMALDISPLAY)
         finally:
             page.close()
         # PDFium draws and reads a flattened page only once it is loaded again.

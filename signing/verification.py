@@ -30,12 +30,14 @@ ETSI TS 119 102-2 XML report (``signing.etsi_report``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -566,7 +568,7 @@ def _judge(
     long_term: bool,
     archive_timestamped: bool,
     stated_reason: str | None = None,
-    known_certs: Sequence[asn1_x509.Certificate] = (),
+    known_certs: Callable[[], Sequence[asn1_x509.Certificate]] = tuple,
     findings: Sequence[Finding] = (),
 ) -> _Judgement:
     cert = status.signing_cert
@@ -686,7 +688,7 @@ def _judge(
                 f"{_when(not_after)}, and no timestamp proves the signature was made then",
             )
     elif sound and not status.trusted:
-        code, reason = untrusted_reason(cert, known_certs, problem)
+        code, reason = untrusted_reason(cert, known_certs(), problem)
         doubt(problem or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, code, reason)
 
     modification = status.modification_level
@@ -900,13 +902,21 @@ async def _verify(
     dss = _dss_facts(reader) if "/DSS" in reader.root else None
     evidence = (_from_dss(reader) + supplied) if dss is not None else supplied
     fields = signature_fields.collect(reader, evidence.certs)
-    known_certs = list(evidence.certs)
-    for embedded in (*fields.signatures, *fields.timestamps):
-        known_certs.extend(embedded.other_embedded_certs)
+    dss_certs = evidence.certs
+
+    @functools.cache
+    def known_certs() -> tuple[asn1_x509.Certificate, ...]:
+        """The certificates the file carries: read out of every CMS only when needed."""
+        found = list(dss_certs)
+        for embedded in (*fields.signatures, *fields.timestamps):
+            with contextlib.suppress(SignatureValidationError, ValueError, TypeError, KeyError):
+                found.extend(embedded.other_embedded_certs)
+        return tuple(found)
+
     if evidence.crls:
         evidence = _Evidence(
             evidence.certs,
-            _crls_signed_by_known_cas(evidence.crls, [*roots, *known_certs]),
+            _crls_signed_by_known_cas(evidence.crls, [*roots, *known_certs()]),
             evidence.ocsps,
         )
     appended = _tail_findings(reading.tail)
