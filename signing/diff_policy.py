@@ -8,6 +8,11 @@ counted as form filling, such a timestamp would turn a B-LTA signature's "valida
 and timestamps only" into "form filling", and break a certification signature that allows
 no changes. Here a signature dictionary with ``/SubFilter /ETSI.RFC3161`` and no visible
 widget is cleared at the same level as a well-typed one.
+
+It also lets a later signature set ``/SigFlags`` in the form dictionary. poppler's
+``pdfsig`` signs without setting it, and the next signer (pyHanko's, docsvc's, Adobe's) sets
+"signatures exist, append only": pyHanko then called the countersigned file modified. The
+flags tell a viewer how to save the file; they draw nothing.
 """
 
 from __future__ import annotations
@@ -75,7 +80,8 @@ def _policy() -> StandardDiffPolicy:
     return StandardDiffPolicy(
         global_rules=DEFAULT_DIFF_POLICY.global_rules,
         form_rule=FormUpdatingRule(
-            field_rules=field_rules, ignored_acroform_keys=form_rule.ignored_acroform_keys
+            field_rules=field_rules,
+            ignored_acroform_keys=form_rule.ignored_acroform_keys | {"/SigFlags"},
         ),
     )
 

@@ -27,7 +27,8 @@ pyHanko alone still refuses each, so that a patch made unnecessary by an upgrade
 - ``pdf_syntax``: whatever else pyHanko's reader logs as tolerated in non-strict mode (a
   duplicate dictionary key, an unreadable object in an object stream, ...), and two things
   it tolerates silently: a stream whose ``/Length`` is off by one, and cross-reference
-  entries of 19 bytes instead of 20.
+  entries of 19 bytes instead of 20; a stream whose ``/Length`` is further off, which
+  pyHanko refuses, is read up to its ``endstream`` as qpdf and PDF.js read it.
 
 The dictionary-type deviations of signatures and document timestamps
 (``timestamp_dictionary_type``, ``signature_dictionary_type``) are decided where the
@@ -267,8 +268,52 @@ def check_trailers(reader: PdfFileReader) -> None:
 _original_stream_payload: Any = generic._maybe_read_stream_payload
 
 
+_ENDSTREAM = b"endstream"
+# How far past a stream's start its endstream is looked for when /Length misleads.
+MAX_STREAM_SCAN = 256 << 20
+
+
+def _payload_up_to_endstream(stream: Any, start: int) -> bytes | None:
+    """The stream's data when ``/Length`` is wrong: from after the ``stream`` keyword and its
+    end of line to the next ``endstream`` (without the end of line before it), as qpdf and
+    PDF.js read it; the reader is left after ``endstream``. None when there is none."""
+    stream.seek(start)
+    head = stream.read(64)
+    found = re.match(rb"\s*stream(\r\n|\n|\r)?", head)
+    if found is None:
+        return None
+    data_start = start + found.end()
+    stream.seek(data_start)
+    buffer: bytes = b""
+    while len(buffer) < MAX_STREAM_SCAN:
+        block: bytes = stream.read(1 << 16)
+        if not block:
+            return None
+        searched = max(0, len(buffer) - len(_ENDSTREAM))
+        buffer += block
+        at = buffer.find(_ENDSTREAM, searched)
+        if at >= 0:
+            stream.seek(data_start + at + len(_ENDSTREAM))
+            data = buffer[:at]
+            for eol in (b"\r\n", b"\n", b"\r"):
+                if data.endswith(eol):
+                    return data[: -len(eol)]
+            return data
+    return None
+
+
 def _stream_payload(stream: Any, data: Any, handler: Any) -> Any:
-    payload = _original_stream_payload(stream, data, handler)
+    start = stream.tell()
+    try:
+        payload = _original_stream_payload(stream, data, handler)
+    except misc.PdfReadError as exc:
+        if "endstream" not in str(exc):
+            raise
+        recovered = _payload_up_to_endstream(stream, start)
+        if recovered is None:
+            raise
+        note("pdf_syntax", "a stream's /Length is wrong; its data was read up to endstream")
+        return recovered
     # ``data`` is still a plain dict of the stream's dictionary here.
     declared = data.get("/Length") if payload is not None else None
     if isinstance(declared, generic.NumberObject) and int(declared) != len(payload):
