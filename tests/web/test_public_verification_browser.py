@@ -140,6 +140,38 @@ def test_an_attack_is_red_and_an_unknown_signer_amber(browser: Browser, live: Li
     session.context.close()
 
 
+def test_a_file_from_another_product_shows_its_warnings_and_a_shadow_attack_its_field(
+    browser: Browser, live: LiveServer
+) -> None:
+    """A LibreOffice-style file signed and extended elsewhere: the verdict, and what was read
+    leniently, in Spanish. Then a form field's appearance replaced after signing: red,
+    naming the field."""
+    session = recorded(browser)
+    page = session.page()
+    page.goto(f"{live.url}/verificar")
+    page.get_by_label("Documento PDF").set_input_files(
+        str(DATA / "corpus" / "lenient_libreoffice_additional_streams_blt.pdf")
+    )
+    page.get_by_role("button", name="Verificar").click()
+    warnings = page.locator("section.warnings")
+    expect(warnings).to_contain_text("Advertencias sobre el archivo")
+    expect(warnings).to_contain_text("que no existe; se leyó como nulo")
+    screenshot(page, "verificacion-advertencias")
+
+    page.get_by_role("link", name="Verificar otro documento").click()
+    page.get_by_label("Documento PDF").set_input_files(
+        str(DATA / "shadow" / "attack_shadow_replace_via_form_appearance.pdf")
+    )
+    page.get_by_role("button", name="Verificar").click()
+    expect(page.locator(".notice-invalid")).to_contain_text("No válida")
+    expect(page.locator(".reasons")).to_contain_text(
+        "La apariencia del campo de formulario 'Monto' se reemplazó después de la firma"
+    )
+    screenshot(page, "verificacion-apariencia-reemplazada")
+    _only_local(session.requests, live)
+    session.context.close()
+
+
 def test_a_phone_follows_the_qr_code_to_the_public_record(
     browser: Browser, live: LiveServer, signed: dict
 ) -> None:
