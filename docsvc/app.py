@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -26,10 +27,12 @@ from docsvc.http_errors import install_error_handlers
 from docsvc.identity import api as identity_api
 from docsvc.maintenance import periodic
 from docsvc.maintenance.orphans import clean_orphans
+from docsvc.maintenance.scratch import remove_dead_scratch
 from docsvc.notifications.outbox import send_pending
 from docsvc.organisation import api as organisation_api
 from docsvc.pki import api as pki_api
 from docsvc.register import api as register_api
+from docsvc.request_limits import install_request_limits
 from docsvc.services import Services, build_services
 from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
@@ -59,6 +62,7 @@ OUTBOX_INTERVAL = timedelta(seconds=5)
 
 
 def _sweep_once(services: Services) -> None:
+    remove_dead_scratch(services.settings)
     with services.sessions() as db:
         clean_orphans(
             db,
@@ -93,6 +97,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Request work runs in this many threads; the database pool has a connection for
+        # each (and one more for failures recorded on the side), so bursts wait here.
+        to_thread.current_default_thread_limiter().total_tokens = services.settings.request_threads
+        # Copies of documents left by processes killed mid-request (kill -9) go first.
+        await run_in_threadpool(remove_dead_scratch, services.settings)
         # The stamp font is subset once per process (a second or more): do it now, off the
         # event loop, rather than in the first signing request.
         warm = asyncio.create_task(run_in_threadpool(stamp_font_bytes))
@@ -157,6 +166,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.state.public_limiter = RateLimiter(settings.public_requests_per_minute)
     install_error_handlers(app)
+    install_request_limits(
+        app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
     app.add_exception_handler(pages.LoginRequired, pages.to_login)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (

@@ -6,6 +6,9 @@ application factory and handed down.
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +23,34 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "change-me", "changeme", "dev-secret-key-not-for-production", "minioadmin", "secret"}
 )
 DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105  (refused outside dev)
+
+
+def process_scratch_name() -> str:
+    """``proc-<host>-<pid>-<start>``: which process on which host owns a scratch directory,
+    so that a restart removes only those of processes that are gone (see
+    ``docsvc.maintenance.scratch``). Computed once per process (a fork gets its own)."""
+    pid = os.getpid()
+    name = _scratch_names.get(pid)
+    if name is None:
+        name = _scratch_names[pid] = f"proc-{_HOST}-{pid}-{process_start_ticks(pid)}"
+    return name
+
+
+_scratch_names: dict[int, str] = {}
+
+
+def process_start_ticks(pid: int) -> str:
+    """When a process started (clock ticks since boot, from /proc), so that a reused pid
+    is not taken for the process that died; "0" where /proc has no such entry."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "0"
+    # The command name (2nd field) may hold spaces and parentheses: split after its end.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+_HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:63] or "host"
 
 
 class Environment(StrEnum):
@@ -70,6 +101,13 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
 
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    # Any request body that is not a file upload (JSON, forms): bigger ones get a 413 before
+    # they are read, so that no one can make the service hold a large body in memory.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Threads that run request work per process; the database pool holds two connections per
+    # thread (a request's, and the one that records a failure in its own transaction), so a
+    # burst of requests waits for a thread instead of failing for want of a connection.
+    request_threads: int = Field(default=24, ge=2, le=256)
     # Public verification (no login) per client address and minute, in each process.
     public_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
     # Public verification of uploaded files runs in worker processes that are killed past
@@ -200,8 +238,19 @@ class Settings(BaseSettings):
         return self.data_dir / "pki"
 
     @property
-    def upload_tmp_dir(self) -> Path:
+    def shared_tmp_dir(self) -> Path:
+        """Scratch files every process of this host reads (kept verification uploads)."""
         return self.data_dir / "tmp"
+
+    @property
+    def upload_tmp_dir(self) -> Path:
+        """This process's scratch files (uploads in flight, copies being signed): a directory
+        of its own, which the next start removes if the process was killed."""
+        return self.data_dir / "tmp" / process_scratch_name()
+
+    @property
+    def db_pool_size(self) -> int:
+        return 2 * self.request_threads + 4
 
     @property
     def effective_cookie_secure(self) -> bool:

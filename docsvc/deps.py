@@ -1,7 +1,9 @@
 """Request dependencies: the transaction, the caller, and where the call came from.
 
 The transaction belongs to the request: ``get_db`` commits when the endpoint returns and
-rolls back when it raises. Services never commit.
+rolls back when it raises. Services never commit. Authentication is the one step committed
+on its own (``release_connection``), so that no request holds a database connection while
+its body is still arriving.
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ def get_db(services: ServicesDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def release_connection(db: Session) -> None:
+    """End the transaction that authenticated the caller, giving its connection back to the
+    pool: an upload then streams in (slowly, if the client is slow) without holding one,
+    and the handler's first query takes a connection again."""
+    db.commit()
+
+
 def origin_of(request: Request) -> Origin:
     host = request.client.host if request.client else ""
     return Origin(client_ip=host, user_agent=request.headers.get("user-agent", "")[:300])
@@ -62,10 +71,12 @@ def current_actor(request: Request, db: DbSession, origin: OriginDep) -> Actor:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         actor, _ = identity.resolve_session(db, token.strip(), "api", origin)
+        release_connection(db)
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         actor, session = identity.resolve_session(db, cookie, "web", origin)
+        release_connection(db)
         if request.method not in SAFE_METHODS and (
             not session.csrf_token or request.headers.get(CSRF_HEADER) != session.csrf_token
         ):

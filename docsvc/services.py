@@ -62,7 +62,7 @@ def build_store(settings: Settings) -> ObjectStore:
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
     """``store`` overrides the configured one; tests use it to inject faults beside a real
     store."""
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, settings.db_pool_size)
     return Services(
         settings=settings,
         engine=engine,

@@ -78,7 +78,7 @@ def init(
     if demo and settings.env is Environment.production:
         fail("--demo is refused in production mode", 2)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    settings.shared_tmp_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
     try:
         if settings.storage_backend is StorageBackend.s3:
@@ -284,8 +284,10 @@ def store_clean_orphans(
 ) -> None:
     """Remove stored objects that no database row points to."""
     from docsvc.maintenance.orphans import clean_orphans
+    from docsvc.maintenance.scratch import remove_dead_scratch
 
     with services_session() as (services, db):
+        remove_dead_scratch(services.settings)
         minutes = (
             grace_minutes if grace_minutes is not None else services.settings.orphan_grace_minutes
         )

@@ -19,12 +19,32 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+# How long a request waits for a connection before it gets a 503 (``docsvc.app``). With
+# the pool sized to the request threads this only happens when the database is stuck.
+POOL_TIMEOUT_SECONDS = 10
+
+
+def make_engine(url: str, pool_size: int = 16) -> Engine:
+    """``pool_size`` connections at most, kept open once made: enough for every request
+    thread (``Settings.db_pool_size``), so a burst queues for a thread, not for a
+    connection."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

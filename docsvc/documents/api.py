@@ -16,12 +16,12 @@ from docsvc.documents import service
 from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn, DocumentOut, DocumentPage
 from docsvc.documents.uploads import ReceivedForm, receive_multipart
 from docsvc.errors import InvalidInput, PayloadTooLarge
+from docsvc.request_limits import MULTIPART_OVERHEAD
 from docsvc.services import Services
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
 # Multipart framing and metadata fields around the file.
-MULTIPART_OVERHEAD = 256 * 1024
 
 UPLOAD_BODY = {
     "requestBody": {

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from docsvc.models import Confidentiality, DocumentType
+from docsvc.query_types import Moment, Offset
 
 
 class DocumentMetadataIn(BaseModel):
@@ -56,7 +57,7 @@ class DocumentFilter(BaseModel):
     confidentiality: Confidentiality | None = None
     department: str | None = Field(default=None, max_length=32, description="department code")
     q: str | None = Field(default=None, max_length=200, description="text in title or subject")
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: Moment | None = None
+    created_to: Moment | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0

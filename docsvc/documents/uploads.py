@@ -19,10 +19,13 @@ from typing import BinaryIO
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from docsvc.errors import InvalidInput, PayloadTooLarge
+from docsvc.request_limits import BodyTooLarge
 
 MAX_FORM_FIELD_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 32
 MAX_FILENAME_LENGTH = 255
+# RFC 2046, 5.1.1: 1 to 70 characters. python-multipart fails on longer ones with a 500.
+MAX_BOUNDARY_LENGTH = 70
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,11 @@ class _FormCollector:
                     f"The form field '{self._field_name}' is not UTF-8.", code="bad_encoding"
                 ) from exc
 
+    @property
+    def part_open(self) -> bool:
+        """Whether a file part began and never ended."""
+        return self._file is not None
+
     def abort(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -184,9 +192,15 @@ async def receive_multipart(
         raise InvalidInput(
             "Send the file as multipart/form-data with a 'file' field.", code="not_multipart"
         )
+    boundary = options[b"boundary"]
+    if not 1 <= len(boundary) <= MAX_BOUNDARY_LENGTH:
+        raise InvalidInput(
+            f"The multipart boundary must be 1 to {MAX_BOUNDARY_LENGTH} characters long.",
+            code="bad_multipart",
+        )
     collector = _FormCollector(tmp_dir, max_file_bytes)
     parser = MultipartParser(
-        options[b"boundary"],
+        boundary,
         callbacks={
             "on_part_begin": collector.on_part_begin,
             "on_header_field": collector.on_header_field,
@@ -201,10 +215,19 @@ async def receive_multipart(
         async for chunk in body:
             parser.write(chunk)
         parser.finalize()
-    except (InvalidInput, PayloadTooLarge):
+        if collector.part_open:
+            # The body ended inside a part: a cut-off upload, whose file must not stay.
+            raise InvalidInput(
+                "The upload was cut off before its end; send it again.", code="upload_truncated"
+            )
+    except (InvalidInput, PayloadTooLarge, BodyTooLarge):
         collector.abort()
         raise
     except Exception as exc:
         collector.abort()
         raise InvalidInput("The multipart body is malformed.", code="bad_multipart") from exc
+    except BaseException:
+        # The client went away or the request was cancelled: no file may stay behind.
+        collector.abort()
+        raise
     return collector.form

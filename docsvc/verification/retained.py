@@ -36,7 +36,8 @@ class Retained:
 
 
 def _directory(settings: Settings) -> Path:
-    directory = settings.upload_tmp_dir / "verificaciones"
+    # Shared by the host's processes: the page's next request may reach another one.
+    directory = settings.shared_tmp_dir / "verificaciones"
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 

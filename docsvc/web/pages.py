@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep
+from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep, release_connection
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.errors import DomainError, NotAuthenticated, PermissionDenied
@@ -116,9 +116,11 @@ def _web_session(
     if not token:
         return None
     try:
-        return identity.resolve_session(db, token, "web", origin)
+        found = identity.resolve_session(db, token, "web", origin)
     except NotAuthenticated:
         return None
+    release_connection(db)
+    return found
 
 
 WebSession = Annotated[tuple[Actor, AuthSession] | None, Depends(_web_session)]
