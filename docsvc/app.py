@@ -19,7 +19,7 @@ from docsvc import health
 from docsvc.audit import api as audit_api
 from docsvc.batches import api as batches_api
 from docsvc.calendar import api as calendar_api
-from docsvc.config import Settings
+from docsvc.config import Environment, Settings
 from docsvc.db.base import utcnow
 from docsvc.documents import api as documents_api
 from docsvc.dossiers import api as dossiers_api
@@ -27,6 +27,7 @@ from docsvc.http_errors import install_error_handlers
 from docsvc.identity import api as identity_api
 from docsvc.maintenance import periodic
 from docsvc.maintenance.orphans import clean_orphans
+from docsvc.maintenance.permissions import make_private, private_umask
 from docsvc.maintenance.scratch import remove_dead_scratch
 from docsvc.notifications.outbox import send_pending
 from docsvc.organisation import api as organisation_api
@@ -90,6 +91,7 @@ async def _forget_expired_keys_forever(services: Services) -> None:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     quiet_validation_logs()
+    private_umask()
     services = services or build_services(settings)
     if services.settings is not settings:
         # The settings given win: the same database and store, configured as asked.
@@ -102,6 +104,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         to_thread.current_default_thread_limiter().total_tokens = services.settings.request_threads
         # Copies of documents left by processes killed mid-request (kill -9) go first.
         await run_in_threadpool(remove_dead_scratch, services.settings)
+        # Files made before the service kept them private (a store of thousands of objects
+        # takes a few seconds: off the event loop, not awaited).
+        private = asyncio.create_task(run_in_threadpool(make_private, services.settings.data_dir))
+        if services.settings.env is Environment.development:
+            log.warning(
+                "development mode: %s; do not keep official records in it",
+                "its keys at rest are under the public development secret"
+                if services.settings.public_secret_in_use
+                else "its PKI and secrets are made on this machine",
+            )
         # The stamp font is subset once per process (a second or more): do it now, off the
         # event loop, rather than in the first signing request.
         warm = asyncio.create_task(run_in_threadpool(stamp_font_bytes))
@@ -151,6 +163,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 await warm
             with contextlib.suppress(Exception):
                 await warm_verifier
+            with contextlib.suppress(Exception):
+                await private
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
+import threading
 from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +50,31 @@ def process_start_ticks(pid: int) -> str:
         return "0"
     # The command name (2nd field) may hold spaces and parentheses: split after its end.
     return stat.rsplit(")", 1)[1].split()[19]
+
+
+_instance_secrets: dict[Path, str] = {}
+_instance_lock = threading.Lock()
+
+
+def _instance_secret(data_dir: Path) -> str:
+    with _instance_lock:
+        if data_dir in _instance_secrets:
+            return _instance_secrets[data_dir]
+        path = data_dir / "secrets" / "instance-secret"
+        if path.exists():
+            secret = path.read_text().strip()
+        elif (data_dir / "pki" / "root.pem").exists():
+            # Made before installations had secrets of their own: its keys are under the
+            # public default, which must stay to open them.
+            secret = DEV_SECRET_KEY
+        else:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            secret = secrets.token_urlsafe(48)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secret)
+        _instance_secrets[data_dir] = secret
+        return secret
 
 
 _HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:63] or "host"
@@ -147,6 +174,13 @@ class Settings(BaseSettings):
     signing_session_minutes: int = Field(default=15, ge=1, le=8 * 60)
     # Threads that run pyHanko's CPU work, off the event loop; 0 means one per core.
     signing_workers: int = Field(default=0, ge=0, le=64)
+    # Officials' signing PINs: digits only, at least this many.
+    pin_min_length: int = Field(default=6, ge=6, le=32)
+    # The pepper that seals officials' keys together with their PINs (32 random bytes):
+    # kept out of the database, and in production out of the data directory and its backups
+    # too, so that neither alone yields a key. Created on first use when missing; losing it
+    # means issuing every official's key again.
+    key_pepper_file: Path | None = None
     # Wrong PINs in a row before signing locks, and for how long.
     pin_max_failures: int = Field(default=5, ge=1)
     pin_lockout_minutes: int = Field(default=15, ge=1)
@@ -247,6 +281,30 @@ class Settings(BaseSettings):
         """This process's scratch files (uploads in flight, copies being signed): a directory
         of its own, which the next start removes if the process was killed."""
         return self.data_dir / "tmp" / process_scratch_name()
+
+    @property
+    def effective_secret(self) -> str:
+        """The secret that encrypts the institution's keys at rest and signs form tokens.
+
+        ``DOCSVC_SECRET_KEY`` when it is set. Left at the development default, each
+        installation makes a random secret of its own on first use
+        (``DATA_DIR/secrets/instance-secret``, mode 0600), so that no one can decrypt its
+        keys or forge its tokens from the public default. An installation made before that,
+        whose development PKI is already encrypted under the public default, keeps it, and
+        says so (``public_secret_in_use``)."""
+        value = self.secret_key.get_secret_value()
+        if value != DEV_SECRET_KEY:
+            return value
+        return _instance_secret(self.data_dir.resolve())
+
+    @property
+    def public_secret_in_use(self) -> bool:
+        """Whether keys at rest and form tokens rest on the public development secret."""
+        return self.effective_secret == DEV_SECRET_KEY
+
+    @property
+    def effective_key_pepper_file(self) -> Path:
+        return self.key_pepper_file or self.data_dir / "secrets" / "key-pepper"
 
     @property
     def db_pool_size(self) -> int:

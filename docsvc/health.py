@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from docsvc.config import Environment, Settings
 from docsvc.deps import ServicesDep
 from docsvc.services import Services
 from storage import StorageError
@@ -46,7 +47,21 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready when the database answers and the object store can be written and read."""
     checks = await run_in_threadpool(_check, services)
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    warnings = development_warnings(services.settings)
+    if warnings:
+        body["warnings"] = warnings
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def development_warnings(settings: Settings) -> list[str]:
+    """What an operator must know before trusting this installation with records."""
+    if settings.env is not Environment.development:
+        return []
+    found = ["development mode: the PKI is the institution's own development one"]
+    if settings.public_secret_in_use:
+        found.append(
+            "keys at rest and form tokens are under the public development secret: anyone can "
+            "decrypt the PKI's keys and forge login tokens; set DOCSVC_SECRET_KEY"
+        )
+    return found

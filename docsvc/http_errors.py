@@ -13,9 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from docsvc.errors import DomainError, TooManyRequests
+from docsvc.audit import denials
+from docsvc.deps import SESSION_COOKIE, origin_of
+from docsvc.errors import DomainError, NotAuthenticated, TooManyRequests
+from docsvc.identity.service import resolve_session
 from storage import (
     IntegrityError,
     ObjectNotFound,
@@ -36,8 +40,42 @@ def error_response(
     )
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+def _record_denial(request: Request, exc: DomainError) -> None:
+    """A denial answered to an authenticated caller becomes an audit event, written in a
+    transaction of its own (the request's has rolled back by now). The caller is found
+    again from the token or cookie the request carried; an anonymous one (public routes)
+    is not recorded: there is no one to name, and public 404s are no access check."""
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and bearer.strip():
+        kind, token = "api", bearer.strip()
+    elif request.cookies.get(SESSION_COOKIE):
+        kind, token = "web", request.cookies[SESSION_COOKIE]
+    else:
+        return
+    sessions = request.app.state.services.sessions
+    with sessions() as db:
+        try:
+            actor, _ = resolve_session(db, token, kind, origin_of(request))
+        except NotAuthenticated:
+            return
+    route = getattr(request.scope.get("route"), "path", None) or request.url.path
+    denials.record_request_denial(
+        sessions,
+        actor,
+        exc,
+        method=request.method,
+        route=route,
+        path_params=request.path_params,
+    )
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if denials.is_denial(exc) and not denials.already_recorded(exc):
+        try:
+            await run_in_threadpool(_record_denial, request, exc)
+        except Exception:  # the denial is still answered; the failure is logged
+            log.exception("could not record a denial")
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}

@@ -88,11 +88,20 @@ def _run_job(job: Job) -> Outcome:
         return Outcome("unreadable", message="the file's objects are nested too deeply")
 
 
+READY = "ready"
+# How long a new worker may take to import what it needs (seconds on a loaded machine); it
+# is not counted in a job's time limit.
+STARTUP_SECONDS = 120
+
+
 def _serve(conn: Connection, memory_bytes: int) -> None:
     """A worker's loop: one job in, one outcome out, until the parent closes the pipe."""
     quiet_validation_logs()
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # Its modules are imported by now (spawn imports them before calling this): say so,
+    # so that the first job's time limit counts the job alone.
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
@@ -121,8 +130,21 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.ready = False
+
+    def _wait_ready(self) -> None:
+        if self.ready:
+            return
+        try:
+            started = self.conn.poll(STARTUP_SECONDS) and self.conn.recv() == READY
+        except (EOFError, OSError):
+            started = False
+        if not started:
+            raise VerifierBusy("a verifier process did not start")
+        self.ready = True
 
     def run(self, job: Job, timeout: float) -> Outcome:
+        self._wait_ready()
         self.conn.send(job)
         if not self.conn.poll(timeout):
             raise VerificationTimedOut(f"the verification took longer than {timeout:g} s")

@@ -101,10 +101,12 @@ class SigningKey:
     subject: str
 
 
-def unlock_pkcs12(pkcs12: bytes, pin: str) -> SigningKey:
+def unlock_pkcs12(pkcs12: bytes, pin: str | None) -> SigningKey:
+    """The key in a PKCS#12 under ``pin``, or without a password (``None``: a key opened
+    from its envelope, ``signing.key_envelope``)."""
     try:
         loaded = signers.SimpleSigner.load_pkcs12_data(
-            pkcs12, other_certs=[], passphrase=pin.encode()
+            pkcs12, other_certs=[], passphrase=pin.encode() if pin is not None else None
         )
     except (ValueError, TypeError) as exc:
         raise WrongPin("the PIN does not unlock this key") from exc

@@ -103,7 +103,7 @@ class LocalObjectStore:
                 digest = copy_while_hashing(stream, _WriteBehind(out), max_size=max_size)
                 _check_claim(digest, expected_sha256)
                 out.flush()
-                os.fchmod(out.fileno(), 0o444)  # write-once, also against slips by hand
+                os.fchmod(out.fileno(), 0o400)  # write-once, the service's alone
                 os.fsync(out.fileno())
             self._move_into_place(tmp, digest.sha256)
         except BaseException:

@@ -49,9 +49,9 @@ from docsvc.batches.schemas import (
     BatchTarget,
 )
 from docsvc.db.base import utcnow
-from docsvc.errors import Conflict, DomainError, NotFound, PermissionDenied
+from docsvc.errors import Conflict, DomainError, NotFound
 from docsvc.identity.actor import Actor
-from docsvc.models import CredentialKind, Document, DossierItem, SigningCredential
+from docsvc.models import Document, DossierItem, SigningCredential
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
 from docsvc.models.signing_lines import SigningLine
 from docsvc.pki.service import dev_pki
@@ -60,13 +60,14 @@ from docsvc.signatures import service as signatures
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
-    record_pin_failure,
-    reset_pin_failures,
+    holds_kept_key,
+    open_stored_key,
+    pin_attempt,
 )
 from docsvc.signatures.runtime import SigningRuntime, UnlockedKeys
 from docsvc.signatures.schemas import SignIn
-from signing import WrongPin
-from signing.pades import SigningKey, sign_file, unlock_pkcs12
+from signing.key_envelope import transient
+from signing.pades import SigningKey, sign_file
 
 log = logging.getLogger("docsvc.batches")
 HEARTBEAT_EVERY = timedelta(seconds=15)
@@ -115,17 +116,10 @@ class WorkerPoolRuntime(SigningRuntime):
 # --- creating a job ------------------------------------------------------------------------
 
 
-def _check_pin(services: Services, credential: SigningCredential, pin: str) -> None:
-    """Unlock the key once to check the PIN (counted, with the lockout), then drop it."""
-    assert credential.pkcs12 is not None
-    try:
-        key = services.signing.run(unlock_pkcs12, credential.pkcs12, pin)
-    except WrongPin as exc:
-        locked = record_pin_failure(services.sessions, credential.id, services.settings)
-        raise PermissionDenied(
-            "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
-            code="wrong_pin",
-        ) from exc
+def _check_pin(services: Services, credential: SigningCredential, actor: Actor, pin: str) -> None:
+    """Open the key once to check the PIN (counted, with the lockout), then drop it."""
+    with pin_attempt(services.sessions, credential.id, services.settings, actor):
+        key = services.signing.run(open_stored_key, services.settings, credential, pin)
     del key
 
 
@@ -136,15 +130,14 @@ def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> 
     if len(body.items) > MAX_ITEMS:
         raise Conflict(f"A batch holds at most {MAX_ITEMS} items.", code="batch_too_large")
     credential = active_credential(db, actor.user_id)
-    if credential.kind != CredentialKind.pkcs12.value or credential.pkcs12 is None:
+    if not holds_kept_key(credential):
         raise Conflict(
             "Batch signing needs a key kept by the service (PKCS#12); sign token or card "
             "signatures one by one.",
             code="cannot_batch_kind",
         )
     check_not_locked(credential, utcnow())
-    _check_pin(services, credential, body.pin)
-    reset_pin_failures(credential)
+    _check_pin(services, credential, actor, body.pin)
     job = BatchJob(
         id=uuid.uuid4(),
         user_id=actor.user_id,
@@ -189,13 +182,12 @@ def resume_job(
             "Only a job interrupted by a restart can be resumed.", code="batch_not_interrupted"
         )
     credential = active_credential(db, actor.user_id)
-    if credential.pkcs12 is None:
+    if not holds_kept_key(credential):
         raise Conflict(
             "The signing key is no longer kept by the service.", code="cannot_batch_kind"
         )
     check_not_locked(credential, utcnow())
-    _check_pin(services, credential, pin)
-    reset_pin_failures(credential)
+    _check_pin(services, credential, actor, pin)
     job.status = BatchStatus.queued.value
     job.error = None
     job.heartbeat_at = utcnow()
@@ -268,8 +260,12 @@ def run_job(
             job = db.get(BatchJob, job_id)
             assert job is not None
             credential = active_credential(db, actor.user_id)
-            assert credential.pkcs12 is not None
-            setup = _worker_setup(services, credential.pkcs12, pin)
+            # The workers get the key under a password made for this job, not the PIN: the
+            # PIN opens the sealed key only here.
+            transient_pkcs12, password = transient(
+                open_stored_key(services.settings, credential, pin)
+            )
+            setup = _worker_setup(services, transient_pkcs12, password)
             item_ids = list(
                 db.scalars(
                     select(BatchItem.id)

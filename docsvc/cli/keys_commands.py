@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,8 @@ from docsvc.cli.common import fail, services_session
 from docsvc.models import CredentialKind
 from docsvc.organisation.repository import user_by_username
 from docsvc.signatures import credentials
+from signing.errors import WrongPin
+from signing.key_envelope import exported
 
 app = typer.Typer(no_args_is_help=True, help="Officials' signing keys and certificates.")
 
@@ -66,6 +69,37 @@ def register(
             fail(f"no such user: {username}", 2)
         credential = credentials.register_credential(db, user, kind, pem, token=token, key=key)
     typer.echo(f"registered {credential.kind} credential {credential.subject}")
+
+
+@app.command("export")
+def export(
+    username: str,
+    output: Annotated[Path, typer.Argument(help="Where to write the PKCS#12 (.p12).")],
+    pin_stdin: Annotated[
+        bool, typer.Option("--pin-stdin", help="Read the official's PIN from standard input.")
+    ] = False,
+) -> None:
+    """Hand an official the key the service keeps for them: a PKCS#12 under their PIN
+    (PBES2, AES-256, 600,000 iterations), written with mode 0600."""
+    pin = sys.stdin.readline().rstrip("\n") if pin_stdin else getpass.getpass("PIN: ")
+    with services_session() as (services, db):
+        user = user_by_username(db, username)
+        if user is None:
+            fail(f"no such user: {username}", 2)
+        credential = credentials.active_credential(db, user.id)
+        if not credentials.holds_kept_key(credential):
+            fail(f"the service keeps no key for {username}: it is on a token or a card", 2)
+        try:
+            plain = credentials.open_stored_key(services.settings, credential, pin)
+        except WrongPin:
+            fail("the PIN does not unlock this key", 1)
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{output} exists: choose another name", 2)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(exported(plain, pin))
+    typer.echo(f"wrote {output} ({credential.subject})")
 
 
 @app.command("list")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from docsvc.cli import (
     keys_commands,
@@ -24,9 +26,12 @@ from docsvc.cli import (
     verify_command,
 )
 from docsvc.cli.common import fail, load_settings, services_session
-from docsvc.config import Environment, StorageBackend
+from docsvc.config import Environment, Settings, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
-from docsvc.errors import DomainError
+from docsvc.errors import DomainError, PermissionDenied
+from docsvc.identity import service as identity
+from docsvc.identity.actor import Actor, Origin
+from docsvc.maintenance.permissions import make_private, private_umask
 from docsvc.models import Role
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
@@ -79,6 +84,7 @@ def init(
         fail("--demo is refused in production mode", 2)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.shared_tmp_dir.mkdir(parents=True, exist_ok=True)
+    make_private(settings.data_dir)
     services = build_services(settings)
     try:
         if settings.storage_backend is StorageBackend.s3:
@@ -177,6 +183,42 @@ def departments_list(
         typer.echo(f"{row.code:<8} {row.parent or '-':<8} {row.name}")
 
 
+# Acting as an administrator (--by): the password of that account is asked for (or read
+# from stdin, after the new account's own password when both are), and checked like a
+# login, wrong attempts counting towards its lockout.
+ByAdmin = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="Act as this administrator (their password is asked for). Needed to ask for "
+        "the admin or auditor role once the institution has two administrators.",
+    ),
+]
+ByPasswordStdin = Annotated[
+    bool,
+    typer.Option("--by-password-stdin", help="Read the --by administrator's password from stdin."),
+]
+
+
+def _as_admin(
+    db: Session, settings: Settings, username: str | None, from_stdin: bool
+) -> Actor | None:
+    """The administrator named by --by, authenticated; None for the operator."""
+    if username is None:
+        return None
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if from_stdin
+        else getpass.getpass(f"Password of {username}: ")
+    )
+    origin = Origin(client_ip="cli", user_agent="docsvc users")
+    user = identity.authenticate(db, settings, username, password, origin)
+    actor = identity.actor_for(user, origin)
+    if Role.admin not in actor.roles:
+        raise PermissionDenied(f"{username} is not an administrator.", code="admin_only")
+    return actor
+
+
 @users_app.command("add")
 def users_add(
     username: str,
@@ -187,8 +229,15 @@ def users_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    by: ByAdmin = None,
+    by_password_stdin: ByPasswordStdin = False,
 ) -> None:
-    """Create a local account. The password is prompted for, or read from stdin."""
+    """Create a local account. The password is prompted for, or read from stdin.
+
+    The admin and auditor roles take two administrators: with --by ADMIN they are asked
+    for, and the account gets them when another administrator runs `users approve`. Only
+    while the institution has fewer than two administrators does the operator grant them
+    directly (the first administrators)."""
     password = _read_password(password_stdin)
     try:
         data = UserIn(
@@ -201,9 +250,13 @@ def users_add(
         )
     except ValidationError as exc:
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
-    with services_session() as (_, db):
-        out = organisation.create_user(db, None, data)
+    with services_session() as (services, db):
+        actor = _as_admin(db, services.settings, by, by_password_stdin)
+        out = organisation.create_user(db, actor, data)
     typer.echo(f"created user {out.username} in {out.department}")
+    if out.pending_roles:
+        roles = ", ".join(out.pending_roles)
+        typer.echo(f"awaiting another administrator's approval: {roles} (docsvc users requests)")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -217,14 +270,20 @@ def _read_password(from_stdin: bool) -> str:
 
 @users_app.command("list")
 def users_list() -> None:
-    from docsvc.organisation.repository import department_codes, users
+    from docsvc.organisation.repository import department_codes, pending_roles, users
 
     with services_session() as (_, db):
         codes = department_codes(db)
+        pending = pending_roles(db)
         for user in users(db):
             roles = ",".join(sorted(r.value for r in user.role_set))
             state = "" if user.active else " (disabled)"
-            typer.echo(f"{user.username:<16} {codes.get(user.department_id, ''):<6} {roles}{state}")
+            asked = (
+                f" (pending: {','.join(sorted(pending[user.id]))})" if user.id in pending else ""
+            )
+            typer.echo(
+                f"{user.username:<16} {codes.get(user.department_id, ''):<6} {roles}{state}{asked}"
+            )
 
 
 @users_app.command("set-password")
@@ -232,6 +291,7 @@ def users_set_password(
     username: str,
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
 ) -> None:
+    """Reset a password; every session and token of the account ends."""
     password = _read_password(password_stdin)
     with services_session() as (_, db):
         organisation.set_password(db, None, username, password)
@@ -240,6 +300,7 @@ def users_set_password(
 
 @users_app.command("disable")
 def users_disable(username: str) -> None:
+    """Disable an account; its sessions and tokens end, and enabling it revives none."""
     with services_session() as (_, db):
         organisation.set_active(db, None, username, False)
     typer.echo(f"disabled {username}")
@@ -250,6 +311,82 @@ def users_enable(username: str) -> None:
     with services_session() as (_, db):
         organisation.set_active(db, None, username, True)
     typer.echo(f"enabled {username}")
+
+
+@users_app.command("grant")
+def users_grant(
+    username: str,
+    role: Role,
+    by: ByAdmin = None,
+    by_password_stdin: ByPasswordStdin = False,
+) -> None:
+    """Give an account a role; admin and auditor are asked for (--by ADMIN) and granted
+    when another administrator approves."""
+    with services_session() as (services, db):
+        actor = _as_admin(db, services.settings, by, by_password_stdin)
+        out = organisation.grant_role(db, actor, username, role)
+    if out.request is None:
+        typer.echo(f"granted {role.value} to {username}")
+    else:
+        typer.echo(
+            f"requested {role.value} for {username}: request {out.request.id}, awaiting "
+            "another administrator's approval"
+        )
+
+
+@users_app.command("requests")
+def users_requests(
+    show_all: Annotated[bool, typer.Option("--all", help="Decided ones too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Requests for the admin and auditor roles: the pending ones, or all."""
+    with services_session() as (_, db):
+        rows = organisation.list_role_requests(db, None, only_pending=not show_all)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        return
+    for row in rows:
+        decided = f" by {row.decided_by}" if row.decided_by else ""
+        typer.echo(
+            f"{row.id}  {row.username:<16} {row.role.value:<8} {row.status.value}{decided}"
+            f"  (asked by {row.requested_by}, {row.requested_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+def _request_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"not a request id: {value}", 2)
+
+
+@users_app.command("approve")
+def users_approve(
+    request_id: str,
+    by: Annotated[str, typer.Option("--by", help="The approving administrator.")],
+    by_password_stdin: ByPasswordStdin = False,
+) -> None:
+    """Approve a role request as an administrator other than its requester and its
+    account; the account holds the role from now on."""
+    wanted = _request_id(request_id)
+    with services_session() as (services, db):
+        actor = _as_admin(db, services.settings, by, by_password_stdin)
+        out = organisation.approve_role_request(db, actor, wanted)
+    typer.echo(f"approved {out.role.value} for {out.username} (asked by {out.requested_by})")
+
+
+@users_app.command("reject")
+def users_reject(
+    request_id: str,
+    by: Annotated[str, typer.Option("--by", help="The administrator turning it down.")],
+    by_password_stdin: ByPasswordStdin = False,
+) -> None:
+    """Turn a role request down."""
+    wanted = _request_id(request_id)
+    with services_session() as (services, db):
+        actor = _as_admin(db, services.settings, by, by_password_stdin)
+        out = organisation.reject_role_request(db, actor, wanted)
+    typer.echo(f"rejected {out.role.value} for {out.username}")
 
 
 @positions_app.command("add")
@@ -302,6 +439,8 @@ def store_clean_orphans(
 
 
 def main() -> None:
+    # Files the service makes are its own (the database, keys, copies of documents).
+    private_umask()
     try:
         app()
     except Exception as exc:  # the last line of defence: one line, never a traceback

@@ -73,12 +73,14 @@ def sign(
 def _demo_official_key(settings: Settings, username: str, pin: str | None) -> SigningKey:
     """No key given: the demo official's own PKCS#12 credential, under the demo PIN unless
     --pin says otherwise. Refused in production, where every signature names its key."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from docsvc.config import Environment
     from docsvc.demo.seed import DEMO_PIN
-    from docsvc.models import CredentialKind
+    from docsvc.errors import NotFound
     from docsvc.organisation.repository import user_by_username
     from docsvc.services import build_services
-    from docsvc.signatures.credentials import active_credential
+    from docsvc.signatures.credentials import active_credential, holds_kept_key, open_stored_key
 
     if settings.env is Environment.production:
         fail("give the key: --p12 FILE --pin PIN, or --pkcs11-lib LIB --token T --key K", 2)
@@ -87,21 +89,28 @@ def _demo_official_key(settings: Settings, username: str, pin: str | None) -> Si
         with services.sessions() as db:
             account = user_by_username(db, username)
             credential = active_credential(db, account.id) if account else None
-    except Exception:  # no database yet, or no credential: say what to do instead
-        credential = None
-    finally:
-        services.close()
-    if credential is None or credential.kind != CredentialKind.pkcs12.value:
+            if credential is None or not holds_kept_key(credential):
+                fail(
+                    f"no key given and no demo official {username!r} with a key: run "
+                    "`docsvc init --demo`, or give --p12 FILE --pin PIN",
+                    2,
+                )
+            try:
+                plain = open_stored_key(settings, credential, pin or DEMO_PIN)
+            except WrongPin:
+                fail(f"the PIN does not unlock {username}'s key", 1)
+            db.commit()  # a key not yet sealed was sealed on the way
+    except NotFound:
         fail(
             f"no key given and no demo official {username!r} with a key: run "
             "`docsvc init --demo`, or give --p12 FILE --pin PIN",
             2,
         )
-    assert credential.pkcs12 is not None
-    try:
-        return unlock_pkcs12(credential.pkcs12, pin or DEMO_PIN)
-    except WrongPin:
-        fail(f"the PIN does not unlock {username}'s key", 1)
+    except SQLAlchemyError:  # no database yet: say what to do instead
+        fail("no database here: run `docsvc init --demo`, or give --p12 FILE --pin PIN", 2)
+    finally:
+        services.close()
+    return unlock_pkcs12(plain, None)
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from storage import ObjectStore
 
 DEMO_PASSWORD = "docsvc-demo"  # noqa: S105  (printed on purpose: demo data only)
 # Every demo official's signing PIN (their PKCS#12 is encrypted under it).
-DEMO_PIN = "1234"
+DEMO_PIN = "123456"
 
 
 @dataclass(frozen=True, slots=True)

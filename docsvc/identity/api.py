@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from docsvc.deps import ActorDep, DbSession, OriginDep, ServicesDep
+from docsvc.deps import SESSION_COOKIE, ActorDep, DbSession, OriginDep, ServicesDep
 from docsvc.documents.repository import department_code
 from docsvc.errors import NotAuthenticated
 from docsvc.identity import repository, service
-from docsvc.identity.schemas import MeOut, TokenRequest, TokenResponse
+from docsvc.identity.schemas import (
+    MeOut,
+    PasswordChanged,
+    PasswordChangeIn,
+    TokenRequest,
+    TokenResponse,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -50,3 +56,34 @@ def me(actor: ActorDep, db: DbSession) -> MeOut:
         department=department_code(db, user.department_id),
         roles=sorted(actor.roles),
     )
+
+
+def _presented_token(request: Request) -> str:
+    """The bearer token or web session cookie this (authenticated) call came with."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE, "")
+
+
+@router.post("/me/password")
+def change_password(
+    body: PasswordChangeIn,
+    request: Request,
+    actor: ActorDep,
+    db: DbSession,
+    services: ServicesDep,
+    origin: OriginDep,
+) -> PasswordChanged:
+    """Change your own password, giving the current one (wrong ones count towards the
+    login lockout). Every other session and token of yours ends; this one stays."""
+    ended = service.change_own_password(
+        db,
+        services.settings,
+        actor,
+        _presented_token(request),
+        body.current_password,
+        body.new_password,
+        origin,
+    )
+    return PasswordChanged(sessions_ended=ended)

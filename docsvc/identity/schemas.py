@@ -27,3 +27,12 @@ class MeOut(BaseModel):
     department_id: uuid.UUID
     department: str
     roles: list[Role]
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+class PasswordChanged(BaseModel):
+    sessions_ended: int = Field(description="other sessions and tokens of yours now ended")

@@ -15,7 +15,17 @@ from docsvc.models.documents import (
     DossierStatus,
 )
 from docsvc.models.object_claims import ObjectClaim
-from docsvc.models.organisation import Department, Institution, Position, Role, User, UserRole
+from docsvc.models.organisation import (
+    PRIVILEGED_ROLES,
+    Department,
+    Institution,
+    Position,
+    Role,
+    RoleRequest,
+    RoleRequestStatus,
+    User,
+    UserRole,
+)
 from docsvc.models.pki import IssuedCertificate
 from docsvc.models.register import (
     Direction,
@@ -45,6 +55,7 @@ from docsvc.models.signing_lines import (
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 
 __all__ = [
+    "PRIVILEGED_ROLES",
     "AuditEvent",
     "AuthSession",
     "BatchItem",
@@ -78,6 +89,8 @@ __all__ = [
     "RegisterCounter",
     "RegisterEntry",
     "Role",
+    "RoleRequest",
+    "RoleRequestStatus",
     "SignatureRecord",
     "SignerStatus",
     "SigningCredential",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docsvc.db.base import Base, UTCDateTime, utcnow
@@ -26,3 +26,6 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     client_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The user's ``session_generation`` when the session was issued; a session of an older
+    # generation is dead (the password changed or the account was disabled since).
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -57,6 +57,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Bumped whenever every session of the account must end (its password changed, it was
+    # disabled): a session issued under an older generation is refused, even one whose
+    # login was in flight at that moment, and enabling the account never revives it.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     language: Mapped[str] = mapped_column(String(8), default="es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -91,3 +95,32 @@ class Position(Base):
         ForeignKey("users.id"), index=True, default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Roles that read what others cannot (every confidential file, the audit trail) or grant
+# roles: granting one takes two administrators (``RoleRequest``).
+PRIVILEGED_ROLES = frozenset({Role.admin, Role.auditor})
+
+
+class RoleRequestStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class RoleRequest(Base):
+    """A privileged role asked for an account: the account gets it only when another
+    administrator, neither the requester nor the account itself, approves."""
+
+    __tablename__ = "role_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(
+        String(16), default=RoleRequestStatus.pending.value, index=True
+    )
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

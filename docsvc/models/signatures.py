@@ -34,13 +34,21 @@ class SigningCredential(Base):
     certificate_sha256: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(Text)
     not_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A key issued before keys were sealed, under the PIN alone; emptied once sealed.
     pkcs12: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The key sealed under the PIN and the server's pepper (signing.key_envelope).
+    key_envelope: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     pkcs11_token: Mapped[str | None] = mapped_column(String(200), default=None)
     pkcs11_key: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     # Wrong PINs in a row; reaching the limit locks signing until locked_until.
     failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # PIN tries being checked right now (each holds a slot until its outcome is counted),
+    # and when the last one began: failed_pins + pin_pending never exceeds the limit, so a
+    # burst of guesses cannot outrun the lockout (docsvc.signatures.credentials.pin_attempt).
+    pin_pending: Mapped[int] = mapped_column(Integer, default=0)
+    pin_pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from docsvc.models import Role
+from docsvc.models import Role, RoleRequestStatus
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9-]{0,31}$"
 USERNAME_PATTERN = r"^[a-z][a-z0-9._-]{1,99}$"
@@ -43,6 +45,11 @@ class UserOut(BaseModel):
     department: str
     roles: list[Role]
     active: bool
+    pending_roles: list[Role] = Field(
+        default=[],
+        description="admin or auditor roles asked for, awaiting a second administrator's "
+        "approval (see /api/v1/role-requests); the account does not hold them yet",
+    )
 
 
 class PositionIn(BaseModel):
@@ -58,3 +65,27 @@ class PositionOut(BaseModel):
     code: str
     title: str
     holder: str | None
+
+
+class RoleGrantIn(BaseModel):
+    role: Role
+
+
+class RoleRequestOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    role: Role
+    status: RoleRequestStatus
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class RoleGrantOut(BaseModel):
+    username: str
+    role: Role
+    status: Literal["granted", "pending"] = Field(
+        description="granted at once, or (admin, auditor) pending a second administrator"
+    )
+    request: RoleRequestOut | None = None

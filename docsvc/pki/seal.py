@@ -46,7 +46,7 @@ def _from_file(path: Path, pin: str) -> SigningKey:
 
 def _dev_seal(db: Session, settings: Settings) -> SigningKey:
     path = settings.pki_dir / DEV_SEAL_FILE
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.effective_secret
     with _lock:
         if not path.exists():
             issued = issue_seal(

@@ -42,7 +42,7 @@ def _loaded(pki_dir: Path, passphrase: bytes) -> DevPki:
 def dev_pki(settings: Settings) -> DevPki:
     """The PKI, decrypted once per process."""
     with _lock:
-        return _loaded(settings.pki_dir.resolve(), settings.secret_key.get_secret_value().encode())
+        return _loaded(settings.pki_dir.resolve(), settings.effective_secret.encode())
 
 
 def ensure_dev_pki(db: Session, settings: Settings) -> bool:
@@ -51,7 +51,7 @@ def ensure_dev_pki(db: Session, settings: Settings) -> bool:
     if not settings.dev_pki or (settings.pki_dir / "root.pem").exists():
         return False
     pki = create_dev_pki(settings.institution_name, PkiUrls(settings.public_url.rstrip("/")))
-    save_dev_pki(pki, settings.pki_dir, settings.secret_key.get_secret_value().encode())
+    save_dev_pki(pki, settings.pki_dir, settings.effective_secret.encode())
     # The CA answers OCSP for what it issued: its own TSA and OCSP certificates first.
     record_issued(db, pki.tsa.certificate, "tsa")
     record_issued(db, pki.ocsp.certificate, "ocsp")
@@ -63,7 +63,7 @@ def tsa_settings(settings: Settings) -> TsaConfig:
     with _lock:
         return _tsa_config(
             settings.pki_dir.resolve(),
-            settings.secret_key.get_secret_value().encode(),
+            settings.effective_secret.encode(),
             settings.tsa_policy_oid,
         )
 

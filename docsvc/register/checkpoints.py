@@ -56,7 +56,7 @@ def _load_key(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
 
 def seal_key(settings: Settings) -> Ed25519PrivateKey:
     path = _key_file(settings).resolve()
-    passphrase = settings.secret_key.get_secret_value().encode()
+    passphrase = settings.effective_secret.encode()
     with _key_lock:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

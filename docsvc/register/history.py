@@ -19,7 +19,7 @@ from docsvc.models import DossierItem, LogLeaf
 from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.register import checkpoints, log
-from docsvc.register.access import READ_ALL_ROLES
+from docsvc.register.access import sees_case
 
 
 class HistoryItem(BaseModel):
@@ -52,11 +52,7 @@ def case_history(
     departments = {e.department_id for e in entries} | {
         d for t in transfers for d in (t.from_department_id, t.to_department_id)
     }
-    if (
-        actor is not None
-        and actor.department_id not in departments
-        and not actor.roles & READ_ALL_ROLES
-    ):
+    if actor is not None and not sees_case(actor, departments):
         raise NotFound("No such case.", code="case_not_found")
     receipts = list(
         db.scalars(select(Receipt).where(Receipt.transfer_id.in_([t.id for t in transfers])))

@@ -25,8 +25,9 @@ from docsvc.errors import Conflict, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import Department, Role
 from docsvc.models.register import Direction, RegisterCheckpoint, RegisterEntry
+from docsvc.models.transfers import Receipt, Transfer
 from docsvc.register import cases, checkpoints, log
-from docsvc.register.access import READ_ALL_ROLES
+from docsvc.register.access import READ_ALL_ROLES, sees_entry, sees_transfer
 from docsvc.register.log import LogEvent
 from docsvc.register.numbering import next_sequence, registry_number
 from docsvc.register.schemas import AnnulIn, EntryIn, EntryOut, EntryPage
@@ -65,7 +66,8 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     if body.dossier_id is not None:
         readable_dossier(db, actor, body.dossier_id)
     direction = Direction(body.direction)
-    case_id = cases.case_for(db, body.case_id, body.document_id, body.dossier_id)
+    # Joining a case opens its history to the department: only a case it already sees.
+    case_id = cases.case_for(db, actor, body.case_id, body.document_id, body.dossier_id)
     now = utcnow()
     year = local_year(settings, now)
     sequence = next_sequence(db, department.id, direction, year)
@@ -241,13 +243,15 @@ DETAILS_ROLES = frozenset({Role.admin, Role.auditor, Role.registry_clerk, Role.l
 
 
 def leaf_details(db: Session, actor: Actor, index: int) -> dict[str, Any]:
+    """The confidential details a leaf commits to, for staff who may see what the leaf
+    describes (404 otherwise, as for a leaf that does not exist)."""
     if not actor.roles & DETAILS_ROLES:
         raise PermissionDenied(
             "Only registry, legal, audit or administration staff see leaf details.",
             code="not_registry_staff",
         )
     row = log.leaf(db, index)
-    if row is None:
+    if row is None or not sees_leaf_object(db, actor, row.object_type, row.object_id):
         raise NotFound(f"The register has no leaf {index}.", code="leaf_not_found")
     record_event(
         db, actor, "register.leaf_details", object_type="register_leaf", object_id=str(index)
@@ -277,11 +281,39 @@ def checkpoint_now(db: Session, settings: Settings, actor: Actor) -> RegisterChe
     return checkpoint
 
 
+def sees_leaf_object(db: Session, actor: Actor, object_type: str, object_id: str) -> bool:
+    """Whether ``actor`` may see what a leaf describes, by the rule of that thing: a
+    register entry (its department), a transfer or its receipt (the sending and receiving
+    departments), a document or a dossier (who may read it). Anything else: nobody."""
+    try:
+        ident = uuid.UUID(object_id)
+    except ValueError:
+        return False
+    if object_type == "register_entry":
+        entry = db.get(RegisterEntry, ident)
+        return entry is not None and sees_entry(actor, entry)
+    if object_type == "transfer":
+        transfer = db.get(Transfer, ident)
+        return transfer is not None and sees_transfer(actor, transfer)
+    if object_type == "receipt":
+        receipt = db.get(Receipt, ident)
+        transfer = db.get(Transfer, receipt.transfer_id) if receipt is not None else None
+        return transfer is not None and sees_transfer(actor, transfer)
+    try:
+        if object_type == "document":
+            readable_document(db, actor, ident)
+            return True
+        if object_type == "dossier":
+            readable_dossier(db, actor, ident)
+            return True
+    except NotFound:
+        return False
+    return False
+
+
 def _visible_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> RegisterEntry:
     entry = db.get(RegisterEntry, entry_id)
-    if entry is None or (
-        entry.department_id != actor.department_id and not actor.roles & READ_ALL_ROLES
-    ):
+    if entry is None or not sees_entry(actor, entry):
         raise NotFound("No such register entry.", code="entry_not_found")
     return entry
 

@@ -22,6 +22,7 @@ from docsvc.audit.service import record_event
 from docsvc.config import SignatureLevel
 from docsvc.db.base import utcnow
 from docsvc.documents import service as documents
+from docsvc.documents.access import can_author
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, InvalidInput, PermissionDenied
 from docsvc.identity.actor import Actor
@@ -40,14 +41,14 @@ from docsvc.signatures.authorities import material_for, timestamper_for
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
+    open_stored_key,
+    pin_attempt,
     position_title,
-    record_pin_failure,
-    reset_pin_failures,
     signer_chain_der,
 )
 from docsvc.signatures.runtime import SigningRuntime
 from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
-from signing import SigningError, WrongPin
+from signing import SigningError
 from signing.appearance import StampSpec
 from signing.cades import sign_record
 from signing.pades import (
@@ -77,19 +78,18 @@ def require_official(actor: Actor) -> None:
 
 
 def _open_pkcs12(
-    services: Services, runtime: SigningRuntime, credential: SigningCredential, pin: str
+    services: Services,
+    runtime: SigningRuntime,
+    credential: SigningCredential,
+    actor: Actor,
+    pin: str,
 ) -> SigningKey:
-    """Unlock the PKCS#12 on the pool (its key derivation is deliberately slow); a wrong
-    PIN is counted in its own transaction and may lock signing."""
-    assert credential.pkcs12 is not None
-    try:
-        return runtime.run(unlock_pkcs12, credential.pkcs12, pin)
-    except WrongPin as exc:
-        locked = record_pin_failure(services.sessions, credential.id, services.settings)
-        raise PermissionDenied(
-            "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
-            code="wrong_pin",
-        ) from exc
+    """Open the key the service keeps (sealed under the PIN and the pepper: its key
+    derivation is deliberately slow, so on the pool); a wrong PIN is counted in its own
+    transaction and may lock signing."""
+    with pin_attempt(services.sessions, credential.id, services.settings, actor):
+        plain = runtime.run(open_stored_key, services.settings, credential, pin)
+    return runtime.run(unlock_pkcs12, plain, None)
 
 
 def unlock_session(
@@ -105,8 +105,7 @@ def unlock_session(
         )
     now = utcnow()
     check_not_locked(credential, now)
-    key = _open_pkcs12(services, runtime, credential, pin)
-    reset_pin_failures(credential)
+    key = _open_pkcs12(services, runtime, credential, actor, pin)
     unlocked = runtime.keys.put(actor.user_id, credential.id, key, now)
     record_event(
         db, actor, "signing.unlock", object_type="credential", object_id=str(credential.id)
@@ -147,20 +146,20 @@ def _signing_key(
         from signing.pkcs11 import open_pkcs11_key
 
         assert credential.pkcs11_token and credential.pkcs11_key
-        try:
-            with open_pkcs11_key(
-                services.settings.pkcs11_lib, credential.pkcs11_token, credential.pkcs11_key, pin
-            ) as key:
-                yield key
-        except WrongPin as exc:
-            locked = record_pin_failure(services.sessions, credential.id, services.settings)
-            raise PermissionDenied(
-                "Wrong PIN; signing is now locked for a while." if locked else "Wrong PIN.",
-                code="wrong_pin",
-            ) from exc
+        with contextlib.ExitStack() as session:
+            with pin_attempt(services.sessions, credential.id, services.settings, actor):
+                key = session.enter_context(
+                    open_pkcs11_key(
+                        services.settings.pkcs11_lib,
+                        credential.pkcs11_token,
+                        credential.pkcs11_key,
+                        pin,
+                    )
+                )
+            yield key
         return
     if pin is not None:
-        yield _open_pkcs12(services, runtime, credential, pin)
+        yield _open_pkcs12(services, runtime, credential, actor, pin)
         return
     unlocked = runtime.keys.get(actor.user_id, credential.id, utcnow())
     if unlocked is None:
@@ -180,10 +179,39 @@ class SigningPlan:
     code: str
 
 
+# --- who may sign a document (authorization only; kept apart from the key handling) -------
+
+
+def may_sign(db: Session, actor: Actor, document: Document) -> bool:
+    """Signing adds a version, so it needs what a new version needs (the owning
+    department's authors), or that the document was sent to the signer for signature: a
+    step of a signing line now waiting for her (as the person or position named, or as a
+    stand-in), or a transfer for signature her department received and has not answered."""
+    if Role.official not in actor.roles:
+        return False
+    if can_author(actor, document.owning_department_id):
+        return True
+    # Imported here: both services import this module.
+    from docsvc.signing_lines.service import awaits_signature_on
+    from docsvc.transfers.service import sent_for_signature
+
+    return awaits_signature_on(db, actor, document.id) or sent_for_signature(db, actor, document.id)
+
+
+def require_signing_right(db: Session, actor: Actor, document: Document) -> None:
+    if not may_sign(db, actor, document):
+        raise PermissionDenied(
+            "Only the owning department, or an official it was sent to for signature, can "
+            "sign this document.",
+            code="not_sent_for_signature",
+        )
+
+
 def plan_signature(
     db: Session, services: Services, actor: Actor, document_id: uuid.UUID, request: SignIn
 ) -> SigningPlan:
     document = documents.readable_document(db, actor, document_id)
+    require_signing_right(db, actor, document)
     if request.base_version is not None and request.base_version != document.latest_version:
         raise Conflict(
             f"The document is at version {document.latest_version}, not {request.base_version}.",
@@ -236,7 +264,6 @@ def sign_record_as(
             signature = runtime.run(sign_record, data, key, timestamper)
         except SigningError as exc:
             raise Conflict(f"The record cannot be signed: {exc}", code="signing_failed") from exc
-    reset_pin_failures(credential)
     return signature, Level.B_T if timestamper is not None else Level.B_B
 
 
@@ -394,7 +421,6 @@ def record_signed(
         signed.plan.certify,
         stored_pages=signed.pages,
     )
-    reset_pin_failures(signed.credential)
     save_verification_code(db, signed.plan)
     return SignResultOut(
         signature=SignatureOut.model_validate(record),

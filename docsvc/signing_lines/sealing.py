@@ -37,7 +37,6 @@ from docsvc.register.service import dossier_registry_numbers, registry_numbers
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.signatures import service as signatures
-from docsvc.signatures.credentials import reset_pin_failures
 from docsvc.signatures.schemas import SignIn
 from signing.pades import Level
 
@@ -280,7 +279,6 @@ def record_seal(db: Session, services: Services, actor: Actor, prepared: Prepare
         kind,
         signed.upload.sha256,
     )
-    reset_pin_failures(signed.credential)
     signatures.save_verification_code(db, signed.plan)
     dossier.sealed_index_id = index.id
     dossier.sealed_at = prepared.sealed_at

@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents import service as documents
+from docsvc.documents.access import can_author
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
-from docsvc.models import Department, DossierItem, Position, Role, User
+from docsvc.models import Department, Document, Dossier, DossierItem, Position, Role, User
 from docsvc.models.signing_lines import (
     InboxItem,
     LineStatus,
@@ -124,14 +125,28 @@ def _resolve_signer(db: Session, spec: SignerIn) -> StepSigner:
     return StepSigner(id=uuid.uuid4(), position_id=position.id)
 
 
+def _require_write_access(actor: Actor, owning_department_id: uuid.UUID) -> None:
+    """A line lets its signers sign, and each signature is a new version: asking for them
+    needs the right to add versions, the owning department's."""
+    if not can_author(actor, owning_department_id):
+        raise PermissionDenied(
+            "Only the owning department's officials and staff can ask for signatures on it.",
+            code="not_owning_department",
+        )
+
+
 def create_line(db: Session, actor: Actor, data: LineIn, *, notify_by_email: bool) -> LineOut:
     if data.document_id is not None:
         document = documents.readable_document(db, actor, data.document_id)
+        _require_write_access(actor, document.owning_department_id)
         title = data.title or document.title
     else:
-        from docsvc.dossiers.service import get_dossier
+        from docsvc.dossiers.service import get_dossier, readable_dossier
 
         assert data.dossier_id is not None
+        _require_write_access(
+            actor, readable_dossier(db, actor, data.dossier_id).owning_department_id
+        )
         dossier = get_dossier(db, actor, data.dossier_id)
         if not dossier.items:
             raise InvalidInput("The dossier has no documents to sign.", code="dossier_empty")
@@ -467,6 +482,33 @@ def inbox(db: Session, actor: Actor, view: str) -> list[InboxEntry]:
     if view != "requested":
         entries.sort(key=lambda e: (e.deadline is None, e.deadline or now))
     return entries
+
+
+def awaits_signature_on(db: Session, actor: Actor, document_id: uuid.UUID) -> bool:
+    """Whether a line in signature asks ``actor`` (as the person or position named, or as
+    their stand-in) to sign this document, alone or in the line's dossier, in the step now
+    waiting. Only lines asked for by the department that owns the document (or dossier)
+    count, as only it may create them."""
+    lines = db.scalars(
+        select(SigningLine).where(
+            SigningLine.status == LineStatus.in_signature.value,
+            or_(
+                SigningLine.document_id == document_id,
+                SigningLine.dossier_id.in_(
+                    select(DossierItem.dossier_id).where(DossierItem.document_id == document_id)
+                ),
+            ),
+        )
+    )
+    for line in lines:
+        owner = db.scalar(
+            select(Document.owning_department_id).where(Document.id == line.document_id)
+            if line.document_id is not None
+            else select(Dossier.owning_department_id).where(Dossier.id == line.dossier_id)
+        )
+        if owner == line.department_id and _awaits(db, actor, line):
+            return True
+    return False
 
 
 def _awaits(db: Session, actor: Actor, line: SigningLine) -> bool:

@@ -9,6 +9,7 @@ and entered in the register's log, so that it can be verified offline, years lat
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import UTC, date
 from typing import Any
@@ -29,13 +30,15 @@ from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.actor import Actor
 from docsvc.models import (
     Department,
+    Document,
     DocumentAccess,
+    DossierItem,
     Holiday,
 )
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 from docsvc.organisation import repository as organisation
 from docsvc.register import cases, log
-from docsvc.register.access import READ_ALL_ROLES
+from docsvc.register.access import READ_ALL_ROLES, sees_transfer
 from docsvc.register.log import LogEvent, canonical
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
@@ -65,10 +68,27 @@ def _department(db: Session, code: str) -> Department:
     return department
 
 
+def _require_sendable(actor: Actor, owner: uuid.UUID, received: bool) -> None:
+    """A department sends only what it owns or was sent: reading a document (every internal
+    one is readable) is not enough to pass it on in its owner's name."""
+    if owner != actor.department_id and not received:
+        raise PermissionDenied(
+            "Your department can send only what it owns or received in a transfer.",
+            code="not_owned_or_received",
+        )
+
+
 def _what(db: Session, actor: Actor, body: TransferIn) -> tuple[dict[str, Any], list[uuid.UUID]]:
     """The record's description of what is sent, pinned by hash; and the documents in it."""
     if body.document_id is not None:
         document = readable_document(db, actor, body.document_id)
+        _require_sendable(
+            actor,
+            document.owning_department_id,
+            # Every transfer grants its receiving department access (``_grant``): a grant
+            # is the record that the document was sent there, acknowledged or not.
+            actor.department_id in documents_repository.granted_departments(db, document.id),
+        )
         version = documents_repository.version_of(db, document.id, document.latest_version)
         assert version is not None
         described = {
@@ -80,6 +100,19 @@ def _what(db: Session, actor: Actor, body: TransferIn) -> tuple[dict[str, Any], 
         return described, [document.id]
     assert body.dossier_id is not None
     dossier = readable_dossier(db, actor, body.dossier_id)
+    _require_sendable(
+        actor,
+        dossier.owning_department_id,
+        db.scalar(
+            select(Transfer.id)
+            .where(
+                Transfer.dossier_id == dossier.id,
+                Transfer.to_department_id == actor.department_id,
+            )
+            .limit(1)
+        )
+        is not None,
+    )
     rows = dossiers_repository.items_of(db, dossier.id)
     items = [
         {"id": str(document.id), "version": version.number, "sha256": version.sha256}
@@ -126,10 +159,13 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
                 "A reply goes back to the department that sent the request.",
                 code="reply_goes_back",
             )
+    # A forward or a reply stays in the case of the transfer received (which the department
+    # sees, having received it); otherwise only a case the sender sees is joined, since the
+    # transfer opens the case's history to the receiving department.
     case_id = (
         previous.case_id
         if previous is not None
-        else cases.case_for(db, body.case_id, body.document_id, body.dossier_id)
+        else cases.case_for(db, actor, body.case_id, body.document_id, body.dossier_id)
     )
     settings = services.settings
     now = utcnow()
@@ -321,12 +357,54 @@ def answer(
 
 def _visible(db: Session, actor: Actor, transfer_id: uuid.UUID) -> Transfer:
     transfer = db.get(Transfer, transfer_id)
-    if transfer is None or (
-        actor.department_id not in (transfer.from_department_id, transfer.to_department_id)
-        and not actor.roles & READ_ALL_ROLES
-    ):
+    if transfer is None or not sees_transfer(actor, transfer):
         raise NotFound("No such transfer.", code="transfer_not_found")
     return transfer
+
+
+def sent_for_signature(db: Session, actor: Actor, document_id: uuid.UUID) -> bool:
+    """Whether the document was sent to ``actor``'s department for signature, alone or in a
+    dossier, by a transfer that is still waiting: not returned, and not yet answered with a
+    reply (acknowledging it is not answering it)."""
+    candidates = db.scalars(
+        select(Transfer).where(
+            Transfer.to_department_id == actor.department_id,
+            Transfer.purpose == TransferPurpose.signature.value,
+            Transfer.status != TransferStatus.returned.value,
+            or_(
+                Transfer.document_id == document_id,
+                Transfer.dossier_id.in_(
+                    select(DossierItem.dossier_id).where(DossierItem.document_id == document_id)
+                ),
+            ),
+        )
+    )
+    return any(
+        _pins_document(transfer, document_id)
+        and _sender_may_send(db, transfer, document_id)
+        and not _answered(db, transfer)
+        for transfer in candidates
+    )
+
+
+def _pins_document(transfer: Transfer, document_id: uuid.UUID) -> bool:
+    """Whether the signed transfer note sends this document: itself, or in the dossier's
+    list of documents as it was when sent."""
+    if transfer.document_id is not None:
+        return transfer.document_id == document_id
+    what = json.loads(transfer.record).get("what", {})
+    return str(document_id) in {item.get("id") for item in what.get("documents", [])}
+
+
+def _sender_may_send(db: Session, transfer: Transfer, document_id: uuid.UUID) -> bool:
+    """Whether the sending department owns the document or received it (``_what``'s rule
+    for a document sent alone). A dossier may hold other departments' documents: sending
+    the dossier for signature does not make those signable by its receiver."""
+    owner = db.scalar(select(Document.owning_department_id).where(Document.id == document_id))
+    return (
+        owner == transfer.from_department_id
+        or db.get(DocumentAccess, (document_id, transfer.from_department_id)) is not None
+    )
 
 
 def get(db: Session, actor: Actor, settings: Settings, transfer_id: uuid.UUID) -> TransferOut:

@@ -26,7 +26,7 @@ from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, NotFound
 from docsvc.identity.actor import Actor
-from docsvc.models import AuthSession, DocumentVersion, RegisterEntry, Role
+from docsvc.models import AuthSession, DocumentVersion, RegisterEntry
 from docsvc.organisation import repository as organisation
 from docsvc.register import service as register
 from docsvc.services import Services
@@ -104,7 +104,7 @@ def _document_page(
             .order_by(RegisterEntry.registered_at)
         )
     )
-    code = documents.readable_document(db, actor, document_id).verification_code
+    readable = documents.readable_document(db, actor, document_id)
     return render(
         request,
         services,
@@ -116,9 +116,10 @@ def _document_page(
         entries=entries,
         signatures=signatures.list_signatures(db, actor, document_id),
         names=names,
-        code=code,
+        code=readable.verification_code,
         previews=range(1, min(PREVIEW_PAGES, document.latest_version.pages or 1) + 1),
-        official=Role.official in actor.roles,
+        # The signing form only for those who may sign it (the service checks it again).
+        official=signatures.may_sign(db, actor, readable),
         notice="signed" if request.query_params.get("hecho") == "signed" else None,
         error=error_text(request, services, error) if error else None,
     )

@@ -152,7 +152,7 @@ def render_with_form_token(
     fresh signed double-submit token in the form (``csrf_token``) and its nonce in a
     cookie, checked by ``form_token_valid``."""
     nonce = new_prelogin_nonce()
-    token = prelogin_token(services.settings.secret_key.get_secret_value(), nonce)
+    token = prelogin_token(services.settings.effective_secret, nonce)
     response = render(request, services, name, status, csrf_token=token, **extra)
     response.set_cookie(
         PRELOGIN_COOKIE,
@@ -166,7 +166,7 @@ def render_with_form_token(
 
 
 def form_token_valid(request: Request, services: Services, token: str | None) -> bool:
-    secret = services.settings.secret_key.get_secret_value()
+    secret = services.settings.effective_secret
     return prelogin_token_valid(secret, request.cookies.get(PRELOGIN_COOKIE), token)
 
 

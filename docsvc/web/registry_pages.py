@@ -26,7 +26,7 @@ from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import service as documents
 from docsvc.documents.api import receive_file
 from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn
-from docsvc.errors import DomainError, InvalidInput
+from docsvc.errors import DomainError, InvalidInput, NotFound
 from docsvc.identity.actor import Actor
 from docsvc.models import AuthSession
 from docsvc.models.transfers import Transfer
@@ -253,9 +253,12 @@ def case_timeline(
         return _register_page(request, db, services, actor, auth_session, error=exc)
     if actor.roles & register.DETAILS_ROLES:
         # Staff who may read the details the leaves commit to see them in the timeline
-        # (each read is audited, as through the API).
+        # (each read is audited, as through the API), for what they may see of the case.
         for item in case.items:
-            details = register.leaf_details(db, actor, item.index)
+            try:
+                details = register.leaf_details(db, actor, item.index)
+            except NotFound:
+                continue
             item.data = {**item.data, **{k: v for k, v in details.items() if k != "salt"}}
     return render(
         request,

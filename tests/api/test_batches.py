@@ -88,6 +88,19 @@ def test_one_pin_signs_many_items_and_a_bad_item_fails_alone(
     cancelled = _line(client, me, _upload(client, me, "Informe cancelado"), "preparador")
     assert client.post(f"/api/v1/signing-lines/{cancelled}/cancel", headers=me).status_code == 200
     dossier = _dossier_id(client, me)
+    # The dossier holds Finance's budget certificate: Finance sends it to Social Programmes
+    # for signature, as signing another department's document requires.
+    detail = client.get(f"/api/v1/dossiers/{dossier}", headers=me).json()
+    (certificate,) = [
+        i["document_id"] for i in detail["items"] if i["title"].startswith("Certificación")
+    ]
+    sent = client.post(
+        "/api/v1/transfers",
+        headers=auth("financiero"),
+        json={"document_id": certificate, "to_department": "DPS", "purpose": "signature",
+              "pin": DEMO_PIN},
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.text
     items = [{"document_id": d} for d in documents]
     items += [{"line_id": line}, {"line_id": cancelled}, {"dossier_id": dossier}]
 

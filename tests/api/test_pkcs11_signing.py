@@ -17,6 +17,7 @@ from docsvc.pki.service import dev_pki, record_issued
 from docsvc.signatures.credentials import register_credential
 from signing.dev_pki import issue_official
 from signing.verification import verify_pdf
+from tests.api.pdfs import unique_pdf
 from tests.api.state import holdings
 from tests.conftest import BACKENDS, Backend, build_backend
 from tests.harness.softhsm import shared_softhsm
@@ -66,9 +67,16 @@ def backend(
 
 
 def _doc_id(client: TestClient, headers: dict[str, str]) -> str:
-    listing = client.get("/api/v1/documents", headers=headers, params={"limit": 100}).json()
-    (match,) = [d for d in listing["items"] if d["title"].startswith("Lista de beneficiarios")]
-    return str(match["id"])
+    """A document of the signer's own department (signing another department's needs it
+    sent for signature)."""
+    created = client.post(
+        "/api/v1/documents",
+        headers=headers,
+        data={"doc_type": "report", "title": "Lista de beneficiarios de Recursos Humanos"},
+        files={"file": ("lista.pdf", unique_pdf("Lista de beneficiarios"), "application/pdf")},
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 def test_a_token_key_signs_with_its_pin(

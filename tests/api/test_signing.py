@@ -73,6 +73,17 @@ def test_certification_then_two_approvals_each_make_a_valid_version(
     assert codes.normalise(code.lower()) == code
     assert result["verification_url"].endswith(f"/verificar/{code}")
 
+    # Social Programmes sends it to Finance and to the Deputy Minister for signature: the
+    # only way another department's officials may sign it.
+    for department in ("DF", "DVM"):
+        sent = client.post(
+            "/api/v1/transfers",
+            headers=auth("preparador"),
+            json={"document_id": doc_id, "to_department": department, "purpose": "signature",
+                  "pin": DEMO_PIN},
+        )  # fmt: skip
+        assert sent.status_code == 201, sent.text
+
     # The second signer unlocks a session once, then signs without the PIN.
     unlocked = client.post(
         "/api/v1/signing/session", headers=auth("financiero"), json={"pin": DEMO_PIN}
@@ -197,7 +208,14 @@ def test_refusals_change_nothing(
 def test_wrong_pins_lock_signing_and_the_right_pin_waits(
     client: TestClient, backend: Backend, auth: Auth
 ) -> None:
-    doc_id = _document_id(client, auth("rrhh"), "Lista de beneficiarios")
+    created = client.post(
+        "/api/v1/documents",
+        headers=auth("rrhh"),
+        data={"doc_type": "report", "title": "Lista de beneficiarios de Recursos Humanos"},
+        files={"file": ("lista.pdf", unique_pdf("Lista de beneficiarios"), "application/pdf")},
+    )
+    assert created.status_code == 201, created.text
+    doc_id = created.json()["id"]
     before = holdings(backend)
     url = f"/api/v1/documents/{doc_id}/signatures"
     limit = backend.settings.pin_max_failures

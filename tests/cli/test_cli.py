@@ -50,10 +50,22 @@ def test_init_is_idempotent(institution: Path) -> None:
     assert "Created the development PKI" not in again.stdout  # kept, not replaced
 
 
+def instance_secret(data_dir: Path) -> bytes:
+    """The secret a development installation made for itself at ``init``."""
+    return (data_dir / "secrets" / "instance-secret").read_bytes().strip()
+
+
 def test_init_creates_the_development_pki(institution: Path) -> None:
+    """Under a secret of the installation's own (0600), never the public default."""
+    from docsvc.config import DEV_SECRET_KEY
     from signing.dev_pki import load_dev_pki
 
-    pki = load_dev_pki(institution / "pki", b"dev-secret-key-not-for-production")
+    secret = instance_secret(institution)
+    assert secret and secret != DEV_SECRET_KEY.encode()
+    assert (institution / "secrets" / "instance-secret").stat().st_mode & 0o077 == 0
+    with pytest.raises(Exception, match="password"):
+        load_dev_pki(institution / "pki", DEV_SECRET_KEY.encode())
+    pki = load_dev_pki(institution / "pki", secret)
     assert pki.urls.ocsp == "http://127.0.0.1:8000/pki/ocsp"
     assert pki.issuing.certificate.issuer == pki.root.certificate.subject
 

@@ -17,7 +17,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data_dir = tmp_path_factory.mktemp("demo-sign")
     made = run(["init", "--demo"], data_dir)
     assert made.returncode == 0, made.stderr
-    assert "signing PIN of officials: 1234" in made.stdout
+    assert "signing PIN of officials: 123456" in made.stdout
     unsigned = data_dir / "resolucion.pdf"
     unsigned.write_bytes(demo_documents()[1].pdf)
     return data_dir, unsigned

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from docsvc.config import DEV_SECRET_KEY
 from docsvc.demo.sample_pdfs import demo_documents
 from signing.dev_pki import issue_official, load_dev_pki
-from tests.cli.test_cli import run
+from tests.cli.test_cli import instance_secret, run
 from tests.harness.softhsm import SoftHsm, TokenKey, shared_softhsm
 
 P12_PIN = "8642"
@@ -28,7 +27,7 @@ def hsm() -> SoftHsm:
 def setup(tmp_path_factory: pytest.TempPathFactory, hsm: SoftHsm) -> tuple[Path, TokenKey, Path]:
     data_dir = tmp_path_factory.mktemp("signing-pkcs11-cli")
     assert run(["init"], data_dir).returncode == 0
-    pki = load_dev_pki(data_dir / "pki", DEV_SECRET_KEY.encode())
+    pki = load_dev_pki(data_dir / "pki", instance_secret(data_dir))
     official = issue_official(
         pki,
         full_name="Lucía Paredes",

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from docsvc.config import DEV_SECRET_KEY
 from docsvc.demo.sample_pdfs import demo_documents
 from signing.dev_pki import PkiUrls, create_dev_pki, issue_official, load_dev_pki
-from tests.cli.test_cli import run
+from tests.cli.test_cli import instance_secret, run
 
 BAD = Path(__file__).parent.parent / "data" / "bad_inputs"
 
@@ -21,7 +20,7 @@ BAD = Path(__file__).parent.parent / "data" / "bad_inputs"
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     data_dir = tmp_path_factory.mktemp("signing-cli")
     assert run(["init"], data_dir).returncode == 0
-    pki = load_dev_pki(data_dir / "pki", DEV_SECRET_KEY.encode())
+    pki = load_dev_pki(data_dir / "pki", instance_secret(data_dir))
     official = issue_official(
         pki,
         full_name="Carlos Méndez",

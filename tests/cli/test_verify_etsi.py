@@ -14,14 +14,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from docsvc.config import DEV_SECRET_KEY, Settings
+from docsvc.config import Settings
 from docsvc.db.engine import make_engine, make_session_factory
 from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.pki.service import record_issued, revoke
 from signing.dev_pki import issue_official, load_dev_pki
 from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file, unlock_pkcs12
 from signing.tsa import tsa_config
-from tests.cli.test_cli import run
+from tests.cli.test_cli import instance_secret, run
 
 SIGNED = Path(__file__).parent.parent / "data" / "signed"
 VR = "{http://uri.etsi.org/19102/v1.2.1#}"
@@ -101,7 +101,7 @@ def _sign_as(institution: Institution, username: str, out: Path) -> Signed:
     """A certificate the institution issues (and records) to ``username``, and documents
     signed with it: at B-B, at B-T, and twice at B-B."""
     data_dir = institution.data_dir
-    pki = load_dev_pki(data_dir / "pki", DEV_SECRET_KEY.encode())
+    pki = load_dev_pki(data_dir / "pki", instance_secret(data_dir))
     official = issue_official(
         pki,
         full_name="Carlos Méndez",

@@ -35,7 +35,7 @@ def test_objects_are_read_only_files_named_by_their_hash(tmp_path: Path) -> None
     key = store.put_stream(io.BytesIO(b"layout")).key
     path = object_path(store, key)
     assert path.read_bytes() == b"layout"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
