@@ -2,8 +2,11 @@
 #
 #   make run     venv + install, `docsvc init --demo` (safe to re-run), serve on 127.0.0.1:8000
 #   make test    Debian packages, venv + install, ruff format --check, ruff check, mypy,
-#                lint-imports, pytest; stops at the first failing step and names it
+#                lint-imports, dependency audit, pytest; stops at the first failing step and
+#                names it (the audit says "not run" where no vulnerability database can be read)
 #   make lint    the same quality gate without the Debian packages and pytest
+#   make audit-deps  the dependency audit alone, failing when no database can be read
+#                (DOCSVC_OSV_DIR: a local OSV export; otherwise api.osv.dev)
 #   make fmt     ruff format + ruff check --fix
 #   make bench   every bench/*.py that defines main() (BENCH=bench/x.py ARGS='...' for one)
 #   make clean   the virtualenv, caches and build output (never the data in var/)
@@ -28,7 +31,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 # The gate's steps must run in order even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help install deps run test lint gate fmt bench clean
+.PHONY: help install deps run test lint gate audit-deps fmt bench clean
 
 # $(call step,NAME,COMMAND): announce NAME, run COMMAND, and on failure say which step
 # failed before stopping. Arguments must not contain commas.
@@ -60,8 +63,12 @@ gate:
 	@$(call step,ruff check,$(BIN)/ruff check .)
 	@$(call step,mypy,$(BIN)/mypy)
 	@$(call step,lint-imports,$(BIN)/lint-imports)
+	@$(call step,dependency audit,$(BIN)/python scripts/dependency_audit.py --allow-unavailable)
 
 lint: $(STAMP) gate
+
+audit-deps: $(STAMP)
+	@$(call step,dependency audit,$(BIN)/python scripts/dependency_audit.py)
 
 test: deps $(STAMP) gate
 	@$(call step,pytest,$(BIN)/pytest $(PYTEST_ARGS))

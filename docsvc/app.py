@@ -19,7 +19,7 @@ from docsvc import health
 from docsvc.audit import api as audit_api
 from docsvc.batches import api as batches_api
 from docsvc.calendar import api as calendar_api
-from docsvc.config import Environment, Settings
+from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.documents import api as documents_api
 from docsvc.dossiers import api as dossiers_api
@@ -37,10 +37,11 @@ from docsvc.request_limits import install_request_limits
 from docsvc.services import Services, build_services
 from docsvc.signatures import api as signatures_api
 from docsvc.signing_lines import api as signing_lines_api
+from docsvc.throttles import install_throttles
 from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.verification import workers as verification_workers
-from docsvc.verification.rate_limit import RateLimiter
+from docsvc.verification.rate_limit import RateLimiter, VerificationBudget
 from docsvc.web import (
     dashboard_pages,
     document_pages,
@@ -87,6 +88,7 @@ async def _forget_expired_keys_forever(services: Services) -> None:
     while True:
         await asyncio.sleep(KEY_SWEEP_INTERVAL.total_seconds())
         services.signing.keys.sweep(utcnow())
+        services.signing.recent.sweep(utcnow())
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -107,13 +109,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # Files made before the service kept them private (a store of thousands of objects
         # takes a few seconds: off the event loop, not awaited).
         private = asyncio.create_task(run_in_threadpool(make_private, services.settings.data_dir))
-        if services.settings.env is Environment.development:
-            log.warning(
-                "development mode: %s; do not keep official records in it",
-                "its keys at rest are under the public development secret"
-                if services.settings.public_secret_in_use
-                else "its PKI and secrets are made on this machine",
-            )
+        # Said at every start (and in /readyz, and to admins on the pages).
+        for warning in health.development_warnings(services.settings):
+            log.warning("%s", warning)
         # The stamp font is subset once per process (a second or more): do it now, off the
         # event loop, rather than in the first signing request.
         warm = asyncio.create_task(run_in_threadpool(stamp_font_bytes))
@@ -179,6 +177,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.public_limiter = RateLimiter(settings.public_requests_per_minute)
+    app.state.verification_budget = VerificationBudget.for_settings(settings)
+    install_throttles(app, settings)
     install_error_handlers(app)
     install_request_limits(
         app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes

@@ -137,11 +137,27 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=24, ge=2, le=256)
     # Public verification (no login) per client address and minute, in each process.
     public_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # The PKI's OCSP and TSA routes (no login; each answer is signed) per client address and
+    # minute, in each process: validators ask a few times per document they check.
+    pki_requests_per_minute: int = Field(default=120, ge=1, le=100_000)
+    # Failed logins (API and web form) per client address and minute, in each process,
+    # counted before the password is hashed; successful ones do not count, so an office
+    # behind one address logs in freely. The per-account lockout is separate.
+    login_failures_per_minute: int = Field(default=20, ge=1, le=100_000)
     # Public verification of uploaded files runs in worker processes that are killed past
     # the time limit (0 processes: one per core, at most 4), each under a memory limit.
     verify_seconds: float = Field(default=30, gt=0, le=600)
     verify_processes: int = Field(default=0, ge=0, le=64)
     verify_memory_mb: int = Field(default=1024, ge=320)
+    # A verification that finds every worker busy waits this long in line (first come, first
+    # served) before a 503 ``verification_busy``.
+    verify_wait_seconds: float = Field(default=10, ge=0, le=600)
+    # Each client address's fair share of the public verifier, in each process: the worker
+    # seconds its verifications may use in any 60 seconds, and how many may be in flight at
+    # once (never more than half the workers, at least one). Beyond either: 429
+    # ``verification_budget`` with Retry-After.
+    public_verify_seconds_per_minute: float = Field(default=30, gt=0, le=3600)
+    public_verifications_in_flight: int = Field(default=2, ge=1, le=64)
     # Decoded (decompressed) data verifying one file may produce: any one stream, and in
     # all (or 4 times the file's size, if more).
     max_decoded_stream_mb: int = Field(default=64, ge=1)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from docsvc.config import Environment, Settings
 from docsvc.deps import ServicesDep
 from docsvc.services import Services
+from docsvc.signatures.pepper import pepper_inside_data_dir
 from storage import StorageError
 
 router = APIRouter(tags=["health"])
@@ -56,6 +57,14 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 def development_warnings(settings: Settings) -> list[str]:
     """What an operator must know before trusting this installation with records."""
+    if settings.env is Environment.production:
+        if pepper_inside_data_dir(settings):
+            return [
+                "the key pepper is inside the data directory: a copy of it and of the "
+                "database together yields officials' keys; set DOCSVC_KEY_PEPPER_FILE to a "
+                "file outside it"
+            ]
+        return []
     if settings.env is not Environment.development:
         return []
     found = ["development mode: the PKI is the institution's own development one"]

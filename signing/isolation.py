@@ -14,10 +14,11 @@ A worker ends itself when its parent goes away (its end of the pipe closes).
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import resource
 import threading
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -143,8 +144,10 @@ class _Worker:
             raise VerifierBusy("a verifier process did not start")
         self.ready = True
 
-    def run(self, job: Job, timeout: float) -> Outcome:
+    def run(self, job: Job, timeout: float, on_start: Callable[[], None] | None = None) -> Outcome:
         self._wait_ready()
+        if on_start is not None:
+            on_start()
         self.conn.send(job)
         if not self.conn.poll(timeout):
             raise VerificationTimedOut(f"the verification took longer than {timeout:g} s")
@@ -162,57 +165,81 @@ class _Worker:
 
 
 class IsolatedVerifier:
-    """Up to ``processes`` worker processes, started on demand and kept."""
+    """Up to ``processes`` worker processes, started on demand and kept.
+
+    Requests that find every worker busy wait in line, first come first served: a worker
+    that comes back, or the room a killed one leaves (a new worker is started for it), goes
+    to the longest-waiting request, never to one that arrived later. Without the line, a
+    client looping slow files got the freed worker back on its next request while earlier
+    requests went on waiting until they gave up."""
 
     def __init__(self, processes: int, memory_bytes: int) -> None:
         self.processes = processes
         self.memory_bytes = memory_bytes
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []  # the most recently used last (it is taken first)
+        self._line: deque[object] = deque()
+        self._changed = threading.Condition()
         self._started = 0
 
     def _acquire(self, wait: float) -> _Worker:
-        while True:
+        deadline = time.monotonic() + wait
+        ticket = object()
+        with self._changed:
+            self._line.append(ticket)
             try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if worker.process.is_alive():
-                return worker
-            self._retire(worker)  # died while idle (killed from outside): start another
-        with self._lock:
-            if self._started < self.processes:
-                self._started += 1
-                try:
-                    return _Worker(self._context, self.memory_bytes)
-                except BaseException:
-                    self._started -= 1
-                    raise
+                while True:
+                    if self._line[0] is ticket:
+                        while self._idle:
+                            worker = self._idle.pop()
+                            if worker.process.is_alive():
+                                return worker
+                            # Died while idle (killed from outside): make room for another.
+                            self._started -= 1
+                            worker.kill()
+                        if self._started < self.processes:
+                            self._started += 1
+                            break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise VerifierBusy("every verifier stayed busy")
+                    self._changed.wait(remaining)
+            finally:
+                self._line.remove(ticket)
+                self._changed.notify_all()  # the next in line may be at the head now
         try:
-            return self._idle.get(timeout=wait)
-        except queue.Empty:
-            raise VerifierBusy("every verifier stayed busy") from None
+            return _Worker(self._context, self.memory_bytes)
+        except BaseException:
+            self._release_room()
+            raise
+
+    def _release_room(self) -> None:
+        with self._changed:
+            self._started -= 1
+            self._changed.notify_all()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._changed:
+            self._idle.append(worker)
+            self._changed.notify_all()
 
     def warm(self) -> None:
         """Start every worker now, so that no request waits for Python to start."""
         while True:
-            with self._lock:
+            with self._changed:
                 if self._started >= self.processes:
                     return
                 self._started += 1
             try:
                 worker = _Worker(self._context, self.memory_bytes)
             except BaseException:
-                with self._lock:
-                    self._started -= 1
+                self._release_room()
                 raise
-            self._idle.put(worker)
+            self._give_back(worker)
 
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
-        with self._lock:
-            self._started -= 1
+        self._release_room()  # a request in line starts a worker in its place
 
     def verify(
         self,
@@ -224,19 +251,21 @@ class IsolatedVerifier:
         limits: DecompressionLimits = DecompressionLimits(),
         timeout: float,
         wait: float | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> tuple[VerificationReport, bytes | None]:
         """Verify in a worker; the same results and errors as ``verify_pdf`` (and
         ``verify_pdf_with_etsi_report`` with ``etsi``), plus ``VerificationTimedOut``,
-        ``VerificationOutOfMemory`` and, after ``wait`` seconds without a free worker,
-        ``VerifierBusy``."""
+        ``VerificationOutOfMemory`` and, after ``wait`` seconds in line without a free
+        worker (``timeout`` if not given), ``VerifierBusy``. ``on_start`` is called when the
+        job is handed to a ready worker: from then on the worker's time is the job's."""
         job = Job(str(path), tuple(trust_roots), tuple(crls), etsi, limits)
         worker = self._acquire(timeout if wait is None else wait)
         try:
-            outcome = worker.run(job, timeout)
+            outcome = worker.run(job, timeout, on_start)
         except BaseException:
             self._retire(worker)
             raise
-        self._idle.put(worker)
+        self._give_back(worker)
         if outcome.kind == "ok":
             assert outcome.report is not None
             return outcome.report, outcome.xml
@@ -250,13 +279,13 @@ class IsolatedVerifier:
 
     def idle_pids(self) -> set[int]:
         """The process ids of the workers waiting for a job (for monitoring and tests)."""
-        with self._idle.mutex:
-            return {w.process.pid for w in self._idle.queue if w.process.pid is not None}
+        with self._changed:
+            return {w.process.pid for w in self._idle if w.process.pid is not None}
 
     def close(self) -> None:
         while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                return
+            with self._changed:
+                if not self._idle:
+                    return
+                worker = self._idle.pop()
             self._retire(worker)

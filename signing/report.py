@@ -1,4 +1,4 @@
-"""The verification report: DESIGN.md's JSON contract, as frozen values."""
+"""The verification report: the JSON contract of docs/contracts.md, as frozen values."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ class SignatureReport:
     verdict: Verdict
     reasons: tuple[str, ...]
     # The configured trust anchor the signer's chain ends at (its subject), or None when
-    # no anchor matched; an addition to DESIGN.md's fields.
+    # no anchor matched; a later addition to the report (docs/contracts.md).
     trust_anchor: str | None = None
-    # A stable code for each reason, in the same order (an addition to DESIGN.md's fields):
+    # A stable code for each reason, in the same order (a later addition to the report):
     # what a program should test, since the sentences may be reworded.
     reason_codes: tuple[str, ...] = ()
 
@@ -63,7 +63,7 @@ class VerificationReport:
     document: DocumentFacts
     signatures: tuple[SignatureReport, ...]
     reasons: tuple[str, ...] = ()
-    # Additions to DESIGN.md's fields: the codes of the document's own reasons, and the
+    # Later additions to the report: the codes of the document's own reasons, and the
     # deviations read leniently.
     reason_codes: tuple[str, ...] = ()
     warnings: tuple[ReadingWarning, ...] = ()

@@ -23,7 +23,7 @@ Revocation checking is soft-fail: data is used where there is some, its absence 
 fault (B-B and B-T carry none). A CRL that no known CA signed is dropped; a revocation
 listed in a CRL that has since gone stale still counts, since revocations are final.
 
-One validation pass yields both the JSON report of DESIGN.md and, on request, the
+One validation pass yields both the JSON report of docs/contracts.md and, on request, the
 ETSI TS 119 102-2 XML report (``signing.etsi_report``).
 """
 

@@ -115,6 +115,9 @@ def make_settings(
         max_pdf_pages=25,
         max_pdf_objects=1000,
         secret_key=SecretStr("test-secret-key-" + "x" * 32),
+        # Every test logs in from the one address "testclient", and the lockout tests fail
+        # dozens of logins a minute: far more than a person would (the default is 20).
+        login_failures_per_minute=200,
     )
 
 

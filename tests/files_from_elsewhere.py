@@ -61,7 +61,7 @@ def cases() -> list[Case]:
 
 
 def check_report(case: Case, report: dict[str, Any]) -> None:
-    """The report (DESIGN.md's JSON) agrees with what ``case`` expects."""
+    """The report (docs/contracts.md's JSON) agrees with what ``case`` expects."""
     assert report["verdict"] == case.verdict, (case.id, report)
     signatures = report["signatures"]
     if case.signatures is not None:

@@ -9,15 +9,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from docsvc.query_types import Moment, Offset
+
 
 class AuditQuery(BaseModel):
     actor: str | None = Field(default=None, max_length=100, description="username")
     action: str | None = Field(default=None, max_length=64)
     object_id: str | None = Field(default=None, max_length=64)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class AuditEventOut(BaseModel):

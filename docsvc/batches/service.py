@@ -62,7 +62,7 @@ from docsvc.signatures.credentials import (
     check_not_locked,
     holds_kept_key,
     open_stored_key,
-    pin_attempt,
+    open_with_pin,
 )
 from docsvc.signatures.runtime import SigningRuntime, UnlockedKeys
 from docsvc.signatures.schemas import SignIn
@@ -118,8 +118,9 @@ class WorkerPoolRuntime(SigningRuntime):
 
 def _check_pin(services: Services, credential: SigningCredential, actor: Actor, pin: str) -> None:
     """Open the key once to check the PIN (counted, with the lockout), then drop it."""
-    with pin_attempt(services.sessions, credential.id, services.settings, actor):
-        key = services.signing.run(open_stored_key, services.settings, credential, pin)
+    key = open_with_pin(
+        services.sessions, services.settings, services.signing, credential, actor, pin
+    )
     del key
 
 

@@ -8,7 +8,9 @@ institution's own checkpoint and key.
 
 Files are what the API serves: ``/register/checkpoint``, ``/register/proof/inclusion``,
 ``/register/leaves/{i}``, ``/register/proof/consistency``. ``--database`` rehashes every
-leaf in this institution's database up to the checkpoint's size and compares the root.
+leaf in this institution's database up to the checkpoint's size and compares the root, and
+checks each register entry's, transfer's, receipt's, document's and dossier's rows against
+the leaves that last recorded them (``register.metadata_check``): one line per mismatch.
 Exit status: 0 when everything checks, 1 when something does not, 2 when an input cannot be
 read.
 """
@@ -76,7 +78,11 @@ def verify(
     ] = None,
     database: Annotated[
         bool,
-        typer.Option("--database", help="Check the checkpoint against this institution's leaves."),
+        typer.Option(
+            "--database",
+            help="Check the checkpoint against this institution's leaves, and its entries, "
+            "transfers, receipts, documents and dossiers against their leaves.",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
@@ -105,8 +111,12 @@ def verify(
     except audit.AuditError as exc:
         fail(str(exc), EXIT_UNREADABLE)
     if database:
+        from docsvc.register import metadata_check
+
         with services_session() as (_, db):
+            metadata_check.read_one_snapshot(db)
             audit.check_database(db, newer.checkpoint, findings)
+            metadata_check.check_metadata(db, findings)
     if as_json:
         typer.echo(json.dumps({"ok": findings.ok, **asdict(findings)}, ensure_ascii=False))
     else:

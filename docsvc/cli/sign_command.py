@@ -1,4 +1,4 @@
-"""``docsvc sign``: a PAdES signature made offline, with the exit codes of DESIGN.md."""
+"""``docsvc sign``: a PAdES signature made offline, with the exit codes of docs/contracts.md."""
 
 from __future__ import annotations
 

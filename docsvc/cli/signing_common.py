@@ -1,5 +1,5 @@
 """What ``docsvc sign`` and ``docsvc verify`` share: quiet pyHanko logs, the exit codes of
-DESIGN.md, the trust anchors and the institution's current CRL."""
+docs/contracts.md, the trust anchors and the institution's current CRL."""
 
 from __future__ import annotations
 

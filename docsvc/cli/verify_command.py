@@ -1,4 +1,4 @@
-"""``docsvc verify``: offline, with the exit codes of DESIGN.md."""
+"""``docsvc verify``: offline, with the exit codes of docs/contracts.md."""
 
 from __future__ import annotations
 

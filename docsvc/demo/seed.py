@@ -1,5 +1,5 @@
 """The demo institution: the departments, people and documents of scenarios A and B in
-DESIGN.md. Idempotent: running it on a seeded database changes nothing."""
+docs/architecture.md. Idempotent: running it on a seeded database changes nothing."""
 
 from __future__ import annotations
 

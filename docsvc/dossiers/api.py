@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from docsvc.deps import ActorDep, DbSession
 from docsvc.dossiers import service
 from docsvc.dossiers.schemas import DossierIn, DossierItemIn, DossierOut, DossierPage
+from docsvc.query_types import Offset
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 
@@ -24,7 +25,7 @@ def list_dossiers(
     actor: ActorDep,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> DossierPage:
     return service.list_dossiers(db, actor, limit, offset)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import SESSION_COOKIE, ActorDep, DbSession, OriginDep, ServicesDep
 from docsvc.documents.repository import department_code
@@ -15,19 +16,26 @@ from docsvc.identity.schemas import (
     TokenRequest,
     TokenResponse,
 )
+from docsvc.throttles import password_check, throttles
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/token")
-def issue_token(
-    body: TokenRequest, db: DbSession, services: ServicesDep, origin: OriginDep
+async def issue_token(
+    body: TokenRequest, request: Request, db: DbSession, services: ServicesDep, origin: OriginDep
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token."""
-    user = service.login_or_record_failure(
-        db, services.settings, body.username, body.password, origin
-    )
-    issued = service.open_session(db, services.settings, user, "api", origin)
+    """Exchange a username and password for a bearer token. Failed logins per client
+    address are limited (429 ``too_many_logins``) and so are passwords hashed at once
+    (503 ``login_busy``), both before the password is hashed."""
+
+    def log_in() -> service.IssuedSession:
+        user = service.login_or_record_failure(
+            db, services.settings, body.username, body.password, origin
+        )
+        return service.open_session(db, services.settings, user, "api", origin)
+
+    issued = await password_check(request, log_in)
     return TokenResponse(
         access_token=issued.token, expires_in=services.settings.access_token_minutes * 60
     )
@@ -67,7 +75,7 @@ def _presented_token(request: Request) -> str:
 
 
 @router.post("/me/password")
-def change_password(
+async def change_password(
     body: PasswordChangeIn,
     request: Request,
     actor: ActorDep,
@@ -76,14 +84,17 @@ def change_password(
     origin: OriginDep,
 ) -> PasswordChanged:
     """Change your own password, giving the current one (wrong ones count towards the
-    login lockout). Every other session and token of yours ends; this one stays."""
-    ended = service.change_own_password(
-        db,
-        services.settings,
-        actor,
-        _presented_token(request),
-        body.current_password,
-        body.new_password,
-        origin,
-    )
+    login lockout). Every other session and token of yours ends; this one stays. The
+    hashing waits for a slot like a login's (503 ``login_busy``)."""
+    async with throttles(request).password_hashing.slot_async():
+        ended = await run_in_threadpool(
+            service.change_own_password,
+            db,
+            services.settings,
+            actor,
+            _presented_token(request),
+            body.current_password,
+            body.new_password,
+            origin,
+        )
     return PasswordChanged(sessions_ended=ended)

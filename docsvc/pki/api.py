@@ -1,4 +1,10 @@
-"""Public PKI routes, no login: what validators fetch to check our signatures."""
+"""Public PKI routes, no login: what validators fetch to check our signatures.
+
+The CRL and OCSP answers without a nonce are reused while the state they sign holds
+(``service``); what must be signed for each request (TSA tokens, OCSP answers with a
+nonce) is throttled per client address and waits for one of a few signing slots
+(``docsvc.throttles.pki_signing``). The service's own signing uses its TSA in process,
+not through these routes, so it is never throttled here."""
 
 from __future__ import annotations
 
@@ -6,11 +12,11 @@ import base64
 import binascii
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.errors import InvalidInput, PayloadTooLarge
 from docsvc.pki import service
+from docsvc.throttles import pki_signing
 
 router = APIRouter(prefix="/pki", tags=["pki"])
 
@@ -50,25 +56,26 @@ def crl(db: DbSession, services: ServicesDep) -> Response:
 async def ocsp_post(request: Request, db: DbSession, services: ServicesDep) -> Response:
     """RFC 6960 OCSP over HTTP POST."""
     body = await _body(request, "application/ocsp-request")
-    answer = await run_in_threadpool(service.ocsp_der, db, services.settings, body)
+    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.settings, body))
     return Response(answer, media_type="application/ocsp-response")
 
 
 @router.get("/ocsp/{encoded:path}")
-def ocsp_get(encoded: str, db: DbSession, services: ServicesDep) -> Response:
+async def ocsp_get(
+    encoded: str, request: Request, db: DbSession, services: ServicesDep
+) -> Response:
     """RFC 6960 appendix A.1: the DER request, base64 and URL-encoded, in the path."""
     try:
         body = base64.b64decode(encoded, validate=False)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput("The OCSP request is not base64.", code="bad_ocsp_request") from exc
-    return Response(
-        service.ocsp_der(db, services.settings, body), media_type="application/ocsp-response"
-    )
+    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.settings, body))
+    return Response(answer, media_type="application/ocsp-response")
 
 
 @router.post("/tsa")
 async def timestamp(request: Request, services: ServicesDep) -> Response:
     """RFC 3161 time-stamping over HTTP (application/timestamp-query)."""
     body = await _body(request, "application/timestamp-query")
-    answer = await run_in_threadpool(service.timestamp_der, services.settings, body)
+    answer = await pki_signing(request, lambda: service.timestamp_der(services.settings, body))
     return Response(answer, media_type="application/timestamp-reply")

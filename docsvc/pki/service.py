@@ -1,7 +1,11 @@
 """Serving the development PKI: the CA's records in the database, the signing in
-``signing``. Answers are computed from the database on every request, so a revocation
-shows at once; a CRL with the same revocations is reused for a few seconds, since
-signing B-LT embeds one in every signature."""
+``signing``. Statuses are read from the database on every request, so a revocation shows
+at once; but a signed answer about the same state is reused for a few minutes, far inside
+its validity: the CRL until the revocations change (validators fetch it, and every B-LT
+signature embeds it), an OCSP answer without a nonce for the same request and status (RFC
+6960 lets producedAt be earlier than the request). So a flood of them costs a read, not a
+signature; what must be signed fresh (TSA tokens, OCSP with a nonce) is throttled at the
+routes (``docsvc.throttles``)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from docsvc.audit.service import record_event
@@ -28,10 +34,18 @@ from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocs
 from signing.tsa import TsaConfig, timestamp_response, tsa_config
 
 _lock = threading.Lock()
-# A batch signs many documents a second, each B-LT signature embedding the CRL; one CRL
-# for the same revoked serials serves them all for this long (far inside its validity).
-CRL_REUSED_FOR = timedelta(seconds=30)
-_crls: dict[tuple[Path, frozenset[Revocation]], tuple[datetime, bytes]] = {}
+# A signed CRL or OCSP answer about an unchanged state is served for this long after it was
+# signed: its thisUpdate is then at most this old, and its nextUpdate (a week, 12 hours
+# later) stays true, since any change of state makes a new one at once.
+CRL_REUSED_FOR = timedelta(minutes=5)
+OCSP_REUSED_FOR = timedelta(minutes=5)
+_OCSP_KEPT = 1024  # answers kept per process (the oldest go first)
+# Per PKI directory, the CRL in hand: the revocation state it was signed for (count,
+# latest revocation), when, its number and its DER. One lock, so that a flood arriving
+# together signs once.
+_crls: dict[Path, tuple[tuple[int, datetime | None], datetime, int, bytes]] = {}
+_crl_lock = threading.Lock()
+_ocsps: dict[tuple[Path, bytes, CertStatus], tuple[datetime, bytes]] = {}
 
 
 @functools.cache
@@ -133,37 +147,86 @@ def status_of(db: Session, serial: int) -> CertStatus:
     return CertStatus(CertState.good)
 
 
-def crl_der(db: Session, settings: Settings) -> bytes:
-    now = datetime.now(UTC)
-    revocations = frozenset(
-        Revocation(
-            serial=int(r.serial_hex, 16),
-            revoked_at=r.revoked_at or now,
-            reason=x509.ReasonFlags(r.revocation_reason or "unspecified"),
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _revocation_state(db: Session) -> tuple[int, datetime | None]:
+    """How many certificates are revoked and the latest revocation time: revocations are
+    never undone, so any new one changes this (a back-dated one, the count)."""
+    count, latest = db.execute(
+        select(func.count(), func.max(IssuedCertificate.revoked_at)).where(
+            IssuedCertificate.revoked_at.is_not(None)
         )
-        for r in repository.revoked(db)
-    )
-    key = (settings.pki_dir.resolve(), revocations)
-    with _lock:
-        cached = _crls.get(key)
-    if cached is not None and timedelta(0) <= now - cached[0] < CRL_REUSED_FOR:
-        return cached[1]
-    # The CRL number must grow with every CRL; the issue time in seconds does, without
-    # keeping a counter.
-    crl = build_crl(
-        dev_pki(settings),
-        sorted(revocations, key=lambda r: r.serial),
-        number=int(now.timestamp()),
-        now=now,
-    )
-    with _lock:
-        _crls.clear()  # only the newest is worth keeping
-        _crls[key] = (now, crl)
-    return crl
+    ).one()
+    return int(count), latest
+
+
+def _fresh(signed_at: datetime, now: datetime, reused_for: timedelta) -> bool:
+    return timedelta(0) <= now - signed_at < reused_for
+
+
+def crl_der(db: Session, settings: Settings) -> bytes:
+    """The issuing CA's CRL, signed again only when the revocations change or the one in
+    hand is ``CRL_REUSED_FOR`` old."""
+    state = _revocation_state(db)
+    pki_dir = settings.pki_dir.resolve()
+    with _crl_lock:
+        now = _now()
+        cached = _crls.get(pki_dir)
+        if cached is not None and cached[0] == state and _fresh(cached[1], now, CRL_REUSED_FOR):
+            return cached[3]
+        # Read after the state: it holds at least the revocations the state counts.
+        revocations = [
+            Revocation(
+                serial=int(r.serial_hex, 16),
+                revoked_at=r.revoked_at or now,
+                reason=x509.ReasonFlags(r.revocation_reason or "unspecified"),
+            )
+            for r in repository.revoked(db)
+        ]
+        # The CRL number must grow with every CRL; the issue time in seconds does, without
+        # keeping a counter (and one more than the last, for two revocations in a second).
+        number = max(int(now.timestamp()), cached[2] + 1 if cached is not None else 0)
+        crl = build_crl(
+            dev_pki(settings), sorted(revocations, key=lambda r: r.serial), number, now=now
+        )
+        _crls[pki_dir] = (state, now, number, crl)
+        return crl
+
+
+def _has_nonce(request_der: bytes) -> bool | None:
+    """Whether an OCSP request carries a nonce; None if it is not one we can read."""
+    try:
+        request = ocsp.load_der_ocsp_request(request_der)
+        request.extensions.get_extension_for_class(x509.OCSPNonce)
+    except x509.ExtensionNotFound:
+        return False
+    except (ValueError, TypeError):
+        return None
+    return True
 
 
 def ocsp_der(db: Session, settings: Settings, request_der: bytes) -> bytes:
-    return ocsp_response(dev_pki(settings), request_der, lambda serial: status_of(db, serial))
+    """Answer an OCSP request. Without a nonce, the same request about an unchanged status
+    gets the answer signed for it up to ``OCSP_REUSED_FOR`` earlier."""
+    pki = dev_pki(settings)
+    if _has_nonce(request_der) is not False:
+        return ocsp_response(pki, request_der, lambda serial: status_of(db, serial))
+    status = status_of(db, ocsp.load_der_ocsp_request(request_der).serial_number)
+    key = (settings.pki_dir.resolve(), request_der, status)
+    now = _now()
+    with _lock:
+        cached = _ocsps.get(key)
+    if cached is not None and _fresh(cached[0], now, OCSP_REUSED_FOR):
+        return cached[1]
+    answer = ocsp_response(pki, request_der, lambda _: status, now=now)
+    with _lock:
+        _ocsps.pop(key, None)
+        _ocsps[key] = (now, answer)
+        while len(_ocsps) > _OCSP_KEPT:
+            del _ocsps[next(iter(_ocsps))]
+    return answer
 
 
 def timestamp_der(settings: Settings, request_der: bytes) -> bytes:

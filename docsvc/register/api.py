@@ -10,8 +10,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from docsvc.deps import ActorDep, DbSession, ServicesDep
-from docsvc.errors import InvalidInput, NotFound
+from docsvc.errors import InvalidInput, NotFound, TooManyRequests
 from docsvc.models.register import Direction
+from docsvc.query_types import Offset
 from docsvc.register import checkpoints, history, log, service
 from docsvc.register.merkle import ProofError
 from docsvc.register.schemas import (
@@ -44,7 +45,7 @@ def list_entries(
     year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
     document_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> EntryPage:
     return service.list_entries(
         db,
@@ -69,7 +70,7 @@ def annul_entry(entry_id: uuid.UUID, body: AnnulIn, actor: ActorDep, db: DbSessi
     return service.annul_entry(db, actor, entry_id, body)
 
 
-# --- the transparency log: public, no login (DESIGN.md's contract) ---------------------------
+# --- the transparency log: public, no login (docs/contracts.md) ----------------------------------
 
 public_router = APIRouter(prefix="/api/v1/register", tags=["register (public)"])
 
@@ -132,11 +133,27 @@ def get_leaf_details(
     return service.leaf_details(db, actor, index)
 
 
+class NoCheckpointYet(TooManyRequests):
+    """The register has no signed checkpoint yet: a 503 with Retry-After (a kind of
+    ``TooManyRequests``, whose handler sends that header)."""
+
+    status_code = 503
+    default_code = "no_checkpoint_yet"
+
+
 @public_router.get("/checkpoint", response_class=PlainTextResponse)
-def latest_checkpoint(db: DbSession, services: ServicesDep) -> str:
+def latest_checkpoint(db: DbSession) -> str:
     """The latest checkpoint: a C2SP signed note (origin, size, base64 root), signed with the
-    institution's register seal key and carrying an RFC 3161 time-stamp line."""
-    checkpoint = checkpoints.latest(db) or checkpoints.make_checkpoint(db, services.settings)
+    institution's register seal key and carrying an RFC 3161 time-stamp line. Reading it
+    signs nothing: checkpoints are made by the service (at start-up and then on a schedule,
+    when the log has grown) and on staff's request; before the first, a 503."""
+    checkpoint = checkpoints.latest(db)
+    if checkpoint is None:
+        raise NoCheckpointYet(
+            "The register has no signed checkpoint yet; the service signs the first one "
+            "when it starts. Try again in a minute.",
+            retry_after=60,
+        )
     return checkpoint.note
 
 

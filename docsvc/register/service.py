@@ -28,6 +28,7 @@ from docsvc.models.register import Direction, RegisterCheckpoint, RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.register import cases, checkpoints, log
 from docsvc.register.access import READ_ALL_ROLES, sees_entry, sees_transfer
+from docsvc.register.events import LeafData
 from docsvc.register.log import LogEvent
 from docsvc.register.numbering import next_sequence, registry_number
 from docsvc.register.schemas import AnnulIn, EntryIn, EntryOut, EntryPage
@@ -89,26 +90,15 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     )
     db.add(entry)
     db.flush()
+    data = entry_leaf(entry, department.code, actor.username, document_sha256)
     log.record(
         db,
         LogEvent(
             kind="register.entry",
             object_type="register_entry",
             object_id=str(entry.id),
-            public={
-                "number": entry.number,
-                "direction": entry.direction,
-                "department": department.code,
-                "document_id": str(entry.document_id) if entry.document_id else None,
-                "dossier_id": str(entry.dossier_id) if entry.dossier_id else None,
-                "document_sha256": document_sha256,
-            },
-            private={
-                "subject": entry.subject,
-                "counterpart": entry.counterpart,
-                "document_date": entry.document_date.isoformat() if entry.document_date else None,
-                "registered_by": actor.username,
-            },
+            public=data.public,
+            private=data.private,
             time=now,
         ),
     )
@@ -129,6 +119,37 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     return entry_out(entry)
 
 
+def entry_leaf(
+    entry: RegisterEntry, department: str, registered_by: str, document_sha256: str | None
+) -> LeafData:
+    """A ``register.entry`` leaf: the entry, with its department's code, its registering
+    official's username and the sha256 of the document's version when it was registered."""
+    return LeafData(
+        public={
+            "number": entry.number,
+            "direction": entry.direction,
+            "department": department,
+            "document_id": str(entry.document_id) if entry.document_id else None,
+            "dossier_id": str(entry.dossier_id) if entry.dossier_id else None,
+            "document_sha256": document_sha256,
+        },
+        private={
+            "subject": entry.subject,
+            "counterpart": entry.counterpart,
+            "document_date": entry.document_date.isoformat() if entry.document_date else None,
+            "registered_by": registered_by,
+        },
+    )
+
+
+def annulment_leaf(entry: RegisterEntry, annulled_by: str) -> LeafData:
+    """A ``register.annul`` leaf: the annulled entry's number, the reason and who."""
+    return LeafData(
+        public={"number": entry.number},
+        private={"reason": entry.annulment_reason, "annulled_by": annulled_by},
+    )
+
+
 def annul_entry(db: Session, actor: Actor, entry_id: uuid.UUID, body: AnnulIn) -> EntryOut:
     """Annul an entry with a reason; it keeps its number and stays in the register."""
     entry = _visible_entry(db, actor, entry_id)
@@ -145,14 +166,15 @@ def annul_entry(db: Session, actor: Actor, entry_id: uuid.UUID, body: AnnulIn) -
     entry.annulled_by = actor.user_id
     entry.annulment_reason = body.reason.strip()
     db.flush()
+    data = annulment_leaf(entry, actor.username)
     log.record(
         db,
         LogEvent(
             kind="register.annul",
             object_type="register_entry",
             object_id=str(entry.id),
-            public={"number": entry.number},
-            private={"reason": entry.annulment_reason, "annulled_by": actor.username},
+            public=data.public,
+            private=data.private,
             time=entry.annulled_at,
         ),
     )

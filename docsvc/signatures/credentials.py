@@ -28,6 +28,7 @@ from docsvc.identity.actor import Actor
 from docsvc.models import CredentialKind, Position, SigningCredential, User
 from docsvc.pki.service import dev_pki, record_issued
 from docsvc.signatures.pepper import key_pepper
+from docsvc.signatures.runtime import SigningRuntime
 from signing import key_envelope
 from signing.dev_pki import issue_official
 from signing.errors import WrongPin
@@ -143,6 +144,30 @@ def open_stored_key(settings: Settings, credential: SigningCredential, pin: str)
         plain, pin, key_pepper(settings), _binding(credential)
     )
     credential.pkcs12 = None
+    return plain
+
+
+def open_with_pin(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    runtime: SigningRuntime,
+    credential: SigningCredential,
+    actor: Actor,
+    pin: str,
+) -> bytes:
+    """The kept key, opened with the PIN the official typed: one try counted against the
+    lockout (``pin_attempt``), then the key the same PIN opened a moment ago
+    (``RecentlyOpened``), or the envelope opened on the signing pool (Argon2id is slow on
+    purpose)."""
+    recent = runtime.recent
+    with pin_attempt(sessions, credential.id, settings, actor):
+        plain = recent.get(credential.id, pin, utcnow())
+        if plain is None:
+            with recent.opening(credential.id):
+                plain = recent.get(credential.id, pin, utcnow())
+                if plain is None:
+                    plain = runtime.run(open_stored_key, settings, credential, pin)
+                    recent.put(credential.id, pin, plain, utcnow())
     return plain
 
 

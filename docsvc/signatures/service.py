@@ -41,7 +41,7 @@ from docsvc.signatures.authorities import material_for, timestamper_for
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
-    open_stored_key,
+    open_with_pin,
     pin_attempt,
     position_title,
     signer_chain_der,
@@ -84,11 +84,9 @@ def _open_pkcs12(
     actor: Actor,
     pin: str,
 ) -> SigningKey:
-    """Open the key the service keeps (sealed under the PIN and the pepper: its key
-    derivation is deliberately slow, so on the pool); a wrong PIN is counted in its own
-    transaction and may lock signing."""
-    with pin_attempt(services.sessions, credential.id, services.settings, actor):
-        plain = runtime.run(open_stored_key, services.settings, credential, pin)
+    """Open the key the service keeps with the PIN (``credentials.open_with_pin``: counted,
+    and may lock signing) and parse it on the pool."""
+    plain = open_with_pin(services.sessions, services.settings, runtime, credential, actor, pin)
     return runtime.run(unlock_pkcs12, plain, None)
 
 
@@ -114,6 +112,11 @@ def unlock_session(
 
 
 def lock_session(db: Session, runtime: SigningRuntime, actor: Actor) -> SessionOut:
+    # Locking also forgets keys her PIN opened recently: the next signature asks for the
+    # PIN and derives the key again.
+    runtime.recent.drop(
+        db.scalars(select(SigningCredential.id).where(SigningCredential.user_id == actor.user_id))
+    )
     if runtime.keys.drop(actor.user_id):
         record_event(db, actor, "signing.lock", object_type="user", object_id=str(actor.user_id))
     return SessionOut(unlocked=False, expires_at=None)

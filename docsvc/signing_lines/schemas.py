@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from docsvc.config import SignatureLevel
 from docsvc.models.signing_lines import LineStatus, StepMode
+from docsvc.query_types import Moment
 
 
 class SignerIn(BaseModel):
@@ -28,7 +29,7 @@ class StepIn(BaseModel):
     signers: list[SignerIn] = Field(min_length=1, max_length=50)
     mode: StepMode = StepMode.all
     role_label: str = Field(default="approved", min_length=1, max_length=64)
-    deadline: datetime | None = None
+    deadline: Moment | None = None
 
 
 class LineIn(BaseModel):

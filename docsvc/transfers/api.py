@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.query_types import Offset
 from docsvc.transfers import service
 from docsvc.transfers.schemas import (
     Deadlines,
@@ -37,7 +38,7 @@ def list_transfers(
     box: Literal["incoming", "outgoing"] = "incoming",
     status: Literal["sent", "acknowledged", "returned"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> TransferPage:
     """Your department's transfers received (``incoming``) or sent (``outgoing``)."""
     return service.list_transfers(db, actor, services.settings, box, status, limit, offset)

@@ -39,6 +39,7 @@ from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, Transfer
 from docsvc.organisation import repository as organisation
 from docsvc.register import cases, log
 from docsvc.register.access import READ_ALL_ROLES, sees_transfer
+from docsvc.register.events import LeafData
 from docsvc.register.log import LogEvent, canonical
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
@@ -225,25 +226,20 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
     db.add(transfer)
     _grant(db, document_ids, to_department.id)
     db.flush()
+    leaf = transfer_leaf(
+        transfer,
+        record["from"]["department"],  # type: ignore[index]
+        to_department.code,
+        actor.username,
+    )
     log.record(
         db,
         LogEvent(
             kind="transfer",
             object_type="transfer",
             object_id=str(transfer.id),
-            public={
-                "case_id": str(case_id),
-                "from": record["from"]["department"],  # type: ignore[index]
-                "to": to_department.code,
-                "purpose": body.purpose,
-                "what": described,
-                "due_on": due_on.isoformat() if due_on else None,
-                "forwarded_from": record["forwarded_from"],
-                "reply_to": record["reply_to"],
-                "record_sha256": hashlib.sha256(data).hexdigest(),
-                "signature_sha256": hashlib.sha256(signature).hexdigest(),
-            },
-            private={"instructions": body.instructions, "by": actor.username},
+            public=leaf.public,
+            private=leaf.private,
             time=now,
         ),
     )
@@ -257,6 +253,52 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
         details={"to": to_department.code, "purpose": body.purpose, "case": str(case_id)},
     )
     return transfer_out(db, transfer, settings)
+
+
+def transfer_leaf(
+    transfer: Transfer, from_department: str, to_department: str, by: str
+) -> LeafData:
+    """A ``transfer`` leaf: the transfer with its departments' codes and its sender's
+    username. What is sent is the signed note's description, of the document or dossier
+    that the row names (the two agree unless the row was changed)."""
+    signed = json.loads(transfer.record)
+    what = {
+        **signed["what"],
+        "type": "document" if transfer.document_id is not None else "dossier",
+        "id": str(transfer.document_id or transfer.dossier_id),
+    }
+    forwarded_from, reply_to = transfer.forwarded_from_id, transfer.reply_to_id
+    return LeafData(
+        public={
+            "case_id": str(transfer.case_id),
+            "from": from_department,
+            "to": to_department,
+            "purpose": transfer.purpose,
+            "what": what,
+            "due_on": transfer.due_on.isoformat() if transfer.due_on else None,
+            "forwarded_from": str(forwarded_from) if forwarded_from else None,
+            "reply_to": str(reply_to) if reply_to else None,
+            "record_sha256": hashlib.sha256(transfer.record).hexdigest(),
+            "signature_sha256": hashlib.sha256(transfer.signature).hexdigest(),
+        },
+        private={"instructions": transfer.instructions, "by": by},
+    )
+
+
+def receipt_leaf(receipt: Receipt, transfer: Transfer, department: str, by: str) -> LeafData:
+    """A ``receipt`` leaf: the receipt of ``transfer``, with its department's code and its
+    official's username."""
+    return LeafData(
+        public={
+            "case_id": str(transfer.case_id),
+            "transfer_id": str(receipt.transfer_id),
+            "kind": receipt.kind,
+            "department": department,
+            "record_sha256": hashlib.sha256(receipt.record).hexdigest(),
+            "signature_sha256": hashlib.sha256(receipt.signature).hexdigest(),
+        },
+        private={"reason": receipt.reason, "by": by},
+    )
 
 
 def _grant(db: Session, document_ids: list[uuid.UUID], department_id: uuid.UUID) -> None:
@@ -325,21 +367,15 @@ def answer(
     transfer.status = kind.value
     db.add(receipt)
     db.flush()
+    leaf = receipt_leaf(receipt, transfer, str(record["department"]), actor.username)
     log.record(
         db,
         LogEvent(
             kind="receipt",
             object_type="receipt",
             object_id=str(receipt.id),
-            public={
-                "case_id": str(transfer.case_id),
-                "transfer_id": str(transfer.id),
-                "kind": kind.value,
-                "department": record["department"],
-                "record_sha256": hashlib.sha256(data).hexdigest(),
-                "signature_sha256": hashlib.sha256(signature).hexdigest(),
-            },
-            private={"reason": returned_reason, "by": actor.username},
+            public=leaf.public,
+            private=leaf.private,
             time=now,
         ),
     )

@@ -1,4 +1,4 @@
-"""Public verification routes, no login (DESIGN.md): ``POST /api/v1/verify`` and
+"""Public verification routes, no login (docs/contracts.md): ``POST /api/v1/verify`` and
 ``GET /api/v1/verify/{code}``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents.api import UPLOAD_FILE_ONLY, receive_file
 from docsvc.verification import service
-from docsvc.verification.rate_limit import limit_public_requests
+from docsvc.verification.rate_limit import limit_public_requests, public_verification
 from docsvc.verification.service import PublicRecord
 
 router = APIRouter(
@@ -30,42 +30,54 @@ async def verify(
     format: Literal["json", "etsi", "pdf"] = "json",
     lang: Literal["es", "en"] = "es",
 ) -> dict[str, Any] | Response:
-    """Verify an uploaded PDF (multipart field ``file``): DESIGN.md's report, plus ``copy``:
+    """Verify an uploaded PDF (multipart field ``file``): the report of docs/contracts.md,
+    plus ``copy``:
     ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
     a ``later_revision`` (a registered version with changes appended after it), or
     ``unknown``. With ``format=etsi``, the ETSI TS 119 102-2 XML report instead; with
-    ``format=pdf``, the report as a PDF/A document sealed by the institution, in ``lang``."""
-    form = await receive_file(request, services)
-    try:
-        assert form.file is not None
-        if format == "pdf":
-            pdf = await run_in_threadpool(
-                service.verify_upload_sealed, db, services.settings, form.file, lang
+    ``format=pdf``, the report as a PDF/A document sealed by the institution, in ``lang``.
+    Each client address has a share of the verifier's time: beyond it, 429
+    ``verification_budget`` with Retry-After."""
+    # The client's fair share of the verifier (429 ``verification_budget`` beyond it), held
+    # from before its file arrives until its verification ends.
+    with public_verification(request) as used:
+        form = await receive_file(request, services)
+        try:
+            assert form.file is not None
+            if format == "pdf":
+                pdf = await run_in_threadpool(
+                    service.verify_upload_sealed, db, services.settings, form.file, lang, used
+                )
+                return Response(
+                    pdf,
+                    media_type="application/pdf",
+                    headers={
+                        "Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'
+                    },
+                )
+            if format == "etsi":
+                xml = await run_in_threadpool(
+                    service.verify_upload_etsi, db, services.settings, form.file, used
+                )
+                return Response(
+                    xml,
+                    media_type="application/xml",
+                    headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
+                )
+            return await run_in_threadpool(
+                service.verify_upload, db, services.settings, form.file, used
             )
-            return Response(
-                pdf,
-                media_type="application/pdf",
-                headers={"Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'},
-            )
-        if format == "etsi":
-            xml = await run_in_threadpool(
-                service.verify_upload_etsi, db, services.settings, form.file
-            )
-            return Response(
-                xml,
-                media_type="application/xml",
-                headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
-            )
-        return await run_in_threadpool(service.verify_upload, db, services.settings, form.file)
-    finally:
-        form.discard()
+        finally:
+            form.discard()
 
 
 @router.get("/{code}")
 def public_record(code: str, db: DbSession, services: ServicesDep) -> PublicRecord:
     """What the code in a stamp or its QR code leads to: the document's type, registry
     numbers, dates, signers, and its versions as a sha256 chain with their register proofs.
-    The title and the file only for public documents."""
+    The title and the file only for public documents. The proofs are against the latest
+    checkpoint; a version newer than it has ``proof_pending`` and no proof until the next
+    scheduled checkpoint (``proof_expected_by``). Reading writes nothing."""
     return service.public_record(db, services.settings, code)
 
 

@@ -4,6 +4,7 @@ record that a verification code (printed in every stamp and its QR code) leads t
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -12,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
+from docsvc.db.base import utcnow
 from docsvc.documents.uploads import ReceivedFile
-from docsvc.errors import InvalidInput, NotFound, ServiceUnavailable, Unprocessable
+from docsvc.errors import InvalidInput, NotFound, Unprocessable
+from docsvc.maintenance.periodic import CHECKPOINT_INTERVAL
 from docsvc.models import (
     Confidentiality,
     Document,
@@ -27,7 +30,9 @@ from docsvc.register import checkpoints, log
 from docsvc.register.service import registry_numbers
 from docsvc.signatures import codes
 from docsvc.signatures.authorities import trust_anchors
+from docsvc.throttles import Busy
 from docsvc.verification.copies import check_copy
+from docsvc.verification.rate_limit import WorkerTime
 from docsvc.verification.report_pdf import sealed_report
 from docsvc.verification.workers import decompression_limits, verifier
 from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
@@ -47,6 +52,9 @@ class PublicVersion(BaseModel):
     created_at: str
     register_index: int | None
     proof: list[str]
+    # The latest checkpoint does not cover this version's register leaf yet: ``proof`` is
+    # empty until the next scheduled checkpoint (``PublicRecord.proof_expected_by``).
+    proof_pending: bool = False
 
 
 class PublicSigner(BaseModel):
@@ -71,6 +79,10 @@ class PublicRecord(BaseModel):
     # The register checkpoint (C2SP signed note) the versions' proofs lead to.
     checkpoint: str | None
     download_url: str | None
+    # Some version is newer than the latest checkpoint: its proof comes with the next
+    # scheduled one, expected by this time (ISO 8601) at the latest.
+    proof_pending: bool = False
+    proof_expected_by: str | None = None
 
 
 def _crls(db: Session, settings: Settings) -> list[bytes]:
@@ -81,11 +93,19 @@ def _crls(db: Session, settings: Settings) -> list[bytes]:
 
 
 def verify_isolated(
-    db: Session, settings: Settings, upload: ReceivedFile, *, etsi: bool
+    db: Session,
+    settings: Settings,
+    upload: ReceivedFile,
+    *,
+    etsi: bool,
+    used: WorkerTime | None = None,
 ) -> tuple[VerificationReport, bytes | None]:
     """Verify an untrusted upload in a worker process, within the time, memory and
-    decompression limits; each limit has its own error code."""
+    decompression limits; each limit has its own error code. A request that finds every
+    worker busy waits in line up to ``verify_wait_seconds``. The worker time is added to
+    ``used`` (the client's share, ``docsvc.verification.rate_limit``)."""
     limit = settings.verify_seconds
+    meter = used if used is not None else WorkerTime()
     try:
         return verifier(settings).verify(
             upload.path,
@@ -94,6 +114,8 @@ def verify_isolated(
             etsi=etsi,
             limits=decompression_limits(settings),
             timeout=limit,
+            wait=settings.verify_wait_seconds,
+            on_start=meter.start,
         )
     except DecompressionLimitExceeded as exc:
         raise Unprocessable(
@@ -119,21 +141,30 @@ def verify_isolated(
             code="verification_memory_limit",
         ) from exc
     except VerifierBusy as exc:
-        raise ServiceUnavailable(
-            "Every verifier is busy; try again in a minute.", code="verification_busy"
+        raise Busy(
+            "Every verifier is busy; try again in a minute.",
+            retry_after=max(1, math.ceil(limit)),
+            code="verification_busy",
         ) from exc
+    finally:
+        meter.stop()
 
 
-def verify_upload(db: Session, settings: Settings, upload: ReceivedFile) -> dict[str, Any]:
-    """DESIGN.md's report for the file, plus ``copy``: how it stands against the register."""
-    report, _ = verify_isolated(db, settings, upload, etsi=False)
+def verify_upload(
+    db: Session, settings: Settings, upload: ReceivedFile, used: WorkerTime | None = None
+) -> dict[str, Any]:
+    """The report of docs/contracts.md for the file, plus ``copy``: how it stands against
+    the register."""
+    report, _ = verify_isolated(db, settings, upload, etsi=False, used=used)
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
     return {**report.as_json(), "copy": asdict(copy)}
 
 
-def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) -> bytes:
+def verify_upload_etsi(
+    db: Session, settings: Settings, upload: ReceivedFile, used: WorkerTime | None = None
+) -> bytes:
     """The ETSI TS 119 102-2 validation report (XML) of the file's signatures."""
-    report, xml = verify_isolated(db, settings, upload, etsi=True)
+    report, xml = verify_isolated(db, settings, upload, etsi=True, used=used)
     if xml is None:
         if report.signatures:
             raise InvalidInput(
@@ -148,9 +179,15 @@ def verify_upload_etsi(db: Session, settings: Settings, upload: ReceivedFile) ->
     return xml
 
 
-def verify_upload_sealed(db: Session, settings: Settings, upload: ReceivedFile, lang: str) -> bytes:
+def verify_upload_sealed(
+    db: Session,
+    settings: Settings,
+    upload: ReceivedFile,
+    lang: str,
+    used: WorkerTime | None = None,
+) -> bytes:
     """The report (with the copy check) as a PDF sealed by the institution."""
-    report = verify_upload(db, settings, upload)
+    report = verify_upload(db, settings, upload, used)
     return sealed_report(db, settings, report, file_name=upload.filename, lang=lang)
 
 
@@ -184,17 +221,19 @@ def public_record(db: Session, settings: Settings, typed_code: str) -> PublicRec
             )
         )
     }
+    # Anyone may ask, so asking writes nothing: the proofs are against the latest checkpoint
+    # there is (the service signs one on a schedule when the log has grown), and a version
+    # registered since then waits for the next one.
     checkpoint = checkpoints.latest(db)
-    needed = max(leaves.values(), default=-1) + 1
-    if needed and (checkpoint is None or checkpoint.size < needed):
-        checkpoint = checkpoints.make_checkpoint(db, settings)
+    covered = checkpoint.size if checkpoint is not None else 0
     public_versions = []
     previous = None
     for version in versions:
         index = leaves.get(version.number)
         proof: list[str] = []
-        if index is not None and checkpoint is not None:
-            _, path, _ = log.inclusion(db, index, checkpoint.size)
+        pending = index is not None and index >= covered
+        if index is not None and not pending:
+            _, path, _ = log.inclusion(db, index, covered)
             proof = [p.hex() for p in path]
         public_versions.append(
             PublicVersion(
@@ -204,9 +243,12 @@ def public_record(db: Session, settings: Settings, typed_code: str) -> PublicRec
                 created_at=version.created_at.isoformat(),
                 register_index=index,
                 proof=proof,
+                proof_pending=pending,
             )
         )
         previous = version.sha256
+    pending_any = any(v.proof_pending for v in public_versions)
+    expected = utcnow().replace(microsecond=0) + CHECKPOINT_INTERVAL if pending_any else None
     signers = [
         PublicSigner(
             name=name,
@@ -238,6 +280,8 @@ def public_record(db: Session, settings: Settings, typed_code: str) -> PublicRec
         download_url=(
             f"{base}/api/v1/verify/{document.verification_code}/content" if public else None
         ),
+        proof_pending=pending_any,
+        proof_expected_by=expected.isoformat() if expected is not None else None,
     )
 
 

@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logout": "Cerrar sesión",
         "bad_credentials": "Usuario o contraseña incorrectos.",
         "csrf_failed": "La sesión del formulario caducó. Vuelva a intentarlo.",
+        "too_many_logins": "Demasiados intentos fallidos de inicio de sesión desde su "
+        "dirección. Espere un minuto.",
+        "login_busy": "El servicio está atendiendo muchos inicios de sesión. Vuelva a "
+        "intentarlo en unos segundos.",
         "documents": "Documentos",
         "title": "Título",
         "type": "Tipo",
@@ -31,6 +35,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Sesión de",
         "language": "Idioma",
         "skip_to_content": "Saltar al contenido",
+        "dev_mode_warning": (
+            "Modo de desarrollo: las firmas usan la infraestructura de clave pública de "
+            "desarrollo de esta instalación, no la de un prestador de confianza."
+        ),
+        "dev_public_secret_warning": (
+            "Las claves de la institución y los formularios están protegidos con el secreto "
+            "público de desarrollo: cualquiera puede descifrarlas. Defina DOCSVC_SECRET_KEY."
+        ),
         "letter": "Oficio",
         "resolution": "Resolución",
         "request": "Solicitud",
@@ -91,6 +103,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "register_entry": "Entrada del registro",
         "signers_title": "Firmas",
         "checkpoint_label": "Punto de control firmado del registro",
+        "inclusion_proof": "Prueba de inclusión",
+        "proof_available": "en el punto de control firmado",
+        "proof_pending": "pendiente",
+        "proof_pending_note": "Las versiones con la prueba de inclusión pendiente se "
+        "registraron después del último punto de control firmado del registro: su prueba "
+        "estará disponible tras el próximo punto de control programado, previsto a más tardar "
+        "el {time}.",
         "download_original": "Descargar el documento",
         "not_public_note": "Este documento no es público: solo se muestran sus datos de registro.",
         "error_title": "No se pudo verificar",
@@ -105,6 +124,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verification_memory_limit": "La verificación necesitó más memoria de la permitida y se "
         "detuvo.",
         "verification_busy": "El servicio está ocupado. Inténtelo de nuevo en un minuto.",
+        "verification_budget": "Desde su dirección ya se usó la parte del tiempo de "
+        "verificación que le corresponde. Espere un minuto y vuelva a intentarlo.",
         "file_too_large": "El archivo supera el tamaño máximo permitido.",
         "file_missing": "Elija un archivo PDF.",
         "bad_filename": "El nombre del archivo no es válido: envíe un nombre sin carpetas.",
@@ -295,6 +316,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logout": "Log out",
         "bad_credentials": "Wrong username or password.",
         "csrf_failed": "The form expired. Please try again.",
+        "too_many_logins": "Too many failed logins from your address. Wait a minute.",
+        "login_busy": "The service is handling many logins. Try again in a few seconds.",
         "documents": "Documents",
         "title": "Title",
         "type": "Type",
@@ -307,6 +330,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Signed in as",
         "language": "Language",
         "skip_to_content": "Skip to content",
+        "dev_mode_warning": (
+            "Development mode: signatures use this installation's development PKI, not a "
+            "trust service provider's."
+        ),
+        "dev_public_secret_warning": (
+            "The institution's keys and forms are protected by the public development secret: "
+            "anyone can decrypt them. Set DOCSVC_SECRET_KEY."
+        ),
         "letter": "Letter",
         "resolution": "Resolution",
         "request": "Request",
@@ -367,6 +398,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "register_entry": "Register entry",
         "signers_title": "Signatures",
         "checkpoint_label": "The register's signed checkpoint",
+        "inclusion_proof": "Inclusion proof",
+        "proof_available": "in the signed checkpoint",
+        "proof_pending": "pending",
+        "proof_pending_note": "The versions whose inclusion proof is pending were registered "
+        "after the register's latest signed checkpoint: their proof will be available after "
+        "the next scheduled checkpoint, expected by {time} at the latest.",
         "download_original": "Download the document",
         "not_public_note": "This document is not public: only its register data is shown.",
         "error_title": "The document could not be verified",
@@ -380,6 +417,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verification_memory_limit": "The verification needed more memory than allowed and was "
         "stopped.",
         "verification_busy": "The service is busy. Please try again in a minute.",
+        "verification_budget": "Your address has used its share of the verification time. "
+        "Wait a minute and try again.",
         "file_too_large": "The file is larger than the limit.",
         "file_missing": "Choose a PDF file.",
         "bad_filename": "The file name is not valid: send a plain name without folders.",

@@ -14,14 +14,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from docsvc.config import Environment, Settings
 from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep, release_connection
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
-from docsvc.errors import DomainError, NotAuthenticated, PermissionDenied
+from docsvc.errors import DomainError, NotAuthenticated, PermissionDenied, TooManyRequests
 from docsvc.identity import service as identity
 from docsvc.identity.actor import Actor
-from docsvc.models import AuthSession
+from docsvc.models import AuthSession, Role
 from docsvc.services import Services
+from docsvc.throttles import password_check
 from docsvc.web.csrf import (
     PRELOGIN_COOKIE,
     new_prelogin_nonce,
@@ -69,6 +71,19 @@ def require_csrf(session: AuthSession, token: str | None) -> None:
         raise PermissionDenied("The form expired.", code="csrf_failed")
 
 
+def _admin_warnings(settings: Settings, actor: object) -> list[str]:
+    """The i18n keys of what an administrator must know about this installation (shown in
+    every page's footer to admins only: development mode, a public secret)."""
+    if not isinstance(actor, Actor) or Role.admin not in actor.roles:
+        return []
+    if settings.env is not Environment.development:
+        return []
+    keys = ["dev_mode_warning"]
+    if settings.public_secret_in_use:
+        keys.append("dev_public_secret_warning")
+    return keys
+
+
 def _context(request: Request, services: Services, **extra: Any) -> dict[str, Any]:
     lang = language_of(request, services.settings.default_language)
     return {
@@ -76,6 +91,7 @@ def _context(request: Request, services: Services, **extra: Any) -> dict[str, An
         "t": translator(lang),
         "institution": services.settings.institution_name,
         "when": partial(local_time, services.settings.timezone),
+        "admin_warnings": _admin_warnings(services.settings, extra.get("actor")),
         **extra,
     }
 
@@ -195,13 +211,23 @@ async def login(
     if not form_token_valid(request, services, form.get("csrf_token")):
         return _login_page(request, services, "csrf_failed", status=403)
     username = form.get("username", "")[:100]
-    try:
+
+    def log_in() -> identity.IssuedSession:
         user = identity.login_or_record_failure(
             db, services.settings, username, form.get("password", ""), origin
         )
+        return identity.open_session(db, services.settings, user, "web", origin)
+
+    try:
+        issued = await password_check(request, log_in)
     except NotAuthenticated:
         return _login_page(request, services, "bad_credentials", username=username, status=401)
-    issued = identity.open_session(db, services.settings, user, "web", origin)
+    except TooManyRequests as refused:  # too_many_logins (429) or login_busy (503)
+        page = _login_page(
+            request, services, refused.code, username=username, status=refused.status_code
+        )
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     response = RedirectResponse("/bandeja", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

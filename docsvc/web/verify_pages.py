@@ -8,7 +8,12 @@ in every stamp links to ``/verificar/{code}``), and read the result in plain wor
 - ``GET /verificar/resultado/{token}``: the report, each verdict in green, amber or red
   with its reasons, and downloads: the PDF report sealed by the institution, the ETSI XML
   and the JSON.
-- ``GET /verificar/{code}``: the public record of a registered document.
+- ``GET /verificar/{code}``: the public record of a registered document, against the
+  latest checkpoint (a version newer than it shows its proof as pending; reading writes
+  nothing).
+
+Uploads (and the ETSI report, verified again) count against the client's fair share of the
+verifier (``docsvc.verification.rate_limit``), as at the API.
 
 The upload form is protected by a signed double-submit token, as the login form is: there
 is no session before it. Errors re-render the form with the reason, in the page's language,
@@ -26,11 +31,11 @@ from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents.api import receive_file
-from docsvc.errors import DomainError, InvalidInput, PermissionDenied
+from docsvc.errors import DomainError, InvalidInput, PermissionDenied, TooManyRequests
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.verification import retained, service, wording
-from docsvc.verification.rate_limit import limit_public_requests
+from docsvc.verification.rate_limit import limit_public_requests, public_verification
 from docsvc.verification.report_pdf import sealed_report
 from docsvc.web.i18n import language_of
 from docsvc.web.pages import error_text, form_token_valid, render, render_with_form_token
@@ -45,7 +50,7 @@ def _form_page(
     error: DomainError | None = None,
     code: str = "",
 ) -> HTMLResponse:
-    return render_with_form_token(
+    page = render_with_form_token(
         request,
         services,
         "verify.html",
@@ -53,6 +58,9 @@ def _form_page(
         error=error_text(request, services, error, detail=False) if error else None,
         code=code,
     )
+    if isinstance(error, TooManyRequests):
+        page.headers["Retry-After"] = str(error.retry_after)
+    return page
 
 
 @router.get("/verificar", response_model=None)
@@ -75,21 +83,21 @@ async def verify_upload(request: Request, db: DbSession, services: ServicesDep) 
     settings = services.settings
     try:
         limit_public_requests(request)
-        form = await receive_file(request, services)
+        # The client's fair share of the verifier, as at the API.
+        with public_verification(request) as used:
+            form = await receive_file(request, services)
+            try:
+                assert form.file is not None
+                if not form_token_valid(request, services, form.fields.get("csrf_token")):
+                    raise PermissionDenied("The form expired.", code="csrf_failed")
+                report = await run_in_threadpool(
+                    service.verify_upload, db, settings, form.file, used
+                )
+                token = retained.keep(settings, form.file, report)
+            finally:
+                form.discard()
     except DomainError as exc:
         return _form_page(request, services, error=exc)
-    try:
-        assert form.file is not None
-        if not form_token_valid(request, services, form.fields.get("csrf_token")):
-            expired = PermissionDenied("The form expired.", code="csrf_failed")
-            return _form_page(request, services, error=expired)
-        try:
-            report = await run_in_threadpool(service.verify_upload, db, settings, form.file)
-        except DomainError as exc:
-            return _form_page(request, services, error=exc)
-        token = retained.keep(settings, form.file, report)
-    finally:
-        form.discard()
     return RedirectResponse(f"/verificar/resultado/{token}", status_code=303)
 
 
@@ -158,7 +166,8 @@ def verify_result_etsi(
     try:
         limit_public_requests(request)
         found = retained.find(services.settings, token)
-        xml = service.verify_upload_etsi(db, services.settings, found.upload)
+        with public_verification(request) as used:  # verified again, in ETSI's terms
+            xml = service.verify_upload_etsi(db, services.settings, found.upload, used)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(

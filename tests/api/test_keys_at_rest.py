@@ -225,3 +225,45 @@ def test_the_data_directory_is_the_services_alone(backend: Backend, client: Test
     objects = [p for p in (backend.settings.data_dir / "objects").rglob("*") if p.is_file()]
     if backend.name == "sqlite-local":
         assert objects and all(stat.S_IMODE(p.stat().st_mode) == 0o400 for p in objects)
+
+
+def test_the_same_pin_again_opens_the_key_without_a_second_derivation(
+    backend: Backend, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2id guards the database, not the running process: an official's next
+    signature with the same PIN skips it; a different PIN never does (and is counted), and
+    locking her session forgets the opened key."""
+    derivations: list[str] = []
+    real = credentials.key_envelope.open_envelope
+
+    def counted(envelope: bytes, pin: str, pepper: bytes, binding: bytes) -> bytes:
+        derivations.append(pin)
+        return real(envelope, pin, pepper, binding)
+
+    monkeypatch.setattr(credentials.key_envelope, "open_envelope", counted)
+    headers = login(client, "programas")
+
+    def sign(pin: str) -> int:
+        created = client.post(
+            "/api/v1/documents",
+            headers=headers,
+            data={"doc_type": "resolution", "title": "Una y otra vez"},
+            files={"file": ("r.pdf", unique_pdf("otra vez"), "application/pdf")},
+        )
+        assert created.status_code == 201, created.text
+        return client.post(
+            f"/api/v1/documents/{created.json()['id']}/signatures",
+            headers=headers,
+            json={"pin": pin, "level": "B-B"},
+        ).status_code
+
+    assert [sign(DEMO_PIN), sign(DEMO_PIN), sign(DEMO_PIN)] == [201, 201, 201]
+    assert derivations == [DEMO_PIN]
+    assert sign("654321") == 403  # a wrong PIN is derived, and counted
+    assert derivations == [DEMO_PIN, "654321"]
+    assert _credential(backend, "programas").failed_pins == 1
+    assert sign(DEMO_PIN) == 201  # the right one clears the count
+    assert _credential(backend, "programas").failed_pins == 0
+    assert client.delete("/api/v1/signing/session", headers=headers).status_code == 200
+    assert sign(DEMO_PIN) == 201
+    assert derivations == [DEMO_PIN, "654321", DEMO_PIN]

@@ -1,5 +1,5 @@
 """The register's transparency log through the public API: every registration and
-annulment is a leaf; inclusion and consistency proofs at the endpoints of DESIGN.md verify
+annulment is a leaf; inclusion and consistency proofs at the endpoints of docs/contracts.md verify
 offline against the roots the log had; confidential details appear only as a salted hash."""
 
 from __future__ import annotations

@@ -307,8 +307,40 @@ def test_bad_inputs_get_a_4xx_not_a_500(live: LiveServer) -> None:
             assert listed.status_code == 200, listed.text
             listed = client.get("/api/v1/documents", params={"created_to": value})
             assert listed.status_code == 200, listed.text
-        huge = client.get("/api/v1/documents", params={"offset": 2**63})
+        for route in (
+            "/api/v1/documents",
+            "/api/v1/register/entries",
+            "/api/v1/transfers",
+            "/api/v1/dossiers",
+        ):
+            huge = client.get(route, params={"offset": 2**63})
+            assert huge.status_code == 422, (route, huge.text)
+        created = client.post(
+            "/api/v1/documents",
+            data={"doc_type": "resolution", "title": "Plazo sin zona"},
+            files={"file": ("r.pdf", unique_pdf("plazo sin zona"), "application/pdf")},
+        )
+        assert created.status_code == 201, created.text
+        # A deadline without a zone is UTC too (it was compared with zoned times: a 500).
+        line = client.post(
+            "/api/v1/signing-lines",
+            json={
+                "title": "Plazo sin zona",
+                "document_id": created.json()["id"],
+                "steps": [{"signers": [{"user": "viceministro"}], "deadline": "2030-01-01T10:00"}],
+            },
+        )
+        assert line.status_code == 201, line.text
+        assert line.json()["steps"][0]["deadline"].startswith("2030-01-01T10:00:00")
+    auditor = {"Authorization": f"Bearer {_token(live, 'auditora')}"}
+    with httpx.Client(base_url=live.url, headers=auditor, timeout=30) as client:
+        for value in ("2026-01-01", "2026-01-01T10:00:00"):
+            for bound in ("since", "until"):
+                events = client.get("/api/v1/audit/events", params={bound: value})
+                assert events.status_code == 200, (bound, events.text)
+        huge = client.get("/api/v1/audit/events", params={"offset": 2**63})
         assert huge.status_code == 422, huge.text
+    with httpx.Client(base_url=live.url, headers=headers, timeout=30) as client:
         boundary = "b" * 300
         for route in ("/api/v1/documents", "/api/v1/verify", "/verificar"):
             response = client.post(

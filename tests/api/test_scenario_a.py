@@ -1,8 +1,8 @@
-"""Scenario A from DESIGN.md through the API: a legal request registered as incoming and
-forwarded with signed transfer notes to Human Resources (5 business days) and the Minister's
-Office; HR's signed receipt and reply with the documents; the Minister signs the answering
-resolution; the whole chain is one case history whose every item, and the checkpoint it is
-proven against, verify offline. Refusals change nothing."""
+"""Scenario A (docs/architecture.md) through the API: a legal request registered as incoming
+and forwarded with signed transfer notes to Human Resources (5 business days) and the
+Minister's Office; HR's signed receipt and reply with the documents; the Minister signs the
+answering resolution; the whole chain is one case history whose every item, and the
+checkpoint it is proven against, verify offline. Refusals change nothing."""
 
 from __future__ import annotations
 

@@ -79,3 +79,25 @@ def test_without_demo_data_a_key_is_required(tmp_path: Path) -> None:
     result = run(["sign", str(source), "-o", str(tmp_path / "out.pdf")], tmp_path)
     assert result.returncode == 2
     assert "--p12" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keys_export_hands_the_official_a_pbes2_pkcs12_under_the_pin(
+    demo: tuple[Path, Path],
+) -> None:
+    """``docsvc keys export``: the PIN opens it (and nothing else does), mode 0600, and an
+    existing file is never overwritten."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    data_dir, _ = demo
+    out = data_dir / "viceministro.p12"
+    wrong = run(["keys", "export", "viceministro", str(out), "--pin-stdin"], data_dir, "000000\n")
+    assert wrong.returncode == 1 and "PIN" in wrong.stderr and not out.exists()
+    made = run(["keys", "export", "viceministro", str(out), "--pin-stdin"], data_dir, "123456\n")
+    assert made.returncode == 0, made.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    loaded = pkcs12.load_pkcs12(out.read_bytes(), b"123456")
+    assert loaded.cert is not None and "Carlos" in loaded.cert.certificate.subject.rfc4514_string()
+    with pytest.raises(ValueError, match=r"[Ii]nvalid password|[Cc]ould not"):
+        pkcs12.load_pkcs12(out.read_bytes(), b"000000")
+    again = run(["keys", "export", "viceministro", str(out), "--pin-stdin"], data_dir, "123456\n")
+    assert again.returncode == 2 and "exists" in again.stderr

@@ -1,6 +1,6 @@
 """``docsvc sign --pkcs11-lib LIB --token LABEL --key LABEL --pin PIN`` as an operator runs
 it, against a real SoftHSM2 token, then ``docsvc verify``; failures are one line with
-DESIGN.md's exit codes (2 bad usage or unreadable input, 1 signing failure)."""
+docs/contracts.md's exit codes (2 bad usage or unreadable input, 1 signing failure)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``docsvc sign`` and ``docsvc verify`` as an operator runs them, with DESIGN.md's exit
+"""``docsvc sign`` and ``docsvc verify`` as an operator runs them, with docs/contracts.md's exit
 codes: 0 valid, 1 invalid or indeterminate, 2 unreadable; never a traceback."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``docsvc verify`` as an outside institution runs it on files other products made and on
 the attacks of the literature: every file gets its expected verdict, the exit status of
-DESIGN.md (0 valid, 1 invalid or indeterminate, 2 unreadable), its warnings and reason
+docs/contracts.md (0 valid, 1 invalid or indeterminate, 2 unreadable), its warnings and reason
 codes, and never a traceback."""
 
 from __future__ import annotations

@@ -51,3 +51,24 @@ def test_no_secret_is_written_into_compose() -> None:
 def test_the_entrypoint_migrates_before_serving() -> None:
     script = (ROOT / "deploy" / "docker-entrypoint.sh").read_text()
     assert script.index("\ndocsvc db upgrade") < script.index("\nexec docsvc serve")
+
+
+def test_the_key_pepper_is_a_secret_outside_the_data_volume() -> None:
+    """A copy of the data volume and the database must not carry the pepper that seals
+    officials' keys: it is a compose secret, mounted under /run/secrets."""
+    compose = _compose()
+    docsvc = compose["services"]["docsvc"]
+    pepper = docsvc["environment"]["DOCSVC_KEY_PEPPER_FILE"]
+    assert pepper.startswith("/run/secrets/"), pepper
+    assert not pepper.startswith(docsvc["environment"]["DOCSVC_DATA_DIR"])
+    assert docsvc["secrets"] == ["key_pepper"]
+    assert compose["secrets"]["key_pepper"]["file"].startswith("./secrets/")
+
+
+def test_postgres_has_room_for_two_processes_pools() -> None:
+    """Each process keeps up to 2 × request threads + 4 connections (docsvc.config)."""
+    from docsvc.config import Settings
+
+    command = " ".join(_compose()["services"]["postgres"]["command"])
+    default = int(command.split("max_connections=${POSTGRES_MAX_CONNECTIONS:-")[1].split("}")[0])
+    assert default >= 2 * Settings().db_pool_size + 20

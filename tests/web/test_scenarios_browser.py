@@ -1,5 +1,5 @@
-"""Scenarios A and B of DESIGN.md, driven in Debian's Chromium through Playwright, each
-step by the person who does it, on the pages they would use. Only what has no page yet
+"""Scenarios A and B (docs/architecture.md), driven in Debian's Chromium through Playwright,
+each step by the person who does it, on the pages they would use. Only what has no page yet
 (creating a signing line, a department's own working documents) is set up through the API.
 Screenshots: test-artifacts/screenshots/."""
 
