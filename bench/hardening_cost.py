@@ -12,7 +12,8 @@ an official and an outside institution use the service:
   another, typing the PIN each time (``POST /api/v1/documents/{id}/signatures`` at B-B,
   then at B-LT with the stamp), the way the document page does;
 - **signing, 4 at once**: the same, four requests in flight;
-- **public verification**: ``POST /api/v1/verify`` of a one-page B-B PDF, 4 clients.
+- **public verification**: ``POST /api/v1/verify`` of a one-page B-B PDF, 4 clients, each
+  its own address (served with ``--proxy-headers``, each sends its ``X-Forwarded-For``).
 
 Rounds alternate the trees so that a busy moment of the machine falls on both; each figure
 is the median of the rounds, and the ratio is this tree's rate over the earlier tree's.
@@ -106,9 +107,11 @@ def serve(name: str, tree: Path, workers: int) -> Iterator[Served]:
     port = _free_port()
     log = (data_dir / "serve.log").open("w")
     server = subprocess.Popen(
-        [*docsvc, "serve", "--port", str(port), "--workers", str(workers)],
+        # Behind a proxy, as deployed: each benchmark client is its own address.
+        [*docsvc, "serve", "--port", str(port), "--workers", str(workers), "--proxy-headers"],
         cwd=tree,
-        env=env | {"DOCSVC_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+        env=env
+        | {"DOCSVC_PUBLIC_URL": f"http://127.0.0.1:{port}", "FORWARDED_ALLOW_IPS": "127.0.0.1"},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -183,13 +186,19 @@ def _verification_rate(served: Served, requests: int, concurrency: int) -> float
         assert response.status_code == 200, response.text
         assert response.json()["verdict"] == "valid"
 
-    clients = [httpx.Client(timeout=120) for _ in range(concurrency)]
+    clients = [
+        httpx.Client(timeout=120, headers={"X-Forwarded-For": f"10.0.0.{n + 1}"})
+        for n in range(concurrency)
+    ]
     try:
         for client in clients:
             one(client)  # warm: workers started, connections open
         start = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(lambda i: one(clients[i % concurrency]), range(requests)))
+            # Each client its own stream of requests, one at a time, as a person would.
+            share = requests // concurrency
+            list(pool.map(lambda c: [one(c) for _ in range(share)], clients))
+        requests = share * concurrency
         return requests / (time.perf_counter() - start)
     finally:
         for client in clients:
