@@ -2,13 +2,16 @@
 #
 #   make run     venv + install, `docsvc init --demo` (safe to re-run), serve on 127.0.0.1:8000
 #   make test    Debian packages, venv + install, ruff format --check, ruff check, mypy,
-#                lint-imports, dependency audit, pytest; stops at the first failing step and
+#                lint-imports, deptry, dependency audit, pytest; stops at the first failing step and
 #                names it (the audit says "not run" where no vulnerability database can be read)
 #   make lint    the same quality gate without the Debian packages and pytest
 #   make audit-deps  the dependency audit alone, failing when no database can be read
 #                (DOCSVC_OSV_DIR: a local OSV export; otherwise api.osv.dev)
 #   make fmt     ruff format + ruff check --fix
 #   make bench   every bench/*.py that defines main() (BENCH=bench/x.py ARGS='...' for one)
+#   make catalogue  compile the message catalogues (docsvc/locale/*.po to .mo; run by install)
+#   make catalogue-check  the catalogues match a fresh extraction and Spanish is complete
+#   make catalogue-update  extract the messages and merge them into each locale's .po
 #   make clean   the virtualenv, caches and build output (never the data in var/)
 #
 # Variables: PY (the Python that makes .venv, 3.11 or newer), HOST, PORT, PYTEST_ARGS.
@@ -49,7 +52,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@$(call step,install the project into $(VENV),$(BIN)/python -m pip install --disable-pip-version-check --quiet -e '.[dev]')
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogue
+
+# The message catalogues (docsvc/locale, babel.cfg). The service also compiles a missing or
+# stale .mo in memory from its .po, so a checkout runs without this step.
+.PHONY: catalogue catalogue-check catalogue-update
+catalogue: $(STAMP)
+	@$(call step,compile the message catalogues,$(BIN)/python -m docsvc.locale compile)
+
+catalogue-check: $(STAMP)
+	@$(call step,message catalogues,$(BIN)/python -m docsvc.locale check)
+
+catalogue-update: $(STAMP)
+	$(BIN)/python -m docsvc.locale update
 
 deps:
 	@$(call step,Debian packages for the tests,bash scripts/install-test-deps.sh)
@@ -62,7 +77,9 @@ gate:
 	@$(call step,ruff format --check,$(BIN)/ruff format --check .)
 	@$(call step,ruff check,$(BIN)/ruff check .)
 	@$(call step,mypy,$(BIN)/mypy)
-	@$(call step,lint-imports,$(BIN)/lint-imports)
+	@$(call step,lint-imports,$(BIN)/lint-imports --no-cache)
+	@$(call step,deptry (every import declared),$(BIN)/deptry .)
+	@$(call step,message catalogues,$(BIN)/python -m docsvc.locale check)
 	@$(call step,dependency audit,$(BIN)/python scripts/dependency_audit.py --allow-unavailable)
 
 lint: $(STAMP) gate

@@ -36,8 +36,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import SecretStr
 
+from docsvc.actors.actor import Actor
 from docsvc.batches import service as batches
 from docsvc.batches.schemas import BatchIn, BatchItemIn
+from docsvc.composition import build_services
 from docsvc.config import Environment, Settings
 from docsvc.db.migrate import upgrade_to_head
 from docsvc.demo.sample_pdfs import build_text_pdf
@@ -45,16 +47,15 @@ from docsvc.demo.seed import DEMO_PIN, seed_demo
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentMetadataIn
 from docsvc.documents.uploads import ReceivedFile
-from docsvc.identity.actor import Actor
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
 from docsvc.models.batches import BatchJob
 from docsvc.organisation import repository as org_repository
 from docsvc.organisation.service import ensure_institution
 from docsvc.pki.service import ensure_dev_pki
-from docsvc.services import Services, build_services
+from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 SIGNER = "preparador"
@@ -136,9 +137,7 @@ def _baseline(services: Services, actor: Actor, ids: list[uuid.UUID]) -> float:
     start = time.perf_counter()
     for doc_id in ids:
         with services.sessions() as db:
-            signatures.sign_document(
-                db, services, services.signing, actor, doc_id, SignIn(level="B-LT")
-            )
+            signatures.sign_document(db, services, actor, doc_id, SignIn(level="B-LT"))
             db.commit()
     return time.perf_counter() - start
 
@@ -258,7 +257,7 @@ def _verify_some(services: Services, ids: list[uuid.UUID], work: Path, n: int = 
             )
             path = work / f"{doc_id}.pdf"
             signatures.fetch_version(services, version, path)
-            report = verify_pdf(path, [root])
+            report = verify(path, VerificationPolicy([root])).report
             valid += report.verdict == "valid" and report.signatures[-1].level == "B-LT"
     return valid
 

@@ -9,7 +9,7 @@ in a fresh child process, so that its resident set is clean:
 
 - ``signing.pades.sign_file`` at B-B, B-T, B-LT and B-LTA (in-process TSA, embedded CRL),
   streamed to an output file;
-- ``verify_pdf`` of each of those outputs (the verdict must be ``valid``);
+- ``verify`` of each of those outputs (the verdict must be ``valid``);
 - baselines in the same run: ``shutil.copyfile`` of the same file and a SHA-256 pass over
   it (a signature must copy and hash every byte, so signing cannot beat copy + hash), and
   the child's own RSS just before the measured call (``child RSS``: pyHanko imported, the
@@ -74,7 +74,7 @@ from signing.pades import (
 )
 from signing.revocation import build_crl
 from signing.tsa import tsa_config
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -260,9 +260,9 @@ def child(operation: str, workdir: Path, source: Path) -> dict[str, float]:
     if kind == "verify":
         signed = workdir / f"signed-{rest}.pdf"
         root = x509.load_pem_x509_certificate((workdir / "pki" / "root.pem").read_bytes())
-        anchors = [root.public_bytes(Encoding.DER)]
+        policy = VerificationPolicy([root.public_bytes(Encoding.DER)])
         verdict: list[str] = []
-        result = measure_in_process(lambda: verdict.append(verify_pdf(signed, anchors).verdict))
+        result = measure_in_process(lambda: verdict.append(verify(signed, policy).report.verdict))
         result["valid"] = float(verdict == ["valid"])
         return result
     key = unlock_pkcs12((workdir / "official.p12").read_bytes(), PIN)
@@ -389,10 +389,10 @@ def main() -> int:
             ("sign_file B-LTA", "sign:B-LTA"),
             ("pyHanko B-B, output opened wb", "pyhanko:wb"),
             ("pyHanko B-B, kernel copy + in place", "pyhanko:in-place"),
-            ("verify_pdf of the B-B output", "verify:B-B"),
-            ("verify_pdf of the B-T output", "verify:B-T"),
-            ("verify_pdf of the B-LT output", "verify:B-LT"),
-            ("verify_pdf of the B-LTA output", "verify:B-LTA"),
+            ("verify of the B-B output", "verify:B-B"),
+            ("verify of the B-T output", "verify:B-T"),
+            ("verify of the B-LT output", "verify:B-LT"),
+            ("verify of the B-LTA output", "verify:B-LTA"),
         ]
         rows = [repeat(what, op, workdir, source, args.repeat) for what, op in plan]
     finally:

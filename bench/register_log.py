@@ -31,11 +31,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+import transparency as merkle
 from docsvc.db.engine import make_engine, make_session_factory
 from docsvc.db.migrate import upgrade_to_head
+from docsvc.ledger import log
+from docsvc.ledger.log import LogEvent
 from docsvc.models import LogNode
-from docsvc.register import log, merkle
-from docsvc.register.log import LogEvent
 
 
 def _event(n: int) -> LogEvent:

@@ -36,7 +36,7 @@ from signing.pades import (
 )
 from signing.revocation import build_crl
 from signing.tsa import tsa_config
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 PIN = "1234"
 
@@ -109,7 +109,7 @@ def main() -> None:
     target.replace(verified)
 
     def verify_one() -> None:
-        assert verify_pdf(verified, [root]).verdict == "valid"
+        assert verify(verified, VerificationPolicy([root])).report.verdict == "valid"
 
     ours, ours_min = _median_ms(docsvc_b_b, args.runs)
     naive, naive_min = _median_ms(naive_b_b, args.runs)

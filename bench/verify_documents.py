@@ -7,12 +7,12 @@
   validation data (DSS) and a document timestamp to the original.
 
 Each file is verified the way ``docsvc verify`` and the public endpoint's workers do
-(``signing.verification.verify_pdf``), and, as the baseline, by plain pyHanko with default
+(``signing.verification.verify``), and, as the baseline, by plain pyHanko with default
 settings (``validate_pdf_signature`` on each signature, ``validate_pdf_timestamp`` on each
 document timestamp), which reads the same file without docsvc's lenient reading, its
 rendering checks or its reasons.
 
-``--against REF`` also measures ``verify_pdf`` as it was at a git revision (a temporary
+``--against REF`` also measures the verifier as it was at a git revision (a temporary
 ``git worktree`` of REF, run in a child process on the same files), so that a change to the
 verifier is measured before and after in one run.
 """
@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -113,16 +114,29 @@ def _root_der(root_pem: Path) -> bytes:
 
 
 def measure_docsvc(work: Path, root_pem: Path, runs: int) -> dict[str, list[float]]:
-    """Samples (ms) of ``verify_pdf`` from whichever ``signing`` package is first on the path."""
-    from signing.verification import verify_pdf
+    """Samples (ms) of ``verify`` from whichever ``signing`` package is first on the path
+    (``verify_pdf`` at a revision from before ``VerificationPolicy``)."""
+    from signing import verification
 
     roots = [_root_der(root_pem)]
+    check: Callable[[Path], Any]
+    if hasattr(verification, "VerificationPolicy"):
+        policy = verification.VerificationPolicy(roots)
+
+        def check(path: Path) -> Any:
+            return verification.verify(path, policy).report
+
+    else:
+
+        def check(path: Path) -> Any:
+            return verification.verify_pdf(path, roots)  # type: ignore[attr-defined]
+
     results = {}
     for name in FILES:
         path = work / name
-        report = verify_pdf(path, roots)
+        report = check(path)
         assert report.verdict == "valid", (name, report)
-        results[name] = _samples(lambda path=path: verify_pdf(path, roots), runs)
+        results[name] = _samples(lambda path=path: check(path), runs)
     return results
 
 
@@ -183,7 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3, help="alternations of the measurements")
-    parser.add_argument("--against", help="a git revision to measure verify_pdf at, too")
+    parser.add_argument("--against", help="a git revision to measure the verifier at, too")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="docsvc-bench-verify-"))
     tree = worktree_at(args.against) if args.against else None
@@ -203,7 +217,7 @@ def main() -> None:
             for name, samples in measure_pyhanko(work, root, per_round).items():
                 baseline[name] += samples
         print(f"samples per figure: {per_round * args.rounds} (median / best, ms)")
-        header = "| file | pyHanko alone | docsvc verify_pdf | docsvc / pyHanko |"
+        header = "| file | pyHanko alone | docsvc verify | docsvc / pyHanko |"
         if tree is not None:
             header += f" docsvc at {args.against} | now / before |"
         print(header)

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx2 as httpx
 
 from docsvc.demo.sample_pdfs import demo_documents
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 
 def _free_port() -> int:
@@ -72,11 +72,12 @@ def main() -> None:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         root_der = x509.load_pem_x509_certificate(root).public_bytes(Encoding.DER)
-        verify_pdf(signed, [root_der])
+        policy = VerificationPolicy([root_der])
+        verify(signed, policy)
         start = time.perf_counter()
         baseline_runs = 50
         for _ in range(baseline_runs):
-            assert verify_pdf(signed, [root_der]).verdict == "valid"
+            assert verify(signed, policy).report.verdict == "valid"
         baseline_rate = baseline_runs / (time.perf_counter() - start)
 
         port = _free_port()

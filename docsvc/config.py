@@ -270,6 +270,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def verifier_processes(self) -> int:
+        """The public verifier's worker processes: as set, or one a core up to four."""
+        return self.verify_processes or min(os.cpu_count() or 1, 4)
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url

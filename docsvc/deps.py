@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import resolve_session
 from docsvc.errors import NotAuthenticated, PermissionDenied
-from docsvc.identity import service as identity
-from docsvc.identity.actor import Actor, Origin
 from docsvc.services import Services
 
 SESSION_COOKIE = "docsvc_session"
@@ -70,12 +70,12 @@ def current_actor(request: Request, db: DbSession, origin: OriginDep) -> Actor:
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        actor, _ = identity.resolve_session(db, token.strip(), "api", origin)
+        actor, _ = resolve_session(db, token.strip(), "api", origin)
         release_connection(db)
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        actor, session = identity.resolve_session(db, cookie, "web", origin)
+        actor, session = resolve_session(db, cookie, "web", origin)
         release_connection(db)
         if request.method not in SAFE_METHODS and (
             not session.csrf_token or request.headers.get(CSRF_HEADER) != session.csrf_token

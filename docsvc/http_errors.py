@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from docsvc.actors.sessions import resolve_session
 from docsvc.audit import denials
 from docsvc.deps import SESSION_COOKIE, origin_of
 from docsvc.errors import DomainError, NotAuthenticated, TooManyRequests
-from docsvc.identity.service import resolve_session
 from storage import (
     IntegrityError,
     ObjectNotFound,

@@ -1,20 +1,36 @@
-"""The long-lived parts of a running service, built once from Settings."""
+"""The long-lived parts of a running service, built once from Settings.
+
+``Services`` is the one registry of them, handed to routes by dependency (``deps``) and to
+commands and periodic tasks as an argument. Its types come from the kernel below the
+features; what features add (checks that a document was sent for signature) is wired in
+by the composition root, ``docsvc.composition``, which is what callers use to build it."""
 
 from __future__ import annotations
 
 import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from docsvc.actors.actor import Actor
 from docsvc.config import Settings, StorageBackend
 from docsvc.db.engine import make_engine, make_session_factory
-from docsvc.signatures.runtime import SigningRuntime
+from docsvc.runtime.signing import SigningRuntime
+from docsvc.runtime.verifiers import build_verifier
+from docsvc.throttles import Throttles
+from signing.isolation import IsolatedVerifier
 from storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
-_signing_lock = threading.Lock()
+_lazy_lock = threading.Lock()
+
+# Whether something now asks this actor to sign this document (a step of a signing line
+# waiting for her, a transfer for signature her department has not answered). Features
+# above ``signatures`` provide them; ``signatures`` only asks.
+SignatureRequestCheck = Callable[[Session, Actor, uuid.UUID], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +39,29 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     store: ObjectStore
-    # Unlocked keys and the pool that runs pyHanko; built lazily, since most CLI commands
-    # never sign.
+    # Per-client rate limits and concurrency gates; an application built on these services
+    # gets fresh ones (``docsvc.app.create_app``).
+    limits: Throttles
+    signature_requests: tuple[SignatureRequestCheck, ...] = ()
+    # Unlocked keys and the pool that runs pyHanko, and the verifier processes for
+    # untrusted uploads: built lazily, since most CLI commands neither sign nor verify.
+    # (Lists, so that a copy made with ``dataclasses.replace`` shares them.)
     _signing: list[SigningRuntime] = field(default_factory=list, repr=False)
+    # By (processes, memory): copies with other settings get a pool of their own.
+    _verifiers: dict[tuple[int, int], IsolatedVerifier] = field(default_factory=dict, repr=False)
+
+    @property
+    def verifier(self) -> IsolatedVerifier:
+        key = (self.settings.verifier_processes, self.settings.verify_memory_mb)
+        with _lazy_lock:
+            found = self._verifiers.get(key)
+            if found is None:
+                found = self._verifiers[key] = build_verifier(self.settings)
+            return found
 
     @property
     def signing(self) -> SigningRuntime:
-        with _signing_lock:
+        with _lazy_lock:
             if not self._signing:
                 self._signing.append(
                     SigningRuntime(
@@ -42,6 +74,8 @@ class Services:
     def close(self) -> None:
         for runtime in self._signing:
             runtime.close()
+        for verifier in self._verifiers.values():
+            verifier.close()
         self.engine.dispose()
 
 
@@ -59,13 +93,21 @@ def build_store(settings: Settings) -> ObjectStore:
     return LocalObjectStore(settings.local_store_dir)
 
 
-def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
-    """``store`` overrides the configured one; tests use it to inject faults beside a real
-    store."""
+def build_services(
+    settings: Settings,
+    store: ObjectStore | None = None,
+    *,
+    signature_requests: tuple[SignatureRequestCheck, ...] = (),
+) -> Services:
+    """The kernel's part; use ``docsvc.composition.build_services``, which adds the
+    features' parts. ``store`` overrides the configured one; tests use it to inject faults
+    beside a real store."""
     engine = make_engine(settings.effective_database_url, settings.db_pool_size)
     return Services(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
         store=store if store is not None else build_store(settings),
+        limits=Throttles.for_settings(settings),
+        signature_requests=signature_requests,
     )

@@ -18,7 +18,7 @@ import resource
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -26,15 +26,14 @@ from pathlib import Path
 from typing import Literal
 
 from signing.errors import SigningError
-from signing.report import VerificationReport
 from signing.verification import (
     DecompressionLimitExceeded,
-    DecompressionLimits,
     EncryptedDocument,
     UnreadableDocument,
+    VerificationPolicy,
+    VerificationResult,
     quiet_validation_logs,
-    verify_pdf,
-    verify_pdf_with_etsi_report,
+    verify,
 )
 
 
@@ -53,30 +52,19 @@ class VerifierBusy(SigningError):
 @dataclass(frozen=True, slots=True)
 class Job:
     path: str
-    trust_roots: tuple[bytes, ...]
-    crls: tuple[bytes, ...]
-    etsi: bool
-    limits: DecompressionLimits
+    policy: VerificationPolicy
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     kind: Literal["ok", "unreadable", "encrypted", "decompression", "memory"]
-    report: VerificationReport | None = None
-    xml: bytes | None = None
+    result: VerificationResult | None = None
     message: str = ""
 
 
 def _run_job(job: Job) -> Outcome:
-    path = Path(job.path)
     try:
-        if job.etsi:
-            report, xml = verify_pdf_with_etsi_report(
-                path, job.trust_roots, crls=job.crls, limits=job.limits
-            )
-            return Outcome("ok", report, xml)
-        report = verify_pdf(path, job.trust_roots, crls=job.crls, limits=job.limits)
-        return Outcome("ok", report)
+        return Outcome("ok", verify(Path(job.path), job.policy))
     except DecompressionLimitExceeded as exc:
         return Outcome("decompression", message=str(exc))
     except EncryptedDocument as exc:
@@ -244,21 +232,18 @@ class IsolatedVerifier:
     def verify(
         self,
         path: Path,
-        trust_roots: Sequence[bytes],
+        policy: VerificationPolicy,
         *,
-        crls: Sequence[bytes] = (),
-        etsi: bool = False,
-        limits: DecompressionLimits = DecompressionLimits(),
         timeout: float,
         wait: float | None = None,
         on_start: Callable[[], None] | None = None,
-    ) -> tuple[VerificationReport, bytes | None]:
-        """Verify in a worker; the same results and errors as ``verify_pdf`` (and
-        ``verify_pdf_with_etsi_report`` with ``etsi``), plus ``VerificationTimedOut``,
-        ``VerificationOutOfMemory`` and, after ``wait`` seconds in line without a free
-        worker (``timeout`` if not given), ``VerifierBusy``. ``on_start`` is called when the
-        job is handed to a ready worker: from then on the worker's time is the job's."""
-        job = Job(str(path), tuple(trust_roots), tuple(crls), etsi, limits)
+    ) -> VerificationResult:
+        """Verify in a worker; the same results and errors as ``signing.verification.verify``,
+        plus ``VerificationTimedOut``, ``VerificationOutOfMemory`` and, after ``wait``
+        seconds in line without a free worker (``timeout`` if not given), ``VerifierBusy``.
+        ``on_start`` is called when the job is handed to a ready worker: from then on the
+        worker's time is the job's."""
+        job = Job(str(path), policy)
         worker = self._acquire(timeout if wait is None else wait)
         try:
             outcome = worker.run(job, timeout, on_start)
@@ -267,8 +252,8 @@ class IsolatedVerifier:
             raise
         self._give_back(worker)
         if outcome.kind == "ok":
-            assert outcome.report is not None
-            return outcome.report, outcome.xml
+            assert outcome.result is not None
+            return outcome.result
         if outcome.kind == "decompression":
             raise DecompressionLimitExceeded(outcome.message)
         if outcome.kind == "memory":

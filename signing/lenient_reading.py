@@ -341,6 +341,17 @@ def check_xref_tables(reader: PdfFileReader) -> None:
             note("pdf_syntax", "the entries of a cross-reference table are not 20 bytes long")
 
 
+def _resolved(raw: generic.PdfObject, depth: int, seen: set[int]) -> generic.PdfObject | None:
+    """``raw``, or the object it refers to; ``None`` for an object met before or deeper than
+    ``MAX_FIELD_DEPTH``, so that a walk ends on cycles and hostile chains of references."""
+    if not isinstance(raw, generic.IndirectObject):
+        return raw
+    if raw.idnum in seen or depth > MAX_FIELD_DEPTH:
+        return None
+    seen.add(raw.idnum)
+    return raw.reference.get_object()
+
+
 _RESOURCE_KINDS = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading")
 MAX_PAGES_CHECKED = 2000
 
@@ -353,19 +364,15 @@ def check_page_resources(reader: PdfFileReader) -> None:
     pages = 0
     while stack and pages < MAX_PAGES_CHECKED:
         raw, depth = stack.pop()
-        if isinstance(raw, generic.IndirectObject):
-            if raw.idnum in seen or depth > MAX_FIELD_DEPTH:
-                continue
-            seen.add(raw.idnum)
-            raw = raw.reference.get_object()
-        if not isinstance(raw, generic.DictionaryObject):
+        node = _resolved(raw, depth, seen)
+        if not isinstance(node, generic.DictionaryObject):
             continue
-        kids = raw.get("/Kids")
+        kids = node.get("/Kids")
         if isinstance(kids, generic.ArrayObject):
             stack.extend((kid, depth + 1) for kid in kids)
             continue
         pages += 1
-        resources = raw.get("/Resources")
+        resources = node.get("/Resources")
         if not isinstance(resources, generic.DictionaryObject):
             continue
         for kind in _RESOURCE_KINDS:
@@ -395,21 +402,17 @@ def check_field_names(reader: PdfFileReader) -> None:
     stack: list[tuple[generic.PdfObject, int]] = [(top, 0)]
     while stack:
         raw, depth = stack.pop()
-        if isinstance(raw, generic.IndirectObject):
-            if raw.idnum in seen or depth > MAX_FIELD_DEPTH:
-                continue
-            seen.add(raw.idnum)
-            raw = raw.reference.get_object()
-        if isinstance(raw, generic.ArrayObject):
-            stack.extend((item, depth + 1) for item in raw)
-        elif isinstance(raw, generic.DictionaryObject):
-            name = raw.get("/T")
+        node = _resolved(raw, depth, seen)
+        if isinstance(node, generic.ArrayObject):
+            stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, generic.DictionaryObject):
+            name = node.get("/T")
             if isinstance(
                 name, (generic.TextStringObject, generic.ByteStringObject)
             ) and "." in str(name):
                 note("field_name_period", repr(str(name)))
-            if "/Kids" in raw:
-                stack.append((raw.raw_get("/Kids"), depth + 1))
+            if "/Kids" in node:
+                stack.append((node.raw_get("/Kids"), depth + 1))
 
 
 def _field_list(

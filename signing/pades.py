@@ -316,43 +316,32 @@ def sign_file(
 ) -> str:
     """Sign ``source`` into ``target`` as an incremental update; return the field's name.
     On any failure ``target`` is removed, so that no half-written file looks signed."""
+    level = request.level
     try:
-        return _sign_file(source, target, key, request, timestamper, material)
+        if level is not Level.B_B and timestamper is None:
+            raise SigningError(f"{level.value} needs a timestamp authority")
+        if level in (Level.B_LT, Level.B_LTA) and material is None:
+            raise SigningError(f"{level.value} needs the trust roots and revocation data to embed")
+        estimate = _estimated_size(key, level)
+        try:
+            return _sign_once(source, target, key, request, timestamper, material, estimate)
+        except _ReservationTooSmall:
+            # Rare: a larger chain or token than estimated. Sign again with room to spare.
+            reservation = max(_flat_reservation(level), 2 * estimate)
+            return _sign_once(source, target, key, request, timestamper, material, reservation)
     except BaseException:
         if target.resolve() != source.resolve():
             target.unlink(missing_ok=True)
         raise
 
 
-def _sign_file(
-    source: Path,
-    target: Path,
-    key: SigningKey,
-    request: SignatureRequest,
-    timestamper: TimeStamper | None,
-    material: ValidationMaterial | None,
-) -> str:
-    level = request.level
-    if level is not Level.B_B and timestamper is None:
-        raise SigningError(f"{level.value} needs a timestamp authority")
-    long_term = level in (Level.B_LT, Level.B_LTA)
-    if long_term and material is None:
-        raise SigningError(f"{level.value} needs the trust roots and revocation data to embed")
-    estimate = _estimated_size(key, level)
-    try:
-        return _sign_once(source, target, key, request, timestamper, material, estimate)
-    except _ReservationTooSmall:
-        # Rare: a larger chain or token than estimated. Sign again with room to spare.
-        flat = (
-            SIGNATURE_BYTES_RESERVED if level is Level.B_B else TIMESTAMPED_SIGNATURE_BYTES_RESERVED
-        )
-        return _sign_once(
-            source, target, key, request, timestamper, material, max(flat, 2 * estimate)
-        )
-
-
 class _ReservationTooSmall(SigningError):
     pass
+
+
+def _flat_reservation(level: Level) -> int:
+    """Hex digits to reserve for the CMS when the signer's certificates cannot be measured."""
+    return SIGNATURE_BYTES_RESERVED if level is Level.B_B else TIMESTAMPED_SIGNATURE_BYTES_RESERVED
 
 
 def _estimated_size(key: SigningKey, level: Level) -> int:
@@ -363,9 +352,7 @@ def _estimated_size(key: SigningKey, level: Level) -> int:
         certificates = [signer.signing_cert, *signer.cert_registry]
         embedded = sum(len(c.dump()) for c in certificates if c is not None)
     except Exception:  # an unusual signer: fall back to the flat size
-        return (
-            SIGNATURE_BYTES_RESERVED if level is Level.B_B else TIMESTAMPED_SIGNATURE_BYTES_RESERVED
-        )
+        return _flat_reservation(level)
     size = embedded + CMS_ALLOWANCE + (0 if level is Level.B_B else TIMESTAMP_ALLOWANCE)
     return 2 * ((size + 1023) // 1024 * 1024)
 

@@ -1,8 +1,8 @@
 """Verifying every signature in a PDF against explicit trust roots, offline.
 
-Trust is never implicit: ``verify_pdf`` takes its anchors as a required argument, refuses
-an empty set, and never looks at the operating system's store. It reaches for the network
-only when the caller passes ``allow_fetching=True``.
+Trust is never implicit: ``verify`` takes its anchors from a required
+``VerificationPolicy``, refuses an empty set, and never looks at the operating system's
+store. It reaches for the network only when the policy has ``allow_fetching=True``.
 
 Revocation and expiry are judged at the signing time:
 - A signature with a valid timestamp (B-T and up) is checked at the time the timestamp
@@ -23,8 +23,8 @@ Revocation checking is soft-fail: data is used where there is some, its absence 
 fault (B-B and B-T carry none). A CRL that no known CA signed is dropped; a revocation
 listed in a CRL that has since gone stale still counts, since revocations are final.
 
-One validation pass yields both the JSON report of docs/contracts.md and, on request, the
-ETSI TS 119 102-2 XML report (``signing.etsi_report``).
+One validation pass yields both the JSON report of docs/contracts.md and, when the policy
+asks for it, the ETSI TS 119 102-2 XML report (``signing.etsi_report``).
 """
 
 from __future__ import annotations
@@ -181,6 +181,44 @@ class DecompressionLimits:
                 base_allowance=self.max_total_bytes, max_ratio=self.max_total_ratio
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """What a verification trusts, what it may use, and what it produces.
+
+    - ``trust_roots`` (DER): the only anchors; an empty set is refused when verifying;
+    - ``crls`` and ``ocsps`` (DER): revocation data added to what the document's DSS
+      carries, for instance the CA's current CRL;
+    - ``allow_fetching``: the network is never used unless this is true;
+    - ``limits``: how much decoded data the document may produce;
+    - ``etsi_report``: also produce, from the same validation, the ETSI TS 119 102-2 XML
+      report (one SignatureValidationReport per signature, its main indication matching
+      our verdict).
+
+    Sequences are kept as tuples, so that a policy is immutable and can be sent to a worker
+    process."""
+
+    trust_roots: Sequence[bytes]
+    crls: Sequence[bytes] = ()
+    ocsps: Sequence[bytes] = ()
+    allow_fetching: bool = False
+    limits: DecompressionLimits = DecompressionLimits()
+    etsi_report: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("trust_roots", "crls", "ocsps"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """The JSON report of docs/contracts.md and, when the policy asked for it, the ETSI
+    XML report; ``etsi_xml`` is ``None`` otherwise, or when the document has no signature
+    to report on."""
+
+    report: VerificationReport
+    etsi_xml: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1070,24 +1108,18 @@ def _open_reader(
     raise first_error
 
 
-def _run(
-    path: Path,
-    trust_roots: Sequence[bytes],
-    crls: Sequence[bytes],
-    ocsps: Sequence[bytes],
-    allow_fetching: bool,
-    etsi: bool,
-    limits: DecompressionLimits,
-) -> tuple[VerificationReport, bytes | None]:
-    roots = _roots(trust_roots)
-    supplied = _supplied(crls, ocsps)
+def verify(path: Path, policy: VerificationPolicy) -> VerificationResult:
+    """Verify every signature of the PDF at ``path`` under ``policy``."""
+    roots = _roots(policy.trust_roots)
+    supplied = _supplied(policy.crls, policy.ocsps)
+    etsi = policy.etsi_report
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     try:
         with tolerating() as deviations, path.open("rb") as handle:
-            reader, length = _open_reader(path, handle, limits)
+            reader, length = _open_reader(path, handle, policy.limits)
             _open_if_encrypted(reader)
             for check in (
                 check_trailers,
@@ -1102,7 +1134,9 @@ def _run(
                 revisions=reader.xrefs.total_revisions,
             )
             reading = _Reading(reader, path, length, tail_after_revisions(reader, path))
-            outcome = asyncio.run(_verify(reading, roots, supplied, allow_fetching, document, etsi))
+            outcome = asyncio.run(
+                _verify(reading, roots, supplied, policy.allow_fetching, document, etsi)
+            )
             xml = render_etsi_report(outcome.etsi) if etsi and outcome.etsi else None
     except EncryptedDocument:
         raise
@@ -1111,51 +1145,4 @@ def _run(
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise UnreadableDocument(f"the file cannot be read as a PDF: {exc}") from exc
     warnings = tuple(ReadingWarning(d.code, d.message, d.subject) for d in deviations.found)
-    return dataclasses.replace(outcome.report, warnings=warnings), xml
-
-
-def verify_pdf(
-    path: Path,
-    trust_roots: Sequence[bytes],
-    *,
-    crls: Sequence[bytes] = (),
-    ocsps: Sequence[bytes] = (),
-    allow_fetching: bool = False,
-    limits: DecompressionLimits = DecompressionLimits(),
-) -> VerificationReport:
-    """Verify every signature of the PDF at ``path``.
-
-    ``trust_roots`` (DER) are the only anchors. ``crls`` and ``ocsps`` (DER) add revocation
-    data to what the document's DSS carries, for instance the CA's current CRL. The network
-    is never used unless ``allow_fetching`` is true."""
-    report, _ = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=False, limits=limits)
-    return report
-
-
-def verify_pdf_with_etsi_report(
-    path: Path,
-    trust_roots: Sequence[bytes],
-    *,
-    crls: Sequence[bytes] = (),
-    ocsps: Sequence[bytes] = (),
-    allow_fetching: bool = False,
-    limits: DecompressionLimits = DecompressionLimits(),
-) -> tuple[VerificationReport, bytes | None]:
-    """``verify_pdf`` plus, from the same validation, the ETSI TS 119 102-2 XML report:
-    one SignatureValidationReport per signature, its main indication matching our verdict.
-    The XML is ``None`` when the document has no signature to report on."""
-    return _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True, limits=limits)
-
-
-def etsi_report_xml(
-    path: Path,
-    trust_roots: Sequence[bytes],
-    *,
-    crls: Sequence[bytes] = (),
-    ocsps: Sequence[bytes] = (),
-    allow_fetching: bool = False,
-    limits: DecompressionLimits = DecompressionLimits(),
-) -> bytes | None:
-    """Only the ETSI TS 119 102-2 XML report (see ``verify_pdf_with_etsi_report``)."""
-    _, xml = _run(path, trust_roots, crls, ocsps, allow_fetching, etsi=True, limits=limits)
-    return xml
+    return VerificationResult(dataclasses.replace(outcome.report, warnings=warnings), xml)

@@ -24,9 +24,9 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from docsvc.actors.actor import Actor, Origin
 from docsvc.audit.service import JsonScalar
 from docsvc.errors import DomainError, Locked, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor, Origin
 from docsvc.models import AuditEvent, User
 
 log = logging.getLogger("docsvc.audit")
@@ -173,10 +173,5 @@ def record_request_denial(
     for name, value in path_params.items():
         details.setdefault(f"param.{name}", str(value)[:200])
     record_denial(
-        sessions,
-        actor,
-        error,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
+        sessions, actor, error, object_type=object_type, object_id=object_id, details=details
     )

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor, Origin
 from docsvc.audit import repository
 from docsvc.audit.schemas import AuditPage, AuditQuery
 from docsvc.errors import PermissionDenied
-from docsvc.identity.actor import Actor, Origin
 from docsvc.models import AuditEvent, Role
 
 JsonScalar = str | int | float | bool | None

@@ -14,30 +14,29 @@ job then runs on a background thread:
   rolls back only that item.
 
 The parent reuses the single-signature path as it is (``sign_and_store``/``record_signed``,
-and ``signing_lines.service.sign`` for signing lines, with all the line's rules): it passes
-a ``SigningRuntime`` whose ``run`` sends ``sign_file`` to the worker processes in place of
-the official's key, which the parent never holds during the job.
+and ``signing_lines.service.sign`` for signing lines, with all the line's rules): it hands
+in a ``PdfSigner`` (``WorkersSigner``) that sends each file to the worker processes, in
+place of the official's key, which the parent never holds during the job.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import multiprocessing
 import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.batches import worker
 from docsvc.batches.schemas import (
@@ -49,12 +48,13 @@ from docsvc.batches.schemas import (
     BatchTarget,
 )
 from docsvc.db.base import utcnow
+from docsvc.dossiers.service import get_dossier
 from docsvc.errors import Conflict, DomainError, NotFound
-from docsvc.identity.actor import Actor
 from docsvc.models import Document, DossierItem, SigningCredential
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
 from docsvc.models.signing_lines import SigningLine
 from docsvc.pki.service import dev_pki
+from docsvc.runtime.signing import PdfJob, PdfSigner
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.credentials import (
@@ -64,53 +64,34 @@ from docsvc.signatures.credentials import (
     open_stored_key,
     open_with_pin,
 )
-from docsvc.signatures.runtime import SigningRuntime, UnlockedKeys
 from docsvc.signatures.schemas import SignIn
+from docsvc.signing_lines import service as lines
 from signing.key_envelope import transient
-from signing.pades import SigningKey, sign_file
 
 log = logging.getLogger("docsvc.batches")
 HEARTBEAT_EVERY = timedelta(seconds=15)
 # A job whose heartbeat is this old has lost its process (restarts take seconds).
 STALE_AFTER = timedelta(minutes=2)
-P = ParamSpec("P")
-T = TypeVar("T")
-
-# Stands for the official's key in the parent: the real one is in the workers.
-_KEY_IN_WORKERS = SigningKey(signer=cast(Any, None), subject="(held by the batch workers)")
 
 
-class _WorkerKeys(UnlockedKeys):
-    """The official's "unlocked session" for the job: always open, holding no key."""
+class WorkersSigner:
+    """Signs on the job's worker processes, which hold the official's key."""
 
-    def __init__(self) -> None:
-        super().__init__(timedelta(0))
+    def __init__(self, processes: ProcessPoolExecutor) -> None:
+        self._processes = processes
 
-    def get(self, user_id: uuid.UUID, credential_id: uuid.UUID, now: Any) -> SigningKey | None:
-        return _KEY_IN_WORKERS
-
-
-class WorkerPoolRuntime(SigningRuntime):
-    """A signing runtime whose pool is the job's worker processes, which hold the key."""
-
-    def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
-        self.workers = workers
-        self.keys = _WorkerKeys()
-        self._processes = pool
-
-    def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        if fn is not sign_file or kwargs:
-            raise RuntimeError("a batch job's workers only sign files")
-        source, target, key, request, timestamper, material = cast(tuple[Any, ...], args)
-        if key is not _KEY_IN_WORKERS:
-            raise RuntimeError("a batch job signs only with the key its workers hold")
+    def sign_pdf(self, job: PdfJob) -> str:
+        # The workers have their own timestamper (``worker.WorkerSetup``); the parent's
+        # only says whether this level asks for one.
         future = self._processes.submit(
-            worker.sign, str(source), str(target), request, timestamper is not None, material
+            worker.sign,
+            str(job.source),
+            str(job.target),
+            job.request,
+            job.timestamper is not None,
+            job.material,
         )
-        return cast(T, future.result())
-
-    def close(self) -> None:  # the job shuts its pool down
-        return None
+        return future.result()
 
 
 # --- creating a job ------------------------------------------------------------------------
@@ -294,11 +275,9 @@ def run_job(
             ) as processes,
             ThreadPoolExecutor(max_workers=2 * count, thread_name_prefix="batch") as threads,
         ):
-            job_services = dataclasses.replace(
-                services, _signing=[WorkerPoolRuntime(processes, count)]
-            )
+            signer = WorkersSigner(processes)
             futures: list[Future[None]] = [
-                threads.submit(_run_item, job_services, item_id, actor, level, visible)
+                threads.submit(_run_item, services, signer, item_id, actor, level, visible)
                 for item_id in item_ids
             ]
             for future in futures:
@@ -369,14 +348,19 @@ def _finish(services: Services, job_id: uuid.UUID, status: BatchStatus, error: s
 
 
 def _run_item(
-    services: Services, item_id: uuid.UUID, actor: Actor, level: str | None, visible: bool
+    services: Services,
+    signer: PdfSigner,
+    item_id: uuid.UUID,
+    actor: Actor,
+    level: str | None,
+    visible: bool,
 ) -> None:
     """Sign one item and record it in its own transaction, with the job's counters."""
     try:
         with services.sessions() as db:
             item = db.get(BatchItem, item_id)
             assert item is not None
-            versions = _sign_item(db, services, actor, item, level, visible)
+            versions = _sign_item(db, services, signer, actor, item, level, visible)
             item.status = BatchItemStatus.signed.value
             item.versions = " ".join(versions)
             item.finished_at = utcnow()
@@ -406,25 +390,25 @@ def _run_item(
 def _sign_item(
     db: Session,
     services: Services,
+    signer: PdfSigner,
     actor: Actor,
     item: BatchItem,
     level: str | None,
     visible: bool,
 ) -> list[str]:
     if item.line_id is not None:
-        return _sign_line(db, services, actor, item.line_id)
+        return _sign_line(db, services, signer, actor, item.line_id)
     if item.dossier_id is not None:
         document_ids = _dossier_documents(services, actor, item.dossier_id)
     else:
         assert item.document_id is not None
         document_ids = [item.document_id]
     request = SignIn(level=cast(Any, level), visible=visible)
-    runtime = services.signing
     with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
         # As a signing line does: every document signed and stored before any row is
         # written, so a dossier is signed whole or not at all.
         signed = [
-            signatures.sign_and_store(db, services, runtime, actor, doc, request, Path(work))
+            signatures.sign_and_store(db, services, actor, doc, request, Path(work), signer=signer)
             for doc in document_ids
         ]
         results = [signatures.record_signed(db, services, actor, s) for s in signed]
@@ -435,8 +419,6 @@ def _dossier_documents(services: Services, actor: Actor, dossier_id: uuid.UUID) 
     """The dossier's documents, if the actor may read it. In its own transaction: reading
     a dossier is audited, and on SQLite a write would hold the lock that storing the
     signed files needs."""
-    from docsvc.dossiers.service import get_dossier
-
     with services.sessions() as db:
         dossier = get_dossier(db, actor, dossier_id)
         db.commit()
@@ -445,10 +427,10 @@ def _dossier_documents(services: Services, actor: Actor, dossier_id: uuid.UUID) 
     return [entry.document_id for entry in dossier.items]
 
 
-def _sign_line(db: Session, services: Services, actor: Actor, line_id: uuid.UUID) -> list[str]:
-    from docsvc.signing_lines import service as lines
-
-    lines.sign(db, services, actor, line_id, None)
+def _sign_line(
+    db: Session, services: Services, signer: PdfSigner, actor: Actor, line_id: uuid.UUID
+) -> list[str]:
+    lines.sign(db, services, actor, line_id, None, signer)
     line = db.get(SigningLine, line_id)
     assert line is not None
     if line.document_id is not None:

@@ -10,9 +10,10 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from docsvc.composition import build_services
 from docsvc.config import Settings
 from docsvc.errors import DomainError
-from docsvc.services import Services, build_services
+from docsvc.services import Services
 from storage import StorageError
 
 

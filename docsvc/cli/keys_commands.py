@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from docsvc.cli.common import fail, services_session
-from docsvc.models import CredentialKind
+from docsvc.models import CredentialKind, SigningCredential, User
 from docsvc.organisation.repository import user_by_username
 from docsvc.signatures import credentials
 from signing.errors import WrongPin
@@ -106,8 +106,6 @@ def export(
 def list_keys() -> None:
     """Every active credential: user, kind, certificate, expiry."""
     from sqlalchemy import select
-
-    from docsvc.models import SigningCredential, User
 
     with services_session() as (_, db):
         rows = db.execute(

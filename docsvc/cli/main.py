@@ -18,6 +18,8 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from docsvc.actors import sessions
+from docsvc.actors.actor import Actor, Origin
 from docsvc.cli import (
     keys_commands,
     notifications_commands,
@@ -26,16 +28,21 @@ from docsvc.cli import (
     verify_command,
 )
 from docsvc.cli.common import fail, load_settings, services_session
+from docsvc.composition import build_services
 from docsvc.config import Environment, Settings, StorageBackend
 from docsvc.db.migrate import current_revision, head_revision, upgrade_to_head
+from docsvc.demo.seed import accounts_table, seed_demo
 from docsvc.errors import DomainError, PermissionDenied
 from docsvc.identity import service as identity
-from docsvc.identity.actor import Actor, Origin
+from docsvc.maintenance.orphans import clean_orphans
 from docsvc.maintenance.permissions import make_private, private_umask
+from docsvc.maintenance.scratch import remove_dead_scratch
 from docsvc.models import Role
 from docsvc.organisation import service as organisation
+from docsvc.organisation.repository import department_codes, pending_roles, users
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
-from docsvc.services import build_services
+from docsvc.organisation.service import ensure_institution
+from docsvc.pki.service import ensure_dev_pki
 from signing import SigningError
 from storage import StorageError
 
@@ -75,9 +82,6 @@ def init(
     demo: Annotated[bool, typer.Option("--demo", help="Also create the demo institution.")] = False,
 ) -> None:
     """Create the database, the store and the institution. Safe to run again."""
-    from docsvc.demo.seed import accounts_table, seed_demo
-    from docsvc.organisation.service import ensure_institution
-    from docsvc.pki.service import ensure_dev_pki
 
     settings = load_settings()
     if demo and settings.env is Environment.production:
@@ -213,7 +217,7 @@ def _as_admin(
     )
     origin = Origin(client_ip="cli", user_agent="docsvc users")
     user = identity.authenticate(db, settings, username, password, origin)
-    actor = identity.actor_for(user, origin)
+    actor = sessions.actor_for(user, origin)
     if Role.admin not in actor.roles:
         raise PermissionDenied(f"{username} is not an administrator.", code="admin_only")
     return actor
@@ -270,7 +274,6 @@ def _read_password(from_stdin: bool) -> str:
 
 @users_app.command("list")
 def users_list() -> None:
-    from docsvc.organisation.repository import department_codes, pending_roles, users
 
     with services_session() as (_, db):
         codes = department_codes(db)
@@ -420,8 +423,6 @@ def store_clean_orphans(
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
 ) -> None:
     """Remove stored objects that no database row points to."""
-    from docsvc.maintenance.orphans import clean_orphans
-    from docsvc.maintenance.scratch import remove_dead_scratch
 
     with services_session() as (services, db):
         remove_dead_scratch(services.settings)

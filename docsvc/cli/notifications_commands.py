@@ -8,8 +8,8 @@ from dataclasses import asdict
 import typer
 
 from docsvc.cli.common import fail, load_settings
+from docsvc.composition import build_services
 from docsvc.notifications.outbox import send_pending
-from docsvc.services import build_services
 
 app = typer.Typer(no_args_is_help=True, help="E-mail copies of inbox notifications.")
 

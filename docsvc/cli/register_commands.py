@@ -7,10 +7,12 @@ institution's own checkpoint and key.
         [--database]
 
 Files are what the API serves: ``/register/checkpoint``, ``/register/proof/inclusion``,
-``/register/leaves/{i}``, ``/register/proof/consistency``. ``--database`` rehashes every
-leaf in this institution's database up to the checkpoint's size and compares the root, and
-checks each register entry's, transfer's, receipt's, document's and dossier's rows against
-the leaves that last recorded them (``register.metadata_check``): one line per mismatch.
+``/register/leaves/{i}``, ``/register/proof/consistency``; they are checked with the
+``transparency`` library (notes, checkpoints, proofs) and ``signing`` (the time-stamp)
+alone, without the database. ``--database`` rehashes every leaf in this institution's
+database up to the checkpoint's size and compares the root, and checks each register
+entry's, transfer's, receipt's, document's and dossier's rows against the leaves that last
+recorded them (``register.metadata_check``): one line per mismatch.
 Exit status: 0 when everything checks, 1 when something does not, 2 when an input cannot be
 read.
 """
@@ -18,6 +20,7 @@ read.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +29,10 @@ import typer
 
 from docsvc.cli.common import fail, load_settings, services_session
 from docsvc.cli.signing_common import EXIT_NOT_VALID, EXIT_UNREADABLE, EXIT_VALID, anchors
-from docsvc.register import audit, checkpoints, notes
+from docsvc.ledger import audit, checkpoints, log
+from docsvc.pki.authorities import checkpoint_signer
+from docsvc.register import history, metadata_check
+from transparency import NoteError, VerifierKey, verify_inclusion
 
 app = typer.Typer(no_args_is_help=True, help="The register's transparency log.")
 
@@ -38,13 +44,13 @@ def _read(path: Path, what: str) -> str:
         fail(f"cannot read {what} {path}: {exc}", EXIT_UNREADABLE)
 
 
-def _key(value: str | None) -> notes.VerifierKey:
+def _key(value: str | None) -> VerifierKey:
     if value is None:
         return checkpoints.verifier_key(load_settings())
     text = _read(Path(value), "key") if Path(value).is_file() else value
     try:
-        return notes.VerifierKey.parse(text)
-    except notes.NoteError as exc:
+        return VerifierKey.parse(text)
+    except NoteError as exc:
         fail(f"bad verifier key: {exc}", EXIT_UNREADABLE)
 
 
@@ -111,11 +117,10 @@ def verify(
     except audit.AuditError as exc:
         fail(str(exc), EXIT_UNREADABLE)
     if database:
-        from docsvc.register import metadata_check
-
         with services_session() as (_, db):
             metadata_check.read_one_snapshot(db)
-            audit.check_database(db, newer.checkpoint, findings)
+            leaves = log.stored_leaves(db, newer.checkpoint.size)
+            audit.check_database(leaves, newer.checkpoint, findings)
             metadata_check.check_metadata(db, findings)
     if as_json:
         typer.echo(json.dumps({"ok": findings.ok, **asdict(findings)}, ensure_ascii=False))
@@ -131,7 +136,8 @@ def verify(
 def checkpoint_now() -> None:
     """Sign a checkpoint of the register now and print it."""
     with services_session() as (services, db):
-        made = checkpoints.make_checkpoint(db, services.settings)
+        signer = checkpoint_signer(services.settings)
+        made = checkpoints.make_checkpoint(db, services.settings, signer)
         typer.echo(made.note, nl=False)
 
 
@@ -151,10 +157,6 @@ def case_history(
 ) -> None:
     """A case's whole chain in time order, each item with its inclusion proof, checked here
     against the signed checkpoint it is proven against."""
-    import uuid
-
-    from docsvc.register import history, merkle
-
     try:
         ident = uuid.UUID(case_id)
     except ValueError:
@@ -163,7 +165,7 @@ def case_history(
         found = history.case_history(db, services.settings, None, ident)
     root = bytes.fromhex(found.root)
     for item in found.items:
-        merkle.verify_inclusion(
+        verify_inclusion(
             item.index,
             found.size,
             bytes.fromhex(item.leaf_hash),

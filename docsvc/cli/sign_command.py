@@ -11,7 +11,13 @@ import typer
 
 from docsvc.cli.common import fail, load_settings
 from docsvc.cli.signing_common import quiet_pyhanko
-from docsvc.config import Settings
+from docsvc.composition import build_services
+from docsvc.config import Environment, Settings
+from docsvc.demo.seed import DEMO_PIN
+from docsvc.errors import DomainError, NotFound
+from docsvc.organisation.repository import user_by_username
+from docsvc.pki.authorities import material_for, timestamper_for
+from docsvc.signatures.credentials import active_credential, holds_kept_key, open_stored_key
 from signing import SigningError, WrongPin
 from signing.pades import (
     Level,
@@ -74,13 +80,6 @@ def _demo_official_key(settings: Settings, username: str, pin: str | None) -> Si
     """No key given: the demo official's own PKCS#12 credential, under the demo PIN unless
     --pin says otherwise. Refused in production, where every signature names its key."""
     from sqlalchemy.exc import SQLAlchemyError
-
-    from docsvc.config import Environment
-    from docsvc.demo.seed import DEMO_PIN
-    from docsvc.errors import NotFound
-    from docsvc.organisation.repository import user_by_username
-    from docsvc.services import build_services
-    from docsvc.signatures.credentials import active_credential, holds_kept_key, open_stored_key
 
     if settings.env is Environment.production:
         fail("give the key: --p12 FILE --pin PIN, or --pkcs11-lib LIB --token T --key K", 2)
@@ -145,9 +144,6 @@ def _unlocked(
 def _sign_with(
     settings: Settings, key: SigningKey, file: Path, output: Path, chosen: Level
 ) -> None:
-    from docsvc.errors import DomainError
-    from docsvc.services import build_services
-    from docsvc.signatures.authorities import material_for, timestamper_for
 
     try:
         timestamper = timestamper_for(settings, chosen)

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from docsvc.cli.common import fail
 from docsvc.config import Settings
+from docsvc.db.engine import make_engine, make_session_factory
+from docsvc.pki.service import crl_der
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -55,8 +57,6 @@ def institution_crls(settings: Settings) -> list[bytes]:
         return []
     if not settings.database_url and not (settings.data_dir / "docsvc.sqlite3").is_file():
         return []  # do not create an empty SQLite file just to read from it
-    from docsvc.db.engine import make_engine, make_session_factory
-    from docsvc.pki.service import crl_der
 
     engine = make_engine(settings.effective_database_url)
     try:

@@ -17,7 +17,8 @@ from docsvc.cli.signing_common import (
     institution_crls,
     quiet_pyhanko,
 )
-from signing.verification import UnreadableDocument, verify_pdf, verify_pdf_with_etsi_report
+from signing import verification
+from signing.verification import UnreadableDocument, VerificationPolicy
 
 
 def verify(
@@ -42,11 +43,10 @@ def verify(
     settings = load_settings()
     roots = anchors(settings, trust or [])
     crls = [] if trust else institution_crls(settings)
+    policy = VerificationPolicy(roots, crls=crls, etsi_report=etsi_report is not None)
     try:
-        if etsi_report is None:
-            report, xml = verify_pdf(file, roots, crls=crls), None
-        else:
-            report, xml = verify_pdf_with_etsi_report(file, roots, crls=crls)
+        result = verification.verify(file, policy)
+        report, xml = result.report, result.etsi_xml
     except FileNotFoundError:
         fail(f"no such file: {file}", EXIT_UNREADABLE)
     except (UnreadableDocument, OSError) as exc:

@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import actor_for
 from docsvc.config import Settings
 from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.documents import service as documents
@@ -21,7 +23,6 @@ from docsvc.documents.schemas import DocumentMetadataIn
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.dossiers import service as dossiers
 from docsvc.dossiers.schemas import DossierIn
-from docsvc.identity.actor import Actor
 from docsvc.models import (
     Confidentiality,
     Document,
@@ -123,15 +124,7 @@ AUTHOR_BY_DEPARTMENT = {
 def _actor(db: Session, username: str) -> Actor:
     user = org_repository.user_by_username(db, username)
     assert user is not None, username
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        department_id=user.department_id,
-        roles=user.role_set,
-        client_ip="127.0.0.1",
-        user_agent="docsvc init --demo",
-    )
+    return actor_for(user, Origin(client_ip="127.0.0.1", user_agent="docsvc init --demo"))
 
 
 # Ecuador's national holidays (Ley Orgánica de Servicio Público, art. 25; 2026 dates as

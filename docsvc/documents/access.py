@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from docsvc.identity.actor import Actor
+from docsvc.actors.actor import Actor
 from docsvc.models import Confidentiality, Role
 
 # Roles that create documents and versions for their own department.

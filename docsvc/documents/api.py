@@ -16,80 +16,39 @@ from docsvc.documents import service
 from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn, DocumentOut, DocumentPage
 from docsvc.documents.uploads import ReceivedForm, receive_multipart
 from docsvc.errors import InvalidInput, PayloadTooLarge
+from docsvc.models import Confidentiality, DocumentType
 from docsvc.request_limits import MULTIPART_OVERHEAD
 from docsvc.services import Services
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
-# Multipart framing and metadata fields around the file.
+# The OpenAPI description of the multipart bodies (the routes read them as streams).
+_FILE = {"type": "string", "format": "binary"}
+_TEXT = {"type": "string"}
 
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "doc_type", "title"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "doc_type": {
-                            "type": "string",
-                            "enum": [
-                                "letter",
-                                "resolution",
-                                "request",
-                                "payment_order",
-                                "report",
-                                "other",
-                            ],
-                        },
-                        "title": {"type": "string"},
-                        "subject": {"type": "string"},
-                        "confidentiality": {
-                            "type": "string",
-                            "enum": ["public", "internal", "confidential"],
-                        },
-                    },
-                }
-            }
-        },
+
+def _multipart(required: list[str], properties: dict[str, object]) -> dict[str, object]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
     }
-}
-
-VERSION_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "reason"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "reason": {"type": "string"},
-                    },
-                }
-            }
-        },
-    }
-}
 
 
-UPLOAD_FILE_ONLY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+UPLOAD_BODY = _multipart(
+    ["file", "doc_type", "title"],
+    {
+        "file": _FILE,
+        "doc_type": {"type": "string", "enum": [t.value for t in DocumentType]},
+        "title": _TEXT,
+        "subject": _TEXT,
+        "confidentiality": {"type": "string", "enum": [c.value for c in Confidentiality]},
+    },
+)
+VERSION_BODY = _multipart(["file", "reason"], {"file": _FILE, "reason": _TEXT})
+UPLOAD_FILE_ONLY = _multipart(["file"], {"file": _FILE})
 
 
 async def receive_file(request: Request, services: Services) -> ReceivedForm:

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from docsvc.actors.actor import Actor
 from docsvc.db.base import utcnow
 from docsvc.documents.schemas import DocumentFilter
-from docsvc.identity.actor import Actor
 from docsvc.models import (
     Confidentiality,
     Department,
@@ -109,10 +109,6 @@ def granted_departments(db: Session, document_id: uuid.UUID) -> set[uuid.UUID]:
             select(DocumentAccess.department_id).where(DocumentAccess.document_id == document_id)
         )
     )
-
-
-def department_code(db: Session, department_id: uuid.UUID) -> str:
-    return db.scalar(select(Department.code).where(Department.id == department_id)) or ""
 
 
 def username_of(db: Session, user_id: uuid.UUID) -> str:

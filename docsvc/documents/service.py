@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.config import Settings
 from docsvc.documents import repository
@@ -27,10 +28,10 @@ from docsvc.documents.schemas import (
 )
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
-from docsvc.maintenance.object_claims import claim_for_upload
+from docsvc.identity.repository import department_code
+from docsvc.ledger import events as register_events
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
-from docsvc.register import events as register_events
+from docsvc.object_claims import claim_for_upload
 from storage import ObjectStore
 
 PDF_MEDIA_TYPE = "application/pdf"
@@ -293,7 +294,7 @@ def _document_out(
     latest = max(version_list, key=lambda v: v.number)
     return _out(
         document,
-        repository.department_code(db, document.owning_department_id),
+        department_code(db, document.owning_department_id),
         repository.username_of(db, document.created_by_id),
         latest,
         version_list if with_versions else None,

@@ -35,6 +35,8 @@ from fontTools import subset  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import ImageCms
 
+from docsvc.locale import translator
+
 PAGE_WIDTH, PAGE_HEIGHT = 595.0, 842.0  # A4 in points
 MARGIN = 64.0
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -499,7 +501,9 @@ def _page_content(layout: _Layout, lines: list[str], footer: str) -> bytes:
     return out.getvalue()
 
 
-FOOTERS = {"es": "Página {number} de {total}", "en": "Page {number} of {total}"}
+def page_footer(language: str, number: int, total: int) -> str:
+    """ "Página N de M" in ``language``, from the message catalogue."""
+    return translator(language).gettext("Page %(number)s of %(total)s", number=number, total=total)
 
 
 def build_text_pdf(
@@ -515,8 +519,7 @@ def build_text_pdf(
     lines = _body_lines(paragraphs)
     pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)] or [[]]
     layout = _layout(title, lines_per_page)
-    footer = FOOTERS[language]
-    footers = [footer.format(number=n, total=len(pages)) for n in range(1, len(pages) + 1)]
+    footers = [page_footer(language, n, len(pages)) for n in range(1, len(pages) + 1)]
     pdf = pikepdf.new()
     resources = pdf.make_indirect(
         pikepdf.Dictionary(

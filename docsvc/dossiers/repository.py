@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from docsvc.identity.actor import Actor
+from docsvc.actors.actor import Actor
 from docsvc.models import (
     Confidentiality,
     Department,

@@ -7,9 +7,10 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.documents.access import can_author, can_read
-from docsvc.documents.repository import department_code, document_by_id, granted_departments
+from docsvc.documents.repository import document_by_id, granted_departments
 from docsvc.dossiers import repository
 from docsvc.dossiers.schemas import (
     DossierIn,
@@ -19,9 +20,9 @@ from docsvc.dossiers.schemas import (
     DossierSummary,
 )
 from docsvc.errors import Conflict, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
+from docsvc.identity.repository import department_code
+from docsvc.ledger import events as register_events
 from docsvc.models import Confidentiality, Dossier, DossierItem, DossierStatus, Role
-from docsvc.register import events as register_events
 
 
 def create_dossier(db: Session, actor: Actor, data: DossierIn) -> DossierOut:

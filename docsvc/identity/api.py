@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from docsvc.actors import sessions
 from docsvc.deps import SESSION_COOKIE, ActorDep, DbSession, OriginDep, ServicesDep
-from docsvc.documents.repository import department_code
 from docsvc.errors import NotAuthenticated
 from docsvc.identity import repository, service
 from docsvc.identity.schemas import (
@@ -47,7 +47,7 @@ def revoke_token(request: Request, actor: ActorDep, db: DbSession, origin: Origi
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     if not token:
         raise NotAuthenticated("Logout revokes a bearer token; none was sent.")
-    _, session = service.resolve_session(db, token, "api", origin)
+    _, session = sessions.resolve_session(db, token, "api", origin)
     service.close_session(db, actor, session)
     return Response(status_code=204)
 
@@ -61,7 +61,7 @@ def me(actor: ActorDep, db: DbSession) -> MeOut:
         username=user.username,
         full_name=user.full_name,
         department_id=user.department_id,
-        department=department_code(db, user.department_id),
+        department=repository.department_code(db, user.department_id),
         roles=sorted(actor.roles),
     )
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.models import AuthSession, User
+from docsvc.models import AuthSession, Department, User
 
 
 def user_by_username(db: Session, username: str) -> User | None:
@@ -22,17 +22,6 @@ def user_by_username(db: Session, username: str) -> User | None:
 
 def user_by_id(db: Session, user_id: uuid.UUID) -> User | None:
     return db.get(User, user_id)
-
-
-def live_session(db: Session, token_sha256: str, kind: str, now: datetime) -> AuthSession | None:
-    return db.scalar(
-        select(AuthSession).where(
-            AuthSession.token_sha256 == token_sha256,
-            AuthSession.kind == kind,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > now,
-        )
-    )
 
 
 def _not_locked(now: datetime) -> ColumnElement[bool]:
@@ -114,3 +103,7 @@ def end_sessions(
         execution_options={"synchronize_session": False},
     ).all()
     return generation, len(revoked)
+
+
+def department_code(db: Session, department_id: uuid.UUID) -> str:
+    return db.scalar(select(Department.code).where(Department.id == department_id)) or ""

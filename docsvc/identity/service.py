@@ -1,4 +1,5 @@
 """Authentication rules: password login with lockout, opaque bearer tokens, web sessions.
+(A token is turned back into its actor in ``docsvc.actors.sessions``.)
 
 Lockout: every attempt on an existing account is counted in the database, atomically,
 before its password is checked, and committed at once; an attempt beyond
@@ -14,7 +15,6 @@ and enabling the account later revives nothing.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,12 +22,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import actor_for, token_digest
 from docsvc.audit.service import record_event
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from docsvc.identity import repository
-from docsvc.identity.actor import Actor, Origin
 from docsvc.identity.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -44,22 +45,6 @@ class IssuedSession:
     token: str
     csrf_token: str | None
     actor: Actor
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def actor_for(user: User, origin: Origin) -> Actor:
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        department_id=user.department_id,
-        roles=user.role_set,
-        client_ip=origin.client_ip,
-        user_agent=origin.user_agent,
-    )
 
 
 def check_password_strength(password: str) -> None:
@@ -171,20 +156,6 @@ def open_session(
         db, actor, "auth.login", object_type="user", object_id=str(user.id), details={"kind": kind}
     )
     return IssuedSession(token=token, csrf_token=csrf, actor=actor)
-
-
-def resolve_session(
-    db: Session, token: str, kind: str, origin: Origin
-) -> tuple[Actor, AuthSession]:
-    session = repository.live_session(db, token_digest(token), kind, utcnow())
-    if session is None:
-        raise NotAuthenticated("The token is missing, expired or revoked.", code="invalid_token")
-    user = repository.user_by_id(db, session.user_id)
-    if user is None or not user.active:
-        raise NotAuthenticated("The account is disabled.", code="account_disabled")
-    if session.generation != user.session_generation:
-        raise NotAuthenticated("The token is missing, expired or revoked.", code="invalid_token")
-    return actor_for(user, origin), session
 
 
 def close_session(db: Session, actor: Actor, session: AuthSession) -> None:

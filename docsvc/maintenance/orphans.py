@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents.repository import is_referenced, referenced_object_keys
-from docsvc.maintenance.object_claims import claim_for_sweep, expire_upload_claims, release_sweep
+from docsvc.object_claims import claim_for_sweep, expire_upload_claims, release_sweep
 from storage import ObjectStore, OperationNotAllowed
 
 log = logging.getLogger("docsvc.maintenance")

@@ -9,16 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.models import (
-    Department,
-    Institution,
-    Position,
-    Role,
-    RoleRequest,
-    RoleRequestStatus,
-    User,
-    UserRole,
-)
+from docsvc.models import Department, Institution, Position, Role
+from docsvc.models.organisation import RoleRequest, RoleRequestStatus, User, UserRole
 
 
 def the_institution(db: Session) -> Institution | None:

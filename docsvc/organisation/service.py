@@ -8,24 +8,15 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity import service as identity
-from docsvc.identity.actor import Actor
 from docsvc.identity.passwords import hash_password
 from docsvc.identity.service import check_password_strength
-from docsvc.models import (
-    PRIVILEGED_ROLES,
-    Department,
-    Institution,
-    Position,
-    Role,
-    RoleRequest,
-    RoleRequestStatus,
-    User,
-    UserRole,
-)
+from docsvc.models import PRIVILEGED_ROLES, Department, Institution, Position, Role
+from docsvc.models.organisation import RoleRequest, RoleRequestStatus, User, UserRole
 from docsvc.organisation import repository
 from docsvc.organisation.schemas import (
     DepartmentIn,

@@ -21,11 +21,11 @@ from cryptography.x509 import ocsp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, NotFound
-from docsvc.identity.actor import Actor
 from docsvc.models import IssuedCertificate
 from docsvc.pki import repository
 from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, load_dev_pki, save_dev_pki

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from docsvc.identity.actor import Actor
+from docsvc.actors.actor import Actor
 from docsvc.models import Role
 from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Transfer

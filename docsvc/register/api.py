@@ -11,10 +11,10 @@ from fastapi.responses import PlainTextResponse
 
 from docsvc.deps import ActorDep, DbSession, ServicesDep
 from docsvc.errors import InvalidInput, NotFound, TooManyRequests
+from docsvc.ledger import checkpoints, log
 from docsvc.models.register import Direction
 from docsvc.query_types import Offset
-from docsvc.register import checkpoints, history, log, service
-from docsvc.register.merkle import ProofError
+from docsvc.register import history, service
 from docsvc.register.schemas import (
     AnnulIn,
     ConsistencyProofOut,
@@ -25,6 +25,7 @@ from docsvc.register.schemas import (
     InclusionProofOut,
     LeafOut,
 )
+from transparency import ProofError
 
 router = APIRouter(prefix="/api/v1/register", tags=["register"])
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.errors import NotFound
-from docsvc.identity.actor import Actor
 from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Transfer
 from docsvc.register.access import sees_case

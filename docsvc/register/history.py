@@ -12,13 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.config import Settings
 from docsvc.errors import NotFound
-from docsvc.identity.actor import Actor
+from docsvc.ledger import checkpoints, log
 from docsvc.models import DossierItem, LogLeaf
 from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
-from docsvc.register import checkpoints, log
+from docsvc.pki.authorities import checkpoint_signer
 from docsvc.register.access import sees_case
 
 
@@ -88,7 +89,7 @@ def case_history(
     checkpoint = checkpoints.latest(db)
     needed = (leaves[-1].idx + 1) if leaves else 0
     if checkpoint is None or checkpoint.size < needed:
-        checkpoint = checkpoints.make_checkpoint(db, settings)
+        checkpoint = checkpoints.make_checkpoint(db, settings, checkpoint_signer(settings))
     items = []
     for leaf in leaves:
         leaf_hash, proof, _ = log.inclusion(db, leaf.idx, checkpoint.size)

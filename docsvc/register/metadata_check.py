@@ -28,6 +28,14 @@ from typing import Any, Literal, TypeGuard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docsvc.ledger.audit import Findings
+from docsvc.ledger.events import (
+    LeafData,
+    receipt_leaf,
+    signature_leaf,
+    transfer_leaf,
+    version_leaf,
+)
 from docsvc.models import (
     Department,
     Document,
@@ -40,11 +48,8 @@ from docsvc.models import (
 )
 from docsvc.models.register import LogLeaf, RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer, TransferStatus
-from docsvc.register.audit import Findings
-from docsvc.register.events import LeafData, signature_leaf, version_leaf
-from docsvc.register.log import canonical
 from docsvc.register.service import annulment_leaf, entry_leaf
-from docsvc.transfers.service import receipt_leaf, transfer_leaf
+from transparency import canonical
 
 # Objects whose rows are read together, in one query per table.
 BATCH = 500

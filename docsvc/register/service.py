@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.calendar.local import local_date
 from docsvc.config import Settings
@@ -22,14 +23,14 @@ from docsvc.documents import repository as documents_repository
 from docsvc.documents.service import readable_document
 from docsvc.dossiers.service import readable_dossier
 from docsvc.errors import Conflict, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
+from docsvc.ledger import checkpoints, log
+from docsvc.ledger.events import LeafData, record_leaf
 from docsvc.models import Department, Role
 from docsvc.models.register import Direction, RegisterCheckpoint, RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
-from docsvc.register import cases, checkpoints, log
+from docsvc.pki.authorities import checkpoint_signer
+from docsvc.register import cases
 from docsvc.register.access import READ_ALL_ROLES, sees_entry, sees_transfer
-from docsvc.register.events import LeafData
-from docsvc.register.log import LogEvent
 from docsvc.register.numbering import next_sequence, registry_number
 from docsvc.register.schemas import AnnulIn, EntryIn, EntryOut, EntryPage
 
@@ -91,17 +92,7 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     db.add(entry)
     db.flush()
     data = entry_leaf(entry, department.code, actor.username, document_sha256)
-    log.record(
-        db,
-        LogEvent(
-            kind="register.entry",
-            object_type="register_entry",
-            object_id=str(entry.id),
-            public=data.public,
-            private=data.private,
-            time=now,
-        ),
-    )
+    record_leaf(db, "register.entry", "register_entry", entry.id, data, now)
     record_event(
         db,
         actor,
@@ -167,17 +158,7 @@ def annul_entry(db: Session, actor: Actor, entry_id: uuid.UUID, body: AnnulIn) -
     entry.annulment_reason = body.reason.strip()
     db.flush()
     data = annulment_leaf(entry, actor.username)
-    log.record(
-        db,
-        LogEvent(
-            kind="register.annul",
-            object_type="register_entry",
-            object_id=str(entry.id),
-            public=data.public,
-            private=data.private,
-            time=entry.annulled_at,
-        ),
-    )
+    record_leaf(db, "register.annul", "register_entry", entry.id, data, entry.annulled_at)
     record_event(
         db,
         actor,
@@ -291,7 +272,7 @@ def checkpoint_now(db: Session, settings: Settings, actor: Actor) -> RegisterChe
             "Only registry, audit or administration staff ask for checkpoints.",
             code="not_registry_staff",
         )
-    checkpoint = checkpoints.make_checkpoint(db, settings)
+    checkpoint = checkpoints.make_checkpoint(db, settings, checkpoint_signer(settings))
     record_event(
         db,
         actor,

@@ -61,7 +61,7 @@ def sign(
     actor: ActorDep,
 ) -> SignResultOut:
     """Sign the document's latest version; the signed file becomes its next version."""
-    return service.sign_document(db, services, services.signing, actor, document_id, body)
+    return service.sign_document(db, services, actor, document_id, body)
 
 
 @router.get("/documents/{document_id}/signatures")

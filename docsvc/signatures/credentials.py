@@ -20,15 +20,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.denials import record_denial
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
 from docsvc.models import CredentialKind, Position, SigningCredential, User
 from docsvc.pki.service import dev_pki, record_issued
+from docsvc.runtime.signing import SigningRuntime
 from docsvc.signatures.pepper import key_pepper
-from docsvc.signatures.runtime import SigningRuntime
 from signing import key_envelope
 from signing.dev_pki import issue_official
 from signing.errors import WrongPin

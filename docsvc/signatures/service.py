@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.config import SignatureLevel
 from docsvc.db.base import utcnow
@@ -25,7 +26,7 @@ from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, InvalidInput, PermissionDenied
-from docsvc.identity.actor import Actor
+from docsvc.ledger import events as register_events
 from docsvc.models import (
     CredentialKind,
     Document,
@@ -34,10 +35,10 @@ from docsvc.models import (
     SignatureRecord,
     SigningCredential,
 )
-from docsvc.register import events as register_events
+from docsvc.pki.authorities import material_for, timestamper_for
+from docsvc.runtime.signing import KeySigner, PdfJob, PdfSigner, SigningRuntime
 from docsvc.services import Services
 from docsvc.signatures import codes
-from docsvc.signatures.authorities import material_for, timestamper_for
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
@@ -46,7 +47,6 @@ from docsvc.signatures.credentials import (
     position_title,
     signer_chain_der,
 )
-from docsvc.signatures.runtime import SigningRuntime
 from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
 from signing import SigningError
 from signing.appearance import StampSpec
@@ -56,7 +56,6 @@ from signing.pades import (
     SignatureRequest,
     SigningKey,
     ValidationMaterial,
-    sign_file,
     unlock_pkcs12,
 )
 from signing.remote import TimeStamperLike
@@ -173,6 +172,21 @@ def _signing_key(
     yield unlocked
 
 
+@contextlib.contextmanager
+def _pdf_signer(
+    services: Services,
+    credential: SigningCredential,
+    actor: Actor,
+    pin: str | None,
+    given: PdfSigner | None,
+) -> Iterator[PdfSigner]:
+    if given is not None:
+        yield given
+        return
+    with _signing_key(services, services.signing, credential, actor, pin) as key:
+        yield KeySigner(services.signing, key)
+
+
 @dataclass(frozen=True, slots=True)
 class SigningPlan:
     document: Document
@@ -185,24 +199,24 @@ class SigningPlan:
 # --- who may sign a document (authorization only; kept apart from the key handling) -------
 
 
-def may_sign(db: Session, actor: Actor, document: Document) -> bool:
+def may_sign(db: Session, services: Services, actor: Actor, document: Document) -> bool:
     """Signing adds a version, so it needs what a new version needs (the owning
     department's authors), or that the document was sent to the signer for signature: a
     step of a signing line now waiting for her (as the person or position named, or as a
-    stand-in), or a transfer for signature her department received and has not answered."""
+    stand-in), or a transfer for signature her department received and has not answered.
+    Those two are asked through ``services.signature_requests``: the features that send
+    for signature sit above this one."""
     if Role.official not in actor.roles:
         return False
     if can_author(actor, document.owning_department_id):
         return True
-    # Imported here: both services import this module.
-    from docsvc.signing_lines.service import awaits_signature_on
-    from docsvc.transfers.service import sent_for_signature
-
-    return awaits_signature_on(db, actor, document.id) or sent_for_signature(db, actor, document.id)
+    return any(asks(db, actor, document.id) for asks in services.signature_requests)
 
 
-def require_signing_right(db: Session, actor: Actor, document: Document) -> None:
-    if not may_sign(db, actor, document):
+def require_signing_right(
+    db: Session, services: Services, actor: Actor, document: Document
+) -> None:
+    if not may_sign(db, services, actor, document):
         raise PermissionDenied(
             "Only the owning department, or an official it was sent to for signature, can "
             "sign this document.",
@@ -214,7 +228,7 @@ def plan_signature(
     db: Session, services: Services, actor: Actor, document_id: uuid.UUID, request: SignIn
 ) -> SigningPlan:
     document = documents.readable_document(db, actor, document_id)
-    require_signing_right(db, actor, document)
+    require_signing_right(db, services, actor, document)
     if request.base_version is not None and request.base_version != document.latest_version:
         raise Conflict(
             f"The document is at version {document.latest_version}, not {request.base_version}.",
@@ -349,15 +363,16 @@ class SignedFile:
 def sign_and_store(
     db: Session,
     services: Services,
-    runtime: SigningRuntime,
     actor: Actor,
     document_id: uuid.UUID,
     request: SignIn,
     work: Path,
     on_behalf: OnBehalf | None = None,
+    signer: PdfSigner | None = None,
 ) -> SignedFile:
     """Sign the latest version into ``work`` and store the result, writing no row yet:
-    several documents can be signed in one request and then recorded together."""
+    several documents can be signed in one request and then recorded together. Without a
+    ``signer``, the official's key is opened here (PIN or open session)."""
     require_official(actor)
     plan = plan_signature(db, services, actor, document_id, request)
     source = work / f"{document_id}.in.pdf"
@@ -365,26 +380,26 @@ def sign_and_store(
     return sign_source_and_store(
         db,
         services,
-        runtime,
         actor,
         plan,
         source,
         request,
         work / f"{document_id}.out.pdf",
         on_behalf,
+        signer,
     )
 
 
 def sign_source_and_store(
     db: Session,
     services: Services,
-    runtime: SigningRuntime,
     actor: Actor,
     plan: SigningPlan,
     source: Path,
     request: SignIn,
     target: Path,
     on_behalf: OnBehalf | None = None,
+    signer: PdfSigner | None = None,
 ) -> SignedFile:
     """Sign ``source`` (a file for ``plan``, which need not be stored yet: a generated
     document such as a dossier's index) into ``target`` and store it, writing no row."""
@@ -395,10 +410,10 @@ def sign_source_and_store(
         db, services, plan.level, signer_chain=signer_chain_der(credential)
     )
     signature_request = _signature_request(db, plan, request, actor, services, on_behalf)
-    with _signing_key(services, runtime, credential, actor, request.pin) as key:
+    with _pdf_signer(services, credential, actor, request.pin, signer) as pdf_signer:
         try:
-            field_name = runtime.run(
-                sign_file, source, target, key, signature_request, timestamper, material
+            field_name = pdf_signer.sign_pdf(
+                PdfJob(source, target, signature_request, timestamper, material)
             )
         except SigningError as exc:
             raise Conflict(f"The document cannot be signed: {exc}", code="signing_failed") from exc
@@ -526,7 +541,6 @@ def record_signature(
 def sign_document(
     db: Session,
     services: Services,
-    runtime: SigningRuntime,
     actor: Actor,
     document_id: uuid.UUID,
     request: SignIn,
@@ -534,9 +548,7 @@ def sign_document(
 ) -> SignResultOut:
     services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
-        signed = sign_and_store(
-            db, services, runtime, actor, document_id, request, Path(work), on_behalf
-        )
+        signed = sign_and_store(db, services, actor, document_id, request, Path(work), on_behalf)
         return record_signed(db, services, actor, signed)
 
 

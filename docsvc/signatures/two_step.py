@@ -19,15 +19,15 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, Gone, InvalidInput, NotFound
-from docsvc.identity.actor import Actor
-from docsvc.maintenance.object_claims import claim_for_upload
 from docsvc.models import CredentialKind, PendingExternalSignature
+from docsvc.object_claims import claim_for_upload
+from docsvc.runtime.signing import SigningRuntime
 from docsvc.services import Services
 from docsvc.signatures.credentials import active_credential, signer_chain_der
-from docsvc.signatures.runtime import SigningRuntime
 from docsvc.signatures.schemas import FinishIn, PrepareOut, SignatureOut, SignIn, SignResultOut
 from docsvc.signatures.service import (
     fetch_version,

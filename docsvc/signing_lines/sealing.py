@@ -24,16 +24,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents.service import PDF_MEDIA_TYPE
 from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.dossiers import repository as dossiers
 from docsvc.errors import NotFound
-from docsvc.identity.actor import Actor
+from docsvc.ledger import events as register_events
 from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
-from docsvc.register import events as register_events
 from docsvc.register.service import dossier_registry_numbers, registry_numbers
+from docsvc.runtime.signing import PdfSigner
 from docsvc.services import Services
 from docsvc.signatures import codes
 from docsvc.signatures import service as signatures
@@ -144,6 +145,7 @@ def prepare_seal(
     work: Path,
     on_behalf: signatures.OnBehalf | None = None,
     signed_items: Sequence[signatures.SignedFile] = (),
+    signer: PdfSigner | None = None,
 ) -> PreparedSeal:
     """Generate, sign and store the index, writing no row. ``signed_items`` are the dossier's
     documents just signed and not yet recorded: the index lists the versions they become."""
@@ -215,13 +217,13 @@ def prepare_seal(
     signed = signatures.sign_source_and_store(
         db,
         services,
-        services.signing,
         actor,
         plan,
         source,
         index_request,
         work / f"index-{dossier.id}.out.pdf",
         on_behalf,
+        signer,
     )
     return PreparedSeal(dossier, new_index, signed, tuple(entries), sealed_at)
 

@@ -24,23 +24,28 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
+from docsvc.dossiers.service import get_dossier, readable_dossier
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
-from docsvc.models import Department, Document, Dossier, DossierItem, Position, Role, User
-from docsvc.models.signing_lines import (
-    InboxItem,
-    LineStatus,
-    SignerStatus,
-    SigningLine,
+from docsvc.models import (
+    Department,
+    Document,
+    Dossier,
+    DossierItem,
+    Position,
+    Role,
     SigningStep,
     StandIn,
     StepMode,
     StepSigner,
+    User,
 )
+from docsvc.models.signing_lines import InboxItem, LineStatus, SignerStatus, SigningLine
+from docsvc.runtime.signing import PdfSigner
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.credentials import position_title
@@ -141,8 +146,6 @@ def create_line(db: Session, actor: Actor, data: LineIn, *, notify_by_email: boo
         _require_write_access(actor, document.owning_department_id)
         title = data.title or document.title
     else:
-        from docsvc.dossiers.service import get_dossier, readable_dossier
-
         assert data.dossier_id is not None
         _require_write_access(
             actor, readable_dossier(db, actor, data.dossier_id).owning_department_id
@@ -267,8 +270,15 @@ def _current_turn(db: Session, actor: Actor, line: SigningLine) -> _Eligibility:
 
 
 def sign(
-    db: Session, services: Services, actor: Actor, line_id: uuid.UUID, pin: str | None
+    db: Session,
+    services: Services,
+    actor: Actor,
+    line_id: uuid.UUID,
+    pin: str | None,
+    signer: PdfSigner | None = None,
 ) -> LineOut:
+    """Sign the actor's turn in the line; ``signer`` stands in for the official's key when
+    the key is held elsewhere (a batch job's processes)."""
     line = _line(db, line_id, for_update=True)
     turn = _current_turn(db, actor, line)
     on_behalf = None
@@ -293,7 +303,7 @@ def sign(
         # leaves the line as it was, and SQLite's single writer is taken only at the end.
         signed = [
             signatures.sign_and_store(
-                db, services, services.signing, actor, document_id, request, Path(work), on_behalf
+                db, services, actor, document_id, request, Path(work), on_behalf, signer
             )
             for document_id in _documents_of(db, line)
         ]
@@ -306,15 +316,23 @@ def sign(
                 s.status != SignerStatus.pending.value for s in others
             ):
                 seal = sealing.prepare_seal(
-                    db, services, actor, line.dossier_id, request, Path(work), on_behalf, signed
+                    db,
+                    services,
+                    actor,
+                    line.dossier_id,
+                    request,
+                    Path(work),
+                    on_behalf,
+                    signed,
+                    signer,
                 )
         for item in signed:
             signatures.record_signed(db, services, actor, item)
-    signer = turn.signer
-    signer.status = SignerStatus.signed.value
-    signer.signed_by_id = actor.user_id
-    signer.on_behalf_of_id = turn.on_behalf_of
-    signer.signed_at = utcnow()
+    slot = turn.signer
+    slot.status = SignerStatus.signed.value
+    slot.signed_by_id = actor.user_id
+    slot.on_behalf_of_id = turn.on_behalf_of
+    slot.signed_at = utcnow()
     _event(
         db,
         actor,

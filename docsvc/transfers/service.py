@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.calendar.business_days import add_business_days
 from docsvc.calendar.local import local_date
@@ -27,7 +28,8 @@ from docsvc.documents.service import readable_document
 from docsvc.dossiers import repository as dossiers_repository
 from docsvc.dossiers.service import readable_dossier
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from docsvc.identity.actor import Actor
+from docsvc.identity.repository import department_code
+from docsvc.ledger.events import receipt_leaf, record_leaf, transfer_leaf
 from docsvc.models import (
     Department,
     Document,
@@ -37,10 +39,8 @@ from docsvc.models import (
 )
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 from docsvc.organisation import repository as organisation
-from docsvc.register import cases, log
+from docsvc.register import cases
 from docsvc.register.access import READ_ALL_ROLES, sees_transfer
-from docsvc.register.events import LeafData
-from docsvc.register.log import LogEvent, canonical
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.transfers.schemas import (
@@ -50,6 +50,7 @@ from docsvc.transfers.schemas import (
     TransferOut,
     TransferPage,
 )
+from transparency import canonical
 
 RECORD_VERSION = 1
 # Purposes that expect an answer by the deadline; "information" only needs a receipt.
@@ -183,7 +184,7 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
         "institution": settings.institution_code,
         "case": str(case_id),
         "from": {
-            "department": documents_repository.department_code(db, actor.department_id),
+            "department": department_code(db, actor.department_id),
             "official": actor.username,
             "name": actor.full_name,
         },
@@ -232,17 +233,7 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
         to_department.code,
         actor.username,
     )
-    log.record(
-        db,
-        LogEvent(
-            kind="transfer",
-            object_type="transfer",
-            object_id=str(transfer.id),
-            public=leaf.public,
-            private=leaf.private,
-            time=now,
-        ),
-    )
+    record_leaf(db, "transfer", "transfer", transfer.id, leaf, now)
     record_event(
         db,
         actor,
@@ -253,52 +244,6 @@ def send(db: Session, services: Services, actor: Actor, body: TransferIn) -> Tra
         details={"to": to_department.code, "purpose": body.purpose, "case": str(case_id)},
     )
     return transfer_out(db, transfer, settings)
-
-
-def transfer_leaf(
-    transfer: Transfer, from_department: str, to_department: str, by: str
-) -> LeafData:
-    """A ``transfer`` leaf: the transfer with its departments' codes and its sender's
-    username. What is sent is the signed note's description, of the document or dossier
-    that the row names (the two agree unless the row was changed)."""
-    signed = json.loads(transfer.record)
-    what = {
-        **signed["what"],
-        "type": "document" if transfer.document_id is not None else "dossier",
-        "id": str(transfer.document_id or transfer.dossier_id),
-    }
-    forwarded_from, reply_to = transfer.forwarded_from_id, transfer.reply_to_id
-    return LeafData(
-        public={
-            "case_id": str(transfer.case_id),
-            "from": from_department,
-            "to": to_department,
-            "purpose": transfer.purpose,
-            "what": what,
-            "due_on": transfer.due_on.isoformat() if transfer.due_on else None,
-            "forwarded_from": str(forwarded_from) if forwarded_from else None,
-            "reply_to": str(reply_to) if reply_to else None,
-            "record_sha256": hashlib.sha256(transfer.record).hexdigest(),
-            "signature_sha256": hashlib.sha256(transfer.signature).hexdigest(),
-        },
-        private={"instructions": transfer.instructions, "by": by},
-    )
-
-
-def receipt_leaf(receipt: Receipt, transfer: Transfer, department: str, by: str) -> LeafData:
-    """A ``receipt`` leaf: the receipt of ``transfer``, with its department's code and its
-    official's username."""
-    return LeafData(
-        public={
-            "case_id": str(transfer.case_id),
-            "transfer_id": str(receipt.transfer_id),
-            "kind": receipt.kind,
-            "department": department,
-            "record_sha256": hashlib.sha256(receipt.record).hexdigest(),
-            "signature_sha256": hashlib.sha256(receipt.signature).hexdigest(),
-        },
-        private={"reason": receipt.reason, "by": by},
-    )
 
 
 def _grant(db: Session, document_ids: list[uuid.UUID], department_id: uuid.UUID) -> None:
@@ -345,7 +290,7 @@ def answer(
         },
         "kind": kind.value,
         "reason": returned_reason,
-        "department": documents_repository.department_code(db, actor.department_id),
+        "department": department_code(db, actor.department_id),
         "official": actor.username,
         "name": actor.full_name,
         "at": now.astimezone(UTC).isoformat(),
@@ -368,17 +313,7 @@ def answer(
     db.add(receipt)
     db.flush()
     leaf = receipt_leaf(receipt, transfer, str(record["department"]), actor.username)
-    log.record(
-        db,
-        LogEvent(
-            kind="receipt",
-            object_type="receipt",
-            object_id=str(receipt.id),
-            public=leaf.public,
-            private=leaf.private,
-            time=now,
-        ),
-    )
+    record_leaf(db, "receipt", "receipt", receipt.id, leaf, now)
     record_event(
         db,
         actor,
@@ -542,9 +477,9 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
         case_id=transfer.case_id,
         document_id=transfer.document_id,
         dossier_id=transfer.dossier_id,
-        from_department=documents_repository.department_code(db, transfer.from_department_id),
+        from_department=department_code(db, transfer.from_department_id),
         from_user=documents_repository.username_of(db, transfer.from_user_id),
-        to_department=documents_repository.department_code(db, transfer.to_department_id),
+        to_department=department_code(db, transfer.to_department_id),
         to_user=(
             documents_repository.username_of(db, transfer.to_user_id)
             if transfer.to_user_id
@@ -565,7 +500,7 @@ def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> Transfe
                 kind=receipt.kind,
                 reason=receipt.reason,
                 by=documents_repository.username_of(db, receipt.user_id),
-                department=documents_repository.department_code(db, receipt.department_id),
+                department=department_code(db, receipt.department_id),
                 signature_level=receipt.signature_level,
                 created_at=receipt.created_at,
             )

@@ -46,7 +46,7 @@ async def verify(
             assert form.file is not None
             if format == "pdf":
                 pdf = await run_in_threadpool(
-                    service.verify_upload_sealed, db, services.settings, form.file, lang, used
+                    service.verify_upload_sealed, db, services, form.file, lang, used
                 )
                 return Response(
                     pdf,
@@ -57,16 +57,14 @@ async def verify(
                 )
             if format == "etsi":
                 xml = await run_in_threadpool(
-                    service.verify_upload_etsi, db, services.settings, form.file, used
+                    service.verify_upload_etsi, db, services, form.file, used
                 )
                 return Response(
                     xml,
                     media_type="application/xml",
                     headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
                 )
-            return await run_in_threadpool(
-                service.verify_upload, db, services.settings, form.file, used
-            )
+            return await run_in_threadpool(service.verify_upload, db, services, form.file, used)
         finally:
             form.discard()
 

@@ -2,7 +2,8 @@
 a bank files next to the document it checked.
 
 It states the file's sha256, each signature's verdict with its facts and reasons, and the
-copy check, in Spanish or English, then carries the institution's electronic seal (B-LT
+copy check, in Spanish or English (the one message catalogue, :mod:`docsvc.locale`; every
+moment in the institution's time zone), then carries the institution's electronic seal (B-LT
 when a timestamp authority is configured, so that it stays verifiable after the seal's
 certificate expires). Anyone can verify the report itself like any signed PDF.
 """
@@ -14,64 +15,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
 from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.errors import Conflict
+from docsvc.locale import DEFAULT_ZONE, Translator, translator
+from docsvc.locale.labels import certificate_name
+from docsvc.pki.authorities import material_for, timestamper_for
 from docsvc.pki.seal import institution_seal
-from docsvc.signatures.authorities import material_for, timestamper_for
 from docsvc.verification import wording
 from signing.errors import SigningError
 from signing.pades import Level, SignatureRequest, sign_file
 
-TITLES = {"es": "Informe de verificación de firmas", "en": "Signature verification report"}
 
-_LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        "issued": "Emitido por {institution} el {when}.",
-        "file": "Archivo verificado: {name}",
-        "facts": "SHA-256: {sha256}. Páginas: {pages}. Revisiones: {revisions}.",
-        "result": "Resultado: {verdict}. {summary}",
-        "signature": "Firma {n} (campo {field}): {verdict}.",
-        "signer": "Firmante: {name}. Emisor del certificado: {issuer}.",
-        "level": "Nivel PAdES: {level}. Íntegra: {intact}. De confianza: {trusted}. "
-        "Revocada: {revoked}.",
-        "times": "Hora de firma declarada: {signing}. Sello de tiempo: {timestamp}.",
-        "anchor": "Ancla de confianza: {anchor}.",
-        "changes": "Cambios posteriores: {changes}. Cubre todo el documento: {whole}.",
-        "reason": "Motivo: {reason}",
-        "warning": "Advertencia sobre el archivo (no cambia el resultado): {warning}",
-        "copy": "Registro: {copy}",
-        "seal": "Este informe lleva el sello electrónico de {institution}. Puede verificarlo, "
-        "como cualquier documento firmado, en {url}.",
-        "yes": "sí",
-        "no": "no",
-        "none": "ninguno",
-    },
-    "en": {
-        "issued": "Issued by {institution} on {when}.",
-        "file": "File verified: {name}",
-        "facts": "SHA-256: {sha256}. Pages: {pages}. Revisions: {revisions}.",
-        "result": "Result: {verdict}. {summary}",
-        "signature": "Signature {n} (field {field}): {verdict}.",
-        "signer": "Signer: {name}. Certificate issuer: {issuer}.",
-        "level": "PAdES level: {level}. Intact: {intact}. Trusted: {trusted}. Revoked: {revoked}.",
-        "times": "Signing time claimed: {signing}. Timestamp: {timestamp}.",
-        "anchor": "Trust anchor: {anchor}.",
-        "changes": "Changes after signing: {changes}. Covers the whole document: {whole}.",
-        "reason": "Reason: {reason}",
-        "warning": "Warning about the file (it does not change the result): {warning}",
-        "copy": "Register: {copy}",
-        "seal": "This report carries the electronic seal of {institution}. You can verify it, "
-        "like any signed document, at {url}.",
-        "yes": "yes",
-        "no": "no",
-        "none": "none",
-    },
-}
+def report_title(t: Translator) -> str:
+    return t.gettext("Signature verification report")
 
 
 def report_paragraphs(
@@ -82,29 +42,50 @@ def report_paragraphs(
     file_name: str,
     issued_at: datetime,
     verify_url: str,
+    zone: str = DEFAULT_ZONE,
 ) -> list[str]:
-    labels = _LABELS[lang]
+    """The report's text in ``lang``, every moment in ``zone`` (the institution's)."""
+    t = translator(lang, zone)
+    _ = t.gettext
 
     def yes(flag: object) -> str:
-        return labels["yes"] if flag else labels["no"]
+        return _("yes") if flag else _("no")
+
+    def moment(value: str | None) -> str:
+        return t.format_datetime(value, "long") if value else _("none")
+
+    def name(value: str | None) -> str:
+        return certificate_name(t, value) or _("none")
 
     document = report["document"]
     verdict = str(report["verdict"])
     paragraphs = [
-        labels["issued"].format(
-            institution=institution, when=issued_at.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%z)")
+        _(
+            "Issued by %(institution)s on %(when)s.",
+            institution=institution,
+            when=t.format_datetime(issued_at, "long"),
         ),
-        labels["file"].format(name=file_name),
-        labels["facts"].format(**document),
-        labels["result"].format(
-            verdict=wording.verdict(verdict, lang).upper(), summary=wording.summary(verdict, lang)
+        _("File verified: %(name)s", name=file_name),
+        _(
+            "SHA-256: %(sha256)s. Pages: %(pages)s. Revisions: %(revisions)s.",
+            sha256=document["sha256"],
+            pages=document["pages"],
+            revisions=document["revisions"],
+        ),
+        _(
+            "Result: %(verdict)s. %(summary)s",
+            verdict=wording.verdict(verdict, lang).upper(),
+            summary=wording.summary(verdict, lang),
         ),
     ]
     paragraphs += [
-        labels["reason"].format(reason=wording.reason(r, lang)) for r in report.get("reasons", [])
+        _("Reason: %(reason)s", reason=wording.reason(r, lang)) for r in report.get("reasons", [])
     ]
     paragraphs += [
-        labels["warning"].format(warning=wording.warning(w, lang))
+        _(
+            "Warning about the file (it does not change the result): %(warning)s",
+            warning=wording.warning(w, lang),
+        )
         for w in report.get("warnings", [])
     ]
     for n, signature in enumerate(report["signatures"], start=1):
@@ -112,24 +93,33 @@ def report_paragraphs(
         paragraphs.append(
             " ".join(
                 [
-                    labels["signature"].format(
+                    _(
+                        "Signature %(n)s (field %(field)s): %(verdict)s.",
                         n=n,
                         field=signature["field"],
                         verdict=wording.verdict(signature["verdict"], lang).upper(),
                     ),
-                    labels["signer"].format(name=signer["name"], issuer=signer["issuer"]),
-                    labels["level"].format(
+                    _(
+                        "Signer: %(name)s. Certificate issuer: %(issuer)s.",
+                        name=name(signer["name"]),
+                        issuer=name(signer["issuer"]),
+                    ),
+                    _(
+                        "PAdES level: %(level)s. Intact: %(intact)s. Trusted: %(trusted)s. "
+                        "Revoked: %(revoked)s.",
                         level=signature["level"],
                         intact=yes(signature["intact"]),
                         trusted=yes(signature["trusted"]),
                         revoked=yes(signature["revoked"]),
                     ),
-                    labels["times"].format(
-                        signing=signature["signing_time"] or labels["none"],
-                        timestamp=signature["timestamp_time"] or labels["none"],
+                    _(
+                        "Signing time claimed: %(signing)s. Timestamp: %(timestamp)s.",
+                        signing=moment(signature["signing_time"]),
+                        timestamp=moment(signature["timestamp_time"]),
                     ),
-                    labels["anchor"].format(anchor=signature.get("trust_anchor") or labels["none"]),
-                    labels["changes"].format(
+                    _("Trust anchor: %(anchor)s.", anchor=name(signature.get("trust_anchor"))),
+                    _(
+                        "Changes after signing: %(changes)s. Covers the whole document: %(whole)s.",
                         changes=wording.modifications(signature["modifications_after"], lang),
                         whole=yes(signature["covers_whole_document"]),
                     ),
@@ -137,11 +127,18 @@ def report_paragraphs(
             )
         )
         paragraphs += [
-            labels["reason"].format(reason=wording.reason(r, lang)) for r in signature["reasons"]
+            _("Reason: %(reason)s", reason=wording.reason(r, lang)) for r in signature["reasons"]
         ]
     if "copy" in report:
-        paragraphs.append(labels["copy"].format(copy=wording.copy_check(report["copy"], lang)))
-    paragraphs.append(labels["seal"].format(institution=institution, url=verify_url))
+        paragraphs.append(_("Register: %(copy)s", copy=wording.copy_check(report["copy"], lang)))
+    paragraphs.append(
+        _(
+            "This report carries the electronic seal of %(institution)s. You can verify it, "
+            "like any signed document, at %(url)s.",
+            institution=institution,
+            url=verify_url,
+        )
+    )
     return paragraphs
 
 
@@ -149,7 +146,8 @@ def sealed_report(
     db: Session, settings: Settings, report: Mapping[str, Any], *, file_name: str, lang: str
 ) -> bytes:
     """The report as PDF/A-2b, sealed with the institution's seal."""
-    issued_at = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone))
+    issued_at = datetime.now(UTC)
+    title = report_title(translator(lang, settings.timezone))
     paragraphs = report_paragraphs(
         report,
         lang=lang,
@@ -157,13 +155,14 @@ def sealed_report(
         file_name=file_name,
         issued_at=issued_at,
         verify_url=f"{settings.public_url.rstrip('/')}/verificar",
+        zone=settings.timezone,
     )
-    pdf = build_text_pdf(TITLES[lang], paragraphs, language=lang)
+    pdf = build_text_pdf(title, paragraphs, language=lang)
     long_term = bool(settings.tsa_url or settings.dev_pki)
     level = Level.B_LT if long_term else Level.B_B
     timestamper = timestamper_for(settings, level)
     material = material_for(db, settings, level)
-    request = SignatureRequest(level, reason=TITLES[lang], location=settings.institution_name)
+    request = SignatureRequest(level, reason=title, location=settings.institution_name)
     with tempfile.TemporaryDirectory(prefix="docsvc-report-") as work:
         source, target = Path(work) / "report.pdf", Path(work) / "sealed.pdf"
         source.write_bytes(pdf)

@@ -16,7 +16,7 @@ from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import InvalidInput, NotFound, Unprocessable
-from docsvc.maintenance.periodic import CHECKPOINT_INTERVAL
+from docsvc.ledger import checkpoints, log
 from docsvc.models import (
     Confidentiality,
     Document,
@@ -25,22 +25,22 @@ from docsvc.models import (
     SignatureRecord,
     User,
 )
+from docsvc.pki.authorities import trust_anchors
 from docsvc.pki.service import crl_der
-from docsvc.register import checkpoints, log
 from docsvc.register.service import registry_numbers
+from docsvc.runtime.verifiers import decompression_limits
+from docsvc.services import Services
 from docsvc.signatures import codes
-from docsvc.signatures.authorities import trust_anchors
-from docsvc.throttles import Busy
+from docsvc.throttles import Busy, WorkerTime
 from docsvc.verification.copies import check_copy
-from docsvc.verification.rate_limit import WorkerTime
 from docsvc.verification.report_pdf import sealed_report
-from docsvc.verification.workers import decompression_limits, verifier
 from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
 from signing.report import VerificationReport
 from signing.verification import (
     DecompressionLimitExceeded,
     EncryptedDocument,
     UnreadableDocument,
+    VerificationPolicy,
 )
 
 
@@ -94,7 +94,7 @@ def _crls(db: Session, settings: Settings) -> list[bytes]:
 
 def verify_isolated(
     db: Session,
-    settings: Settings,
+    services: Services,
     upload: ReceivedFile,
     *,
     etsi: bool,
@@ -104,19 +104,24 @@ def verify_isolated(
     decompression limits; each limit has its own error code. A request that finds every
     worker busy waits in line up to ``verify_wait_seconds``. The worker time is added to
     ``used`` (the client's share, ``docsvc.verification.rate_limit``)."""
+    settings = services.settings
     limit = settings.verify_seconds
     meter = used if used is not None else WorkerTime()
     try:
-        return verifier(settings).verify(
-            upload.path,
+        policy = VerificationPolicy(
             trust_anchors(settings),
             crls=_crls(db, settings),
-            etsi=etsi,
             limits=decompression_limits(settings),
+            etsi_report=etsi,
+        )
+        result = services.verifier.verify(
+            upload.path,
+            policy,
             timeout=limit,
             wait=settings.verify_wait_seconds,
             on_start=meter.start,
         )
+        return result.report, result.etsi_xml
     except DecompressionLimitExceeded as exc:
         raise Unprocessable(
             "The file holds compressed data that expands past the limit "
@@ -151,20 +156,20 @@ def verify_isolated(
 
 
 def verify_upload(
-    db: Session, settings: Settings, upload: ReceivedFile, used: WorkerTime | None = None
+    db: Session, services: Services, upload: ReceivedFile, used: WorkerTime | None = None
 ) -> dict[str, Any]:
     """The report of docs/contracts.md for the file, plus ``copy``: how it stands against
     the register."""
-    report, _ = verify_isolated(db, settings, upload, etsi=False, used=used)
+    report, _ = verify_isolated(db, services, upload, etsi=False, used=used)
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
     return {**report.as_json(), "copy": asdict(copy)}
 
 
 def verify_upload_etsi(
-    db: Session, settings: Settings, upload: ReceivedFile, used: WorkerTime | None = None
+    db: Session, services: Services, upload: ReceivedFile, used: WorkerTime | None = None
 ) -> bytes:
     """The ETSI TS 119 102-2 validation report (XML) of the file's signatures."""
-    report, xml = verify_isolated(db, settings, upload, etsi=True, used=used)
+    report, xml = verify_isolated(db, services, upload, etsi=True, used=used)
     if xml is None:
         if report.signatures:
             raise InvalidInput(
@@ -181,14 +186,14 @@ def verify_upload_etsi(
 
 def verify_upload_sealed(
     db: Session,
-    settings: Settings,
+    services: Services,
     upload: ReceivedFile,
     lang: str,
     used: WorkerTime | None = None,
 ) -> bytes:
     """The report (with the copy check) as a PDF sealed by the institution."""
-    report = verify_upload(db, settings, upload, used)
-    return sealed_report(db, settings, report, file_name=upload.filename, lang=lang)
+    report = verify_upload(db, services, upload, used)
+    return sealed_report(db, services.settings, report, file_name=upload.filename, lang=lang)
 
 
 def _document(db: Session, typed: str) -> Document:
@@ -248,7 +253,9 @@ def public_record(db: Session, settings: Settings, typed_code: str) -> PublicRec
         )
         previous = version.sha256
     pending_any = any(v.proof_pending for v in public_versions)
-    expected = utcnow().replace(microsecond=0) + CHECKPOINT_INTERVAL if pending_any else None
+    expected = (
+        utcnow().replace(microsecond=0) + checkpoints.CHECKPOINT_INTERVAL if pending_any else None
+    )
     signers = [
         PublicSigner(
             name=name,

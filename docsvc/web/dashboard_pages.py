@@ -5,41 +5,39 @@ its table."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from docsvc.dashboards.figures import dashboard
-from docsvc.deps import DbSession, ServicesDep
 from docsvc.web import charts
-from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import SignedIn, render
+from docsvc.web.page import PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/tablero", response_model=None)
-def control_board(
-    request: Request, db: DbSession, services: ServicesDep, session: SignedIn
-) -> Response:
-    actor, auth_session = session
-    t = translator(language_of(request, services.settings.default_language))
-    figures = dashboard(db, services.settings)
+def control_board(page: PageDep) -> Response:
+    t = page_translator(page.request, page.services)
+    figures = dashboard(page.db, page.settings)
     volumes = figures.volumes
-    return render(
-        request,
-        services,
+    return page.render(
         "dashboard.html",
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
         figures=figures,
         volumes_chart=charts.stacked_columns(
-            t("chart_volumes"), volumes.months, volumes.departments, volumes.counts
+            t.gettext("Register entries per department and month"),
+            volumes.months,
+            volumes.departments,
+            volumes.counts,
         ),
         response_chart=charts.horizontal_bars(
-            t("chart_response"),
+            t.gettext("Median response time to transfers (hours)"),
             [(code, hours) for code, (hours, _) in figures.response_hours.items()],
             unit=" h",
         ),
-        overdue_chart=charts.horizontal_bars(t("chart_overdue"), list(figures.overdue.items())),
-        signatures_chart=charts.horizontal_bars(t("chart_signatures"), list(figures.signatures)),
+        overdue_chart=charts.horizontal_bars(
+            t.gettext("Overdue transfers per department"), list(figures.overdue.items())
+        ),
+        signatures_chart=charts.horizontal_bars(
+            t.gettext("Signatures per official"), list(figures.signatures)
+        ),
     )

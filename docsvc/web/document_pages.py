@@ -10,35 +10,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import previews
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
-from docsvc.errors import DomainError, NotFound
-from docsvc.identity.actor import Actor
-from docsvc.models import AuthSession, DocumentVersion, RegisterEntry
+from docsvc.errors import DomainError, InvalidInput, NotFound
+from docsvc.models import DocumentType, DocumentVersion, RegisterEntry
 from docsvc.organisation import repository as organisation
 from docsvc.register import service as register
-from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
-from docsvc.web.i18n import language_of, translator
-from docsvc.web.pages import SignedIn, WebSession, error_text, read_form, render, require_csrf
+from docsvc.web.page import FormDep, Page, PageDep, WebSession
 
 router = APIRouter(include_in_schema=False)
-FormDep = Annotated[dict[str, str], Depends(read_form)]
 PREVIEW_PAGES = 3
-DOC_TYPES = ("letter", "resolution", "request", "payment_order", "report", "other")
+DOC_TYPES = tuple(doc_type.value for doc_type in DocumentType)
 LEVELS = ("confidential", "internal", "public")
 
 
@@ -50,11 +43,10 @@ def _day(value: str, end: bool) -> datetime | None:
 
 
 @router.get("/buscar", response_model=None)
-def search(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
-    actor, auth_session = session
-    query = request.query_params
+def search(page: PageDep) -> Response:
+    query = page.request.query_params
     error = None
-    page = None
+    found = None
     try:
         flt = DocumentFilter(
             q=query.get("q") or None,
@@ -66,37 +58,26 @@ def search(request: Request, db: DbSession, services: ServicesDep, session: Sign
             limit=50,
             offset=max(0, int(query.get("offset", "0") or 0)),
         )
-        page = documents.list_documents(db, actor, flt)
+        found = documents.list_documents(page.db, page.actor, flt)
     except (ValidationError, ValueError):
-        t = translator(language_of(request, services.settings.default_language))
-        error = t("form_invalid")
-    return render(
-        request,
-        services,
+        error = InvalidInput("Check the form's fields.", code="form_invalid")
+    return page.render(
         "search.html",
-        400 if error else 200,
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
-        page=page,
+        error=error,
+        status=400 if error else 200,
+        page=found,
         query=dict(query),
-        departments=organisation.departments(db),
+        departments=organisation.departments(page.db),
         doc_types=DOC_TYPES,
         levels=LEVELS,
-        error=error,
     )
 
 
 def _document_page(
-    request: Request,
-    db: Session,
-    services: Services,
-    actor: Actor,
-    auth_session: AuthSession,
-    document_id: uuid.UUID,
-    error: DomainError | None = None,
+    page: Page, document_id: uuid.UUID, error: DomainError | None = None
 ) -> Response:
+    db, actor = page.db, page.actor
     document = documents.get_document(db, actor, document_id)
-    names = organisation.usernames(db)
     entries = list(
         db.scalars(
             select(RegisterEntry)
@@ -105,67 +86,40 @@ def _document_page(
         )
     )
     readable = documents.readable_document(db, actor, document_id)
-    return render(
-        request,
-        services,
+    return page.render(
         "document.html",
-        error.status_code if error else 200,
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
+        error=error,
         document=document,
         entries=entries,
         signatures=signatures.list_signatures(db, actor, document_id),
-        names=names,
+        names=organisation.usernames(db),
         code=readable.verification_code,
         previews=range(1, min(PREVIEW_PAGES, document.latest_version.pages or 1) + 1),
         # The signing form only for those who may sign it (the service checks it again).
-        official=signatures.may_sign(db, actor, readable),
-        notice="signed" if request.query_params.get("hecho") == "signed" else None,
-        error=error_text(request, services, error) if error else None,
+        official=signatures.may_sign(db, page.services, actor, readable),
+        notice=page.notice(("signed",)),
     )
 
 
 @router.get("/documentos/{document_id}", response_model=None)
-def document_page(
-    request: Request,
-    document_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-) -> Response:
-    actor, auth_session = session
+def document_page(document_id: uuid.UUID, page: PageDep) -> Response:
     try:
-        return _document_page(request, db, services, actor, auth_session, document_id)
+        return _document_page(page, document_id)
     except NotFound:
         return RedirectResponse("/buscar", status_code=303)
 
 
 @router.post("/documentos/{document_id}/firmar", response_model=None)
-async def sign_document(
-    request: Request,
-    document_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-    form: FormDep,
-) -> Response:
-    actor, auth_session = session
-    try:
-        require_csrf(auth_session, form.get("csrf_token"))
-        request_in = SignIn(pin=form.get("pin") or None, visible=True)
-        await run_in_threadpool(
-            signatures.sign_document,
-            db,
-            services,
-            services.signing,
-            actor,
-            document_id,
-            request_in,
-        )
-    except DomainError as exc:
-        db.rollback()
-        return _document_page(request, db, services, actor, auth_session, document_id, exc)
-    return RedirectResponse(f"/documentos/{document_id}?hecho=signed", status_code=303)
+def sign_document(document_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    request_in = SignIn(pin=form.get("pin") or None, visible=True)
+    return page.act(
+        form.get("csrf_token"),
+        lambda: signatures.sign_document(
+            page.db, page.services, page.actor, document_id, request_in
+        ),
+        f"/documentos/{document_id}?hecho=signed",
+        lambda exc: _document_page(page, document_id, exc),
+    )
 
 
 @router.get("/documentos/{document_id}/versiones/{number}/paginas/{page}.png", response_model=None)
@@ -197,29 +151,16 @@ def page_preview(
 
 
 @router.get("/expedientes", response_model=None)
-def dossiers(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
-    actor, auth_session = session
-    return render(
-        request,
-        services,
-        "dossiers.html",
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
-        page=dossier_service.list_dossiers(db, actor, 200, 0),
-    )
+def dossiers(page: PageDep) -> Response:
+    listed = dossier_service.list_dossiers(page.db, page.actor, 200, 0)
+    return page.render("dossiers.html", page=listed)
 
 
 @router.get("/expedientes/{dossier_id}", response_model=None)
-def dossier_page(
-    request: Request,
-    dossier_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-) -> Response:
-    actor, auth_session = session
+def dossier_page(dossier_id: uuid.UUID, page: PageDep) -> Response:
+    db = page.db
     try:
-        dossier = dossier_service.get_dossier(db, actor, dossier_id)
+        dossier = dossier_service.get_dossier(db, page.actor, dossier_id)
     except NotFound:
         return RedirectResponse("/expedientes", status_code=303)
     entries = list(
@@ -229,12 +170,8 @@ def dossier_page(
             .order_by(RegisterEntry.registered_at)
         )
     )
-    return render(
-        request,
-        services,
+    return page.render(
         "dossier.html",
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
         dossier=dossier,
         entries=entries,
         numbers=register.registry_numbers(db, [item.document_id for item in dossier.items]),

@@ -1,619 +1,194 @@
-"""Interface strings in Spanish (default) and English."""
+"""The pages' language: which one a request gets (Spanish by default, English on request),
+and the one translation catalogue (:mod:`docsvc.locale`) as Jinja's gettext callables and
+filters, with the words for the values the services keep in English (document types,
+statuses, purposes, version reasons, error codes, certificate name labels:
+:mod:`docsvc.locale.labels`).
+
+Every message is a literal that ``pybabel extract`` sees: the labels are dicts of literal
+``_()`` calls, never keys built at run time. Templates write ``{{ _("Title") }}``,
+``{{ pgettext("menu", "Inbox") }}`` or ``{{ _("Page %(n)s", n=page) }}`` (newstyle
+gettext: named variables, escaped), and format values with the filters registered by
+:func:`jinja_environment`: ``|datetime``, ``|date``, ``|month``, ``|number`` (in the
+institution's time zone, never UTC) and the label filters (``|doc_type``, ``|purpose``...).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import jinja2
 from fastapi import Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
-LANGUAGES = ("es", "en")
+from docsvc.locale import (
+    DEFAULT_LOCALE,
+    DEFAULT_ZONE,
+    LOCALES,
+    Translator,
+    format_date,
+    format_datetime,
+    format_month,
+    format_number,
+    translator,
+)
+from docsvc.locale.labels import (
+    admin_warning_text,
+    batch_item_kind_label,
+    batch_item_status_label,
+    batch_status_label,
+    certificate_name,
+    confidentiality_label,
+    direction_label,
+    doc_type_label,
+    dossier_status_label,
+    error_message,
+    event_label,
+    line_status_label,
+    notice_text,
+    purpose_label,
+    receipt_label,
+    signer_status_label,
+    step_role_label,
+    version_reason,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "LANG_COOKIE",
+    "Translator",
+    "error_message",
+    "format_date",
+    "format_datetime",
+    "format_month",
+    "format_number",
+    "jinja_environment",
+    "language_of",
+    "translator",
+]
+
+LANGUAGES = LOCALES
 LANG_COOKIE = "docsvc_lang"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "es": {
-        "app_name": "Registro de documentos oficiales",
-        "login_title": "Iniciar sesión",
-        "username": "Usuario",
-        "password": "Contraseña",
-        "login_button": "Entrar",
-        "logout": "Cerrar sesión",
-        "bad_credentials": "Usuario o contraseña incorrectos.",
-        "csrf_failed": "La sesión del formulario caducó. Vuelva a intentarlo.",
-        "too_many_logins": "Demasiados intentos fallidos de inicio de sesión desde su "
-        "dirección. Espere un minuto.",
-        "login_busy": "El servicio está atendiendo muchos inicios de sesión. Vuelva a "
-        "intentarlo en unos segundos.",
-        "documents": "Documentos",
-        "title": "Título",
-        "type": "Tipo",
-        "department": "Unidad",
-        "confidentiality": "Confidencialidad",
-        "version": "Versión",
-        "created": "Creado",
-        "download": "Descargar",
-        "no_documents": "No hay documentos visibles.",
-        "signed_in_as": "Sesión de",
-        "language": "Idioma",
-        "skip_to_content": "Saltar al contenido",
-        "dev_mode_warning": (
-            "Modo de desarrollo: las firmas usan la infraestructura de clave pública de "
-            "desarrollo de esta instalación, no la de un prestador de confianza."
-        ),
-        "dev_public_secret_warning": (
-            "Las claves de la institución y los formularios están protegidos con el secreto "
-            "público de desarrollo: cualquiera puede descifrarlas. Defina DOCSVC_SECRET_KEY."
-        ),
-        "letter": "Oficio",
-        "resolution": "Resolución",
-        "request": "Solicitud",
-        "payment_order": "Orden de pago",
-        "report": "Informe",
-        "other": "Otro",
-        "public": "Público",
-        "internal": "Interno",
-        "confidential": "Confidencial",
-        "verify_nav": "Verificar un documento",
-        "verify_title": "Verificar un documento firmado",
-        "verify_intro": "Suba el PDF que recibió, o escriba el código de verificación impreso "
-        "en él. No necesita una cuenta.",
-        "verify_file": "Documento PDF",
-        "upload_title": "Subir el documento recibido",
-        "verify_button": "Verificar",
-        "code_title": "Consultar por código",
-        "code_label": "Código de verificación",
-        "code_hint": "16 caracteres, como aparece bajo el código QR del documento.",
-        "code_button": "Consultar",
-        "result_title": "Resultado de la verificación",
-        "document_verdict": "Resultado del documento",
-        "file_label": "Archivo",
-        "pages_label": "Páginas",
-        "revisions_label": "Revisiones",
-        "signature_label": "Firma",
-        "field_label": "Campo",
-        "signer_label": "Firmante",
-        "issuer_label": "Emisor del certificado",
-        "level_label": "Nivel PAdES",
-        "intact_label": "Íntegra",
-        "trusted_label": "De confianza",
-        "revoked_label": "Revocada",
-        "signing_time_label": "Hora de firma declarada",
-        "timestamp_label": "Sello de tiempo",
-        "anchor_label": "Ancla de confianza",
-        "changes_label": "Cambios posteriores",
-        "whole_label": "Cubre todo el documento",
-        "reasons_label": "Motivos",
-        "warnings_label": "Advertencias sobre el archivo",
-        "warnings_note": "El archivo se aparta de la norma PDF en puntos que no tocan lo "
-        "firmado: se leyó con tolerancia y estas advertencias no cambian el resultado.",
-        "yes": "sí",
-        "no": "no",
-        "none": "ninguno",
-        "register_label": "Registro de la institución",
-        "downloads_label": "Descargas",
-        "download_pdf_report": "Informe sellado por la institución (PDF)",
-        "download_etsi": "Informe de validación ETSI TS 119 102-2 (XML)",
-        "download_json": "Informe para programas (JSON)",
-        "kept_note": "El archivo se conserva 15 minutos para estas descargas y luego se borra.",
-        "verify_another": "Verificar otro documento",
-        "record_title": "Registro público del documento",
-        "code_heading": "Código",
-        "registry_numbers": "Números de registro",
-        "versions_label": "Versiones (cadena SHA-256)",
-        "previous_label": "Versión anterior",
-        "register_entry": "Entrada del registro",
-        "signers_title": "Firmas",
-        "checkpoint_label": "Punto de control firmado del registro",
-        "inclusion_proof": "Prueba de inclusión",
-        "proof_available": "en el punto de control firmado",
-        "proof_pending": "pendiente",
-        "proof_pending_note": "Las versiones con la prueba de inclusión pendiente se "
-        "registraron después del último punto de control firmado del registro: su prueba "
-        "estará disponible tras el próximo punto de control programado, previsto a más tardar "
-        "el {time}.",
-        "download_original": "Descargar el documento",
-        "not_public_note": "Este documento no es público: solo se muestran sus datos de registro.",
-        "error_title": "No se pudo verificar",
-        "code_invalid": "Ese no es un código de verificación válido: tiene 16 letras y cifras.",
-        "code_not_found": "Ningún documento tiene ese código de verificación.",
-        "unreadable_pdf": "El archivo no se puede leer como PDF.",
-        "pdf_encrypted": "El PDF está cifrado y no se abre sin contraseña: verifique el archivo "
-        "descifrado.",
-        "decompression_limit": "El archivo contiene datos comprimidos que se expanden más allá "
-        "del límite permitido.",
-        "verification_time_limit": "La verificación tardó más del tiempo permitido y se detuvo.",
-        "verification_memory_limit": "La verificación necesitó más memoria de la permitida y se "
-        "detuvo.",
-        "verification_busy": "El servicio está ocupado. Inténtelo de nuevo en un minuto.",
-        "verification_budget": "Desde su dirección ya se usó la parte del tiempo de "
-        "verificación que le corresponde. Espere un minuto y vuelva a intentarlo.",
-        "file_too_large": "El archivo supera el tamaño máximo permitido.",
-        "file_missing": "Elija un archivo PDF.",
-        "bad_filename": "El nombre del archivo no es válido: envíe un nombre sin carpetas.",
-        "too_many_requests": "Demasiadas solicitudes desde su dirección. Espere un minuto.",
-        "verification_expired": "Esta verificación caducó. Suba el archivo de nuevo.",
-        "verification_not_found": "Esta verificación no existe o ya caducó.",
-        "no_signature": "El documento no tiene ninguna firma.",
-        "no_seal": "La institución no tiene configurado un sello electrónico.",
-        "seal_unavailable": "El sello electrónico de la institución no está disponible.",
-        "generic_error": "No se pudo completar la solicitud.",
-        "main_menu": "Menú principal",
-        "search_nav": "Buscar",
-        "own_case": "El caso del documento, o uno nuevo",
-        "case_hint": "Para sumar este paso a un caso que la unidad ya lleva.",
-        "upload_and_register": "Recibir y registrar un documento nuevo",
-        "upload_register_button": "Subir y registrar",
-        "register_existing_hint": "Un documento que ya está en el sistema.",
-        "invalid_metadata": "Revise el título y el tipo del documento.",
-        "reply_to_label": "En respuesta a",
-        "not_a_reply": "No es una respuesta",
-        "choose_for_batch": "Elegir para firmar en lote",
-        "sign_chosen": "Firmar los elegidos con un solo PIN",
-        "nothing_chosen": "Elija al menos una línea de firma.",
-        "batch_title": "Firma en lote",
-        "batch_progress": "Avance",
-        "batch_done": "Firmados",
-        "batch_failed": "Fallidos",
-        "batch_total": "Total",
-        "batch_status_queued": "En cola",
-        "batch_status_running": "Firmando…",
-        "batch_status_finished": "Terminado",
-        "batch_status_failed": "Falló",
-        "batch_status_interrupted": "Interrumpido: reanúdelo con su PIN",
-        "batch_item_document": "Documento",
-        "batch_item_dossier": "Expediente",
-        "batch_item_line": "Línea de firma",
-        "batch_item_status_pending": "pendiente",
-        "batch_item_status_signed": "firmado",
-        "batch_item_status_failed": "falló",
-        "dossiers_nav": "Expedientes",
-        "dossiers_title": "Expedientes",
-        "dossier_open": "abierto",
-        "dossier_closed": "cerrado",
-        "sealed_index": "Índice sellado",
-        "sealed_index_link": "ver el índice firmado",
-        "not_sealed": "sin sellar",
-        "search_title": "Buscar documentos",
-        "search_text": "Texto en el título o el asunto",
-        "any": "cualquiera",
-        "created_from": "Creado desde",
-        "created_to": "Creado hasta",
-        "search_button": "Buscar",
-        "results": "Resultados",
-        "previews_title": "Vista previa",
-        "page_label": "Página",
-        "versions_title": "Historial de versiones",
-        "reason_label": "Motivo",
-        "version_not_found": "No existe esa versión.",
-        "page_not_found": "El documento no tiene esa página.",
-        "preview_failed": "No se pudo dibujar la página.",
-        "registry_nav": "Registro",
-        "registry_title": "Registro de entrada y salida",
-        "register_document": "Registrar un documento",
-        "direction_label": "Sentido",
-        "direction_incoming": "Entrada",
-        "direction_outgoing": "Salida",
-        "subject_label": "Asunto",
-        "counterpart_label": "Remitente o destinatario",
-        "counterpart_short": "Remitente / destinatario",
-        "counterpart_hint": "Quién lo envía (entrada) o a quién va (salida).",
-        "document_date_label": "Fecha del documento",
-        "register_button": "Registrar",
-        "entries_title": "Asientos de la unidad",
-        "number_label": "Número",
-        "case_label": "Caso",
-        "case_history": "Historia del caso",
-        "case_proofs": "Cada evento está en el registro público con su prueba de inclusión "
-        "(punto de control de {size} entradas).",
-        "transfer_action": "Transferir",
-        "no_entries": "La unidad aún no tiene asientos.",
-        "transfer_title": "Transferir un documento",
-        "to_department": "Unidad de destino",
-        "purpose_label": "Propósito",
-        "deadline_days": "Plazo (días hábiles)",
-        "deadline_hint": "Se descuentan fines de semana y feriados. Vacío: sin plazo.",
-        "instructions_label": "Instrucciones",
-        "send_transfer": "Enviar con nota firmada",
-        "notice_registered": "Documento registrado.",
-        "notice_sent": "Transferencia enviada con su nota firmada.",
-        "form_invalid": "Revise los campos del formulario.",
-        "same_department": "La transferencia va a otra unidad.",
-        "department_not_found": "No existe esa unidad.",
-        "not_an_official": "Solo los funcionarios con firma pueden hacer esto.",
-        "not_registry_staff": "Solo el personal de registro puede hacer esto.",
-        "case_not_found": "No existe ese caso.",
-        "not_found": "No se encontró.",
-        "event_register_entry": "Asiento de registro",
-        "event_register_annul": "Anulación de asiento",
-        "event_transfer": "Transferencia con nota firmada",
-        "event_receipt": "Recibo firmado",
-        "event_document_version": "Nueva versión del documento",
-        "event_document_signature": "Firma",
-        "event_dossier_sealed": "Expediente sellado",
-        "event_dossier_closed": "Expediente cerrado",
-        "receipt_acknowledged": "acuse de recibo",
-        "receipt_returned": "devuelto",
-        "dashboard_nav": "Tablero",
-        "dashboard_title": "Tablero de control",
-        "chart_volumes": "Registros por unidad y mes",
-        "chart_response": "Mediana del tiempo de respuesta a transferencias (horas)",
-        "chart_overdue": "Transferencias vencidas por unidad",
-        "chart_signatures": "Firmas por funcionario",
-        "as_table": "Ver como tabla",
-        "median_hours": "Mediana (horas)",
-        "transfers_counted": "Transferencias",
-        "official_label": "Funcionario",
-        "signatures_label": "Firmas",
-        "no_data": "Aún no hay datos.",
-        "inbox_nav": "Bandeja",
-        "inbox_title": "Bandeja de entrada",
-        "to_sign": "Para firmar",
-        "nothing_to_sign": "No hay nada pendiente de su firma.",
-        "requested_by": "Solicitado por",
-        "deadline": "Plazo",
-        "no_deadline": "sin plazo",
-        "overdue": "vencido",
-        "received_transfers": "Transferencias recibidas por su unidad",
-        "nothing_received": "No hay transferencias por atender.",
-        "from_label": "de",
-        "purpose_action": "Para trámite",
-        "purpose_information": "Para conocimiento",
-        "purpose_signature": "Para firma",
-        "purpose_reply": "Respuesta",
-        "pin_label": "PIN de firma",
-        "pin_hint": "Déjelo vacío si su sesión de firma está abierta.",
-        "return_reason": "Motivo (solo para devolver)",
-        "acknowledge": "Acusar recibo firmado",
-        "return_transfer": "Devolver",
-        "deadlines_title": "Plazos de la unidad",
-        "overdue_title": "Vencidos",
-        "due_soon_title": "Vencen pronto",
-        "none_overdue": "Nada vencido.",
-        "none_due_soon": "Nada vence en los próximos dos días hábiles.",
-        "requested_title": "Firmas que solicité",
-        "line_status_draft": "borrador",
-        "line_status_in_signature": "en firma",
-        "line_status_signed": "firmado",
-        "line_status_rejected": "rechazado",
-        "line_status_cancelled": "cancelado",
-        "signer_status_pending": "pendiente",
-        "signer_status_signed": "firmó",
-        "signer_status_not_needed": "no necesaria",
-        "as_stand_in_for": "como suplente de",
-        "status_label": "Estado",
-        "rejection_reason": "Motivo del rechazo",
-        "document_label": "Documento",
-        "steps_title": "Pasos de firma",
-        "step_label": "Paso",
-        "sign_title": "Firmar",
-        "sign_button": "Firmar ahora",
-        "reject_title": "Rechazar",
-        "reject_reason": "Motivo del rechazo",
-        "reject_button": "Rechazar con este motivo",
-        "notice_signed": "Firmado. El documento tiene una nueva versión con su firma.",
-        "notice_rejected": "Rechazado. Se avisó a quien lo solicitó.",
-        "notice_acknowledged": "Recibo firmado y registrado.",
-        "notice_returned": "Devuelto con su motivo, en un recibo firmado.",
-        "wrong_pin": "PIN incorrecto.",
-        "pin_required": "Escriba su PIN de firma.",
-        "pin_locked": "La firma está bloqueada por demasiados PIN incorrectos. Espere unos "
-        "minutos.",
-        "not_your_turn": "Aún no es su turno de firmar.",
-        "already_signed": "Ya firmó este paso.",
-        "not_a_signer": "Usted no es firmante de esta línea.",
-        "line_cancelled": "Esta línea de firma fue cancelada.",
-        "line_not_in_signature": "Esta línea de firma ya no está en firma.",
-        "signing_line_not_found": "No existe esa línea de firma.",
-        "reason_required": "Indique el motivo.",
-        "transfer_not_found": "No existe esa transferencia.",
-        "already_answered": "Esa transferencia ya fue atendida.",
-    },
-    "en": {
-        "app_name": "Official records register",
-        "login_title": "Log in",
-        "username": "Username",
-        "password": "Password",
-        "login_button": "Log in",
-        "logout": "Log out",
-        "bad_credentials": "Wrong username or password.",
-        "csrf_failed": "The form expired. Please try again.",
-        "too_many_logins": "Too many failed logins from your address. Wait a minute.",
-        "login_busy": "The service is handling many logins. Try again in a few seconds.",
-        "documents": "Documents",
-        "title": "Title",
-        "type": "Type",
-        "department": "Department",
-        "confidentiality": "Confidentiality",
-        "version": "Version",
-        "created": "Created",
-        "download": "Download",
-        "no_documents": "No visible documents.",
-        "signed_in_as": "Signed in as",
-        "language": "Language",
-        "skip_to_content": "Skip to content",
-        "dev_mode_warning": (
-            "Development mode: signatures use this installation's development PKI, not a "
-            "trust service provider's."
-        ),
-        "dev_public_secret_warning": (
-            "The institution's keys and forms are protected by the public development secret: "
-            "anyone can decrypt them. Set DOCSVC_SECRET_KEY."
-        ),
-        "letter": "Letter",
-        "resolution": "Resolution",
-        "request": "Request",
-        "payment_order": "Payment order",
-        "report": "Report",
-        "other": "Other",
-        "public": "Public",
-        "internal": "Internal",
-        "confidential": "Confidential",
-        "verify_nav": "Verify a document",
-        "verify_title": "Verify a signed document",
-        "verify_intro": "Upload the PDF you received, or type the verification code printed "
-        "on it. No account is needed.",
-        "verify_file": "PDF document",
-        "upload_title": "Upload the document you received",
-        "verify_button": "Verify",
-        "code_title": "Look up a code",
-        "code_label": "Verification code",
-        "code_hint": "16 characters, as printed under the document's QR code.",
-        "code_button": "Look up",
-        "result_title": "Verification result",
-        "document_verdict": "Document result",
-        "file_label": "File",
-        "pages_label": "Pages",
-        "revisions_label": "Revisions",
-        "signature_label": "Signature",
-        "field_label": "Field",
-        "signer_label": "Signer",
-        "issuer_label": "Certificate issuer",
-        "level_label": "PAdES level",
-        "intact_label": "Intact",
-        "trusted_label": "Trusted",
-        "revoked_label": "Revoked",
-        "signing_time_label": "Signing time claimed",
-        "timestamp_label": "Timestamp",
-        "anchor_label": "Trust anchor",
-        "changes_label": "Changes after signing",
-        "whole_label": "Covers the whole document",
-        "reasons_label": "Reasons",
-        "warnings_label": "Warnings about the file",
-        "warnings_note": "The file departs from the PDF standard at points that do not touch "
-        "what was signed: it was read leniently, and these warnings do not change the result.",
-        "yes": "yes",
-        "no": "no",
-        "none": "none",
-        "register_label": "The institution's register",
-        "downloads_label": "Downloads",
-        "download_pdf_report": "Report sealed by the institution (PDF)",
-        "download_etsi": "ETSI TS 119 102-2 validation report (XML)",
-        "download_json": "Report for programs (JSON)",
-        "kept_note": "The file is kept for 15 minutes for these downloads, then deleted.",
-        "verify_another": "Verify another document",
-        "record_title": "Public record of the document",
-        "code_heading": "Code",
-        "registry_numbers": "Registry numbers",
-        "versions_label": "Versions (SHA-256 chain)",
-        "previous_label": "Previous version",
-        "register_entry": "Register entry",
-        "signers_title": "Signatures",
-        "checkpoint_label": "The register's signed checkpoint",
-        "inclusion_proof": "Inclusion proof",
-        "proof_available": "in the signed checkpoint",
-        "proof_pending": "pending",
-        "proof_pending_note": "The versions whose inclusion proof is pending were registered "
-        "after the register's latest signed checkpoint: their proof will be available after "
-        "the next scheduled checkpoint, expected by {time} at the latest.",
-        "download_original": "Download the document",
-        "not_public_note": "This document is not public: only its register data is shown.",
-        "error_title": "The document could not be verified",
-        "code_invalid": "That is not a valid verification code: it has 16 letters and digits.",
-        "code_not_found": "No document has that verification code.",
-        "unreadable_pdf": "The file cannot be read as a PDF.",
-        "pdf_encrypted": "The PDF is encrypted and does not open without a password: verify "
-        "the decrypted file.",
-        "decompression_limit": "The file holds compressed data that expands past the limit.",
-        "verification_time_limit": "The verification took longer than allowed and was stopped.",
-        "verification_memory_limit": "The verification needed more memory than allowed and was "
-        "stopped.",
-        "verification_busy": "The service is busy. Please try again in a minute.",
-        "verification_budget": "Your address has used its share of the verification time. "
-        "Wait a minute and try again.",
-        "file_too_large": "The file is larger than the limit.",
-        "file_missing": "Choose a PDF file.",
-        "bad_filename": "The file name is not valid: send a plain name without folders.",
-        "too_many_requests": "Too many requests from your address. Wait a minute.",
-        "verification_expired": "This verification has expired. Upload the file again.",
-        "verification_not_found": "This verification does not exist or has expired.",
-        "no_signature": "The document has no signature.",
-        "no_seal": "The institution has no electronic seal configured.",
-        "seal_unavailable": "The institution's electronic seal is not available.",
-        "generic_error": "The request could not be completed.",
-        "main_menu": "Main menu",
-        "search_nav": "Search",
-        "own_case": "The document's case, or a new one",
-        "case_hint": "To add this step to a case the department already handles.",
-        "upload_and_register": "Receive and register a new document",
-        "upload_register_button": "Upload and register",
-        "register_existing_hint": "A document already in the system.",
-        "invalid_metadata": "Check the document's title and type.",
-        "reply_to_label": "In reply to",
-        "not_a_reply": "Not a reply",
-        "choose_for_batch": "Choose for batch signing",
-        "sign_chosen": "Sign the chosen ones with one PIN",
-        "nothing_chosen": "Choose at least one signing line.",
-        "batch_title": "Batch signing",
-        "batch_progress": "Progress",
-        "batch_done": "Signed",
-        "batch_failed": "Failed",
-        "batch_total": "Total",
-        "batch_status_queued": "Queued",
-        "batch_status_running": "Signing…",
-        "batch_status_finished": "Finished",
-        "batch_status_failed": "Failed",
-        "batch_status_interrupted": "Interrupted: resume it with your PIN",
-        "batch_item_document": "Document",
-        "batch_item_dossier": "Dossier",
-        "batch_item_line": "Signing line",
-        "batch_item_status_pending": "pending",
-        "batch_item_status_signed": "signed",
-        "batch_item_status_failed": "failed",
-        "dossiers_nav": "Dossiers",
-        "dossiers_title": "Dossiers",
-        "dossier_open": "open",
-        "dossier_closed": "closed",
-        "sealed_index": "Sealed index",
-        "sealed_index_link": "see the signed index",
-        "not_sealed": "not sealed",
-        "search_title": "Search documents",
-        "search_text": "Text in the title or subject",
-        "any": "any",
-        "created_from": "Created from",
-        "created_to": "Created until",
-        "search_button": "Search",
-        "results": "Results",
-        "previews_title": "Preview",
-        "page_label": "Page",
-        "versions_title": "Version history",
-        "reason_label": "Reason",
-        "version_not_found": "No such version.",
-        "page_not_found": "The document has no such page.",
-        "preview_failed": "The page could not be drawn.",
-        "registry_nav": "Register",
-        "registry_title": "Incoming and outgoing register",
-        "register_document": "Register a document",
-        "direction_label": "Direction",
-        "direction_incoming": "Incoming",
-        "direction_outgoing": "Outgoing",
-        "subject_label": "Subject",
-        "counterpart_label": "Sender or addressee",
-        "counterpart_short": "Sender / addressee",
-        "counterpart_hint": "Who sends it (incoming) or whom it goes to (outgoing).",
-        "document_date_label": "Document date",
-        "register_button": "Register",
-        "entries_title": "The department's entries",
-        "number_label": "Number",
-        "case_label": "Case",
-        "case_history": "Case history",
-        "case_proofs": "Every event is in the public register with its inclusion proof "
-        "(checkpoint of {size} leaves).",
-        "transfer_action": "Transfer",
-        "no_entries": "The department has no entries yet.",
-        "transfer_title": "Transfer a document",
-        "to_department": "To department",
-        "purpose_label": "Purpose",
-        "deadline_days": "Deadline (business days)",
-        "deadline_hint": "Weekends and holidays are skipped. Empty: no deadline.",
-        "instructions_label": "Instructions",
-        "send_transfer": "Send with a signed note",
-        "notice_registered": "Document registered.",
-        "notice_sent": "Transfer sent with your signed note.",
-        "form_invalid": "Check the form's fields.",
-        "same_department": "A transfer goes to another department.",
-        "department_not_found": "No such department.",
-        "not_an_official": "Only officials with a signature can do this.",
-        "not_registry_staff": "Only registry staff can do this.",
-        "case_not_found": "No such case.",
-        "not_found": "Not found.",
-        "event_register_entry": "Register entry",
-        "event_register_annul": "Entry annulled",
-        "event_transfer": "Transfer with a signed note",
-        "event_receipt": "Signed receipt",
-        "event_document_version": "New document version",
-        "event_document_signature": "Signature",
-        "event_dossier_sealed": "Dossier sealed",
-        "event_dossier_closed": "Dossier closed",
-        "receipt_acknowledged": "acknowledged",
-        "receipt_returned": "returned",
-        "dashboard_nav": "Dashboard",
-        "dashboard_title": "Control board",
-        "chart_volumes": "Register entries per department and month",
-        "chart_response": "Median response time to transfers (hours)",
-        "chart_overdue": "Overdue transfers per department",
-        "chart_signatures": "Signatures per official",
-        "as_table": "Show as a table",
-        "median_hours": "Median (hours)",
-        "transfers_counted": "Transfers",
-        "official_label": "Official",
-        "signatures_label": "Signatures",
-        "no_data": "No data yet.",
-        "inbox_nav": "Inbox",
-        "inbox_title": "Inbox",
-        "to_sign": "To sign",
-        "nothing_to_sign": "Nothing awaits your signature.",
-        "requested_by": "Requested by",
-        "deadline": "Deadline",
-        "no_deadline": "no deadline",
-        "overdue": "overdue",
-        "received_transfers": "Transfers received by your department",
-        "nothing_received": "No transfers to answer.",
-        "from_label": "from",
-        "purpose_action": "For action",
-        "purpose_information": "For information",
-        "purpose_signature": "For signature",
-        "purpose_reply": "Reply",
-        "pin_label": "Signing PIN",
-        "pin_hint": "Leave it empty if your signing session is open.",
-        "return_reason": "Reason (to return only)",
-        "acknowledge": "Acknowledge with a signed receipt",
-        "return_transfer": "Return",
-        "deadlines_title": "Department deadlines",
-        "overdue_title": "Overdue",
-        "due_soon_title": "Due soon",
-        "none_overdue": "Nothing overdue.",
-        "none_due_soon": "Nothing due in the next two business days.",
-        "requested_title": "Signatures I requested",
-        "line_status_draft": "draft",
-        "line_status_in_signature": "in signature",
-        "line_status_signed": "signed",
-        "line_status_rejected": "rejected",
-        "line_status_cancelled": "cancelled",
-        "signer_status_pending": "pending",
-        "signer_status_signed": "signed",
-        "signer_status_not_needed": "not needed",
-        "as_stand_in_for": "as stand-in for",
-        "status_label": "Status",
-        "rejection_reason": "Reason for rejection",
-        "document_label": "Document",
-        "steps_title": "Signing steps",
-        "step_label": "Step",
-        "sign_title": "Sign",
-        "sign_button": "Sign now",
-        "reject_title": "Reject",
-        "reject_reason": "Reason for rejecting",
-        "reject_button": "Reject with this reason",
-        "notice_signed": "Signed. The document has a new version with your signature.",
-        "notice_rejected": "Rejected. The requester has been told.",
-        "notice_acknowledged": "Receipt signed and registered.",
-        "notice_returned": "Returned with your reason, in a signed receipt.",
-        "wrong_pin": "Wrong PIN.",
-        "pin_required": "Type your signing PIN.",
-        "pin_locked": "Signing is locked after too many wrong PINs. Wait a few minutes.",
-        "not_your_turn": "It is not your turn to sign yet.",
-        "already_signed": "You already signed this step.",
-        "not_a_signer": "You are not a signer of this line.",
-        "line_cancelled": "This signing line was cancelled.",
-        "line_not_in_signature": "This signing line is no longer in signature.",
-        "signing_line_not_found": "No such signing line.",
-        "reason_required": "Give the reason.",
-        "transfer_not_found": "No such transfer.",
-        "already_answered": "That transfer has already been answered.",
-    },
-}
 
-
-def language_of(request: Request, default: str = "es") -> str:
+def language_of(request: Request, default: str = DEFAULT_LOCALE) -> str:
     """?lang= wins, then the language cookie, then the institution's default (Spanish)."""
     for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in LANGUAGES:
             return candidate
-    return default if default in LANGUAGES else "es"
+    return default if default in LANGUAGES else DEFAULT_LOCALE
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    table = MESSAGES.get(lang, MESSAGES["es"])
+# Jinja ------------------------------------------------------------------------------------
 
-    def translate(key: str) -> str:
-        return table.get(key, MESSAGES["es"].get(key, key))
 
-    return translate
+def _translator_of(context: Context) -> Translator:
+    found = context.get("translator")
+    if isinstance(found, Translator):
+        return found
+    return translator(context.get("lang") or DEFAULT_LOCALE, DEFAULT_ZONE)
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return _translator_of(context).messages.gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _translator_of(context).messages.ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, ctx: str, message: str) -> str:
+    return str(_translator_of(context).messages.pgettext(ctx, message))
+
+
+@pass_context
+def _npgettext(context: Context, ctx: str, singular: str, plural: str, n: int) -> str:
+    return str(_translator_of(context).messages.npgettext(ctx, singular, plural, n))
+
+
+def _label_filter(label: Callable[[Translator, Any], str]) -> Callable[..., str]:
+    @pass_context
+    def apply(context: Context, value: Any) -> str:
+        return label(_translator_of(context), value)
+
+    return apply
+
+
+@pass_context
+def _datetime_filter(context: Context, value: datetime | str | None, form: str = "medium") -> str:
+    return _translator_of(context).format_datetime(value, form)
+
+
+@pass_context
+def _date_filter(
+    context: Context, value: date | datetime | str | None, form: str = "medium"
+) -> str:
+    return _translator_of(context).format_date(value, form)
+
+
+@pass_context
+def _month_filter(context: Context, value: date | str) -> str:
+    return _translator_of(context).format_month(value)
+
+
+@pass_context
+def _number_filter(context: Context, value: float | int | Decimal, form: str | None = None) -> str:
+    return _translator_of(context).format_number(value, form)
+
+
+@pass_context
+def _error_filter(context: Context, code: str) -> str:
+    t = _translator_of(context)
+    return error_message(t, code) or t.gettext("The request could not be completed.")
+
+
+FILTERS: Mapping[str, Callable[..., str]] = {
+    "datetime": _datetime_filter,
+    "date": _date_filter,
+    "month": _month_filter,
+    "number": _number_filter,
+    "doc_type": _label_filter(doc_type_label),
+    "confidentiality": _label_filter(confidentiality_label),
+    "dossier_status": _label_filter(dossier_status_label),
+    "direction": _label_filter(direction_label),
+    "purpose": _label_filter(purpose_label),
+    "receipt_kind": _label_filter(receipt_label),
+    "event_kind": _label_filter(event_label),
+    "line_status": _label_filter(line_status_label),
+    "signer_status": _label_filter(signer_status_label),
+    "batch_status": _label_filter(batch_status_label),
+    "batch_item_kind": _label_filter(batch_item_kind_label),
+    "batch_item_status": _label_filter(batch_item_status_label),
+    "step_role": _label_filter(step_role_label),
+    "notice": _label_filter(notice_text),
+    "admin_warning": _label_filter(admin_warning_text),
+    "version_reason": _label_filter(version_reason),
+    "certificate_name": _label_filter(certificate_name),
+    "error_message": _error_filter,
+}
+
+
+def jinja_environment(directory: Path | str) -> jinja2.Environment:
+    """The templates' environment: autoescaped, with Jinja's i18n extension calling the
+    catalogue of the page's ``translator`` (or ``lang``) and the formatting filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext,
+        ngettext=_ngettext,
+        newstyle=True,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+    )
+    env.filters.update(FILTERS)
+    return env

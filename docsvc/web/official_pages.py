@@ -11,31 +11,17 @@ succeeded redirects (303) to the inbox with a notice, so a reload does not repea
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, BackgroundTasks
+from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from docsvc.batches import service as batches
 from docsvc.batches.schemas import BatchIn, BatchItemIn
-from docsvc.deps import DbSession, ServicesDep
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied
-from docsvc.identity.actor import Actor
-from docsvc.models import AuthSession
-from docsvc.services import Services
 from docsvc.signing_lines import service as lines
 from docsvc.transfers import service as transfers
-from docsvc.web.pages import (
-    SignedIn,
-    error_text,
-    read_form,
-    read_form_lists,
-    render,
-    require_csrf,
-)
+from docsvc.web.page import FormDep, FormListsDep, Page, PageDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,164 +29,87 @@ router = APIRouter(include_in_schema=False)
 NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
 
 
-def _inbox_page(
-    request: Request,
-    db: Session,
-    services: Services,
-    actor: Actor,
-    auth_session: AuthSession,
-    *,
-    error: DomainError | None = None,
-) -> Response:
-    settings = services.settings
-    notice = request.query_params.get("hecho")
-    return render(
-        request,
-        services,
+def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
+    db, actor, settings = page.db, page.actor, page.settings
+    return page.render(
         "inbox.html",
-        error.status_code if error else 200,
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
+        error=error,
         awaiting=lines.inbox(db, actor, "awaiting"),
         requested=lines.inbox(db, actor, "requested"),
         received=transfers.list_transfers(db, actor, settings, "incoming", "sent", 100, 0),
         deadlines=transfers.deadlines(db, actor, settings, None, 2),
-        notice=notice if notice in NOTICES else None,
-        error=error_text(request, services, error) if error else None,
+        notice=page.notice(NOTICES),
     )
 
 
 @router.get("/bandeja", response_model=None)
-def inbox(request: Request, db: DbSession, services: ServicesDep, session: SignedIn) -> Response:
-    actor, auth_session = session
-    return _inbox_page(request, db, services, actor, auth_session)
+def inbox(page: PageDep) -> Response:
+    return _inbox_page(page)
 
 
-def _line_page(
-    request: Request,
-    db: Session,
-    services: Services,
-    actor: Actor,
-    auth_session: AuthSession,
-    line_id: uuid.UUID,
-    error: DomainError | None = None,
-) -> Response:
-    line = lines.get_line(db, actor, line_id)
-    return render(
-        request,
-        services,
-        "signing_line.html",
-        error.status_code if error else 200,
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
-        line=line,
-        error=error_text(request, services, error) if error else None,
-    )
+def _line_page(page: Page, line_id: uuid.UUID, error: DomainError | None = None) -> Response:
+    line = lines.get_line(page.db, page.actor, line_id)
+    return page.render("signing_line.html", error=error, line=line)
 
 
 @router.get("/firmas/{line_id}", response_model=None)
-def signing_line(
-    request: Request,
-    line_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-) -> Response:
-    actor, auth_session = session
-    try:
-        return _line_page(request, db, services, actor, auth_session, line_id)
-    except DomainError as exc:
-        return _inbox_page(request, db, services, actor, auth_session, error=exc)
-
-
-FormDep = Annotated[dict[str, str], Depends(read_form)]
+def signing_line(line_id: uuid.UUID, page: PageDep) -> Response:
+    return page.shown(lambda: _line_page(page, line_id), lambda exc: _inbox_page(page, exc))
 
 
 @router.post("/firmas/{line_id}/firmar", response_model=None)
-async def sign_line(
-    request: Request,
-    line_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-    form: FormDep,
-) -> Response:
-    actor, auth_session = session
-    try:
-        require_csrf(auth_session, form.get("csrf_token"))
-        pin = form.get("pin") or None
-        await run_in_threadpool(lines.sign, db, services, actor, line_id, pin)
-    except DomainError as exc:
-        db.rollback()
-        return _line_page(request, db, services, actor, auth_session, line_id, exc)
-    return RedirectResponse("/bandeja?hecho=signed", status_code=303)
+def sign_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    return page.act(
+        form.get("csrf_token"),
+        lambda: lines.sign(page.db, page.services, page.actor, line_id, form.get("pin") or None),
+        "/bandeja?hecho=signed",
+        lambda exc: _line_page(page, line_id, exc),
+    )
 
 
 @router.post("/firmas/{line_id}/rechazar", response_model=None)
-def reject_line(
-    request: Request,
-    line_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-    form: FormDep,
-) -> Response:
-    actor, auth_session = session
-    try:
-        require_csrf(auth_session, form.get("csrf_token"))
+def reject_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    def reject() -> None:
         reason = form.get("reason", "").strip()
         if not reason:
             raise PermissionDenied("Say why.", code="reason_required")
-        lines.reject(
-            db, actor, line_id, reason[:2000], notify_by_email=services.settings.smtp_enabled
-        )
-    except DomainError as exc:
-        db.rollback()
-        return _line_page(request, db, services, actor, auth_session, line_id, exc)
-    return RedirectResponse("/bandeja?hecho=rejected", status_code=303)
+        smtp = page.settings.smtp_enabled
+        lines.reject(page.db, page.actor, line_id, reason[:2000], notify_by_email=smtp)
+
+    return page.act(
+        form.get("csrf_token"),
+        reject,
+        "/bandeja?hecho=rejected",
+        lambda exc: _line_page(page, line_id, exc),
+    )
 
 
 @router.post("/transferencias/{transfer_id}/responder", response_model=None)
-async def answer_transfer(
-    request: Request,
-    transfer_id: uuid.UUID,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-    form: FormDep,
-) -> Response:
+def answer_transfer(transfer_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
     """Acknowledge (``action=acknowledge``) or return with a reason (``action=return``)."""
-    actor, auth_session = session
     returning = form.get("action") == "return"
-    try:
-        require_csrf(auth_session, form.get("csrf_token"))
+
+    def answer() -> None:
         reason = transfers.check_reason(form.get("reason", "")[:2000]) if returning else None
         pin = form.get("pin") or None
-        await run_in_threadpool(transfers.answer, db, services, actor, transfer_id, pin, reason)
-    except DomainError as exc:
-        db.rollback()
-        return _inbox_page(request, db, services, actor, auth_session, error=exc)
+        transfers.answer(page.db, page.services, page.actor, transfer_id, pin, reason)
+
     notice = "returned" if returning else "acknowledged"
-    return RedirectResponse(f"/bandeja?hecho={notice}", status_code=303)
-
-
-FormListsDep = Annotated[dict[str, list[str]], Depends(read_form_lists)]
+    return page.act(
+        form.get("csrf_token"),
+        answer,
+        f"/bandeja?hecho={notice}",
+        lambda exc: _inbox_page(page, exc),
+    )
 
 
 @router.post("/firmas/lote", response_model=None)
-def sign_batch(
-    request: Request,
-    background: BackgroundTasks,
-    db: DbSession,
-    services: ServicesDep,
-    session: SignedIn,
-    form: FormListsDep,
-) -> Response:
+def sign_batch(background: BackgroundTasks, page: PageDep, form: FormListsDep) -> Response:
     """Sign the lines ticked in the inbox with one PIN entry, as a batch job."""
-    actor, auth_session = session
     pin = (form.get("pin") or [""])[0]
-    try:
-        require_csrf(auth_session, (form.get("csrf_token") or [""])[0])
+    created: list[uuid.UUID] = []
+
+    def create() -> None:
         chosen = form.get("line") or []
         if not chosen:
             raise InvalidInput("Tick at least one line.", code="nothing_chosen")
@@ -208,31 +117,25 @@ def sign_batch(
             body = BatchIn(items=[BatchItemIn(line_id=uuid.UUID(v)) for v in chosen], pin=pin)
         except (ValidationError, ValueError) as exc:
             raise InvalidInput("Check the lines and the PIN.", code="form_invalid") from exc
-        created = batches.create_job(db, services, actor, body)
-    except DomainError as exc:
-        db.rollback()
-        return _inbox_page(request, db, services, actor, auth_session, error=exc)
-    background.add_task(batches.start_job, services, created.id, actor, body.pin)
-    return RedirectResponse(f"/firmas/lote/{created.id}", status_code=303)
+        job = batches.create_job(page.db, page.services, page.actor, body)
+        background.add_task(batches.start_job, page.services, job.id, page.actor, body.pin)
+        created.append(job.id)
+
+    return page.act(
+        (form.get("csrf_token") or [""])[0],
+        create,
+        lambda: f"/firmas/lote/{created[0]}",
+        lambda exc: _inbox_page(page, exc),
+    )
 
 
 @router.get("/firmas/lote/{job_id}", response_model=None)
-def batch_progress(
-    request: Request, job_id: uuid.UUID, db: DbSession, services: ServicesDep, session: SignedIn
-) -> Response:
+def batch_progress(job_id: uuid.UUID, page: PageDep) -> Response:
     """The job's progress bar; the page reloads itself every two seconds until it ends
     (a meta refresh: no script needed)."""
-    actor, auth_session = session
-    try:
-        job = batches.get_job(db, actor, job_id)
-    except DomainError as exc:
-        return _inbox_page(request, db, services, actor, auth_session, error=exc)
-    return render(
-        request,
-        services,
-        "batch.html",
-        actor=actor,
-        csrf_token=auth_session.csrf_token,
-        job=job,
-        running=job.status in ("queued", "running"),
-    )
+
+    def progress() -> Response:
+        job = batches.get_job(page.db, page.actor, job_id)
+        return page.render("batch.html", job=job, running=job.status in ("queued", "running"))
+
+    return page.shown(progress, lambda exc: _inbox_page(page, exc))

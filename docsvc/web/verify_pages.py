@@ -27,18 +27,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents.api import receive_file
+from docsvc.documents.uploads import ReceivedForm
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied, TooManyRequests
 from docsvc.services import Services
 from docsvc.signatures import codes
+from docsvc.throttles import WorkerTime
 from docsvc.verification import retained, service, wording
 from docsvc.verification.rate_limit import limit_public_requests, public_verification
 from docsvc.verification.report_pdf import sealed_report
 from docsvc.web.i18n import language_of
-from docsvc.web.pages import error_text, form_token_valid, render, render_with_form_token
+from docsvc.web.page import error_text, form_token_valid, render, render_with_form_token
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,7 +83,9 @@ def verify_form(request: Request, services: ServicesDep, codigo: str = "") -> Re
 
 @router.post("/verificar", response_model=None)
 async def verify_upload(request: Request, db: DbSession, services: ServicesDep) -> Response:
-    settings = services.settings
+    """Async only to stream the upload to disk while holding the client's share of the
+    verifier; the verification, the copy check against the register and keeping the file
+    run on worker threads, never on the event loop."""
     try:
         limit_public_requests(request)
         # The client's fair share of the verifier, as at the API.
@@ -90,15 +95,18 @@ async def verify_upload(request: Request, db: DbSession, services: ServicesDep) 
                 assert form.file is not None
                 if not form_token_valid(request, services, form.fields.get("csrf_token")):
                     raise PermissionDenied("The form expired.", code="csrf_failed")
-                report = await run_in_threadpool(
-                    service.verify_upload, db, settings, form.file, used
-                )
-                token = retained.keep(settings, form.file, report)
+                token = await run_in_threadpool(_verify_and_keep, db, services, form, used)
             finally:
                 form.discard()
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return RedirectResponse(f"/verificar/resultado/{token}", status_code=303)
+
+
+def _verify_and_keep(db: Session, services: Services, form: ReceivedForm, used: WorkerTime) -> str:
+    assert form.file is not None
+    report = service.verify_upload(db, services, form.file, used)
+    return retained.keep(services.settings, form.file, report)
 
 
 def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
@@ -167,7 +175,7 @@ def verify_result_etsi(
         limit_public_requests(request)
         found = retained.find(services.settings, token)
         with public_verification(request) as used:  # verified again, in ETSI's terms
-            xml = service.verify_upload_etsi(db, services.settings, found.upload, used)
+            xml = service.verify_upload_etsi(db, services, found.upload, used)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(

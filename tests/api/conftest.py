@@ -3,7 +3,6 @@ login form (its own cookies), against the module's ``backend``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -11,14 +10,8 @@ from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PASSWORD
-from tests.conftest import Backend
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token of the (first) form on a page."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
+from tests.support.backends import Backend
+from tests.support.pages import csrf_of
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.api.pdfs import unique_pdf
-from tests.api.test_documents import upload
-from tests.conftest import Backend
+from tests.support.backends import Backend
+from tests.support.documents import upload
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -7,7 +7,8 @@ import re
 from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PASSWORD
-from tests.conftest import Backend, login
+from tests.support.accounts import login
+from tests.support.backends import Backend
 
 
 def test_a_token_works_until_it_is_revoked(client: TestClient) -> None:

@@ -32,11 +32,11 @@ from docsvc.organisation.repository import user_by_username
 from docsvc.pki.service import dev_pki, record_issued
 from docsvc.signatures.credentials import register_credential
 from signing.dev_pki import issue_official
-from tests.api.conftest import csrf_of
-from tests.api.pdfs import unique_pdf
-from tests.api.register_helpers import upload_and_register
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pages import csrf_of
+from tests.support.pdfs import unique_pdf
+from tests.support.register import upload_and_register
 
 Auth = Callable[[str], dict[str, str]]
 Browser = Callable[[str], TestClient]

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.pdfs import bad_input, unique_pdf
-from tests.api.state import holdings
-from tests.conftest import TEST_MAX_UPLOAD, Backend
+from tests.support.backends import TEST_MAX_UPLOAD, Backend
+from tests.support.holdings import holdings
+from tests.support.pdfs import bad_input, unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 

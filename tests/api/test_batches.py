@@ -20,10 +20,10 @@ from docsvc.batches import service as batch_service
 from docsvc.batches.schemas import BatchIn
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.models.batches import BatchJob
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.api.register_helpers import actor_of
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
+from tests.support.register import actor_of
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -137,7 +137,7 @@ def test_one_pin_signs_many_items_and_a_bad_item_fails_alone(
         assert response.status_code == 200
         path = tmp_path / f"{doc_id}.pdf"
         path.write_bytes(response.content)
-        report = verify_pdf(path, [root])
+        report = verify(path, VerificationPolicy([root])).report
         assert report.verdict == "valid", report.as_json()
         (signature,) = report.signatures
         assert signature.level == "B-LT"
@@ -184,7 +184,7 @@ def test_bad_batches_are_refused(client: TestClient, auth: Auth) -> None:
 _RUNNER = """
 import pickle, sys, uuid
 from docsvc.batches.service import run_job
-from docsvc.services import build_services
+from docsvc.composition import build_services
 settings, job_id, actor, pin = pickle.loads(open(sys.argv[1], "rb").read())
 services = build_services(settings)
 run_job(services, job_id, actor, pin)

@@ -14,13 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
-from docsvc.maintenance.object_claims import claim_for_sweep, claim_for_upload, release_sweep
 from docsvc.maintenance.orphans import clean_orphans
 from docsvc.models import DocumentVersion, ObjectClaim
-from tests.api.faulty_store import FaultyStore
-from tests.api.pdfs import unique_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend, login
+from docsvc.object_claims import claim_for_sweep, claim_for_upload, release_sweep
+from tests.support.accounts import login
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.faulty_store import FaultyStore
+from tests.support.holdings import holdings
+from tests.support.pdfs import unique_pdf
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

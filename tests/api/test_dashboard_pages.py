@@ -16,9 +16,10 @@ from sqlalchemy import update
 from docsvc.app import create_app
 from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.locale import format_month
 from docsvc.models.transfers import Transfer
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -112,11 +113,12 @@ def test_the_board_shows_what_happened(client: TestClient, backend: Backend, aut
     text = page.text
     assert "Tablero de control" in text
     assert text.count('role="img"') == 4
-    month = local_date(backend.settings).strftime("%Y-%m")
+    month = format_month(local_date(backend.settings), "es")  # "dic 2026"
     assert f'<th scope="col">{month}</th>' in text
     assert int(_row(text, "DAJ")[-1]) >= 2  # this month's register entries
     hours, counted = _row(text, "DRH")[:2]
-    assert float(hours) < 1 and int(counted) >= 1  # acknowledged within the hour
+    # Spanish decimals: "0,1" hours.
+    assert float(hours.replace(",", ".")) < 1 and int(counted) >= 1  # acknowledged within the hour
     overdue = re.search(r'<h2 id="overdue">.*?</section>', text, re.S)
     assert overdue and re.search(r'<th scope="row">DRH</th><td>1</td>', overdue.group(0))
     signatures = re.search(r'<h2 id="signatures">.*?</section>', text, re.S)

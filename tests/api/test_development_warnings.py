@@ -17,8 +17,8 @@ from docsvc.app import create_app
 from docsvc.config import DEV_SECRET_KEY, Environment, Settings
 from docsvc.demo.seed import DEMO_PASSWORD
 from docsvc.health import development_warnings
-from tests.api.conftest import csrf_of
-from tests.conftest import Backend
+from tests.support.backends import Backend
+from tests.support.pages import csrf_of
 
 
 def _in_development(backend: Backend, **changes: object) -> Settings:

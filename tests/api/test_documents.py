@@ -7,29 +7,10 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.api.pdfs import unique_pdf
+from tests.support.documents import upload
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
-
-
-def upload(
-    client: TestClient,
-    headers: dict[str, str],
-    pdf: bytes,
-    *,
-    filename: str = "oficio.pdf",
-    **fields: str,
-) -> dict[str, object]:
-    data = {"doc_type": "letter", "title": "Oficio de prueba", **fields}
-    response = client.post(
-        "/api/v1/documents",
-        headers=headers,
-        data=data,
-        files={"file": (filename, pdf, "application/pdf")},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, object] = response.json()
-    return body
 
 
 def test_upload_then_download_returns_the_same_bytes(client: TestClient, auth: Auth) -> None:

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -75,7 +75,7 @@ def _check_index(
     pdf.write_bytes(
         client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
     )
-    report = verify_pdf(pdf, [backend.root_der()])
+    report = verify(pdf, VerificationPolicy([backend.root_der()])).report
     assert report.verdict == "valid", report.as_json()
     assert len(report.signatures) == 1
     text = subprocess.run(

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.api.pdfs import unique_pdf
-from tests.api.test_documents import upload
+from tests.support.documents import upload
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 

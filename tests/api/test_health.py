@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from docsvc.app import create_app
 from docsvc.services import Services
 from storage import S3ObjectStore
-from tests.conftest import Backend
+from tests.support.backends import Backend
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:

@@ -27,19 +27,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from docsvc.actors import sessions
+from docsvc.actors.actor import Origin
 from docsvc.audit.denials import already_recorded, record_denial
 from docsvc.cli.main import app as cli_app
 from docsvc.db.base import utcnow
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from docsvc.errors import NotAuthenticated, PermissionDenied
 from docsvc.identity import service as identity
-from docsvc.identity.actor import Origin
 from docsvc.models import AuditEvent, Role, User
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import UserIn
-from tests.api.pdfs import unique_pdf
-from tests.api.test_documents import upload
-from tests.conftest import BACKENDS, Backend, build_backend, login
+from tests.support.accounts import login
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.documents import upload
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 NEW_PASSWORD = "otra-clave-larga-2026"
@@ -203,7 +205,7 @@ def test_a_denial_recorded_at_its_source_survives_the_rollback_and_is_not_record
     """``record_denial`` is what the signing and batch code call for wrong PINs: it writes
     in its own transaction, so the request's rollback keeps it."""
     user = _user(backend, "ministra")
-    actor = identity.actor_for(user, Origin(client_ip="203.0.113.7", user_agent="prueba"))
+    actor = sessions.actor_for(user, Origin(client_ip="203.0.113.7", user_agent="prueba"))
     credential = str(uuid.uuid4())
     with backend.services.sessions() as request_db:
         assert request_db.get(User, user.id) is not None  # the request has read, not written
@@ -280,12 +282,12 @@ def test_a_login_in_flight_during_a_password_reset_gets_a_dead_session(
         issued = identity.open_session(login_db, backend.settings, user, "api", origin)
         login_db.commit()
     with backend.services.sessions() as db, pytest.raises(NotAuthenticated):
-        identity.resolve_session(db, issued.token, "api", origin)
+        sessions.resolve_session(db, issued.token, "api", origin)
     with backend.services.sessions() as db:
         fresh = identity.authenticate(db, backend.settings, username, NEW_PASSWORD, origin)
         issued = identity.open_session(db, backend.settings, fresh, "api", origin)
         db.commit()
-        assert identity.resolve_session(db, issued.token, "api", origin)[0].username == username
+        assert sessions.resolve_session(db, issued.token, "api", origin)[0].username == username
 
 
 def test_disabling_then_enabling_an_account_does_not_revive_its_tokens(

@@ -28,8 +28,9 @@ from docsvc.signatures.pepper import key_pepper
 from signing.dev_pki import issue_official
 from signing.errors import WrongPin
 from signing.key_envelope import open_envelope
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend, login
+from tests.support.accounts import login
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 ROOT = Path(__file__).parents[2]
 ATTACK = ROOT / "scripts" / "offline_key_attack.py"

@@ -28,9 +28,10 @@ from docsvc.models import User
 from docsvc.models.signing_lines import InboxItem
 from docsvc.notifications.outbox import RETRY_AFTER, OutboxReport, send_pending
 from docsvc.services import Services
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend, login
 from tests.harness.smtp_server import ReceivedMail, SmtpServer
+from tests.support.accounts import login
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 

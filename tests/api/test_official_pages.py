@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PIN
-from tests.api.conftest import csrf_of
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pages import csrf_of
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 HOSTILE = 'Oficio <script>alert("x")</script>'

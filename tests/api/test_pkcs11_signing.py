@@ -16,11 +16,11 @@ from docsvc.organisation.repository import user_by_username
 from docsvc.pki.service import dev_pki, record_issued
 from docsvc.signatures.credentials import register_credential
 from signing.dev_pki import issue_official
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
 from tests.harness.softhsm import shared_softhsm
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 TOKEN_PIN = "4321"
@@ -102,7 +102,7 @@ def test_a_token_key_signs_with_its_pin(
     path = tmp_path / "lista.pdf"
     path.write_bytes(client.get(f"/api/v1/documents/{doc_id}/content", headers=headers).content)
     root = dev_pki(backend.settings).root.certificate.public_bytes(Encoding.DER)
-    report = verify_pdf(path, [root])
+    report = verify(path, VerificationPolicy([root])).report
     assert report.verdict == "valid", report.as_json()
     assert report.signatures[-1].level == "B-LT"
     assert "Patricia Núñez" in report.signatures[-1].signer.name

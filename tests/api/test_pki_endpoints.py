@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from docsvc.pki.service import dev_pki, ensure_dev_pki, revoke
 from signing.dev_pki import DevPki, issue_official
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

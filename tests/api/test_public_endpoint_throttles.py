@@ -37,8 +37,8 @@ from docsvc.pki import service as pki_service
 from docsvc.pki.service import dev_pki, record_issued, revoke
 from docsvc.throttles import Busy, ConcurrencyGate, RateLimiter, Throttles
 from signing.revocation import CRL_VALIDITY
-from tests.api.conftest import csrf_of
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pages import csrf_of
 
 ATTACKER = ("203.0.113.66", 41000)
 NEIGHBOUR = ("198.51.100.8", 42000)
@@ -263,7 +263,10 @@ def test_a_tsa_flood_from_one_client_is_throttled(backend: Backend) -> None:
 def test_signing_beyond_the_slots_waits_then_is_refused_busy(backend: Backend) -> None:
     app = _app(backend)
     gate = ConcurrencyGate(1, wait_seconds=0.2, max_waiting=4, code="pki_busy")
-    app.state.throttles = dataclasses.replace(app.state.throttles, pki_signing=gate)
+    app.state.services = dataclasses.replace(
+        app.state.services,
+        limits=dataclasses.replace(app.state.services.limits, pki_signing=gate),
+    )
     client = TestClient(app, client=NEIGHBOUR)
     with gate.slot():  # every signing slot is taken
         started = time.monotonic()
@@ -342,7 +345,10 @@ def test_logins_beyond_the_hashing_slots_wait_then_are_refused_busy(
     hashed = _counting(monkeypatch, identity, "verify_password")
     app = _app(backend, login_failures_per_minute=1)
     gate = ConcurrencyGate(1, wait_seconds=0.2, max_waiting=4, code="login_busy")
-    app.state.throttles = dataclasses.replace(app.state.throttles, password_hashing=gate)
+    app.state.services = dataclasses.replace(
+        app.state.services,
+        limits=dataclasses.replace(app.state.services.limits, password_hashing=gate),
+    )
     client = TestClient(app, client=("192.0.2.20", 44000))
     with gate.slot():  # every hashing slot is taken
         busy = _token(client, "nadie", "adivinanza-larga")
@@ -367,7 +373,10 @@ def test_logins_beyond_the_hashing_slots_wait_then_are_refused_busy(
 def test_a_password_change_waits_for_a_hashing_slot(backend: Backend) -> None:
     app = _app(backend)
     gate = ConcurrencyGate(1, wait_seconds=0.1, max_waiting=4, code="login_busy")
-    app.state.throttles = dataclasses.replace(app.state.throttles, password_hashing=gate)
+    app.state.services = dataclasses.replace(
+        app.state.services,
+        limits=dataclasses.replace(app.state.services.limits, password_hashing=gate),
+    )
     client = TestClient(app)
     token = _token(client, "financiero", DEMO_PASSWORD).json()["access_token"]
     with gate.slot():
@@ -486,8 +495,11 @@ def test_a_success_gives_its_count_back() -> None:
 
 
 def test_every_app_has_its_own_throttles(backend: Backend) -> None:
-    throttles = _app(backend).state.throttles
+    throttles = _app(backend).state.services.limits
     assert isinstance(throttles, Throttles)
     assert throttles.password_hashing.limit >= 2
     assert throttles.pki_signing.limit >= 1
     assert throttles.login_failures.per_minute == backend.settings.login_failures_per_minute
+    # Held by the application's copy of the registry, not shared with another application.
+    assert _app(backend).state.services.limits is not throttles
+    assert backend.services.limits is not throttles

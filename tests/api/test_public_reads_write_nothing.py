@@ -19,13 +19,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import transparency as merkle
+import transparency as notes
 from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.maintenance.periodic import CHECKPOINT_INTERVAL
+from docsvc.ledger import log
+from docsvc.ledger.checkpoints import CHECKPOINT_INTERVAL
 from docsvc.models.register import RegisterCheckpoint
-from docsvc.register import log, merkle, notes
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend, login
+from tests.support.accounts import login
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 

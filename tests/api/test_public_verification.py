@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+import transparency as merkle
+import transparency as notes
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.register import merkle, notes
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -182,7 +183,7 @@ def test_public_verification_is_rate_limited_per_client(backend: Backend) -> Non
 
 def test_the_window_slides() -> None:
     from docsvc.errors import TooManyRequests
-    from docsvc.verification.rate_limit import RateLimiter
+    from docsvc.throttles import RateLimiter
 
     limiter = RateLimiter(2)
     limiter.check("10.0.0.1", now=0.0)

@@ -27,11 +27,11 @@ from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
 from docsvc.errors import TooManyRequests
-from docsvc.verification import workers
-from docsvc.verification.rate_limit import VerificationBudget
+from docsvc.throttles import VerificationBudget
 from signing.isolation import IsolatedVerifier
-from tests.api.conftest import csrf_of
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pages import csrf_of
 
 DATA = Path(__file__).parents[1] / "data"
 SLOW = DATA / "hostile" / "many_revisions.pdf"  # runs to any time limit under 20 s
@@ -59,8 +59,9 @@ def backend(
 
 def _app(backend: Backend) -> FastAPI:
     settings = backend.settings.model_copy(update=SMALL)
-    workers.verifier(settings).warm()  # no request waits for a worker to start
-    return create_app(settings, backend.services)
+    app = create_app(settings, backend.services)
+    app.state.services.verifier.warm()  # no request waits for a worker to start
+    return app
 
 
 def _der(pem: Path) -> bytes:
@@ -117,7 +118,7 @@ def test_one_client_looping_slow_files_cannot_crowd_out_others(backend: Backend)
     assert all(1 <= int(r.headers["retry-after"]) <= 60 for r in refused)
     assert any("used its share" in r.json()["error"]["message"] for r in refused), codes
     # Its budget, overdrawn by the one verification it had in flight.
-    budget: VerificationBudget = app.state.verification_budget
+    budget: VerificationBudget = app.state.services.limits.verification
     assert 3 <= budget.spent(ATTACKER[0]) <= 3 + 2 + 1
     assert took < 30
 
@@ -151,7 +152,7 @@ def test_a_waiting_request_gets_the_room_of_a_killed_worker(backend: Backend) ->
     """The root of the 503s: a request waiting for a worker was not told when a worker
     was killed at the time limit, so the room went to whoever asked next (the looping
     client) and the waiting request gave up. Now it waits in line and is served."""
-    roots = [backend.root_der(), _der(DATA / "signed" / "pki_root.pem")]
+    policy = VerificationPolicy([backend.root_der(), _der(DATA / "signed" / "pki_root.pem")])
     verifier = IsolatedVerifier(1, 0)  # the verifier alone, with one worker
     try:
         verifier.warm()
@@ -159,14 +160,14 @@ def test_a_waiting_request_gets_the_room_of_a_killed_worker(backend: Backend) ->
 
         def slow() -> None:
             try:
-                verifier.verify(SLOW, roots, timeout=2)
+                verifier.verify(SLOW, policy, timeout=2)
             except Exception as exc:
                 outcomes["slow"] = type(exc).__name__
 
         def legitimate() -> None:
             time.sleep(0.5)  # the only worker is busy with the slow file by now
             try:
-                report, _ = verifier.verify(SIGNED, roots, timeout=20, wait=15)
+                report = verifier.verify(SIGNED, policy, timeout=20, wait=15).report
                 outcomes["legitimate"] = report.signatures[0].intact
             except Exception as exc:
                 outcomes["legitimate"] = type(exc).__name__

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 
 from docsvc.models import LogLeaf
-from tests.api.register_helpers import upload_and_register
-from tests.cli.test_cli import DOCSVC
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.cli import DOCSVC
+from tests.support.register import upload_and_register
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -193,17 +193,19 @@ def test_the_scheduled_checkpoint_is_made_only_when_the_log_grew(
 ) -> None:
     """What the service's schedule runs: no new checkpoint while the log has not grown.
     Each check in one transaction, so that the service's own start-up run cannot interleave."""
-    from docsvc.register import log
-    from docsvc.register.checkpoints import checkpoint_if_grown, make_checkpoint
-    from docsvc.register.log import LogEvent
+    from docsvc.ledger import log
+    from docsvc.ledger.checkpoints import checkpoint_if_grown, make_checkpoint
+    from docsvc.ledger.log import LogEvent
+    from docsvc.pki.authorities import checkpoint_signer
 
     settings = backend.settings
+    signer = checkpoint_signer(settings)
     with backend.services.sessions() as db:
-        made = make_checkpoint(db, settings)
-        assert checkpoint_if_grown(db, settings) is None  # nothing new to sign
+        made = make_checkpoint(db, settings, signer)
+        assert checkpoint_if_grown(db, settings, signer) is None  # nothing new to sign
         db.commit()
     with backend.services.sessions() as db:
         log.append(db, [LogEvent("register.entry", "register_entry", "x", {"number": "x"})])
-        grown = checkpoint_if_grown(db, settings)
+        grown = checkpoint_if_grown(db, settings, signer)
         assert grown is not None and grown.size == made.size + 1
         db.rollback()  # a test leaf: not kept

@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+import transparency as merkle
+from docsvc.ledger import log
 from docsvc.models import LogLeaf, RegisterEntry
-from docsvc.register import log, merkle
 from docsvc.register import service as register
-from docsvc.register.merkle import MemoryTree, leaf_hash
 from docsvc.register.schemas import EntryIn
-from tests.api.pdfs import unique_pdf
-from tests.api.register_helpers import actor_of
-from tests.conftest import Backend
+from tests.support.backends import Backend
+from tests.support.pdfs import unique_pdf
+from tests.support.register import actor_of
+from transparency import MemoryTree, leaf_hash
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -11,9 +11,10 @@ from collections.abc import Callable
 import rfc8785
 from fastapi.testclient import TestClient
 
-from docsvc.register import log, merkle
-from tests.api.register_helpers import upload_and_register
-from tests.conftest import Backend
+import transparency as merkle
+from docsvc.ledger import log
+from tests.support.backends import Backend
+from tests.support.register import upload_and_register
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -22,9 +22,9 @@ import psutil
 import pytest
 
 from docsvc.demo.seed import DEMO_PIN
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
-from tests.web.conftest import LiveServer, serve
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.live_server import LiveServer, serve
+from tests.support.pdfs import unique_pdf
 
 SLOW_UPLOADS = 32
 ANSWER_WITHIN = 2.0

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+import transparency as merkle
+import transparency as notes
 from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.register import merkle, notes
-from docsvc.register.log import canonical
 from signing.cades import verify_record
-from tests.api.pdfs import unique_pdf
-from tests.cli.test_cli import DOCSVC
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.cli import DOCSVC
+from tests.support.pdfs import unique_pdf
+from transparency import canonical
 
 Auth = Callable[[str], dict[str, str]]
 

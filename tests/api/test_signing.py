@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PIN
 from docsvc.signatures import codes
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
-from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pdfs import unique_pdf
+from tests.support.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -110,7 +110,7 @@ def test_certification_then_two_approvals_each_make_a_valid_version(
     assert [v["number"] for v in document["versions"]] == [1, 2, 3, 4]
 
     signed = _download(client, auth("programas"), doc_id, tmp_path / "firmado.pdf")
-    report = verify_pdf(signed, [backend.root_der()])
+    report = verify(signed, VerificationPolicy([backend.root_der()])).report
     assert report.verdict == "valid", report.as_json()
     names = [s.signer.name for s in report.signatures]
     assert len(names) == 3
@@ -138,9 +138,10 @@ def test_default_level_for_other_types_and_an_explicit_b_b(
         json={"pin": DEMO_PIN, "level": "B-B"},
     )
     assert again.status_code == 201, again.text
-    report = verify_pdf(
-        _download(client, auth("financiero"), doc_id, tmp_path / "c.pdf"), [backend.root_der()]
-    )
+    report = verify(
+        _download(client, auth("financiero"), doc_id, tmp_path / "c.pdf"),
+        VerificationPolicy([backend.root_der()]),
+    ).report
     assert report.verdict == "valid", report.as_json()
     assert [s.level for s in report.signatures] == ["B-T", "B-B"]
 

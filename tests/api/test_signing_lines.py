@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
-from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pdfs import unique_pdf
+from tests.support.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -156,7 +156,7 @@ def test_scenario_b_payment_dossier(
                 f"/api/v1/documents/{item['document_id']}/content", headers=auth("preparador")
             ).content
         )
-        report = verify_pdf(signed, [backend.root_der()])
+        report = verify(signed, VerificationPolicy([backend.root_der()])).report
         assert report.verdict == "valid", report.as_json()
         assert len(report.signatures) == 4
         assert "Miguel Torres" in report.signatures[-1].signer.name
@@ -177,7 +177,7 @@ def test_scenario_b_payment_dossier(
     index_pdf.write_bytes(
         client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")).content
     )
-    report = verify_pdf(index_pdf, [backend.root_der()])
+    report = verify(index_pdf, VerificationPolicy([backend.root_der()])).report
     assert report.verdict == "valid", report.as_json()
     assert "Miguel Torres" in report.signatures[0].signer.name
     text = subprocess.run(

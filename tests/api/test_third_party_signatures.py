@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
-from signing.verification import verify_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
 
 THIRD_PARTY = Path(__file__).parents[1] / "data" / "third_party"
 FILES = ["signed_by_pyhanko_cli.pdf", "signed_by_endesive.pdf"]
@@ -40,7 +40,7 @@ def _root_der() -> bytes:
 
 @pytest.mark.parametrize("name", FILES)
 def test_other_tools_signatures_are_valid_offline(name: str) -> None:
-    report = verify_pdf(THIRD_PARTY / name, [_root_der()])
+    report = verify(THIRD_PARTY / name, VerificationPolicy([_root_der()])).report
     assert report.verdict == "valid", report.as_json()
     (signature,) = report.signatures
     assert signature.intact and signature.trusted and signature.covers_whole_document

@@ -23,10 +23,10 @@ from docsvc.organisation.repository import user_by_username
 from docsvc.pki.service import dev_pki, record_issued
 from docsvc.signatures.credentials import register_credential
 from signing.dev_pki import issue_official
-from signing.verification import verify_pdf
-from tests.api.state import holdings
-from tests.conftest import BACKENDS, Backend, build_backend
-from tests.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.holdings import holdings
+from tests.support.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
 Auth = Callable[[str], dict[str, str]]
 CARD_PIN = "card-pin"
@@ -139,7 +139,7 @@ def test_prepare_sign_on_the_card_finish(
 
     signed = tmp_path / "oficio.pdf"
     signed.write_bytes(client.get(f"/api/v1/documents/{doc_id}/content", headers=headers).content)
-    report = verify_pdf(signed, [_root(backend)])
+    report = verify(signed, VerificationPolicy([_root(backend)])).report
     assert report.verdict == "valid", report.as_json()
     assert report.signatures[0].level == "B-LT"
     assert "Lucía Fernández" in report.signatures[0].signer.name

@@ -5,6 +5,7 @@ The files are made by ``tests/data/make_hostile_verification.py``."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -16,8 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
-from docsvc.verification import workers
-from tests.conftest import Backend, build_backend
+from tests.support.backends import Backend, build_backend
 
 HOSTILE = Path(__file__).parents[1] / "data" / "hostile"
 SIGNED = Path(__file__).parents[1] / "data" / "signed" / "signed_b_b.pdf"
@@ -51,7 +51,7 @@ def test_a_verification_past_the_time_limit_is_killed_and_the_next_one_works(
     with _client(backend, verify_seconds=2) as client:
         status, body, _ = _post(client, SIGNED)
         assert status == 200 and body["verdict"] == "indeterminate"  # a foreign root
-        pool = workers.verifier(client.app.state.services.settings)  # type: ignore[attr-defined]
+        pool = client.app.state.services.verifier  # type: ignore[attr-defined]
         (worker_pid,) = pool.idle_pids()
         # 2,000 revisions take pyHanko's difference analysis about 20 s.
         status, body, took = _post(client, HOSTILE / "many_revisions.pdf")
@@ -101,10 +101,15 @@ def test_the_memory_limit_catches_what_the_decompression_limits_let_through(
 
 def test_verifiers_are_shared_per_configuration(backend: Backend) -> None:
     settings = backend.settings
-    assert workers.processes(settings) == min(os.cpu_count() or 1, 4)
-    assert workers.verifier(settings) is workers.verifier(settings)
-    other = settings.model_copy(update={"verify_processes": 1})
-    assert workers.verifier(other) is not workers.verifier(settings)
+    assert settings.verifier_processes == min(os.cpu_count() or 1, 4)
+    services = backend.services
+    assert services.verifier is services.verifier
+    # A copy of the registry (an application's) shares the pool of the same configuration.
+    assert dataclasses.replace(services).verifier is services.verifier
+    other = dataclasses.replace(
+        services, settings=settings.model_copy(update={"verify_processes": 1})
+    )
+    assert other.verifier is not services.verifier
 
 
 def test_the_readme_lists_every_hostile_file() -> None:

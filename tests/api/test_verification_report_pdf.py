@@ -16,11 +16,11 @@ from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PIN
 from docsvc.pki.service import dev_pki
 from signing.dev_pki import issue_seal
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
 from tests.harness.softhsm import shared_softhsm
-from tests.pdfsig import pdfsig_output, requires_pdfsig
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
+from tests.support.pdfsig import pdfsig_output, requires_pdfsig
 
 DATA = Path(__file__).parents[1] / "data"
 Auth = Callable[[str], dict[str, str]]
@@ -89,7 +89,7 @@ def test_the_report_says_what_the_json_says_and_is_sealed(
     path = tmp_path / "informe.pdf"
     path.write_bytes(pdf)
     root = backend.settings.pki_dir / "root.pem"
-    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    sealed = verify(path, VerificationPolicy([load_cert_from_pemder(str(root)).dump()])).report
     assert sealed.verdict == "valid", sealed.as_json()
     (seal,) = sealed.signatures
     assert "Sello electrónico de" in seal.signer.name
@@ -159,7 +159,7 @@ def test_a_configured_seal_file_signs_the_reports(
     path = tmp_path / "informe.pdf"
     path.write_bytes(pdf)
     root = backend.settings.pki_dir / "root.pem"
-    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    sealed = verify(path, VerificationPolicy([load_cert_from_pemder(str(root)).dump()])).report
     assert "Ministerio de Pruebas (HSM)" in sealed.signatures[0].signer.name
 
     wrong = settings.model_copy(update={"seal_pin": SecretStr("0000")})
@@ -215,7 +215,7 @@ def test_a_seal_on_an_hsm_signs_the_reports(
     path = tmp_path / "informe.pdf"
     path.write_bytes(pdf)
     root = backend.settings.pki_dir / "root.pem"
-    sealed = verify_pdf(path, [load_cert_from_pemder(str(root)).dump()])
+    sealed = verify(path, VerificationPolicy([load_cert_from_pemder(str(root)).dump()])).report
     assert sealed.verdict == "valid", sealed.as_json()
     assert "Sello electrónico de Ministerio de Pruebas (HSM)" in sealed.signatures[0].signer.name
     with TestClient(create_app(wrong, backend.services)) as misconfigured:

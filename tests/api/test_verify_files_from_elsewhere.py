@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
-from tests.conftest import BACKENDS, Backend, build_backend
-from tests.files_from_elsewhere import Case, cases, check_report
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.files_from_elsewhere import Case, cases, check_report
 
 CASES = cases()
 

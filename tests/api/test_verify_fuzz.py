@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from docsvc.app import create_app
-from tests.conftest import Backend
+from tests.support.backends import Backend
 
 SIGNED = Path(__file__).parents[1] / "data" / "signed"
 SAMPLES = [

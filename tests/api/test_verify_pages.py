@@ -17,9 +17,9 @@ from pyhanko.sign.general import load_cert_from_pemder
 
 from docsvc.demo.seed import DEMO_PIN
 from docsvc.verification import retained
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.conftest import BACKENDS, Backend, build_backend
+from signing.verification import VerificationPolicy, verify
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
 DATA = Path(__file__).parents[1] / "data"
@@ -142,7 +142,7 @@ def test_an_upload_shows_the_verdict_in_plain_words_and_offers_the_reports(
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     (tmp_path / "informe.pdf").write_bytes(pdf.content)
     root = load_cert_from_pemder(str(backend.settings.pki_dir / "root.pem")).dump()
-    assert verify_pdf(tmp_path / "informe.pdf", [root]).verdict == "valid"
+    assert verify(tmp_path / "informe.pdf", VerificationPolicy([root])).report.verdict == "valid"
     xml = client.get(f"{location}/informe-etsi.xml")
     assert xml.status_code == 200 and b"ValidationReport" in xml.content
     report = client.get(f"{location}/informe.json").json()

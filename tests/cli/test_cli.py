@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-DOCSVC = [sys.executable, "-m", "docsvc"]
-
-
-def run(
-    args: list[str], data_dir: Path, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
-        "DOCSVC_DATA_DIR": str(data_dir),
-        "DOCSVC_ENV": "test",
-        **env,
-    }
-    return subprocess.run(
-        [*DOCSVC, *args],
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.support.cli import instance_secret, run
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +26,6 @@ def test_init_is_idempotent(institution: Path) -> None:
     assert (institution / "docsvc.sqlite3").is_file()
     assert (institution / "objects").is_dir()
     assert "Created the development PKI" not in again.stdout  # kept, not replaced
-
-
-def instance_secret(data_dir: Path) -> bytes:
-    """The secret a development installation made for itself at ``init``."""
-    return (data_dir / "secrets" / "instance-secret").read_bytes().strip()
 
 
 def test_init_creates_the_development_pki(institution: Path) -> None:

@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from docsvc.composition import build_services
 from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.pki.service import revoke
-from docsvc.services import build_services
 from signing.dev_pki import PkiUrls, create_dev_pki, issue_official
-from tests.cli.test_pdfsig_online_ocsp import PIN, Served, _issue, served  # noqa: F401
+from tests.support.served import PIN, Served, issue
 
 TSA_REQUEST = re.compile(r'"POST /pki/tsa ')
 OCSP_POST = re.compile(r'"POST /pki/ocsp ')
 
 
 @pytest.fixture(scope="module")
-def institution(served: Served, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:  # noqa: F811
+def institution(served: Served, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A second institution, configured as production is: no development PKI of its own."""
     data_dir = tmp_path_factory.mktemp("outside-trust")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
@@ -67,12 +67,12 @@ def _sign(env: dict[str, str], p12: Path, level: str, directory: Path) -> tuple[
 
 @pytest.mark.parametrize("level", ["B-T", "B-LT"])
 def test_signing_uses_the_configured_tsa_and_ocsp(
-    served: Served,  # noqa: F811
+    served: Served,
     institution: dict[str, str],
     tmp_path: Path,
     level: str,
 ) -> None:
-    p12, _ = _issue(served, tmp_path, f"outside-{level.lower()}")
+    p12, _ = issue(served, tmp_path, f"outside-{level.lower()}")
     tsa_before = len(TSA_REQUEST.findall(served.log.read_text()))
     ocsp_before = len(OCSP_POST.findall(served.log.read_text()))
     signed, code = _sign(institution, p12, level, tmp_path)
@@ -87,11 +87,11 @@ def test_signing_uses_the_configured_tsa_and_ocsp(
 
 
 def test_a_revoked_signer_cannot_make_a_long_term_signature(
-    served: Served,  # noqa: F811
+    served: Served,
     institution: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    p12, serial = _issue(served, tmp_path, "outside-revoked")
+    p12, serial = issue(served, tmp_path, "outside-revoked")
     services = build_services(served.settings)
     try:
         with services.sessions() as db:

@@ -9,150 +9,32 @@ pdfsig's OCSP request reached the service is uvicorn's access log.
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import SecretStr
 
-from docsvc.config import Environment, Settings, StorageBackend
+from docsvc.composition import build_services
 from docsvc.demo.sample_pdfs import demo_documents
-from docsvc.pki.service import dev_pki, record_issued, revoke
-from docsvc.services import build_services
-from signing.dev_pki import issue_official
-from tests.pdfsig import nss_database, run_pdfsig
+from docsvc.pki.service import revoke
+from tests.support.pdfsig import nss_database, run_pdfsig
+from tests.support.served import PIN, Served, issue
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("pdfsig", "certutil", "openssl")),
     reason="poppler-utils, libnss3-tools and openssl are installed by make test",
 )
 
-PIN = "2468"
-SECRET = "test-secret-key-" + "x" * 32
-OCSP_REQUEST = re.compile(r'"(GET|POST) /pki/ocsp[ /]')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True, slots=True)
-class Served:
-    base: str
-    settings: Settings
-    env: dict[str, str]
-    log: Path
-
-    def ocsp_requests(self) -> int:
-        return len(OCSP_REQUEST.findall(self.log.read_text()))
-
-    def wait_for_ocsp_requests(self, more_than: int) -> int:
-        """The access log line is written as the response starts; allow it a moment."""
-        deadline = time.monotonic() + 5
-        while (count := self.ocsp_requests()) <= more_than and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return count
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    data_dir = tmp_path_factory.mktemp("served-pki")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
-        "DOCSVC_ENV": "test",
-        "DOCSVC_DATA_DIR": str(data_dir),
-        "DOCSVC_SECRET_KEY": SECRET,
-        # Before init: the certificates it makes point here for OCSP and the CRL.
-        "DOCSVC_PUBLIC_URL": base,
-        "PYTHONUNBUFFERED": "1",
-    }
-    settings = Settings(
-        env=Environment.test,
-        data_dir=data_dir,
-        database_url="",
-        storage_backend=StorageBackend.local,
-        secret_key=SecretStr(SECRET),
-        public_url=base,
-    )
-    init = subprocess.run(
-        [sys.executable, "-m", "docsvc", "init"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert init.returncode == 0, init.stdout + init.stderr
-    log_path = data_dir / "serve.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "docsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail(log_path.read_text())
-            time.sleep(0.2)
-        yield Served(base, settings, env, log_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
-
 
 @pytest.fixture(scope="module")
 def nss(served: Served, tmp_path_factory: pytest.TempPathFactory) -> str:
     """An NSS database that trusts the served PKI's root, and nothing else."""
     return nss_database(served.settings.pki_dir / "root.pem", tmp_path_factory.mktemp("nss"))
-
-
-def _issue(served: Served, directory: Path, username: str) -> tuple[Path, int]:
-    """An official's certificate from the served PKI, recorded so that its OCSP responder
-    answers ``good`` for it; the PKCS#12 is written to ``directory``."""
-    pki = dev_pki(served.settings)
-    official = issue_official(
-        pki,
-        full_name="Ana María Rojas",
-        username=username,
-        organisation=served.settings.institution_name,
-        position="Ministra",
-        pin=PIN,
-    )
-    assert pki.urls.ocsp == f"{served.base}/pki/ocsp"
-    services = build_services(served.settings)
-    try:
-        with services.sessions() as db:
-            record_issued(db, official.certificate, "signing")
-            db.commit()
-    finally:
-        services.close()
-    p12 = directory / f"{username}.p12"
-    p12.write_bytes(official.pkcs12)
-    return p12, official.certificate.serial_number
 
 
 def _sign(served: Served, p12: Path, level: str, directory: Path) -> Path:
@@ -195,7 +77,7 @@ def _pdfsig(nss: str, signed: Path) -> str:
 def test_pdfsig_checks_ocsp_online_and_trusts_a_good_certificate(
     served: Served, nss: str, tmp_path: Path
 ) -> None:
-    p12, _ = _issue(served, tmp_path, "ministra")
+    p12, _ = issue(served, tmp_path, "ministra")
     for level in ("B-B", "B-LT"):
         signed = _sign(served, p12, level, tmp_path)
         before = served.ocsp_requests()
@@ -209,7 +91,7 @@ def test_pdfsig_checks_ocsp_online_and_trusts_a_good_certificate(
 
 
 def test_pdfsig_sees_a_revocation_at_once(served: Served, nss: str, tmp_path: Path) -> None:
-    p12, serial = _issue(served, tmp_path, "viceministro")
+    p12, serial = issue(served, tmp_path, "viceministro")
     signed = _sign(served, p12, "B-B", tmp_path)
     assert "Certificate is Trusted." in _pdfsig(nss, signed)
 

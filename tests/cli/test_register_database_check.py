@@ -29,10 +29,10 @@ from docsvc.models import (
     RegisterEntry,
     Transfer,
 )
-from tests.api.pdfs import unique_pdf
-from tests.api.register_helpers import upload_and_register
-from tests.cli.test_cli import DOCSVC
-from tests.conftest import BACKENDS, Backend, build_backend
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.cli import DOCSVC
+from tests.support.pdfs import unique_pdf
+from tests.support.register import upload_and_register
 
 Auth = Callable[[str], dict[str, str]]
 SECRET_SUBJECT = "Asunto reservado: sumario administrativo 14/2026"
@@ -384,7 +384,7 @@ def test_a_leaf_whose_stored_details_were_edited_is_found(
 
 def _stored(private: dict[str, Any] | None) -> tuple[bytes, bytes | None]:
     """A leaf and its details as ``log.append`` stores them."""
-    from docsvc.register.log import LogEvent, leaf_document
+    from docsvc.ledger.log import LogEvent, leaf_document
 
     return leaf_document(
         LogEvent("register.annul", "register_entry", "e", {"number": "1"}, private)
@@ -394,7 +394,7 @@ def _stored(private: dict[str, Any] | None) -> tuple[bytes, bytes | None]:
 def test_read_leaf_checks_the_details_and_the_columns_against_the_leaf() -> None:
     """The pure half: no database. Details are opened without their salt only when they
     hash to the commitment; a leaf filed under another object is named."""
-    from docsvc.register.events import LeafData
+    from docsvc.ledger.events import LeafData
     from docsvc.register.metadata_check import compare, read_leaf
 
     columns = ("register.annul", "register_entry", "e")

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
 
 from docsvc.demo.seed import DEMO_PASSWORD
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.live_server import free_port
+from tests.support.served import wait_until_healthy
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +30,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=False,
     )
     assert init.returncode == 0, init.stderr
-    port = _free_port()
+    port = free_port()
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "docsvc", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -47,16 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail((data_dir / "serve.log").read_text())
-            time.sleep(0.2)
+        wait_until_healthy(base, process, data_dir / "serve.log")
         yield base
     finally:
         process.terminate()

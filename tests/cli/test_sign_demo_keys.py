@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docsvc.demo.sample_pdfs import demo_documents
-from tests.cli.test_cli import run
+from tests.support.cli import run
 
 
 @pytest.fixture(scope="module")

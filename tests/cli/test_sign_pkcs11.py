@@ -11,8 +11,8 @@ import pytest
 
 from docsvc.demo.sample_pdfs import demo_documents
 from signing.dev_pki import issue_official, load_dev_pki
-from tests.cli.test_cli import instance_secret, run
 from tests.harness.softhsm import SoftHsm, TokenKey, shared_softhsm
+from tests.support.cli import instance_secret, run
 
 P12_PIN = "8642"
 TOKEN_PIN = "975310"

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from docsvc.demo.sample_pdfs import demo_documents
 from signing.dev_pki import PkiUrls, create_dev_pki, issue_official, load_dev_pki
-from tests.cli.test_cli import instance_secret, run
+from tests.support.cli import instance_secret, run
 
 BAD = Path(__file__).parent.parent / "data" / "bad_inputs"
 

@@ -21,7 +21,7 @@ from docsvc.pki.service import record_issued, revoke
 from signing.dev_pki import issue_official, load_dev_pki
 from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file, unlock_pkcs12
 from signing.tsa import tsa_config
-from tests.cli.test_cli import instance_secret, run
+from tests.support.cli import instance_secret, run
 
 SIGNED = Path(__file__).parent.parent / "data" / "signed"
 VR = "{http://uri.etsi.org/19102/v1.2.1#}"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
-from tests.files_from_elsewhere import Case, cases, check_report
+from tests.support.cli import run
+from tests.support.files_from_elsewhere import Case, cases, check_report
 
 CASES = cases()
 

@@ -11,7 +11,7 @@ import pytest
 from docsvc.demo.sample_pdfs import demo_documents
 from signing.dev_pki import DevPki, OfficialCertificate, create_dev_pki, issue_official
 from signing.pades import LocalTimeStamper
-from tests.signing.support import INSTITUTION, OFFICIAL_NAME, PIN, URLS, tsa
+from tests.support.pki import INSTITUTION, OFFICIAL_NAME, PIN, URLS, tsa
 
 
 @pytest.fixture(scope="module")

@@ -26,9 +26,9 @@ from signing.pades import (
     sign_file,
     unlock_pkcs12,
 )
-from signing.verification import verify_pdf
-from tests.pdfsig import run_pdfsig
-from tests.signing.support import PIN, material, root_der
+from signing.verification import VerificationPolicy, verify
+from tests.support.pdfsig import run_pdfsig
+from tests.support.pki import PIN, material, root_der
 
 CODE = "K7QW-2MZC-8RTA-5VHN"
 URL = f"https://docsvc.example.gob.ec/verificar/{CODE}"
@@ -168,7 +168,7 @@ def test_visible_stamps_verify_valid(
     sign_file(
         unsigned, signed, key, SignatureRequest(level, stamp=STAMP), timestamper, material(pki)
     )
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value
@@ -201,7 +201,7 @@ def test_later_stamps_stack_instead_of_overprinting(
     with pikepdf.open(current) as pdf:
         last = pdf.pages[-1].obj.objgen
         assert all(f.P.objgen == last for f in pdf.Root.AcroForm.Fields)
-    assert verify_pdf(current, [root_der(pki)]).verdict == "valid"
+    assert verify(current, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
 
 
 def test_the_caller_chooses_page_and_box(key: SigningKey, two_pages: Path, tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.generated.etsi import ts_11910202
 from xsdata.formats.dataclass.parsers import XmlParser
 
-from signing.verification import verify_pdf, verify_pdf_with_etsi_report
-from tests.cli.test_cli import run
+from signing.verification import VerificationPolicy, verify
+from tests.support.cli import run
 
 SIGNED = Path(__file__).parent.parent / "data" / "signed"
 README = Path(__file__).parent.parent / "data" / "README.md"
@@ -33,7 +33,7 @@ def _root() -> bytes:
 
 
 def test_the_original_is_valid() -> None:
-    report = verify_pdf(SIGNED / "signed_b_b.pdf", [_root()])
+    report = verify(SIGNED / "signed_b_b.pdf", VerificationPolicy([_root()])).report
     assert report.verdict == "valid"
     assert report.signatures[0].covers_whole_document
 
@@ -48,7 +48,7 @@ def test_the_original_is_valid() -> None:
     ],
 )
 def test_attacks_are_invalid_with_a_reason(name: str, intact: bool, reason: str) -> None:
-    report = verify_pdf(SIGNED / name, [_root()])
+    report = verify(SIGNED / name, VerificationPolicy([_root()])).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.intact is intact
@@ -59,7 +59,9 @@ def test_attacks_are_invalid_with_a_reason(name: str, intact: bool, reason: str)
 
 def test_a_signer_revoked_before_signing_is_invalid_offline() -> None:
     # Only the trust root: the CRL that shows the revocation is in the document's DSS.
-    report = verify_pdf(SIGNED / "attack_revoked_before_signing.pdf", [_root()])
+    report = verify(
+        SIGNED / "attack_revoked_before_signing.pdf", VerificationPolicy([_root()])
+    ).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.intact and signature.revoked
@@ -73,7 +75,9 @@ def test_a_signer_revoked_before_signing_is_invalid_offline() -> None:
 
 
 def test_a_revocation_after_the_timestamp_leaves_the_signature_valid() -> None:
-    report = verify_pdf(SIGNED / "signed_revoked_after_signing_b_lt.pdf", [_root()])
+    report = verify(
+        SIGNED / "signed_revoked_after_signing_b_lt.pdf", VerificationPolicy([_root()])
+    ).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == "B-LT"
@@ -84,7 +88,7 @@ def test_a_revocation_after_the_timestamp_leaves_the_signature_valid() -> None:
 
 
 def test_a_certificate_expired_before_signing_is_invalid() -> None:
-    report = verify_pdf(SIGNED / "signed_expired_certificate.pdf", [_root()])
+    report = verify(SIGNED / "signed_expired_certificate.pdf", VerificationPolicy([_root()])).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.intact and not signature.revoked
@@ -109,7 +113,8 @@ def test_a_certificate_expired_before_signing_is_invalid() -> None:
     ],
 )
 def test_the_etsi_report_agrees_with_the_verdict(name: str, sub_indication: str) -> None:
-    report, xml = verify_pdf_with_etsi_report(SIGNED / name, [_root()])
+    result = verify(SIGNED / name, VerificationPolicy([_root()], etsi_report=True))
+    report, xml = result.report, result.etsi_xml
     assert xml is not None
     root = ET.fromstring(xml)  # noqa: S314 - our own output, not untrusted input
     assert root.tag == f"{VR}ValidationReport"
@@ -142,7 +147,10 @@ def test_the_etsi_report_agrees_with_the_verdict(name: str, sub_indication: str)
 
 
 def test_an_unsigned_document_has_no_etsi_report() -> None:
-    report, xml = verify_pdf_with_etsi_report(SIGNED / "unsigned_resolution.pdf", [_root()])
+    result = verify(
+        SIGNED / "unsigned_resolution.pdf", VerificationPolicy([_root()], etsi_report=True)
+    )
+    report, xml = result.report, result.etsi_xml
     assert report.verdict == "indeterminate"
     assert xml is None
 
@@ -171,7 +179,7 @@ def _shadow_root() -> bytes:
 
 @pytest.mark.parametrize("name", ["shadow_hide_signed.pdf", "shadow_replace_signed.pdf"])
 def test_the_documents_prepared_for_shadow_attacks_are_valid_as_signed(name: str) -> None:
-    assert verify_pdf(SHADOW / name, [_shadow_root()]).verdict == "valid"
+    assert verify(SHADOW / name, VerificationPolicy([_shadow_root()])).report.verdict == "valid"
 
 
 @pytest.mark.parametrize(
@@ -190,7 +198,7 @@ def test_shadow_and_copied_signature_attacks_are_invalid(
 ) -> None:
     """Made by tests/data/make_shadow_attacks.py. (pdfsig calls both shadow files "Signature
     is Valid", adding only "Not total document signed".)"""
-    report = verify_pdf(SHADOW / name, [_shadow_root()])
+    report = verify(SHADOW / name, VerificationPolicy([_shadow_root()])).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.intact is intact

@@ -13,7 +13,7 @@ from signing import SigningError
 from signing.cades import sign_record, verify_record
 from signing.dev_pki import DevPki, OfficialCertificate, PkiUrls, create_dev_pki
 from signing.pades import LocalTimeStamper, unlock_pkcs12
-from tests.signing.support import PIN, root_der, root_pem
+from tests.support.pki import PIN, root_der, root_pem
 
 RECORD = bytes(
     rfc8785.dumps(

@@ -19,7 +19,7 @@ from signing.dev_pki import (
     load_dev_pki,
     save_dev_pki,
 )
-from tests.signing.support import URLS
+from tests.support.pki import URLS
 
 
 def _pem(path: Path, cert: x509.Certificate) -> Path:

@@ -26,9 +26,9 @@ from signing.external import (
     prepare_external,
 )
 from signing.pades import Level, LocalTimeStamper, ValidationMaterial
-from signing.verification import verify_pdf
-from tests.pdfsig import pdfsig_output, requires_pdfsig
-from tests.signing.support import INSTITUTION, PIN, material, root_der, root_pem
+from signing.verification import VerificationPolicy, verify
+from tests.support.pdfsig import pdfsig_output, requires_pdfsig
+from tests.support.pki import INSTITUTION, PIN, material, root_der, root_pem
 
 
 class Card:
@@ -107,7 +107,7 @@ def test_a_card_signature_round_trip_verifies_valid(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     state = _two_requests(unsigned, signed, card, level, timestamper, material(pki))
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.field == state.field_name == "Firma1"
@@ -141,7 +141,7 @@ def test_a_card_that_signs_the_digest_gives_the_same_valid_signature(
     value = card.sign_digest(state.to_be_signed_digest)
     assert value == card.sign(state.to_be_signed)  # PKCS#1 v1.5 is deterministic
     finish_external(tmp_path / "p.pdf", state, value, tmp_path / "s.pdf")
-    assert verify_pdf(tmp_path / "s.pdf", [root_der(pki)]).verdict == "valid"
+    assert verify(tmp_path / "s.pdf", VerificationPolicy([root_der(pki)])).report.verdict == "valid"
 
 
 def test_officials_sign_in_sequence_each_in_a_new_field(
@@ -157,7 +157,7 @@ def test_officials_sign_in_sequence_each_in_a_new_field(
     _two_requests(unsigned, first, other_card, Level.B_LTA, timestamper, validation)
     state = _two_requests(first, second, card, Level.B_LTA, timestamper, validation)
     assert state.field_name == "Firma2"
-    report = verify_pdf(second, [root_der(pki)])
+    report = verify(second, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert [s.field for s in report.signatures] == ["Firma1", "Firma2"]
     assert [s.level for s in report.signatures] == ["B-LTA", "B-LTA"]

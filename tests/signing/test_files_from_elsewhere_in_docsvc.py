@@ -16,9 +16,9 @@ from docsvc.verification.copies import revision_prefix_hashes
 from signing.dev_pki import DevPki, OfficialCertificate
 from signing.errors import SigningError
 from signing.pades import Level, SignatureRequest, SigningKey, sign_file, unlock_pkcs12
-from signing.verification import verify_pdf
-from tests.files_from_elsewhere import Case, cases
-from tests.signing.support import PIN
+from signing.verification import VerificationPolicy, verify
+from tests.support.files_from_elsewhere import Case, cases
+from tests.support.pki import PIN
 
 CORPUS = [case for case in cases() if case.folder == "corpus"]
 # A certification signature that allows no change at all: signing after it is refused.
@@ -47,8 +47,8 @@ def test_registering_scanning_and_countersigning(
     field = sign_file(case.path, countersigned, key, SignatureRequest(Level.B_B))
     anchors = [load_cert_from_pemder(str(anchor)).dump() for anchor in case.anchors]
     anchors.append(pki.root.certificate.public_bytes(Encoding.DER))
-    report = verify_pdf(countersigned, anchors)
+    report = verify(countersigned, VerificationPolicy(anchors)).report
     verdicts = {s.field: s.verdict for s in report.signatures}
     assert verdicts.pop(field) == "valid", report.as_json()
-    before = verify_pdf(case.path, anchors[:-1])
+    before = verify(case.path, VerificationPolicy(anchors[:-1])).report
     assert verdicts == {s.field: s.verdict for s in before.signatures}, report.as_json()

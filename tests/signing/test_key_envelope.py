@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from signing import key_envelope
 from signing.dev_pki import OfficialCertificate
 from signing.errors import SigningError, WrongPin
-from tests.signing.support import PIN
+from tests.support.pki import PIN
 
 # Cheap enough for many examples; the service uses KdfCost()'s 64 MiB.
 FAST = key_envelope.KdfCost(time_cost=1, memory_kib=1024, parallelism=1)

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from bench.large_file_signing import MIB, prepare_pki, run_child, write_large_pdf
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 SIZE = 20 * MIB
 # Well under the 64 MiB target, and under the 20 MiB document: a copy of it would show.
@@ -39,7 +39,7 @@ def _root(workdir: Path) -> bytes:
 def test_the_generated_pdf_is_large_and_readable(workdir: Path) -> None:
     source = workdir / "large.pdf"
     assert source.stat().st_size >= SIZE
-    report = verify_pdf(source, [_root(workdir)])
+    report = verify(source, VerificationPolicy([_root(workdir)])).report
     assert report.document.pages == 20
     assert report.verdict == "indeterminate"  # no signature yet
 
@@ -50,7 +50,7 @@ def test_signing_keeps_rss_flat(workdir: Path, level: str) -> None:
     assert measured["growth"] < MAX_GROWTH, f"RSS grew {measured['growth'] / MIB:.1f} MiB"
     signed = workdir / f"signed-{level}.pdf"
     assert signed.stat().st_size > SIZE
-    report = verify_pdf(signed, [_root(workdir)])
+    report = verify(signed, VerificationPolicy([_root(workdir)])).report
     assert report.verdict == "valid", report
     assert report.signatures[0].level == level
     assert report.signatures[0].covers_whole_document == (level in ("B-B", "B-T"))

@@ -33,8 +33,8 @@ from docsvc.documents.pdf_inspection import PdfLimits, inspect_pdf
 from signing import lenient_reading
 from signing.dev_pki import DevPki, OfficialCertificate
 from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file, unlock_pkcs12
-from signing.verification import verify_pdf
-from tests.signing.support import PIN, root_der
+from signing.verification import VerificationPolicy, verify
+from tests.support.pki import PIN, root_der
 
 TIMESTAMP_TYPES = ("/DocTimeStamp", "/Sig", None)
 
@@ -279,7 +279,9 @@ def test_deviations_never_make_a_readable_file_unreadable(
     path = build(deviation, unsigned, tmp_path, signer, timestamper)
     root = root_der(pki)
     alone = pyhanko_alone(path, root)
-    report = verify_pdf(path, [root])  # raises UnreadableDocument if docsvc cannot read it
+    report = verify(
+        path, VerificationPolicy([root])
+    ).report  # raises UnreadableDocument if docsvc cannot read it
     (signature,) = report.signatures
     if alone:
         assert alone == [True]
@@ -327,7 +329,7 @@ def test_a_timestamp_typed_sig_is_still_a_b_lta_timestamp(
     for kind in ("/Sig", None):
         path = tmp_path / f"lta-{(kind or 'none').strip('/')}.pdf"
         path.write_bytes(with_document_timestamp(lt.read_bytes(), timestamper, kind))
-        report = verify_pdf(path, [root_der(pki)])
+        report = verify(path, VerificationPolicy([root_der(pki)])).report
         (signature,) = report.signatures
         assert report.verdict == "valid", report.as_json()
         assert signature.level == "B-LTA"

@@ -16,9 +16,9 @@ from signing.pades import (
     sign_file,
     unlock_pkcs12,
 )
-from signing.verification import verify_pdf
-from tests.pdfsig import pdfsig_output, requires_pdfsig
-from tests.signing.support import PIN, material, root_der, root_pem
+from signing.verification import VerificationPolicy, verify
+from tests.support.pdfsig import pdfsig_output, requires_pdfsig
+from tests.support.pki import PIN, material, root_der, root_pem
 
 
 @pytest.mark.parametrize("level", list(Level))
@@ -33,7 +33,7 @@ def test_signed_files_verify_valid_with_the_right_level(
     signed = tmp_path / "signed.pdf"
     key = unlock_pkcs12(official.pkcs12, PIN)
     sign_file(unsigned, signed, key, SignatureRequest(level), timestamper, material(pki))
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value
@@ -55,7 +55,7 @@ def test_an_unknown_root_is_untrusted_not_valid(
     signed = tmp_path / "signed.pdf"
     sign_file(unsigned, signed, unlock_pkcs12(official.pkcs12, PIN), SignatureRequest(Level.B_B))
     other = create_dev_pki("Otra institución", PkiUrls("http://127.0.0.1:9"))
-    report = verify_pdf(signed, [root_der(other)])
+    report = verify(signed, VerificationPolicy([root_der(other)])).report
     assert report.verdict == "indeterminate"
     assert any("untrusted" in r for r in report.signatures[0].reasons)
 
@@ -71,7 +71,7 @@ def test_a_changed_byte_inside_the_signed_range_is_invalid(
     data[position] ^= 0x01
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(bytes(data))
-    report = verify_pdf(tampered, [root_der(pki)])
+    report = verify(tampered, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "invalid"
     assert not report.signatures[0].intact
     assert report.signatures[0].reasons
@@ -81,11 +81,11 @@ def test_wrong_pin_and_missing_trust(official: OfficialCertificate, unsigned: Pa
     with pytest.raises(WrongPin):
         unlock_pkcs12(official.pkcs12, "0000")
     with pytest.raises(SigningError, match="trust root"):
-        verify_pdf(unsigned, [])
+        verify(unsigned, VerificationPolicy([]))
 
 
 def test_an_unsigned_pdf_is_indeterminate(pki: DevPki, unsigned: Path) -> None:
-    report = verify_pdf(unsigned, [root_der(pki)])
+    report = verify(unsigned, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "indeterminate"
     assert report.reasons == ("the document has no signature",)
 
@@ -138,7 +138,7 @@ def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
         target = tmp_path / f"once-{level.value}.pdf"
         sign_file(unsigned, target, key, SignatureRequest(level), timestamper, material(pki))
         assert len(attempts) == 1, level
-        assert verify_pdf(target, [root_der(pki)]).verdict == "valid"
+        assert verify(target, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
     # No allowance for the timestamp token: the first attempt cannot fit, the retry does.
     monkeypatch.setattr(pades, "TIMESTAMP_ALLOWANCE", 0)
     monkeypatch.setattr(pades, "CMS_ALLOWANCE", 0)
@@ -146,7 +146,7 @@ def test_the_signature_size_is_estimated_and_a_short_estimate_is_retried(
     signed = tmp_path / "retried.pdf"
     sign_file(unsigned, signed, key, SignatureRequest(Level.B_T), timestamper)
     assert len(attempts) == 2
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-T"
 
@@ -157,9 +157,9 @@ def test_the_report_names_the_trust_anchor_or_says_why_none_matched(
     key = unlock_pkcs12(official.pkcs12, PIN)
     signed = tmp_path / "anchored.pdf"
     sign_file(unsigned, signed, key, SignatureRequest(Level.B_B))
-    trusted = verify_pdf(signed, [root_der(pki)]).signatures[0]
+    trusted = verify(signed, VerificationPolicy([root_der(pki)])).report.signatures[0]
     assert trusted.trust_anchor is not None and "CA raíz" in trusted.trust_anchor
     stranger = create_dev_pki("Otra institución", PkiUrls("http://127.0.0.1:9"))
-    untrusted = verify_pdf(signed, [root_der(stranger)]).signatures[0]
+    untrusted = verify(signed, VerificationPolicy([root_der(stranger)])).report.signatures[0]
     assert untrusted.verdict == "indeterminate" and untrusted.trust_anchor is None
     assert any("its issuer:" in reason and "CA emisora" in reason for reason in untrusted.reasons)

@@ -13,10 +13,10 @@ from signing import KeyNotFound, SigningError, TokenError, TokenNotFound, WrongP
 from signing.dev_pki import DevPki, OfficialCertificate
 from signing.pades import Level, LocalTimeStamper, SignatureRequest, sign_file
 from signing.pkcs11 import open_pkcs11_key
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 from tests.harness.softhsm import TokenKey, shared_softhsm
-from tests.pdfsig import pdfsig_output, requires_pdfsig
-from tests.signing.support import OFFICIAL_NAME, PIN, material, root_der, root_pem
+from tests.support.pdfsig import pdfsig_output, requires_pdfsig
+from tests.support.pki import OFFICIAL_NAME, PIN, material, root_der, root_pem
 
 TOKEN_PIN = "135790"
 NAME = OFFICIAL_NAME
@@ -52,7 +52,7 @@ def test_token_signature_verifies_valid(
 ) -> None:
     signed = tmp_path / "signed.pdf"
     _sign(token, pki, timestamper, unsigned, signed, level)
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert signature.level == level.value

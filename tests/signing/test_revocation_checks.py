@@ -31,8 +31,8 @@ from signing.pades import (
 )
 from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
 from signing.tsa import TsaConfig, timestamp_response
-from signing.verification import verify_pdf
-from tests.signing.support import INSTITUTION, OFFICIAL_NAME, PIN, URLS, material, root_der, tsa
+from signing.verification import VerificationPolicy, verify
+from tests.support.pki import INSTITUTION, OFFICIAL_NAME, PIN, URLS, material, root_der, tsa
 
 NOW = dt.datetime.now(dt.UTC)
 YEAR = dt.timedelta(days=365)
@@ -114,8 +114,8 @@ def test_revoked_before_a_timestamped_signature_is_invalid(
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     crl = _crl(pki, official, NOW - dt.timedelta(hours=1))
     # Without revocation data nothing says the certificate is revoked.
-    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
-    report = verify_pdf(signed, [root_der(pki)], crls=[crl])
+    assert verify(signed, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
+    report = verify(signed, VerificationPolicy([root_der(pki)], crls=[crl])).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert signature.revoked and not signature.trusted
@@ -131,7 +131,9 @@ def test_revoked_after_a_timestamped_signature_stays_valid(
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     revoked_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    report = verify_pdf(signed, [root_der(pki)], crls=[_crl(pki, official, revoked_at)])
+    report = verify(
+        signed, VerificationPolicy([root_der(pki)], crls=[_crl(pki, official, revoked_at)])
+    ).report
     assert report.verdict == "valid", report
     (signature,) = report.signatures
     assert not signature.revoked and signature.trusted
@@ -143,16 +145,21 @@ def test_a_b_b_signature_can_only_rely_on_the_time_its_signer_claims(
 ) -> None:
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_B)
-    before = verify_pdf(
-        signed, [root_der(pki)], crls=[_crl(pki, official, NOW - dt.timedelta(hours=1))]
-    )
+    before = verify(
+        signed,
+        VerificationPolicy(
+            [root_der(pki)], crls=[_crl(pki, official, NOW - dt.timedelta(hours=1))]
+        ),
+    ).report
     assert before.verdict == "invalid"
     assert before.signatures[0].revoked
     assert any(
         "before the signing time the signer claims" in r for r in before.signatures[0].reasons
     )
     revoked_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
-    after = verify_pdf(signed, [root_der(pki)], crls=[_crl(pki, official, revoked_at)])
+    after = verify(
+        signed, VerificationPolicy([root_der(pki)], crls=[_crl(pki, official, revoked_at)])
+    ).report
     # Nothing proves the signature was made before the revocation.
     assert after.verdict == "indeterminate"
     assert after.signatures[0].revoked
@@ -173,13 +180,15 @@ def test_ocsp_responses_count_too(pki: DevPki, unsigned: Path, tmp_path: Path) -
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     good = _ocsp(pki, official, CertStatus(CertState.good))
-    assert verify_pdf(signed, [root_der(pki)], ocsps=[good]).verdict == "valid"
+    assert (
+        verify(signed, VerificationPolicy([root_der(pki)], ocsps=[good])).report.verdict == "valid"
+    )
     revoked = _ocsp(
         pki,
         official,
         CertStatus(CertState.revoked, NOW - dt.timedelta(hours=1), x509.ReasonFlags.superseded),
     )
-    report = verify_pdf(signed, [root_der(pki)], ocsps=[revoked])
+    report = verify(signed, VerificationPolicy([root_der(pki)], ocsps=[revoked])).report
     assert report.verdict == "invalid"
     assert report.signatures[0].revoked
     assert any("superseded" in r for r in report.signatures[0].reasons)
@@ -194,7 +203,7 @@ def test_an_old_b_lt_signature_outlives_its_crl(
     signed_at = NOW - YEAR
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T, at=signed_at)
     _add_to_dss(signed, build_crl(pki, [], number=1, now=signed_at))
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert report.signatures[0].level == "B-LT"
     assert report.signatures[0].timestamp_time is not None
@@ -212,7 +221,7 @@ def test_an_old_crl_still_shows_a_revocation_before_signing(
         pki, official, signed_at - dt.timedelta(days=60), issued=signed_at - dt.timedelta(days=59)
     )
     _add_to_dss(signed, crl)
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "invalid"
     assert report.signatures[0].revoked
 
@@ -229,7 +238,7 @@ def test_a_crl_signed_by_someone_else_is_ignored(
         [Revocation(official.certificate.serial_number, NOW - dt.timedelta(hours=1))],
         number=9,
     )
-    report = verify_pdf(signed, [root_der(pki)], crls=[forged])
+    report = verify(signed, VerificationPolicy([root_der(pki)], crls=[forged])).report
     assert report.verdict == "valid", report
     assert not report.signatures[0].revoked
 
@@ -240,7 +249,7 @@ def test_an_expired_certificate_at_signing_time_is_invalid(
 ) -> None:
     expired = _official(pki, issued=NOW - 2 * YEAR, years=1)
     signed = _sign(pki, expired, unsigned, tmp_path / "s.pdf", level)
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "invalid"
     (signature,) = report.signatures
     assert any("the signer's certificate had expired" in r for r in signature.reasons), (
@@ -255,21 +264,24 @@ def test_a_certificate_that_expired_after_a_timestamped_signature_is_fine(
     signed = _sign(
         pki, official, unsigned, tmp_path / "s.pdf", Level.B_T, at=NOW - 2 * YEAR + YEAR // 2
     )
-    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
+    assert verify(signed, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
 
 
 def test_bad_revocation_data_from_the_caller_is_named(pki: DevPki, unsigned: Path) -> None:
     with pytest.raises(SigningError, match="CRL"):
-        verify_pdf(unsigned, [root_der(pki)], crls=[b"not a CRL"])
+        verify(unsigned, VerificationPolicy([root_der(pki)], crls=[b"not a CRL"]))
     with pytest.raises(SigningError, match="OCSP"):
-        verify_pdf(unsigned, [root_der(pki)], ocsps=[b"\x30\x03\x02\x01"])
+        verify(unsigned, VerificationPolicy([root_der(pki)], ocsps=[b"\x30\x03\x02\x01"]))
 
 
 def test_an_ocsp_refusal_says_nothing(pki: DevPki, unsigned: Path, tmp_path: Path) -> None:
     official = _official(pki)
     signed = _sign(pki, official, unsigned, tmp_path / "s.pdf", Level.B_T)
     refusal = ocsp_response(pki, b"garbage", lambda _serial: CertStatus(CertState.good))
-    assert verify_pdf(signed, [root_der(pki)], ocsps=[refusal]).verdict == "valid"
+    assert (
+        verify(signed, VerificationPolicy([root_der(pki)], ocsps=[refusal])).report.verdict
+        == "valid"
+    )
 
 
 @pytest.mark.parametrize("level", [Level.B_B, Level.B_T])
@@ -279,7 +291,7 @@ def test_fetching_is_opt_in_and_soft_fails(unsigned: Path, tmp_path: Path, level
     closed = create_dev_pki("Ministerio de Pruebas", PkiUrls("http://127.0.0.1:9"))
     official = _official(closed, issued=NOW)
     signed = _sign(closed, official, unsigned, tmp_path / "s.pdf", level)
-    report = verify_pdf(signed, [root_der(closed)], allow_fetching=True)
+    report = verify(signed, VerificationPolicy([root_der(closed)], allow_fetching=True)).report
     assert report.verdict == "valid", report
 
 
@@ -297,7 +309,7 @@ def test_junk_in_the_dss_proves_nothing(pki: DevPki, unsigned: Path, tmp_path: P
     out = io.BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
     signed.write_bytes(out.getvalue())
-    report = verify_pdf(signed, [root_der(pki)])
+    report = verify(signed, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert report.signatures[0].modifications_after == "lta_updates"
 
@@ -311,6 +323,6 @@ def test_a_dss_made_for_an_earlier_signature_does_not_make_a_later_one_b_lt(
     stamper = LocalTimeStamper(tsa(pki))
     sign_file(unsigned, first, key, SignatureRequest(Level.B_LT), stamper, material(pki))
     sign_file(first, second, key, SignatureRequest(Level.B_T, field_name="Firma2"), stamper)
-    report = verify_pdf(second, [root_der(pki)])
+    report = verify(second, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert [s.level for s in report.signatures] == ["B-LT", "B-T"]

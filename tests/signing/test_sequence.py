@@ -24,10 +24,10 @@ from signing.pades import (
     sign_file,
     unlock_pkcs12,
 )
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 from tests.data.make_signed_attacks import add_page, overlay_annotation
-from tests.pdfsig import PDFSIG_AVAILABLE, PDFSIG_MISSING_REASON, nss_database, run_pdfsig
-from tests.signing.support import INSTITUTION, PIN, material, root_der, root_pem
+from tests.support.pdfsig import PDFSIG_AVAILABLE, PDFSIG_MISSING_REASON, nss_database, run_pdfsig
+from tests.support.pki import INSTITUTION, PIN, material, root_der, root_pem
 
 CODE = "P4YD-0SSR-2026-0588"
 STAMP = StampSpec(f"https://docsvc.example.gob.ec/verificar/{CODE}", CODE)
@@ -103,7 +103,7 @@ def test_certify_approve_approve_is_valid(
     stamped: bool,
 ) -> None:
     final = _signing_line(unsigned, tmp_path, keys, level, stamped, timestamper, material(pki))
-    report = verify_pdf(final, [root_der(pki)])
+    report = verify(final, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "valid", report
     assert [s.field for s in report.signatures] == ["Firma1", "Firma2", "Firma3"]
     assert [s.signer.name.split("Common Name: ")[1].split(",")[0] for s in report.signatures] == [
@@ -157,11 +157,11 @@ def test_content_changed_after_certification_is_invalid(
     approvals: int,
 ) -> None:
     signed = _signing_line(unsigned, tmp_path, keys[: approvals + 1], Level.B_B, stamped=True)
-    assert verify_pdf(signed, [root_der(pki)]).verdict == "valid"
+    assert verify(signed, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
     tampered = tmp_path / "tampered.pdf"
     assert callable(attack)
     tampered.write_bytes(attack(signed.read_bytes()))
-    report = verify_pdf(tampered, [root_der(pki)])
+    report = verify(tampered, VerificationPolicy([root_der(pki)])).report
     assert report.verdict == "invalid"
     certification = report.signatures[0]
     assert certification.verdict == "invalid"
@@ -203,7 +203,7 @@ def test_an_invisible_approval_leaves_the_reserved_stamps_free(
     assert sign_file(invisible, stamped, keys[2], SignatureRequest(Level.B_B, stamp=STAMP)) == (
         "Firma2"
     )
-    assert verify_pdf(stamped, [root_der(pki)]).verdict == "valid"
+    assert verify(stamped, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
 
 
 def test_a_no_changes_certification_refuses_any_later_signature(
@@ -227,7 +227,7 @@ def test_a_no_changes_certification_refuses_any_later_signature(
             signer=keys[0].signer,
             output=out,
         )
-    assert verify_pdf(certified, [root_der(pki)]).verdict == "valid"
+    assert verify(certified, VerificationPolicy([root_der(pki)])).report.verdict == "valid"
     approved = tmp_path / "approved.pdf"
     with pytest.raises(SigningError):
         sign_file(certified, approved, keys[1], SignatureRequest(Level.B_B))

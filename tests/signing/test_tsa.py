@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from signing.dev_pki import DevPki
 from signing.tsa import TsaConfig, timestamp_response
-from tests.signing.support import POLICY, root_pem, tsa
+from tests.support.pki import POLICY, root_pem, tsa
 
 
 @pytest.fixture(scope="module")

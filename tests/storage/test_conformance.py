@@ -22,7 +22,7 @@ from storage import (
     StorageError,
     StoredObject,
 )
-from tests.storage.conftest import Tamper
+from tests.support.s3 import Tamper
 
 MIB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from minio.error import S3Error
 
 from storage import NotSupported, S3ObjectStore, StoreUnavailable
 from tests.harness.seaweedfs import LOOPBACK, S3Endpoint, refuse_non_loopback
-from tests.storage.conftest import new_bucket_name, raw_client, s3_store
+from tests.support.s3 import new_bucket_name, raw_client, s3_store
 
 pytestmark = pytest.mark.s3
 

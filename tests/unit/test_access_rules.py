@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from docsvc.actors.actor import Actor
 from docsvc.documents.access import can_author, can_read
-from docsvc.identity.actor import Actor
 from docsvc.models import Confidentiality, Role
 
 OWN, OTHER, GRANTED = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

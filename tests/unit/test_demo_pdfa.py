@@ -43,7 +43,7 @@ from signing.pades import (
 )
 from signing.revocation import build_crl
 from signing.tsa import tsa_config
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 try:  # optional: needs jsonschema and referencing besides pikepdf
     from pikepdf import pdfa as pikepdf_pdfa
@@ -472,7 +472,7 @@ def test_a_signed_demo_document_still_carries_what_pdfa_2b_needs(signed: Path) -
 
 
 def test_a_signed_demo_document_verifies_valid(signed: Path, pki: DevPki) -> None:
-    report = verify_pdf(signed, [_root(pki)])
+    report = verify(signed, VerificationPolicy([_root(pki)])).report
     assert report.verdict == "valid", report
 
 

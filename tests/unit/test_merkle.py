@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docsvc.register.merkle import (
+from transparency import (
     EMPTY_ROOT,
     MemoryTree,
     ProofError,

@@ -10,7 +10,7 @@ import pytest
 from pyhanko.sign.general import load_cert_from_pemder
 
 from docsvc.verification import wording
-from signing.verification import verify_pdf
+from signing.verification import VerificationPolicy, verify
 
 DATA = Path(__file__).parents[1] / "data"
 ENGLISH = re.compile(r"\b(the|was|signer|signature|certificate|document|timestamp|not|before)\b")
@@ -46,12 +46,14 @@ def _reasons() -> list[str]:
     for folder, root in (("signed", "pki_root.pem"), ("shadow", "root.pem")):
         anchor = load_cert_from_pemder(str(DATA / folder / root)).dump()
         for path in sorted((DATA / folder).glob("*.pdf")):
-            report = verify_pdf(path, [anchor])
+            report = verify(path, VerificationPolicy([anchor])).report
             collected += list(report.reasons)
             for signature in report.signatures:
                 collected += list(signature.reasons)
     # A foreign root: untrusted.
-    report = verify_pdf(DATA / "third_party" / "signed_by_endesive.pdf", [anchor])
+    report = verify(
+        DATA / "third_party" / "signed_by_endesive.pdf", VerificationPolicy([anchor])
+    ).report
     collected += list(report.signatures[0].reasons)
     return collected
 

@@ -13,9 +13,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
-from tests.api.pdfs import unique_pdf
-from tests.conftest import Backend, build_backend, login
-from tests.web.conftest import LiveServer, recorded, requires_chromium, screenshot, serve
+from tests.support.accounts import login
+from tests.support.backends import Backend, build_backend
+from tests.support.browser import recorded, requires_chromium, screenshot
+from tests.support.live_server import LiveServer, serve
+from tests.support.pdfs import unique_pdf
 
 pytestmark = requires_chromium
 

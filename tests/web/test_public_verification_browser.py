@@ -15,10 +15,12 @@ from playwright.sync_api import Browser, expect
 from pyhanko.sign.general import load_cert_from_pemder
 
 from docsvc.demo.seed import DEMO_PIN
-from signing.verification import verify_pdf
-from tests.api.pdfs import unique_pdf
-from tests.conftest import Backend, build_backend, login
-from tests.web.conftest import PHONE, LiveServer, recorded, requires_chromium, screenshot, serve
+from signing.verification import VerificationPolicy, verify
+from tests.support.accounts import login
+from tests.support.backends import Backend, build_backend
+from tests.support.browser import PHONE, recorded, requires_chromium, screenshot
+from tests.support.live_server import LiveServer, serve
+from tests.support.pdfs import unique_pdf
 
 DATA = Path(__file__).parents[1] / "data"
 pytestmark = requires_chromium
@@ -101,7 +103,7 @@ def test_a_court_verifies_an_upload_and_downloads_the_sealed_report(
     root = load_cert_from_pemder(str(backend.settings.pki_dir / "root.pem")).dump()
     # Playwright's sync API keeps an event loop in this thread; pyHanko needs its own.
     with ThreadPoolExecutor(1) as thread:
-        sealed = thread.submit(verify_pdf, report, [root]).result()
+        sealed = thread.submit(verify, report, VerificationPolicy([root])).result().report
     assert sealed.verdict == "valid" and "Sello electrónico" in sealed.signatures[0].signer.name
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Informe de validación ETSI TS 119 102-2 (XML)").click()

@@ -1,22 +1,35 @@
 """The auditor's offline checks of the register: a checkpoint's signature and time-stamp,
 inclusion and consistency proofs against checkpoints, and a checkpoint against the leaves
-in the database (rehashed from their JSON: a row changed or removed shows)."""
+in the database (rehashed from their JSON: a row changed or removed shows).
+
+The checks use only ``transparency`` (tree, proofs, notes) and ``signing`` (the RFC 3161
+time-stamp); the leaves to rehash are handed in (``log.stored_leaves`` reads them)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from docsvc.models.register import LogLeaf
-from docsvc.register import merkle, notes
 from signing import SigningError
 from signing.timestamps import check_timestamp_token
+from transparency import (
+    Checkpoint,
+    MemoryTree,
+    NoteError,
+    ProofError,
+    SignedNote,
+    VerifierKey,
+    json_leaf_hash,
+    leaf_hash,
+    root,
+    timestamp_of,
+    verify_consistency,
+    verify_inclusion,
+    verify_note,
+)
 
 
 class AuditError(ValueError):
@@ -35,34 +48,34 @@ class Findings:
 
 @dataclass(frozen=True, slots=True)
 class OpenedCheckpoint:
-    checkpoint: notes.Checkpoint
-    note: notes.SignedNote
+    checkpoint: Checkpoint
+    note: SignedNote
     timestamp: datetime | None
 
 
 def open_checkpoint(
-    text: str, key: notes.VerifierKey, trust_roots: Sequence[bytes], findings: Findings
+    text: str, key: VerifierKey, trust_roots: Sequence[bytes], findings: Findings
 ) -> OpenedCheckpoint:
     """Parse and check one checkpoint: the seal key's signature, and the time-stamp line
     if there is one (it must chain to a trust root)."""
     try:
-        note = notes.SignedNote.parse(text)
-        checkpoint = notes.Checkpoint.parse_text(note.text)
-    except notes.NoteError as exc:
+        note = SignedNote.parse(text)
+        checkpoint = Checkpoint.parse_text(note.text)
+    except NoteError as exc:
         raise AuditError(f"not a checkpoint: {exc}") from exc
     try:
-        notes.verify_note(note, key)
+        verify_note(note, key)
         findings.checked.append(
             f"checkpoint {checkpoint.origin} size {checkpoint.size}: signed by {key.name}"
         )
-    except notes.NoteError as exc:
+    except NoteError as exc:
         findings.problems.append(f"checkpoint size {checkpoint.size}: {exc}")
     if checkpoint.origin != key.name:
         findings.problems.append(
             f"the checkpoint is of {checkpoint.origin}, the key is {key.name}'s"
         )
     when = None
-    token = notes.timestamp_of(note, checkpoint.origin)
+    token = timestamp_of(note, checkpoint.origin)
     if token is None:
         findings.checked.append(f"checkpoint size {checkpoint.size}: no time-stamp")
     else:
@@ -98,9 +111,7 @@ def _hashes(values: Any, what: str) -> list[bytes]:
         raise AuditError(f"{what} holds something that is not hex") from exc
 
 
-def check_inclusion(
-    checkpoint: notes.Checkpoint, proof: dict[str, Any], findings: Findings
-) -> None:
+def check_inclusion(checkpoint: Checkpoint, proof: dict[str, Any], findings: Findings) -> None:
     """An inclusion proof as ``GET /api/v1/register/proof/inclusion`` gives it, for the
     checkpoint's size."""
     try:
@@ -115,19 +126,17 @@ def check_inclusion(
         )
         return
     try:
-        merkle.verify_inclusion(index, size, leaf, path, checkpoint.root)
+        verify_inclusion(index, size, leaf, path, checkpoint.root)
         findings.checked.append(f"leaf {index} is in the checkpoint of size {size}")
-    except merkle.ProofError as exc:
+    except ProofError as exc:
         findings.problems.append(f"leaf {index}: {exc}")
 
 
 def check_leaf(leaf_document: dict[str, Any], proof: dict[str, Any], findings: Findings) -> None:
     """A leaf as ``GET /api/v1/register/leaves/{index}`` gives it: its canonical JSON hashes
     to the leaf hash that the inclusion proof proves."""
-    from docsvc.register.log import canonical
-
     try:
-        computed = merkle.leaf_hash(canonical(leaf_document["leaf"])).hex()
+        computed = json_leaf_hash(leaf_document["leaf"]).hex()
     except (KeyError, TypeError, ValueError) as exc:
         raise AuditError("a leaf file has the leaf's JSON under 'leaf'") from exc
     if computed != proof.get("leaf_hash") or leaf_document.get("index") != proof.get("index"):
@@ -137,7 +146,7 @@ def check_leaf(leaf_document: dict[str, Any], proof: dict[str, Any], findings: F
 
 
 def check_consistency(
-    older: notes.Checkpoint, newer: notes.Checkpoint, proof: dict[str, Any], findings: Findings
+    older: Checkpoint, newer: Checkpoint, proof: dict[str, Any], findings: Findings
 ) -> None:
     try:
         first, second = int(proof["from"]), int(proof["to"])
@@ -151,30 +160,28 @@ def check_consistency(
         )
         return
     try:
-        merkle.verify_consistency(first, second, older.root, newer.root, path)
+        verify_consistency(first, second, older.root, newer.root, path)
         findings.checked.append(f"the log of size {second} extends the log of size {first}")
-    except merkle.ProofError as exc:
+    except ProofError as exc:
         findings.problems.append(f"consistency {first} -> {second}: {exc}")
 
 
-def check_database(db: Session, checkpoint: notes.Checkpoint, findings: Findings) -> None:
+def check_database(
+    rows: Iterable[tuple[int, bytes, bytes]], checkpoint: Checkpoint, findings: Findings
+) -> None:
     """Rehash every leaf's JSON up to the checkpoint's size and compare the root: a leaf
-    changed, removed or added in place shows as a different root or a gap."""
-    tree = merkle.MemoryTree()
+    changed, removed or added in place shows as a different root or a gap. ``rows`` are
+    ``(index, leaf JSON, stored leaf hash)`` by index, below the checkpoint's size, as
+    ``log.stored_leaves`` reads them from the database."""
+    tree = MemoryTree()
     expected = 0
-    rows = db.execute(
-        select(LogLeaf.idx, LogLeaf.leaf, LogLeaf.leaf_hash)
-        .where(LogLeaf.idx < checkpoint.size)
-        .order_by(LogLeaf.idx)
-        .execution_options(yield_per=10_000)
-    )
     mismatched = []
     for index, leaf, stored_hash in rows:
         if index != expected:
             findings.problems.append(f"leaf {expected} is missing from the database")
             return
-        computed = merkle.leaf_hash(bytes(leaf))
-        if computed != bytes(stored_hash):
+        computed = leaf_hash(leaf)
+        if computed != stored_hash:
             mismatched.append(index)
         tree.append(computed)
         expected += 1
@@ -189,7 +196,7 @@ def check_database(db: Session, checkpoint: notes.Checkpoint, findings: Findings
             f"{len(mismatched)} leaves' JSON does not match their stored hash "
             f"(first: {mismatched[0]})"
         )
-    if merkle.root(tree, checkpoint.size) != checkpoint.root:
+    if root(tree, checkpoint.size) != checkpoint.root:
         findings.problems.append(
             f"the database's leaves do not give the checkpoint's root at size {checkpoint.size}"
         )

@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
 
-from signing.pades import SigningKey
+from signing.pades import SignatureRequest, SigningKey, ValidationMaterial, sign_file
+from signing.remote import TimeStamperLike
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -154,3 +156,36 @@ class SigningRuntime:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PdfJob:
+    """One PDF to sign: ``source`` into ``target`` as asked, with what the level needs."""
+
+    source: Path
+    target: Path
+    request: SignatureRequest
+    timestamper: TimeStamperLike | None
+    material: ValidationMaterial | None
+
+
+class PdfSigner(Protocol):
+    """Where a PDF signature is made. ``KeySigner`` signs with a key this process holds; a
+    batch job hands in one whose processes hold the key (``docsvc.batches.service``)."""
+
+    def sign_pdf(self, job: PdfJob) -> str:
+        """Sign the job's file; return the signature field's name."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeySigner:
+    """Signs with an unlocked key of this process's, on the runtime's pool."""
+
+    runtime: SigningRuntime
+    key: SigningKey
+
+    def sign_pdf(self, job: PdfJob) -> str:
+        return self.runtime.run(
+            sign_file, job.source, job.target, self.key, job.request, job.timestamper, job.material
+        )

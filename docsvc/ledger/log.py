@@ -1,7 +1,8 @@
 """The register's transparency log, kept in the database: every register event is a leaf,
 appended when the transaction of the event itself commits (a rolled-back event leaves no
 leaf, and indexes have no gaps), with the hash of every perfect subtree stored as it
-completes.
+completes. The tree's math (RFC 9162) and the leaves' encoding (RFC 8785) are the
+``transparency`` library's; this module keeps the hashes and reads them back.
 
 A proof needs O(log n) of those hashes: they are found first (a dry run of the proof over
 placeholder hashes) and read in one query, so a proof at a million leaves is one round
@@ -13,12 +14,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import rfc8785
 from sqlalchemy import TextClause, insert, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,18 @@ from sqlalchemy.orm import Session
 
 from docsvc.db.base import utcnow
 from docsvc.models.register import LogLeaf, LogNode, LogState
-from docsvc.register import merkle
+from transparency import (
+    HASH_SIZE,
+    NodeReader,
+    ProofError,
+    canonical,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    perfect_subtrees,
+    root,
+)
 
 LEAF_VERSION = 1
 _QUERY_NODES = 64  # nodes per query; a proof at 2**62 leaves needs fewer than 130
@@ -46,11 +57,6 @@ class LogEvent:
     public: Mapping[str, Any]
     private: Mapping[str, Any] | None = None
     time: datetime = field(default_factory=utcnow)
-
-
-def canonical(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON."""
-    return bytes(rfc8785.dumps(value))
 
 
 def _timestamp(moment: datetime) -> str:
@@ -127,7 +133,7 @@ def append(db: Session, events: Sequence[LogEvent]) -> list[int]:
     start = _reserve(db, len(events))
     # The right edge of the tree so far: its perfect subtrees, largest first. A new leaf at
     # an odd position completes its parent with the edge's last subtree, and so on up.
-    edge_keys = merkle.perfect_subtrees(0, start)
+    edge_keys = perfect_subtrees(0, start)
     stored = _read_nodes(db, edge_keys)
     edge = [(level, stored[(level, index)]) for level, index in edge_keys]
     leaves: list[dict[str, Any]] = []
@@ -135,7 +141,7 @@ def append(db: Session, events: Sequence[LogEvent]) -> list[int]:
     for offset, event in enumerate(events):
         index = start + offset
         leaf, details = leaf_document(event)
-        current = merkle.leaf_hash(leaf)
+        current = leaf_hash(leaf)
         leaves.append(
             {
                 "idx": index,
@@ -153,7 +159,7 @@ def append(db: Session, events: Sequence[LogEvent]) -> list[int]:
         while position & 1:
             left_level, left = edge.pop()
             assert left_level == level, "the log's right edge is inconsistent"
-            current = merkle.node_hash(left, current)
+            current = node_hash(left, current)
             level, position = level + 1, position >> 1
             nodes.append({"level": level, "idx": position, "hash": current})
         edge.append((level, current))
@@ -187,7 +193,7 @@ def _read_nodes(db: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int,
         found.update({(int(level), int(idx)): bytes(value) for level, idx, value in rows})
     missing = set(wanted) - found.keys()
     if missing:
-        raise merkle.ProofError(
+        raise ProofError(
             f"the register's log has {log_size(db)} leaves: the tree asked for is not there"
         )
     return found
@@ -201,7 +207,7 @@ class _Recorder:
 
     def perfect(self, level: int, index: int) -> bytes:
         self.keys.add((level, index))
-        return bytes(merkle.HASH_SIZE)
+        return bytes(HASH_SIZE)
 
 
 class _Nodes:
@@ -219,9 +225,7 @@ class ReadStats:
     hashes: int
 
 
-def with_stored_nodes(
-    db: Session, compute: Callable[[merkle.NodeReader], T]
-) -> tuple[T, ReadStats]:
+def with_stored_nodes(db: Session, compute: Callable[[NodeReader], T]) -> tuple[T, ReadStats]:
     recorder = _Recorder()
     compute(recorder)
     nodes = _read_nodes(db, recorder.keys)
@@ -233,29 +237,29 @@ def with_stored_nodes(
 
 
 def root_at(db: Session, size: int) -> bytes:
-    return with_stored_nodes(db, lambda r: merkle.root(r, size))[0]
+    return with_stored_nodes(db, lambda r: root(r, size))[0]
 
 
 def inclusion(db: Session, index: int, size: int) -> tuple[bytes, list[bytes], ReadStats]:
     """Leaf ``index``'s hash and its inclusion proof in the tree of ``size`` leaves."""
     if not 0 <= index < size:
-        raise merkle.ProofError(f"leaf {index} is not in a tree of {size}")
+        raise ProofError(f"leaf {index} is not in a tree of {size}")
 
-    def compute(reader: merkle.NodeReader) -> tuple[bytes, list[bytes]]:
+    def compute(reader: NodeReader) -> tuple[bytes, list[bytes]]:
         # The leaf's own hash is the level-0 node, and the tree's last leaf must exist (or
         # ``size`` is too large): both read with the proof's nodes, in one query.
         reader.perfect(0, size - 1)
-        return reader.perfect(0, index), merkle.inclusion_proof(reader, index, size)
+        return reader.perfect(0, index), inclusion_proof(reader, index, size)
 
     (leaf, proof), stats = with_stored_nodes(db, compute)
     return leaf, proof, stats
 
 
 def consistency(db: Session, first: int, second: int) -> tuple[list[bytes], ReadStats]:
-    def compute(reader: merkle.NodeReader) -> list[bytes]:
+    def compute(reader: NodeReader) -> list[bytes]:
         if second > 0:
             reader.perfect(0, second - 1)  # the larger tree exists
-        return merkle.consistency_proof(reader, first, second)
+        return consistency_proof(reader, first, second)
 
     return with_stored_nodes(db, compute)
 
@@ -272,3 +276,16 @@ def leaves_of(db: Session, object_type: str, object_id: str) -> list[LogLeaf]:
             .order_by(LogLeaf.idx)
         )
     )
+
+
+def stored_leaves(db: Session, size: int) -> Iterator[tuple[int, bytes, bytes]]:
+    """``(index, leaf JSON, stored leaf hash)`` of the leaves below ``size``, by index,
+    streamed: what an auditor rehashes against a checkpoint."""
+    rows = db.execute(
+        select(LogLeaf.idx, LogLeaf.leaf, LogLeaf.leaf_hash)
+        .where(LogLeaf.idx < size)
+        .order_by(LogLeaf.idx)
+        .execution_options(yield_per=10_000)
+    )
+    for index, leaf, stored_hash in rows:
+        yield int(index), bytes(leaf), bytes(stored_hash)

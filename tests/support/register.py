@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from docsvc.identity.actor import Actor
+from docsvc.actors.actor import Actor
 from docsvc.organisation.repository import user_by_username
-from tests.api.pdfs import unique_pdf
-from tests.conftest import Backend
+from tests.support.backends import Backend
+from tests.support.pdfs import unique_pdf
 
 
 def upload_and_register(

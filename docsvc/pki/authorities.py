@@ -4,6 +4,7 @@ configuration. The API and the CLI both ask here, so they sign alike."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
 from docsvc.errors import Conflict, InvalidInput
+from docsvc.ledger.checkpoints import CheckpointSigner, seal_key
 from docsvc.pki.service import tsa_settings, validation_material
 from signing.pades import Level, LocalTimeStamper, ValidationMaterial
 from signing.remote import (
@@ -21,6 +23,7 @@ from signing.remote import (
     fetch_ocsp,
     http_timestamper,
 )
+from signing.timestamps import timestamp_token
 
 
 def load_certificates(path: Path) -> list[bytes]:
@@ -48,14 +51,33 @@ def trust_anchors(settings: Settings) -> list[bytes]:
     return anchors
 
 
-def timestamper_for(settings: Settings, level: Level) -> TimeStamperLike | None:
-    if level is Level.B_B:
-        return None
+def _tsa(settings: Settings) -> TimeStamperLike | None:
     if settings.tsa_url:
         return http_timestamper(settings.tsa_url)
     if settings.dev_pki:
         return LocalTimeStamper(tsa_settings(settings))
-    raise Conflict(f"{level.value} needs a timestamp authority: set DOCSVC_TSA_URL.", code="no_tsa")
+    return None
+
+
+def timestamper_for(settings: Settings, level: Level) -> TimeStamperLike | None:
+    if level is Level.B_B:
+        return None
+    found = _tsa(settings)
+    if found is None:
+        raise Conflict(
+            f"{level.value} needs a timestamp authority: set DOCSVC_TSA_URL.", code="no_tsa"
+        )
+    return found
+
+
+def checkpoint_signer(settings: Settings) -> CheckpointSigner:
+    """The register's seal key, and the TSA that signatures use once there is one
+    (``DOCSVC_TSA_URL``'s, or the development PKI's after ``docsvc init`` made it);
+    without a TSA, checkpoints are signed only."""
+    made = settings.tsa_url or (settings.dev_pki and (settings.pki_dir / "root.pem").exists())
+    stamper = _tsa(settings) if made else None
+    timestamp = None if stamper is None else functools.partial(timestamp_token, stamper)
+    return CheckpointSigner(seal_key(settings), timestamp)
 
 
 def material_for(

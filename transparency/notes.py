@@ -1,12 +1,12 @@
-"""Checkpoints as C2SP signed notes (https://c2sp.org/signed-note, /tlog-checkpoint).
+"""C2SP signed notes (https://c2sp.org/signed-note) with Ed25519 signatures.
 
-A checkpoint's text is the log's origin, its size and its root hash (base64), one per line.
-Below a blank line come signature lines, ``— <key name> <base64(key hash || signature)>``:
-the institution's seal key signs the text with Ed25519 (key hash: the first four bytes of
-SHA-256(name || "\\n" || 0x01 || public key)). A second line carries an RFC 3161 time-stamp
-token over the same text, under the key name ``<origin>/timestamp`` and the key hash of
-SHA-256(name || "\\n" || 0xFF || "rfc3161"): verifiers that do not know it skip it, as the
-signed-note format requires of unknown keys.
+A note is UTF-8 text ending in a newline, then a blank line, then one signature line per
+signer, ``— <key name> <base64(key hash || signature)>``. The key hash is the first four
+bytes of SHA-256(key name || "\\n" || key type || key material); Ed25519's type is 0x01.
+A verifier key is written ``<name>+<hex key hash>+<base64(0x01 || public key)>``.
+
+Signing takes the key as a ``NoteSigner``: cryptography's ``Ed25519PrivateKey`` is one, and
+a key kept elsewhere (an HSM) can be wrapped as one.
 """
 
 from __future__ import annotations
@@ -15,27 +15,34 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from transparency.errors import NoteError
+
 ED25519 = 0x01
-RFC3161 = 0xFF  # not a signing algorithm: our marker for the time-stamp line
 SIGNATURE_PREFIX = "\u2014 "  # an em dash and a space
-TIMESTAMP_SUFFIX = "/timestamp"
 MAX_NOTE_BYTES = 1 << 20
 
 
-class NoteError(ValueError):
-    """The note is malformed, or a signature on it does not verify."""
+class NoteSigner(Protocol):
+    """An Ed25519 private key, as far as signing notes needs one."""
+
+    def sign(self, data: bytes, /) -> bytes: ...
+
+    def public_key(self) -> Ed25519PublicKey: ...
 
 
 def key_hash(name: str, key_type: int, key_material: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + key_material).digest()[:4]
 
 
-def _check_name(name: str) -> None:
+def check_key_name(name: str) -> None:
+    """Raise ``NoteError`` unless ``name`` can be a key name: not empty, no white space, no
+    ``+``."""
     if not name or any(c.isspace() for c in name) or "+" in name:
         raise NoteError(f"a key name has no spaces or '+': {name!r}")
 
@@ -65,46 +72,15 @@ class VerifierKey:
         if len(raw) != 33 or raw[0] != ED25519:
             raise NoteError("only Ed25519 verifier keys are supported")
         key = cls(name, raw[1:])
-        _check_name(name)
+        check_key_name(name)
         if key.hash.hex() != hash_hex.lower():
             raise NoteError("the verifier key's hash does not match its name and key")
         return key
 
     @classmethod
-    def of(cls, name: str, private_key: Ed25519PrivateKey) -> VerifierKey:
-        raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    def of(cls, name: str, signer: NoteSigner) -> VerifierKey:
+        raw = signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return cls(name, raw)
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    origin: str
-    size: int
-    root: bytes
-    extensions: tuple[str, ...] = ()
-
-    def text(self) -> bytes:
-        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode()]
-        return ("\n".join([*lines, *self.extensions]) + "\n").encode()
-
-    @classmethod
-    def parse_text(cls, text: bytes) -> Checkpoint:
-        try:
-            lines = text.decode("utf-8").split("\n")
-        except UnicodeDecodeError as exc:
-            raise NoteError("a checkpoint is UTF-8 text") from exc
-        if len(lines) < 4 or lines[-1] != "":
-            raise NoteError("a checkpoint has an origin, a size and a root, one per line")
-        origin, size_text, root_text, *extensions = lines[:-1]
-        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
-            raise NoteError("the checkpoint's size is not a decimal number")
-        try:
-            root = base64.b64decode(root_text, validate=True)
-        except binascii.Error as exc:
-            raise NoteError("the checkpoint's root is not base64") from exc
-        if not origin or len(root) != 32 or any(not e for e in extensions):
-            raise NoteError("the checkpoint's origin or root is malformed")
-        return cls(origin, int(size_text), root, tuple(extensions))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,24 +129,17 @@ class SignedNote:
                 return signature
         return None
 
-
-def sign_note(text: bytes, name: str, private_key: Ed25519PrivateKey) -> SignedNote:
-    _check_name(name)
-    key = VerifierKey.of(name, private_key)
-    return SignedNote(text, ((name, key.hash, private_key.sign(text)),))
-
-
-def add_timestamp(note: SignedNote, origin_name: str, token: bytes) -> SignedNote:
-    """Add the RFC 3161 token over the note's text as its own signature line."""
-    name = origin_name + TIMESTAMP_SUFFIX
-    _check_name(name)
-    marker = key_hash(name, RFC3161, b"rfc3161")
-    return SignedNote(note.text, (*note.signatures, (name, marker, token)))
+    def with_signature(self, name: str, hash_: bytes, signature: bytes) -> SignedNote:
+        """This note with one more signature line, after the others."""
+        check_key_name(name)
+        return SignedNote(self.text, (*self.signatures, (name, hash_, signature)))
 
 
-def timestamp_of(note: SignedNote, origin_name: str) -> bytes | None:
-    name = origin_name + TIMESTAMP_SUFFIX
-    return note.signature_by(name, key_hash(name, RFC3161, b"rfc3161"))
+def sign_note(text: bytes, name: str, signer: NoteSigner) -> SignedNote:
+    """The note ``text`` signed by ``signer`` under the key name ``name``."""
+    check_key_name(name)
+    key = VerifierKey.of(name, signer)
+    return SignedNote(text, ((name, key.hash, signer.sign(text)),))
 
 
 def verify_note(note: SignedNote, key: VerifierKey) -> None:

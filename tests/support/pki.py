@@ -1,4 +1,5 @@
-"""Helpers shared by the signing tests; their fixtures are in conftest.py."""
+"""What the signing tests share: a development PKI's constants, its trust root, TSA and
+validation material. Their fixtures are in tests/signing/conftest.py."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from docsvc.models import Document, DocumentVersion
-from tests.conftest import Backend
+from tests.support.backends import Backend
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,25 @@
 """Signed checkpoints of the register's log: made on a schedule and on demand, signed with
 the institution's register seal key (Ed25519, as C2SP signed notes need) and time-stamped
-by the institution's TSA (RFC 3161), then kept.
+by the institution's TSA (RFC 3161), then kept. The formats are the ``transparency``
+library's (``transparency.checkpoints``, ``transparency.notes``).
 
 The seal key is made at first use and kept in ``DOCSVC_DATA_DIR/register/seal-key.pem``,
 encrypted under ``DOCSVC_SECRET_KEY`` like the development PKI's keys. Its verifier key is
 published at ``GET /api/v1/register/key`` for auditors to pin.
+
+What signs is a ``CheckpointSigner`` handed in by whoever makes the checkpoint (the periodic
+task, the register's pages and API, ``docsvc register checkpoint``):
+``docsvc.pki.authorities.checkpoint_signer(settings)`` builds the institution's, with its
+TSA, which lives above this kernel.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,14 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
-from docsvc.errors import Conflict
+from docsvc.ledger import log
 from docsvc.models.register import RegisterCheckpoint
-from docsvc.register import log, notes
-from docsvc.signatures.authorities import timestamper_for
-from signing.pades import Level
-from signing.remote import TimeStamperLike
-from signing.timestamps import timestamp_token
+from transparency import Checkpoint, NoteSigner, VerifierKey, sign_checkpoint
 
+# The schedule's: a new checkpoint this often, when the log has grown.
+CHECKPOINT_INTERVAL = timedelta(minutes=10)
 _key_lock = threading.Lock()
 
 
@@ -70,33 +77,28 @@ def seal_key(settings: Settings) -> Ed25519PrivateKey:
         return _load_key(path, passphrase)
 
 
-def verifier_key(settings: Settings) -> notes.VerifierKey:
-    return notes.VerifierKey.of(origin(settings), seal_key(settings))
+def verifier_key(settings: Settings) -> VerifierKey:
+    return VerifierKey.of(origin(settings), seal_key(settings))
 
 
-def _timestamper(settings: Settings) -> TimeStamperLike | None:
-    """The TSA that signatures use; none yet before ``docsvc init`` made the development
-    PKI, or when none is configured: then the note is signed only."""
-    if settings.dev_pki and not settings.tsa_url and not (settings.pki_dir / "root.pem").exists():
-        return None
-    try:
-        return timestamper_for(settings, Level.B_T)
-    except Conflict:
-        return None
+@dataclass(frozen=True, slots=True)
+class CheckpointSigner:
+    """What signs a checkpoint: the seal key, and ``timestamp``, which returns an RFC 3161
+    token over the bytes it is given (None: the checkpoint is signed only)."""
+
+    key: NoteSigner
+    timestamp: Callable[[bytes], bytes] | None = None
 
 
-def make_checkpoint(db: Session, settings: Settings) -> RegisterCheckpoint:
+def make_checkpoint(
+    db: Session, settings: Settings, signer: CheckpointSigner
+) -> RegisterCheckpoint:
     """Sign and keep a checkpoint of the log as it is in this transaction."""
     size = log.log_size(db)
     root = log.root_at(db, size)
-    name = origin(settings)
-    text = notes.Checkpoint(name, size, root).text()
-    note = notes.sign_note(text, name, seal_key(settings))
-    stamper = _timestamper(settings)
-    if stamper is not None:
-        note = notes.add_timestamp(note, name, timestamp_token(stamper, text))
+    note = sign_checkpoint(Checkpoint(origin(settings), size, root), signer.key, signer.timestamp)
     checkpoint = RegisterCheckpoint(
-        size=size, root=root, note=note.encode(), timestamped=stamper is not None
+        size=size, root=root, note=note.encode(), timestamped=signer.timestamp is not None
     )
     db.add(checkpoint)
     db.flush()
@@ -111,9 +113,11 @@ def latest(db: Session) -> RegisterCheckpoint | None:
     )
 
 
-def checkpoint_if_grown(db: Session, settings: Settings) -> RegisterCheckpoint | None:
+def checkpoint_if_grown(
+    db: Session, settings: Settings, signer: CheckpointSigner
+) -> RegisterCheckpoint | None:
     """The scheduled checkpoint: a new one only when the log grew since the last."""
     last = latest(db)
     if last is not None and last.size == log.log_size(db):
         return None
-    return make_checkpoint(db, settings)
+    return make_checkpoint(db, settings, signer)

@@ -1,0 +1,411 @@
+"""The words for the values the services keep as English identifiers (document types,
+statuses, purposes, the reasons of the versions they make, error codes, the attribute
+names in a certificate's subject): for the pages (:mod:`docsvc.web.i18n` registers each as
+a Jinja filter), the PDF reports and anything else that shows them to a person.
+
+Each is a dict of literal ``_()`` / ``pgettext()`` calls, so that ``pybabel extract``
+sees every message: no message key is ever built at run time. A value without a label is
+shown as it is (an institution's own word, a reason a person typed).
+"""
+
+from __future__ import annotations
+
+import re
+
+from docsvc.locale import Translator
+from docsvc.models import Confidentiality, DocumentType
+
+
+def doc_type_label(t: Translator, value: DocumentType | str) -> str:
+    _ = t.gettext
+    labels: dict[str, str] = {
+        DocumentType.letter: _("Letter"),
+        DocumentType.resolution: _("Resolution"),
+        DocumentType.request: _("Request"),
+        DocumentType.payment_order: _("Payment order"),
+        DocumentType.report: _("Report"),
+        DocumentType.other: _("Other"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def confidentiality_label(t: Translator, value: Confidentiality | str) -> str:
+    _ = t.gettext
+    labels: dict[str, str] = {
+        Confidentiality.public: _("Public"),
+        Confidentiality.internal: _("Internal"),
+        Confidentiality.confidential: _("Confidential"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def dossier_status_label(t: Translator, value: object) -> str:
+    labels = {
+        "open": t.pgettext("dossier status", "open"),
+        "closed": t.pgettext("dossier status", "closed"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def direction_label(t: Translator, value: object) -> str:
+    _ = t.gettext
+    labels = {"incoming": _("Incoming"), "outgoing": _("Outgoing")}
+    return labels.get(_value(value), _value(value))
+
+
+def purpose_label(t: Translator, value: object) -> str:
+    _ = t.gettext
+    labels = {
+        "action": _("For action"),
+        "information": _("For information"),
+        "signature": _("For signature"),
+        "reply": _("Reply"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def receipt_label(t: Translator, value: object) -> str:
+    labels = {
+        "acknowledged": t.pgettext("receipt", "acknowledged"),
+        "returned": t.pgettext("receipt", "returned"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def event_label(t: Translator, value: object) -> str:
+    """A register event's kind, as the case timeline names it."""
+    _ = t.gettext
+    labels = {
+        "register.entry": t.pgettext("register event", "Register entry"),
+        "register.annul": _("Entry annulled"),
+        "transfer": _("Transfer with a signed note"),
+        "receipt": _("Signed receipt"),
+        "document.version": _("New document version"),
+        "document.signature": _("Signature"),
+        "dossier.sealed": _("Dossier sealed"),
+        "dossier.closed": _("Dossier closed"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def line_status_label(t: Translator, value: object) -> str:
+    labels = {
+        "draft": t.pgettext("signing line status", "draft"),
+        "in_signature": t.pgettext("signing line status", "in signature"),
+        "signed": t.pgettext("signing line status", "signed"),
+        "rejected": t.pgettext("signing line status", "rejected"),
+        "cancelled": t.pgettext("signing line status", "cancelled"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def signer_status_label(t: Translator, value: object) -> str:
+    labels = {
+        "pending": t.pgettext("signer status", "pending"),
+        "signed": t.pgettext("signer status", "signed"),
+        "not_needed": t.pgettext("signer status", "not needed"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def batch_status_label(t: Translator, value: object) -> str:
+    labels = {
+        "queued": t.pgettext("batch status", "Queued"),
+        "running": t.pgettext("batch status", "Signing…"),
+        "finished": t.pgettext("batch status", "Finished"),
+        "failed": t.pgettext("batch status", "Failed"),
+        "interrupted": t.pgettext("batch status", "Interrupted: resume it with your PIN"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def batch_item_kind_label(t: Translator, value: object) -> str:
+    _ = t.gettext
+    labels = {"document": _("Document"), "dossier": _("Dossier"), "line": _("Signing line")}
+    return labels.get(_value(value), _value(value))
+
+
+def batch_item_status_label(t: Translator, value: object) -> str:
+    labels = {
+        "pending": t.pgettext("batch item status", "pending"),
+        "signed": t.pgettext("batch item status", "signed"),
+        "failed": t.pgettext("batch item status", "failed"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def step_role_label(t: Translator, value: str | None) -> str:
+    """A signing step's role: the three stock words are translated, an institution's own
+    word is shown as it was typed."""
+    labels = {
+        "prepared": t.pgettext("signing step", "Prepared"),
+        "reviewed": t.pgettext("signing step", "Reviewed"),
+        "approved": t.pgettext("signing step", "Approved"),
+    }
+    return labels.get(value or "", value or "")
+
+
+def notice_text(t: Translator, value: object) -> str:
+    """The notice a page shows after an action that succeeded (``?hecho=``)."""
+    _ = t.gettext
+    labels = {
+        "signed": _("Signed. The document has a new version with your signature."),
+        "rejected": _("Rejected. The requester has been told."),
+        "acknowledged": _("Receipt signed and registered."),
+        "returned": _("Returned with your reason, in a signed receipt."),
+        "sent": _("Transfer sent with your signed note."),
+        "registered": _("Document registered."),
+    }
+    return labels.get(_value(value), "")
+
+
+def admin_warning_text(t: Translator, value: object) -> str:
+    _ = t.gettext
+    labels = {
+        "dev_mode_warning": _(
+            "Development mode: signatures use this installation's development PKI, not a "
+            "trust service provider's."
+        ),
+        "dev_public_secret_warning": _(
+            "The institution's keys and forms are protected by the public development "
+            "secret: anyone can decrypt them. Set DOCSVC_SECRET_KEY."
+        ),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+# The reasons the services write on versions they make (``DocumentVersion.reason``); a
+# reason a person typed is shown as typed.
+_SIGNED_BY = re.compile(
+    r"signed by (?P<name>.+) \((?P<level>[^,()]+), (?P<kind>approval|certification)\)"
+)
+_INDEX_VERSION = re.compile(r"index version (?P<number>\d+): the dossier was signed again")
+
+
+def version_reason(t: Translator, reason: str) -> str:
+    _ = t.gettext
+    if reason == "created":
+        return _("Document created")
+    if found := _SIGNED_BY.fullmatch(reason):
+        kinds = {"approval": _("approval"), "certification": _("certification")}
+        return _(
+            "Signed by %(name)s (%(level)s, %(kind)s)",
+            name=found["name"],
+            level=found["level"],
+            kind=kinds[found["kind"]],
+        )
+    if found := _INDEX_VERSION.fullmatch(reason):
+        return _("Index version %(number)s: the dossier was signed again", number=found["number"])
+    return reason
+
+
+def _certificate_labels(t: Translator) -> dict[str, str]:
+    """asn1crypto's names of a certificate's name attributes (``Name.human_friendly``)."""
+    return {
+        "Common Name": t.pgettext("certificate name", "Common Name"),
+        "Surname": t.pgettext("certificate name", "Surname"),
+        "Given Name": t.pgettext("certificate name", "Given Name"),
+        "Serial Number": t.pgettext("certificate name", "Serial Number"),
+        "Country": t.pgettext("certificate name", "Country"),
+        "Locality": t.pgettext("certificate name", "Locality"),
+        "State/Province": t.pgettext("certificate name", "State/Province"),
+        "Street Address": t.pgettext("certificate name", "Street Address"),
+        "Organization": t.pgettext("certificate name", "Organization"),
+        "Organizational Unit": t.pgettext("certificate name", "Organizational Unit"),
+        "Organization Identifier": t.pgettext("certificate name", "Organization Identifier"),
+        "Title": t.pgettext("certificate name", "Title"),
+        "Business Category": t.pgettext("certificate name", "Business Category"),
+        "Postal Code": t.pgettext("certificate name", "Postal Code"),
+        "Telephone Number": t.pgettext("certificate name", "Telephone Number"),
+        "Name": t.pgettext("certificate name", "Name"),
+        "Initials": t.pgettext("certificate name", "Initials"),
+        "Generation Qualifier": t.pgettext("certificate name", "Generation Qualifier"),
+        "Unique Identifier": t.pgettext("certificate name", "Unique Identifier"),
+        "DN Qualifier": t.pgettext("certificate name", "DN Qualifier"),
+        "Pseudonym": t.pgettext("certificate name", "Pseudonym"),
+        "Email Address": t.pgettext("certificate name", "Email Address"),
+        "Incorporation Locality": t.pgettext("certificate name", "Incorporation Locality"),
+        "Incorporation State/Province": t.pgettext(
+            "certificate name", "Incorporation State/Province"
+        ),
+        "Incorporation Country": t.pgettext("certificate name", "Incorporation Country"),
+        "Domain Component": t.pgettext("certificate name", "Domain Component"),
+        "Name Distinguisher": t.pgettext("certificate name", "Name Distinguisher"),
+        "User ID": t.pgettext("certificate name", "User ID"),
+    }
+
+
+# "Label: value" after the start or a separator; a label asn1crypto does not name, or
+# text inside a value, is left as it is.
+_NAME_LABEL = re.compile(r"(^|, |; )([A-Z][A-Za-z/ ]*?): ")
+
+
+def certificate_name(t: Translator, name: str | None) -> str:
+    """A certificate's subject or issuer, "Common Name: X, Organization: Y", with the
+    attribute names in the reader's language."""
+    if not name:
+        return ""
+    labels = _certificate_labels(t)
+    return _NAME_LABEL.sub(lambda m: f"{m[1]}{labels.get(m[2], m[2])}: ", name)
+
+
+def error_message(t: Translator, code: str) -> str | None:
+    """What an error code means, in the reader's words; None for a code without one."""
+    _ = t.gettext
+    messages = {
+        # Forms, sessions and logins
+        "csrf_failed": _("The form expired. Please try again."),
+        "bad_credentials": _("Wrong username or password."),
+        "account_disabled": _("Wrong username or password."),
+        "too_many_logins": _("Too many failed logins from your address. Wait a minute."),
+        "login_busy": _("The service is handling many logins. Try again in a few seconds."),
+        "form_invalid": _("Check the form's fields."),
+        "invalid_metadata": _("Check the document's title and type."),
+        "reason_required": _("Give the reason."),
+        "nothing_chosen": _("Choose at least one signing line."),
+        "too_many_requests": _("Too many requests from your address. Wait a minute."),
+        "not_authenticated": _("Log in first."),
+        "invalid_token": _("Your session has expired. Log in again."),
+        # Uploads and PDF files
+        "file_missing": _("Choose a PDF file."),
+        "file_too_large": _("The file is larger than the limit."),
+        "field_too_large": _("A form field is too long."),
+        "too_many_fields": _("The form has too many fields."),
+        "too_many_files": _("Send exactly one file."),
+        "bad_filename": _("The file name is not valid: send a plain name without folders."),
+        "bad_encoding": _("The form could not be read: its text is not UTF-8."),
+        "bad_multipart": _("The form could not be read."),
+        "not_multipart": _("The form could not be read."),
+        "upload_truncated": _("The upload was cut off before its end. Send it again."),
+        "upload_mismatch": _("The file changed while it was stored. Send it again."),
+        "empty_file": _("The file is empty."),
+        "not_a_pdf": _("The file is not a PDF. Upload the document as a PDF."),
+        "pdf_broken": _("The PDF is damaged. Save or export it again as a PDF and upload it."),
+        "pdf_encrypted": _(
+            "The PDF is encrypted and does not open without a password: verify the decrypted file."
+        ),
+        "pdf_hybrid_xref": _(
+            "The PDF has hybrid cross-reference tables, which let different readers show "
+            "different content. Save or export it again as a PDF."
+        ),
+        "pdf_no_pages": _("The PDF has no pages."),
+        "pdf_too_many_pages": _("The PDF has more pages than allowed."),
+        "pdf_too_many_objects": _("The PDF is more complex than allowed."),
+        "unreadable_pdf": _("The file cannot be read as a PDF."),
+        "decompression_limit": _("The file holds compressed data that expands past the limit."),
+        "store_busy": _("The document store is busy. Try again in a moment."),
+        # Public verification
+        "code_invalid": _("That is not a valid verification code: it has 16 letters and digits."),
+        "code_not_found": _("No document has that verification code."),
+        "not_public": _("This document is not public."),
+        "verification_time_limit": _("The verification took longer than allowed and was stopped."),
+        "verification_memory_limit": _(
+            "The verification needed more memory than allowed and was stopped."
+        ),
+        "verification_busy": _("The service is busy. Please try again in a minute."),
+        "verification_budget": _(
+            "Your address has used its share of the verification time. Wait a minute and try again."
+        ),
+        "verification_expired": _("This verification has expired. Upload the file again."),
+        "verification_not_found": _("This verification does not exist or has expired."),
+        "no_signature": _("The document has no signature."),
+        "no_readable_signature": _("None of the document's signatures can be read."),
+        "no_seal": _("The institution has no electronic seal configured."),
+        "seal_unavailable": _("The institution's electronic seal is not available."),
+        "seal_failed": _("The report could not be sealed."),
+        # Documents, dossiers and previews
+        "not_found": _("Not found."),
+        "document_not_found": _("No such document, or it is not visible to you."),
+        "version_not_found": _("No such version."),
+        "page_not_found": _("The document has no such page."),
+        "preview_failed": _("The page could not be drawn."),
+        "version_changed": _(
+            "The document gained a new version in the meantime: sign the new version."
+        ),
+        "not_owning_department": _("Only the owning department can do this."),
+        "role_cannot_create_documents": _("Your role cannot create documents."),
+        "dossier_not_found": _("No such dossier, or it is not visible to you."),
+        "dossier_empty": _("The dossier has no documents to sign."),
+        "dossier_closed": _("The dossier is closed."),
+        "dossier_sealed": _(
+            "The dossier is sealed by its signed index: its documents cannot change."
+        ),
+        "already_in_dossier": _("The document is already in this dossier."),
+        # Signing
+        "not_an_official": _("Only officials with a signature can do this."),
+        "not_sent_for_signature": _(
+            "Only the owning department, or an official it was sent to for signature, can "
+            "sign this document."
+        ),
+        "wrong_pin": _("Wrong PIN."),
+        "pin_required": _("Type your signing PIN."),
+        "pin_locked": _("Signing is locked after too many wrong PINs. Wait a few minutes."),
+        "pin_too_short": _("The signing PIN is too short."),
+        "no_signing_credential": _(
+            "You have no signing credential: ask an administrator to issue one."
+        ),
+        "no_dev_pki": _("This installation has no development PKI to issue credentials."),
+        "no_kept_key": _("The service keeps no key for your credential."),
+        "no_pkcs11_module": _("No PKCS#11 module is configured."),
+        "cannot_batch_kind": _(
+            "Batch signing needs a key kept by the service: sign token or card signatures "
+            "one by one."
+        ),
+        "use_external_signing": _(
+            "Your key is on your own card: sign with two-step signing, from the API."
+        ),
+        "cannot_certify_signed": _(
+            "Only the first signature can certify a document, and this one is already signed."
+        ),
+        "signing_failed": _("The document could not be signed."),
+        "no_tsa": _("This signature level needs a timestamp authority, which is not configured."),
+        "no_trust_roots": _(
+            "This signature level needs the trust roots, which are not configured."
+        ),
+        "ocsp_unavailable": _("The revocation status could not be checked. Try again later."),
+        "pki_busy": _("The service is busy signing. Try again in a few seconds."),
+        "batch_not_found": _("No such batch job."),
+        "batch_too_large": _("The batch holds more items than allowed."),
+        "job_failed": _("The batch job failed."),
+        # Signing lines
+        "signing_line_not_found": _("No such signing line."),
+        "not_your_turn": _("It is not your turn to sign yet."),
+        "already_signed": _("You already signed this step."),
+        "not_a_signer": _("You are not a signer of this line."),
+        "line_cancelled": _("This signing line was cancelled."),
+        "line_not_in_signature": _("This signing line is no longer in signature."),
+        "not_requester": _("Only the official who requested the signatures can do this."),
+        # Register, transfers and cases
+        "not_registry_staff": _("Only registry staff can do this."),
+        "other_department": _("You may act for your own department only."),
+        "department_not_found": _("No such department."),
+        "user_not_found": _("No such official in that department."),
+        "case_not_found": _("No such case."),
+        "entry_not_found": _("No such register entry."),
+        "already_annulled": _("The entry is already annulled."),
+        "same_department": _("A transfer goes to another department."),
+        "not_owned_or_received": _(
+            "Your department can send only what it owns or received in a transfer."
+        ),
+        "reply_goes_back": _("A reply goes back to the department that sent the request."),
+        "transfer_not_found": _("No such transfer."),
+        "already_answered": _("That transfer has already been answered."),
+        "not_recipient": _("Only the department it was sent to answers a transfer."),
+        "not_acknowledged": _("Acknowledge the transfer with a signed receipt first."),
+        # What an error of each kind means when its code has no words of its own
+        "invalid_input": _("Check what you sent."),
+        "payload_too_large": _("What you sent is larger than the limit."),
+        "unprocessable": _("The file could not be processed."),
+        "permission_denied": _("You may not do this."),
+        "conflict": _("This cannot be done in the record's present state."),
+        "gone": _("This has expired."),
+        "locked": _("This is locked for a while. Try again later."),
+        "service_unavailable": _("The service is not available. Try again later."),
+        "busy": _("The service is busy. Please try again in a minute."),
+    }
+    return messages.get(code)
+
+
+def _value(value: object) -> str:
+    raw = getattr(value, "value", value)
+    return raw if isinstance(raw, str) else str(raw)

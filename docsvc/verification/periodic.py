@@ -1,0 +1,22 @@
+"""The public verifier's scheduled work: files kept for the public verification page are
+deleted when their time is up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from docsvc.periodic import PeriodicTask
+from docsvc.services import Services
+from docsvc.verification import retained
+
+log = logging.getLogger("docsvc.periodic")
+
+
+def sweep_retained_verifications(services: Services) -> None:
+    gone = retained.sweep(services.settings)
+    if gone:
+        log.info("deleted %d files kept for the public verification page", gone)
+
+
+TASKS = (PeriodicTask("verification sweep", timedelta(minutes=1), sweep_retained_verifications),)

@@ -1,0 +1,341 @@
+"""The pages in Spanish say nothing in English: every word comes from the one catalogue,
+including what the services keep as English identifiers (document types, version reasons,
+statuses, signing-step roles, error codes, a certificate's name labels), and every moment is
+the institution's local time in words, never an ISO timestamp or UTC.
+
+The main pages are rendered with the demo institution after a day's work (a dossier sealed
+twice, a document signed from its page, a signing line awaiting signature, a transfer with
+a deadline, a register entry, a verification), and with the errors they show.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+
+from docsvc.app import create_app
+from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from tests.support.backends import Backend, build_backend
+from tests.support.pages import csrf_of
+from tests.support.pdfs import unique_pdf
+
+Auth = Callable[[str], dict[str, str]]
+
+# Words and phrases of the English interface, and of what the services write in English,
+# that have no business on a Spanish page (whole words, any case).
+ENGLISH = re.compile(
+    r"\b("
+    r"the|and|with|by|for|of|from|is|was|has|not|this|that|your|you|no such|not found"
+    r"|created|signed|pending|other|report|letter|resolution|request|approval|certification"
+    r"|approved|reviewed|prepared|subject|issuer|common name|organization|country|user id|title"
+    r"|download|version|document|signature|reason|deadline|overdue|inbox|wrong pin"
+    r"|could not|check the|try again"
+    r")\b",
+    re.IGNORECASE,
+)
+# An ISO-8601 date or timestamp, or a time said in UTC.
+MACHINE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00|\bUTC\b")
+# Identifiers shown as they are stored, between tags.
+RAW_VALUES = (">other<", ">report<", ">letter<", ">created<", ">approved<", ">reviewed<")
+
+
+@pytest.fixture(scope="module")
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    """One institution, on the embedded backend only: what a page says does not depend on
+    where its records are kept (the page tests in tests/api run on both)."""
+    built = build_backend(
+        "sqlite-local", tmp_path_factory.mktemp("spanish-pages"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in(backend: Backend) -> Iterator[Callable[[str], TestClient]]:
+    """A browser-like client per demo user, logged in through the login form."""
+    opened: dict[str, TestClient] = {}
+
+    def open_as(username: str) -> TestClient:
+        if username not in opened:
+            browser = TestClient(create_app(backend.settings, backend.services))
+            browser.__enter__()
+            form = browser.get("/login")
+            done = browser.post(
+                "/login",
+                data={
+                    "username": username,
+                    "password": DEMO_PASSWORD,
+                    "csrf_token": csrf_of(form.text),
+                },
+                follow_redirects=False,
+            )
+            assert done.status_code == 303, done.text
+            opened[username] = browser
+        return opened[username]
+
+    yield open_as
+    for browser in opened.values():
+        browser.__exit__(None, None, None)
+
+
+def _api(client: TestClient, method: str, url: str, headers: dict[str, str], **kw: Any) -> Any:
+    response = client.request(method, url, headers=headers, **kw)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _document(client: TestClient, headers: dict[str, str], doc_type: str, title: str) -> str:
+    created = _api(
+        client,
+        "POST",
+        "/api/v1/documents",
+        headers,
+        data={"doc_type": doc_type, "title": title, "confidentiality": "public"},
+        files={"file": ("d.pdf", unique_pdf(title), "application/pdf")},
+    )
+    return str(created["id"])
+
+
+@pytest.fixture(scope="module")
+def pages(
+    backend: Backend, client: TestClient, auth: Auth, signed_in: Callable[[str], TestClient]
+) -> dict[str, str]:
+    """Every page worth reading, in Spanish (the default), by name."""
+    # A dossier sealed, then signed again: its index has the reasons "created" and "index
+    # version 2: the dossier was signed again", and its documents are a report and "other".
+    listing = _api(client, "GET", "/api/v1/dossiers", auth("preparador"))
+    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    for steps in (
+        [{"signers": [{"user": "preparador"}]}, {"signers": [{"position": "DF:DIR-DF"}]}],
+        [{"signers": [{"user": "preparador"}]}],
+    ):
+        line = _api(
+            client,
+            "POST",
+            "/api/v1/signing-lines",
+            auth("preparador"),
+            json={"dossier_id": dossier["id"], "steps": steps},
+        )
+        for signer in ("preparador", "financiero")[: len(steps)]:
+            _api(
+                client,
+                "POST",
+                f"/api/v1/signing-lines/{line['id']}/sign",
+                auth(signer),
+                json={"pin": DEMO_PIN},
+            )
+    index_id = _api(client, "GET", f"/api/v1/dossiers/{dossier['id']}", auth("preparador"))[
+        "sealed_index_id"
+    ]
+
+    # A report signed from its page ("signed by …"), an "other" document beside it.
+    legal = signed_in("juridico")
+    report = _document(client, auth("juridico"), "report", "Informe técnico de becas")
+    _document(client, auth("juridico"), "other", "Nota de archivo")
+    page = legal.get(f"/documentos/{report}")
+    signed = legal.post(
+        f"/documentos/{report}/firmar",
+        data={"csrf_token": csrf_of(page.text), "pin": DEMO_PIN},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    wrong_pin = legal.post(
+        f"/documentos/{report}/firmar", data={"csrf_token": csrf_of(page.text), "pin": "000000"}
+    )
+    assert wrong_pin.status_code == 403
+
+    # A signing line awaiting "programas": a stock role, the default one, a deadline.
+    letter = _document(client, auth("preparador"), "letter", "Oficio para firma")
+    awaiting = _api(
+        client,
+        "POST",
+        "/api/v1/signing-lines",
+        auth("preparador"),
+        json={
+            "document_id": letter,
+            "steps": [
+                {"role_label": "reviewed", "signers": [{"user": "programas"}], "deadline_days": 3},
+                {"signers": [{"user": "financiero"}]},
+            ],
+        },
+    )
+    # A transfer with a deadline, and a register entry of the report.
+    _api(
+        client,
+        "POST",
+        "/api/v1/transfers",
+        auth("juridico"),
+        json={
+            "document_id": report,
+            "to_department": "DPS",
+            "purpose": "action",
+            "instructions": "Revisar y responder",
+            "deadline_days": 2,
+            "pin": DEMO_PIN,
+        },
+    )
+    entry = _api(
+        client,
+        "POST",
+        "/api/v1/register/entries",
+        auth("registro"),
+        json={
+            "direction": "incoming",
+            "subject": "Solicitud ciudadana",
+            "counterpart": "Juan Pérez",
+            "document_id": report,
+        },
+    )
+
+    programas, registro = signed_in("programas"), signed_in("registro")
+    line_page = programas.get(f"/firmas/{awaiting['id']}")
+    registry = registro.get("/registro")
+    transfer_form = legal.get(f"/documentos/{report}/transferir")
+    found: dict[str, str] = {
+        "home": legal.get("/").text,
+        "inbox": programas.get("/bandeja").text,
+        "signing line": line_page.text,
+        "signing line, wrong PIN": programas.post(
+            f"/firmas/{awaiting['id']}/firmar",
+            data={"csrf_token": csrf_of(line_page.text), "pin": "000000"},
+        ).text,
+        "document": legal.get(f"/documentos/{report}").text,
+        "document, wrong PIN": wrong_pin.text,
+        "dossier index": signed_in("preparador").get(f"/documentos/{index_id}").text,
+        "dossiers": legal.get("/expedientes").text,
+        "dossier": signed_in("preparador").get(f"/expedientes/{dossier['id']}").text,
+        "registry": registry.text,
+        "registry, invalid form": registro.post(
+            "/registro", data={"csrf_token": csrf_of(registry.text), "direction": "x"}
+        ).text,
+        "case": registro.get(f"/casos/{entry['case_id']}").text,
+        "search": legal.get("/buscar", params={"q": "Informe"}).text,
+        "search, invalid form": legal.get("/buscar", params={"from": "ayer"}).text,
+        "transfer, same department": legal.post(
+            f"/documentos/{report}/transferir",
+            data={
+                "csrf_token": csrf_of(transfer_form.text),
+                "to_department": "DAJ",
+                "purpose": "action",
+                "pin": DEMO_PIN,
+            },
+        ).text,
+        "dashboard": signed_in("ministra").get("/tablero").text,
+    }
+    # Last, as it signs the line: the batch's progress page.
+    inbox = programas.get("/bandeja")
+    batch = programas.post(
+        "/firmas/lote",
+        data={"csrf_token": csrf_of(inbox.text), "line": awaiting["id"], "pin": DEMO_PIN},
+    )
+    assert batch.status_code == 200 and "/firmas/lote/" in str(batch.url), batch.text
+    found["batch"] = batch.text
+
+    with backend.client() as anonymous:
+        found["login"] = anonymous.get("/login").text
+        found["login, wrong password"] = anonymous.post(
+            "/login",
+            data={
+                "username": "juridico",
+                "password": "no es",
+                "csrf_token": csrf_of(anonymous.get("/login").text),
+            },
+        ).text
+        form = anonymous.get("/verificar")
+        found["verify"] = form.text
+        content = client.get(f"/api/v1/documents/{report}/content", headers=auth("juridico"))
+        result = anonymous.post(
+            "/verificar",
+            data={"csrf_token": csrf_of(form.text)},
+            files={"file": ("copia recibida.pdf", content.content, "application/pdf")},
+        )
+        assert result.status_code == 200, result.text
+        found["verification result"] = result.text
+        pdf_link = re.search(r'href="(/verificar/resultado/[^"]+/informe\.pdf)[^"]*"', result.text)
+        assert pdf_link, result.text
+        report_pdf = anonymous.get(pdf_link.group(1))
+        assert report_pdf.status_code == 200
+        document = pdfium.PdfDocument(io.BytesIO(report_pdf.content))
+        found["sealed report (PDF)"] = "\n".join(
+            document[i].get_textpage().get_text_range() for i in range(len(document))
+        )
+        code = re.search(r'href="/verificar/([0-9A-Z-]{16,19})"', found["document"])
+        assert code, found["document"]
+        found["public record"] = anonymous.get(f"/verificar/{code.group(1)}").text
+        found["verify, bad code"] = anonymous.get("/verificar", params={"codigo": "zz"}).text
+        found["verify, unknown code"] = anonymous.get("/verificar/ABCDEFGHJKMNPQRS").text
+        found["verify, not a PDF"] = anonymous.post(
+            "/verificar",
+            data={"csrf_token": csrf_of(anonymous.get("/verificar").text)},
+            files={"file": ("nota.pdf", b"no es un PDF", "application/pdf")},
+        ).text
+    return found
+
+
+def _visible(page: str) -> str:
+    """What a reader sees or hears: the text between tags (not the signed checkpoint's
+    base64) and the labels read out (aria-label, alt)."""
+    page = re.sub(r"(?s)<pre\b.*?</pre>", " ", page)
+    spoken = " ".join(re.findall(r'(?:aria-label|alt)="([^"]*)"', page))
+    return html.unescape(" ".join((re.sub(r"<[^>]+>", " ", page) + " " + spoken).split()))
+
+
+def test_no_english_on_the_spanish_pages(pages: dict[str, str]) -> None:
+    leaks = {}
+    for name, page in pages.items():
+        text = _visible(page) if "<html" in page else " ".join(page.split())
+        found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
+        found += sorted({m.group(0) for m in MACHINE_TIME.finditer(text)})
+        found += [raw for raw in RAW_VALUES if raw in page]
+        if found:
+            leaks[name] = found
+    assert leaks == {}, leaks
+
+
+def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
+    """What used to leak, now in words: a sample from each page that had it."""
+    text = {name: _visible(page) for name, page in pages.items()}
+    assert all('<html lang="es">' in page for name, page in pages.items() if "PDF" not in name)
+    assert "Documento creado" in text["document"]
+    assert "Firmado por Lucía Fernández (B-T, aprobación)" in text["document"]
+    assert "Versión 2 del índice: el expediente se firmó de nuevo" in text["dossier index"]
+    assert ">Otro<" in pages["dossier"] and ">Informe<" in pages["dossier"]
+    assert "Revisado" in text["signing line"] and "Aprobado" in text["signing line"]
+    assert "PIN incorrecto." in text["document, wrong PIN"]
+    assert "Revise los campos del formulario." in text["registry, invalid form"]
+    assert "La transferencia va a otra unidad." in text["transfer, same department"]
+    assert "Usuario o contraseña incorrectos." in text["login, wrong password"]
+    assert "Nombre común: Lucía Fernández" in text["verification result"]
+    assert "Emisor del certificado Nombre común: CA emisora" in text["verification result"]
+    assert "Informe de verificación de firmas" in pages["sealed report (PDF)"]
+    assert "Nombre común: Lucía Fernández" in pages["sealed report (PDF)"]
+    # Local times in words (the demo institution is in Ecuador): "6 dic 2026, 13:25:03".
+    month = r"(ene|feb|mar|abr|may|jun|jul|ago|sept|oct|nov|dic)"
+    assert re.search(rf"\d{{1,2}} {month} \d{{4}}, \d{{1,2}}:\d{{2}}:\d{{2}}", text["document"])
+    assert re.search(rf"Plazo: \d{{1,2}} {month} \d{{4}}", text["inbox"])
+    assert re.search(r"\d{1,2} de \w+ de \d{4}, \d{1,2}:\d{2}:\d{2} -0500", text["public record"])
+
+
+def test_the_same_page_in_english(
+    signed_in: Callable[[str], TestClient], pages: dict[str, str]
+) -> None:
+    """The catalogue's other language, asked for with ?lang=en (then kept in a cookie)."""
+    browser = signed_in("preparador")
+    code = re.search(r'href="/documentos/([0-9a-f-]{36})">ver el índice', pages["dossier"])
+    assert code, pages["dossier"]
+    english = _visible(browser.get(f"/documentos/{code.group(1)}", params={"lang": "en"}).text)
+    assert "Version history" in english and "Document created" in english
+    assert "Index version 2: the dossier was signed again" in english
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}\s[AP]M", english)
+    again = _visible(browser.get("/").text)
+    assert "Documents" in again
+    browser.get("/", params={"lang": "es"})  # back to Spanish for the module's other tests
