@@ -20,9 +20,11 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import qrcode  # type: ignore[import-untyped]
 from fontTools import subset  # type: ignore[import-untyped]
@@ -44,11 +46,21 @@ from signing.errors import SigningError
 
 FONT_FILE = "DejaVuSans.ttf"
 
-LABEL_SIGNED_BY = "Firmado electrónicamente por"
-LABEL_POSITION = "Cargo"
-LABEL_DATE = "Fecha"
-LABEL_CODE = "Código seguro de verificación"
-DATE_FORMAT = "%d/%m/%Y %H:%M:%S %Z"
+# The moment a stamp shows: day/month/year, the time and its offset from UTC, in the zone
+# the stamp names (``StampSpec.zone``), never the server's.
+DATE_FORMAT = "%d/%m/%Y %H:%M:%S %z"
+
+
+@dataclass(frozen=True, slots=True)
+class StampLabels:
+    """The words a stamp prints around its values; the service passes them from its message
+    catalogue, in the institution's language. The defaults are the Spanish ones."""
+
+    signed_by: str = "Firmado electrónicamente por"
+    position: str = "Cargo"
+    date: str = "Fecha"
+    code: str = "Código seguro de verificación"
+
 
 # pyHanko writes the font size and leading with %d into the content stream: whole points.
 FONT_SIZE = 6
@@ -107,10 +119,17 @@ class StampSpec:
     position: str | None = None
     page: int = -1
     box: Box | None = None
+    labels: StampLabels = StampLabels()
+    # The IANA time zone the stamp's date is written in (the institution's).
+    zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not self.verification_url.strip() or not self.verification_code.strip():
             raise SigningError("a stamp needs the verification URL and code")
+        try:
+            ZoneInfo(self.zone)
+        except (ValueError, ZoneInfoNotFoundError) as exc:
+            raise SigningError(f"the stamp's time zone {self.zone!r} is unknown") from exc
         if self.box is not None:
             x1, y1, x2, y2 = self.box
             if x2 <= x1 or y2 <= y1:
@@ -238,11 +257,11 @@ def stamp_font_bytes(name: str = FONT_FILE) -> bytes:
 
 STAMP_TEXT = "\n".join(
     [
-        f"{LABEL_SIGNED_BY}:",
+        "%(label_signed_by)s:",
         "%(signer)s",
-        f"{LABEL_POSITION}: %(position)s",
-        f"{LABEL_DATE}: %(ts)s",
-        f"{LABEL_CODE}:",
+        "%(label_position)s: %(position)s",
+        "%(label_date)s: %(ts)s",
+        "%(label_code)s:",
         "%(code)s",
         "%(url)s",
     ]
@@ -308,12 +327,19 @@ def one_line(text: str) -> str:
 
 
 def stamp_text_params(
-    spec: StampSpec, certificate_name: str, certificate_title: str
+    spec: StampSpec, certificate_name: str, certificate_title: str, now: datetime | None = None
 ) -> dict[str, str]:
-    """The values for ``STAMP_TEXT``; ``ts`` is filled in by pyHanko with the signing time."""
+    """The values for ``STAMP_TEXT``: the labels, the signer, and ``ts``, the signing time
+    (``now``, default the present moment) in the stamp's zone."""
+    moment = (now or datetime.now(UTC)).astimezone(ZoneInfo(spec.zone))
     return {
+        "label_signed_by": one_line(spec.labels.signed_by),
+        "label_position": one_line(spec.labels.position),
+        "label_date": one_line(spec.labels.date),
+        "label_code": one_line(spec.labels.code),
         "signer": one_line(spec.signer_name or certificate_name),
         "position": one_line(spec.position or certificate_title or "—"),
+        "ts": moment.strftime(DATE_FORMAT),
         "code": one_line(spec.verification_code),
         "url": one_line(spec.verification_url),
     }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from docsvc.app import create_app
-from docsvc.services import Services
 from storage import S3ObjectStore
 from tests.support.backends import Backend
 
@@ -23,12 +23,7 @@ def test_readyz_is_503_when_the_store_is_unreachable(backend: Backend, tmp_path:
     dead = S3ObjectStore(
         endpoint="127.0.0.1:9", access_key="k" * 8, secret_key="s" * 16, bucket="nothing"
     )
-    services = Services(
-        settings=backend.settings,
-        engine=backend.services.engine,
-        sessions=backend.services.sessions,
-        store=dead,
-    )
+    services = dataclasses.replace(backend.services, store=dead)
     try:
         with TestClient(create_app(backend.settings, services)) as client:
             response = client.get("/readyz")
