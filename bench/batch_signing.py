@@ -36,7 +36,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import SecretStr
 
-from docsvc.actors.actor import Actor
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import actor_for
 from docsvc.batches import service as batches
 from docsvc.batches.schemas import BatchIn, BatchItemIn
 from docsvc.composition import build_services
@@ -84,13 +85,7 @@ def _actor(services: Services) -> Actor:
     with services.sessions() as db:
         user = org_repository.user_by_username(db, SIGNER)
         assert user is not None
-        return Actor(
-            user_id=user.id,
-            username=user.username,
-            full_name=user.full_name,
-            department_id=user.department_id,
-            roles=user.role_set,
-        )
+        return actor_for(user, Origin())
 
 
 def _upload(services: Services, actor: Actor, count: int, work: Path) -> list[uuid.UUID]:

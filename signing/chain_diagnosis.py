@@ -4,7 +4,8 @@ pyHanko reports an untrusted chain with an ETSI sub-indication: "no certificate 
 found" for a self-signed certificate and for a missing intermediate alike, and "chain
 constraints failure" for a certificate without the key usage of a signer and for a CA
 certificate that may not issue certificates. The certificates say which: each cause gets its
-own code and a sentence naming the certificate concerned.
+own code (a ``signing.report.Reason``, keeping pyHanko's sub-indication) with the names of
+the certificates concerned as parameters.
 
     self_signed        the signer's certificate is self-signed, and not a trust anchor
     unknown_issuer     no anchor issued it: its issuer is not in the file, or the chain the
@@ -25,6 +26,8 @@ from collections.abc import Iterable
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESSubIndic
+
+from signing.report import Reason
 
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 # A chain longer than this in a file is a loop or an attack; the walk stops there.
@@ -61,73 +64,55 @@ def _key_usages(cert: asn1_x509.Certificate) -> frozenset[str] | None:
     return frozenset(value.native) if value is not None else None
 
 
-def untrusted_reason(
+def untrusted(
     cert: asn1_x509.Certificate,
     known: Iterable[asn1_x509.Certificate],
     problem: AdESSubIndic | None,
-) -> tuple[str, str]:
-    """A code and a sentence for an untrusted signer's certificate. ``known`` are the
-    certificates the file carries (in the signature and the DSS); ``problem`` is pyHanko's
-    sub-indication."""
+) -> Reason:
+    """Why an untrusted signer's certificate is not trusted: a reason naming the
+    certificates concerned. ``known`` are the certificates the file carries (in the
+    signature and the DSS); ``problem`` is pyHanko's sub-indication, which the reason keeps
+    (the table's default when pyHanko gives none)."""
     known = list(known)
+    given = problem.standard_name if problem is not None else None
     usages = _key_usages(cert)
     if usages is not None and not usages & SIGNING_KEY_USAGES:
-        listed = ", ".join(sorted(usages)) or "none"
-        return (
-            "key_usage",
-            f"untrusted: the signer's certificate is not meant for signing (its key usage: "
-            f"{listed})",
-        )
+        return Reason.of("key_usage", given, key_usage=", ".join(sorted(usages)) or "none")
     if _self_issued(cert):
         # pyHanko calls it "no chain found" or "chain constraints failure" (a self-signed
         # certificate is seldom a CA's): either way, the reader wants to know this.
-        return (
-            "self_signed",
-            f"untrusted: the signer's certificate is self-signed ({_name(cert)}) and is "
-            "not among the configured trust anchors",
-        )
+        return Reason.of("self_signed", given, certificate=_name(cert))
     if problem is None or problem is AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
-        issuer = cert.issuer.human_friendly
+        issuer = str(cert.issuer.human_friendly)
         top = _chain_top(cert, known)
-        untrusted = (
-            "untrusted: no configured trust anchor issued the signer's certificate "
-            f"(its issuer: {issuer}"
-        )
         if top is not None and _self_issued(top):
-            if top.subject == cert.issuer:
-                return "unknown_issuer", f"{untrusted}, a root that is not a trust anchor)"
-            return (
-                "unknown_issuer",
-                f"{untrusted}); its chain ends at the root {_name(top)}, which is not a trust "
-                "anchor",
-            )
+            # ``root`` equal to ``issuer``: the issuer itself is a root that is no anchor.
+            root = issuer if top.subject == cert.issuer else _name(top)
+            return Reason.of("unknown_issuer", given, issuer=issuer, root=root)
         missing = top.issuer.human_friendly if top is not None else issuer
-        return (
-            "unknown_issuer",
-            f"{untrusted}); the certificate of {missing} is neither a trust anchor nor in the file",
-        )
+        return Reason.of("unknown_issuer", given, issuer=issuer, missing=str(missing))
     if problem is AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE:
         for ca in known:
             constraints = ca.basic_constraints_value
             issued = any(c.issuer == ca.subject and c is not ca for c in [cert, *known])
             if issued and (constraints is None or not constraints["ca"].native):
-                return (
-                    "not_a_ca",
-                    f"untrusted: {_name(ca)} issued a certificate in the signer's chain but is "
-                    "not a certification authority",
-                )
-        return (
-            "chain_constraints",
-            "untrusted: the signer's certificate chain breaks a constraint of its issuers",
-        )
+                return Reason.of("not_a_ca", given, certificate=_name(ca))
+        return Reason.of("chain_constraints", given)
     if problem in (
         AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
         AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
     ):
-        return "weak_algorithm", "untrusted: the chain uses an algorithm no longer accepted"
+        return Reason.of("weak_algorithm", given)
     if problem is AdESIndeterminate.TRY_LATER:
-        return (
-            "no_revocation_info",
-            "untrusted: no usable revocation information for the signer's certificate",
-        )
-    return "chain_invalid", "untrusted: the signer's certificate chain is not valid"
+        return Reason.of("no_revocation_info", given)
+    return Reason.of("chain_invalid", given)
+
+
+def untrusted_reason(
+    cert: asn1_x509.Certificate,
+    known: Iterable[asn1_x509.Certificate],
+    problem: AdESSubIndic | None,
+) -> tuple[str, str]:
+    """``untrusted`` as a code and its plain English (``signing.report.english``)."""
+    reason = untrusted(cert, known, problem)
+    return reason.code, reason.english()

@@ -15,12 +15,18 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from pyhanko.generated.etsi import ts_11910202
-from pyhanko.sign.ades.report import AdESStatus, AdESSubIndic
+from pyhanko.sign.ades.report import (
+    AdESFailure,
+    AdESIndeterminate,
+    AdESPassed,
+    AdESStatus,
+    AdESSubIndic,
+)
 from pyhanko.sign.general import find_cms_attribute_iter
 from pyhanko.sign.validation import EmbeddedPdfSignature
 from pyhanko.sign.validation.ades import (
@@ -61,6 +67,23 @@ _EXPIRED_FAILURE = _ExpiredFailure()
 
 def expired_failure() -> AdESSubIndic:
     return _EXPIRED_FAILURE
+
+
+def sub_indication(name: str | None, failed: bool) -> AdESSubIndic:
+    """pyHanko's value for a reason's sub-indication (``signing.report.CODES``): of
+    TOTAL-FAILED when the reason fails the signature, else of INDETERMINATE (a name only one
+    of them knows is taken from it; EXPIRED fails as EN 319 102-1 V1.3.1 reads it)."""
+    if name is None:
+        return AdESIndeterminate.GENERIC if not failed else AdESFailure.FORMAT_FAILURE
+    if failed and name == "EXPIRED":
+        return _EXPIRED_FAILURE
+    first, second = (AdESFailure, AdESIndeterminate) if failed else (AdESIndeterminate, AdESFailure)
+    for kind in (first, second):
+        if name in kind.__members__:
+            return cast(AdESSubIndic, kind[name])
+    if name == "OK":
+        return AdESPassed.OK
+    raise ValueError(f"not an ETSI sub-indication: {name}")
 
 
 @dataclass(frozen=True, slots=True)

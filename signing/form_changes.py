@@ -51,8 +51,15 @@ PUSH_BUTTON_FLAG = 1 << 16
 
 @dataclass(frozen=True, slots=True)
 class FormFinding:
+    """What the form filling changed beyond the values: a reason code and its parameters
+    (the field's name, the page, the state or text shown); the words are the caller's."""
+
     code: str
-    text: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **params: object) -> FormFinding:
+        return cls(code, tuple((k, str(v)) for k, v in params.items() if v is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,13 +369,7 @@ def findings(
         for change in changes:
             found += _check_filled(change, final_data)
     except RenderingError as exc:
-        found.append(
-            FormFinding(
-                "visible_content_changed",
-                f"the form was changed after signing and the pages cannot be drawn to "
-                f"compare them: {exc}",
-            )
-        )
+        found.append(FormFinding.of("visible_content_changed", error=str(exc)))
     return found
 
 
@@ -396,21 +397,9 @@ def _compare_page(
                 if any(x1 <= x < x2 and y1 <= y < y2 for x, y in differing):
                     named.add(change.name)
         for name in sorted(named):
-            found.append(
-                FormFinding(
-                    "form_appearance_changed",
-                    f"the appearance of form field {name!r} was replaced after signing while "
-                    "its value stayed as signed: the page no longer shows what was signed",
-                )
-            )
+            found.append(FormFinding.of("form_appearance_changed", field=name))
         if not named:
-            found.append(
-                FormFinding(
-                    "visible_content_changed",
-                    f"page {page + 1} shows content that differs from what was signed, outside "
-                    "the form fields filled in after signing",
-                )
-            )
+            found.append(FormFinding.of("visible_content_changed", page=page + 1))
     bare = page_rendering.render(signed_doc, page, annotations=False)
     for change in changes:
         if not change.value_changed or change.after.kind == "/Sig":
@@ -419,13 +408,7 @@ def _compare_page(
             if widget.page == page and _uncovered(signed, bare, final, final.box(widget.rect)) > (
                 UNCOVERED_PIXELS
             ):
-                found.append(
-                    FormFinding(
-                        "form_uncovers_content",
-                        f"filling in form field {change.name!r} after signing uncovered page "
-                        "content that its signed appearance hid",
-                    )
-                )
+                found.append(FormFinding.of("form_uncovers_content", field=change.name))
                 break
     return found
 
@@ -442,10 +425,8 @@ def _check_filled(change: _Change, final_data: bytes) -> list[FormFinding]:
         wrong = [w for w in change.changed_widgets if w.state not in (None, "/Off", f"/{value}")]
         if wrong:
             return [
-                FormFinding(
-                    "form_value_mismatch",
-                    f"form field {change.name!r} shows the state {wrong[0].state}, not its "
-                    f"value {value}",
+                FormFinding.of(
+                    "form_value_mismatch", field=change.name, state=wrong[0].state, value=value
                 )
             ]
         return []
@@ -460,10 +441,11 @@ def _check_filled(change: _Change, final_data: bytes) -> list[FormFinding]:
         shown = _shown_text(page_only, flattened)
         if not _shows_value(change, shown):
             return [
-                FormFinding(
+                FormFinding.of(
                     "form_value_mismatch",
-                    f"form field {change.name!r} shows {shown[:80]!r}, not its value "
-                    f"{(after.text or '')[:80]!r}",
+                    field=change.name,
+                    shown=shown[:80],
+                    value=(after.text or "")[:80],
                 )
             ]
     return []

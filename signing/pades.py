@@ -18,14 +18,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from asn1crypto import tsp
+from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.fields import MDPPerm
+from pyhanko.sign.general import (
+    MultivaluedAttributeError,
+    NonexistentAttributeError,
+    find_unique_cms_attribute,
+)
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
@@ -128,6 +134,71 @@ class LocalTimeStamper(TimeStamper):
         return tsp.TimeStampResp.load(timestamp_response(self._config, req.dump()))
 
 
+# The claimed role of a stand-in (signer-attributes-v2, below): RFC 5755's RoleSyntax with
+# this role name, and the official signed for as the role's authority.
+STAND_IN_ROLE = "urn:docsvc:role:stand-in"
+
+
+@dataclass(frozen=True, slots=True)
+class StandIn:
+    """The official a stand-in signs for, and that official's position.
+
+    Recorded in the signature as a claimed role of the signer (ETSI EN 319 122-1's
+    ``signer-attributes-v2`` signed attribute, ``claimedAttributes``): one ``role``
+    attribute (id-at-role, 2.5.4.72) whose RoleSyntax names the role
+    ``urn:docsvc:role:stand-in`` (``roleName``, a URI) and, as the ``roleAuthority`` that
+    conferred it, the official signed for (a directory name: common name and title). It is
+    the signer's claim, signed with the rest of the signature, not something a certificate
+    proves."""
+
+    principal: str
+    position: str | None = None
+
+    def attribute(self) -> cms.AttCertAttribute:
+        name: dict[str, str] = {"common_name": self.principal}
+        if self.position:
+            name["title"] = self.position
+        role = cms.RoleSyntax(
+            {
+                "role_authority": [
+                    asn1_x509.GeneralName(
+                        name="directory_name", value=asn1_x509.Name.build(name, use_printable=False)
+                    )
+                ],
+                "role_name": asn1_x509.GeneralName(
+                    name="uniform_resource_identifier", value=STAND_IN_ROLE
+                ),
+            }
+        )
+        return cms.AttCertAttribute({"type": "role", "values": [role]})
+
+    @classmethod
+    def claimed_in(cls, signed_attrs: cms.CMSAttributes) -> StandIn | None:
+        """The stand-in role claimed in a signature's signed attributes, if any; anything
+        malformed reads as no claim."""
+        try:
+            signer_attrs = find_unique_cms_attribute(signed_attrs, "signer_attributes_v2")
+            claimed = signer_attrs["claimed_attributes"]
+            for attribute in claimed if isinstance(claimed, cms.AttCertAttributes) else ():
+                if attribute["type"].native != "role":
+                    continue
+                for role in attribute["values"]:
+                    if role["role_name"].chosen.native != STAND_IN_ROLE:
+                        continue
+                    for authority in role["role_authority"] or ():
+                        if authority.name != "directory_name":
+                            continue
+                        names = authority.chosen.native
+                        principal = names.get("common_name")
+                        if principal:
+                            return cls(str(principal), str(names.get("title") or "") or None)
+        except (NonexistentAttributeError, MultivaluedAttributeError):
+            return None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureRequest:
     """One signature to add.
@@ -143,6 +214,9 @@ class SignatureRequest:
       visible fields only in its certifying revision (pyHanko's diff analysis, stricter
       than Acrobat, rejects them later), so a signing line that certifies first reserves
       the stamps of its later approvals here.
+    - ``stand_in_for``: the signer signs as a stand-in for this official, recorded as a
+      claimed role in the signed attributes (``StandIn``); the reason and stamp say it in
+      words for other readers.
     """
 
     level: Level
@@ -152,6 +226,7 @@ class SignatureRequest:
     certify: bool = False
     stamp: StampSpec | None = None
     reserve_fields: int = 0
+    stand_in_for: StandIn | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +467,15 @@ def _sign_once(
             embed_validation_info=long_term,
             use_pades_lta=level is Level.B_LTA,
             validation_context=material.context() if long_term and material else None,
+            cades_signed_attr_spec=(
+                CAdESSignedAttrSpec(
+                    signer_attributes=SignerAttrSpec(
+                        claimed_attrs=[request.stand_in_for.attribute()], certified_attrs=[]
+                    )
+                )
+                if request.stand_in_for is not None
+                else None
+            ),
         )
         stamp = request.stamp
         pdf_signer = signers.PdfSigner(

@@ -59,9 +59,12 @@ class BrokenSignature:
     """A filled signature field whose signature cannot be parsed or checked."""
 
     field: str
-    problem: str
     code: str = "signature_unreadable"
     verdict: BrokenVerdict = "invalid"
+    # The reason's parameters: for ``signature_unreadable`` its ``stage`` (the value is
+    # not a dictionary, or the signature cannot be read), for an unsupported format its
+    # ``subfilter``.
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ def collect(reader: PdfFileReader, known: Sequence[asn1_x509.Certificate] = ()) 
         fq_name = str(raw_name)  # a plain string: the report must not hold the reader
         sig_object = sig_ref.get_object()
         if not isinstance(sig_object, generic.DictionaryObject):
-            broken.append(BrokenSignature(fq_name, "the signature value is not a dictionary"))
+            broken.append(BrokenSignature(fq_name, params=(("stage", "dictionary"),)))
             continue
         subfilter = sig_object.get("/SubFilter")
         if subfilter not in _KNOWN_SUBFILTERS:
@@ -140,9 +143,9 @@ def collect(reader: PdfFileReader, known: Sequence[asn1_x509.Certificate] = ()) 
             broken.append(
                 BrokenSignature(
                     fq_name,
-                    f"the signature format {subfilter} is not supported",
                     "unsupported_signature_format",
                     "indeterminate",
+                    (("subfilter", str(subfilter)),),
                 )
             )
             continue
@@ -150,13 +153,12 @@ def collect(reader: PdfFileReader, known: Sequence[asn1_x509.Certificate] = ()) 
             embedded = EmbeddedPdfSignature(reader, sig_field, fq_name)
             kind = _content_kind(embedded)
         except (misc.PdfReadError, ValueError, KeyError, TypeError):
-            broken.append(BrokenSignature(fq_name, "the signature cannot be read"))
+            broken.append(BrokenSignature(fq_name, params=(("stage", "read"),)))
             continue
         if not _with_signer_certificate(embedded, known):
             broken.append(
                 BrokenSignature(
                     fq_name,
-                    "the signer's certificate is neither in the signature nor in the file",
                     "no_signing_certificate",
                     "indeterminate",
                 )

@@ -36,7 +36,6 @@ import datetime as dt
 import functools
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +58,7 @@ from pyhanko.pdf_utils.decode_limits import (
 )
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import find_cms_attribute_iter
 from pyhanko.sign.validation import (
@@ -73,10 +72,11 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 
 from signing import form_changes, pdf_speedups, signature_fields
-from signing.chain_diagnosis import untrusted_reason
+from signing.chain_diagnosis import untrusted
 from signing.diff_policy import DIFF_POLICY
 from signing.errors import SigningError
-from signing.etsi_report import EtsiEntry, Process, expired_failure, render_etsi_report
+from signing.etsi_report import EtsiEntry, Process, render_etsi_report, sub_indication
+from signing.form_changes import FormFinding
 from signing.lenient_reading import (
     check_field_names,
     check_page_resources,
@@ -85,11 +85,13 @@ from signing.lenient_reading import (
     note,
     tolerating,
 )
+from signing.pades import StandIn
 from signing.report import (
     DocumentFacts,
     LevelName,
     Modifications,
     ReadingWarning,
+    Reason,
     SignatureReport,
     SignerInfo,
     Verdict,
@@ -457,10 +459,6 @@ def _claimed_timestamp_time(embedded: EmbeddedPdfSignature) -> dt.datetime | Non
     return None
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 @dataclass(frozen=True, slots=True)
 class _DssFacts:
     """When the DSS last changed, and which signatures its VRI names."""
@@ -573,30 +571,28 @@ def _listed_revocation(status: PdfSignatureStatus, evidence: _Evidence) -> _Revo
         if flag in (x509.ReasonFlags.certificate_hold, x509.ReasonFlags.remove_from_crl):
             continue
         if earliest is None or entry.revocation_date_utc < earliest.at:
-            earliest = _Revocation(entry.revocation_date_utc, flag.value)
+            earliest = _Revocation(entry.revocation_date_utc, flag.name)
     return earliest
 
 
-_STAND_IN = re.compile(r"firmado por (?P<signer>.+?) como suplente de (?P<principal>.+)$")
-
-
-def _stand_in_note(stated_reason: str | None) -> str | None:
-    """Signing lines write "firmado por X como suplente de Y (cargo)" into the signature's
-    /Reason; the report says it in plain words. It is the signer's statement, signed with
-    the rest, not something the certificate proves."""
-    match = _STAND_IN.search(stated_reason or "")
-    if match is None:
+def _stand_in(embedded: EmbeddedPdfSignature) -> StandIn | None:
+    """The official the signer claims to stand in for, from the signature's signed
+    attributes (``signing.pades.StandIn``): the signer's statement, signed with the rest,
+    not something the certificate proves."""
+    try:
+        return StandIn.claimed_in(embedded.signer_info["signed_attrs"])
+    except (ValueError, TypeError, KeyError):
         return None
-    return f"signed by {match['signer']} as stand-in for {match['principal']}"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A reason, with its code, found outside pyHanko's validation of the signature (the
-    bytes after the last revision, the appearance of form fields): each fails it."""
-
-    code: str
-    text: str
+def _common_name(cert: asn1_x509.Certificate) -> str:
+    try:
+        name = cert.subject.native.get("common_name")
+    except (ValueError, TypeError, AttributeError):
+        name = None
+    if isinstance(name, list):  # several common names: the first
+        name = name[0] if name else None
+    return str(name) if name else str(cert.subject.human_friendly)
 
 
 def _judge(
@@ -605,67 +601,50 @@ def _judge(
     evidence: _Evidence,
     long_term: bool,
     archive_timestamped: bool,
-    stated_reason: str | None = None,
+    stand_in: StandIn | None = None,
     known_certs: Callable[[], Sequence[asn1_x509.Certificate]] = tuple,
-    findings: Sequence[Finding] = (),
+    findings: Sequence[Reason] = (),
 ) -> _Judgement:
     cert = status.signing_cert
-    reasons: list[str] = []
-    codes: list[str] = []
-    failures: list[AdESSubIndic] = []
-    doubts: list[AdESSubIndic] = []
+    reasons: list[Reason] = []
+    failures: list[Reason] = []
+    doubts: list[Reason] = []
 
-    def fail(subindication: AdESSubIndic, code: str, reason: str) -> None:
-        failures.append(subindication)
-        codes.append(code)
+    def fail(reason: Reason) -> None:
+        failures.append(reason)
         reasons.append(reason)
 
-    def doubt(subindication: AdESSubIndic, code: str, reason: str) -> None:
-        doubts.append(subindication)
-        codes.append(code)
+    def doubt(reason: Reason) -> None:
+        doubts.append(reason)
         reasons.append(reason)
 
     if not status.intact:
-        fail(
-            AdESFailure.HASH_FAILURE, "hash_failure", "the signed bytes were changed after signing"
-        )
+        fail(Reason.of("hash_failure"))
     elif not status.valid:
-        fail(
-            AdESFailure.SIG_CRYPTO_FAILURE,
-            "signature_crypto_failure",
-            "the cryptographic signature does not verify",
-        )
+        fail(Reason.of("signature_crypto_failure"))
     sound = bool(status.intact and status.valid)
 
     timestamp = status.timestamp_validity
     proven: dt.datetime | None = None
     if timestamp is not None:
         if not timestamp.intact:
-            fail(
-                AdESFailure.HASH_FAILURE,
-                "timestamp_hash_failure",
-                "the signature timestamp does not match the signature",
-            )
+            fail(Reason.of("timestamp_hash_failure"))
         elif not timestamp.valid:
-            fail(
-                AdESFailure.SIG_CRYPTO_FAILURE,
-                "timestamp_crypto_failure",
-                "the signature timestamp's own signature does not verify",
-            )
+            fail(Reason.of("timestamp_crypto_failure"))
         elif not timestamp.trusted:
-            doubt(
-                timestamp.trust_problem_indic or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
-                "timestamp_untrusted",
-                "untrusted timestamp: the timestamp authority's certificate is not valid "
-                "under the configured trust anchors",
+            problem_name = (
+                timestamp.trust_problem_indic.standard_name
+                if timestamp.trust_problem_indic is not None
+                else None
             )
+            doubt(Reason.of("timestamp_untrusted", problem_name))
         else:
             proven = timestamp.timestamp
 
     problem = status.trust_problem_indic
     claimed = status.signer_reported_dt
     signed_at = proven or claimed
-    how = "the timestamped signing time" if proven else "the signing time the signer claims"
+    time = "proven" if proven else "claimed"
     details = status.revocation_details
     revocation = (
         _Revocation(
@@ -683,62 +662,63 @@ def _judge(
     revoked = False
     if sound and revocation is not None:
         revoked = True
-        whose = (
-            "a CA certificate in the signer's chain"
-            if revocation.ca
-            else "the signer's certificate"
-        )
-        why = revocation.reason.replace("_", " ")
-        revoked_on = f"{whose} was revoked on {_when(revocation.at)} ({why})"
+        revoked_params = {
+            "certificate": "ca" if revocation.ca else "signer",
+            "revoked_at": revocation.at,
+            "revocation_reason": revocation.reason,
+            "time": time,
+            "signed_at": signed_at,
+        }
         if signed_at is None or signed_at >= revocation.at:
-            on = f" ({_when(signed_at)})" if signed_at else ""
-            fail(AdESFailure.REVOKED, "certificate_revoked", f"{revoked_on}, before {how}{on}")
+            fail(Reason.of("certificate_revoked", "REVOKED", order="before", **revoked_params))
         else:
             doubt(
-                AdESIndeterminate.REVOKED_CA_NO_POE
-                if revocation.ca
-                else AdESIndeterminate.REVOKED_NO_POE,
-                "certificate_revoked",
-                f"{revoked_on}, after {how} ({_when(signed_at)}), but no timestamp proves "
-                "the signature was made before the revocation",
+                Reason.of(
+                    "certificate_revoked",
+                    "REVOKED_CA_NO_POE" if revocation.ca else "REVOKED_NO_POE",
+                    order="after",
+                    **revoked_params,
+                )
             )
     elif sound and problem is AdESIndeterminate.OUT_OF_BOUNDS_NO_POE:
         not_before, not_after = cert.not_valid_before, cert.not_valid_after
         if signed_at is not None and signed_at > not_after:
             fail(
-                expired_failure(),
-                "certificate_expired",
-                f"the signer's certificate had expired when the document was signed: it "
-                f"expired on {_when(not_after)}, and {how} is {_when(signed_at)}",
+                Reason.of(
+                    "certificate_expired",
+                    "EXPIRED",
+                    not_after=not_after,
+                    time=time,
+                    signed_at=signed_at,
+                )
             )
         elif signed_at is not None and signed_at < not_before:
             fail(
-                AdESFailure.NOT_YET_VALID,
-                "certificate_not_yet_valid",
-                f"the signer's certificate was not yet valid when the document was signed: "
-                f"it is valid from {_when(not_before)}, and {how} is {_when(signed_at)}",
+                Reason.of(
+                    "certificate_not_yet_valid",
+                    not_before=not_before,
+                    time=time,
+                    signed_at=signed_at,
+                )
             )
         else:
             doubt(
-                problem,
-                "certificate_expired",
-                f"the signer's certificate is valid only from {_when(not_before)} to "
-                f"{_when(not_after)}, and no timestamp proves the signature was made then",
+                Reason.of(
+                    "certificate_expired",
+                    problem.standard_name,
+                    not_before=not_before,
+                    not_after=not_after,
+                )
             )
     elif sound and not status.trusted:
-        code, reason = untrusted_reason(cert, known_certs(), problem)
-        doubt(problem or AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, code, reason)
+        doubt(untrusted(cert, known_certs(), problem))
 
     modification = status.modification_level
     modifications = MODIFICATIONS.get(modification, "other") if modification else "none"
     if modifications in ("annotations", "other") or (
         status.diff_result is not None and modification is None
     ):
-        fail(
-            AdESFailure.FORMAT_FAILURE,
-            "modified_after_signing",
-            f"the document was modified after signing ({modifications})",
-        )
+        fail(Reason.of("modified_after_signing", modifications=modifications))
 
     if getattr(status, "docmdp_ok", None) is False and modifications not in (
         "annotations",
@@ -747,25 +727,23 @@ def _judge(
         # A certification signature states what may change after it (DocMDP); a later
         # signature or form fill that it forbids breaks it, whatever the diff level says.
         # (Changes beyond form filling already failed above, for any signature.)
-        fail(
-            AdESFailure.FORMAT_FAILURE,
-            "certification_violated",
-            "the document was changed in a way its certification signature does not allow",
-        )
+        fail(Reason.of("certification_violated"))
     for finding in findings:
-        fail(AdESFailure.FORMAT_FAILURE, finding.code, finding.text)
+        fail(finding)
 
     verdict: Verdict = "invalid" if failures else "indeterminate" if doubts else "valid"
-    stand_in = _stand_in_note(stated_reason)
     if stand_in is not None:
-        codes.append("stand_in")
-        reasons.append(stand_in)
-    if verdict == "valid" and proven is not None and listed is not None and listed.at > proven:
-        codes.append("revoked_later")
         reasons.append(
-            f"the signer's certificate was revoked later, on {_when(listed.at)}; the "
-            f"timestamp proves the signature was made before, on {_when(proven)}"
+            Reason.of(
+                "stand_in",
+                signer=_common_name(cert),
+                principal=stand_in.principal,
+                position=stand_in.position,
+            )
         )
+    if verdict == "valid" and proven is not None and listed is not None and listed.at > proven:
+        reasons.append(Reason.of("revoked_later", revoked_at=listed.at, proven_at=proven))
+    first = next(iter(failures or doubts), None)
     return _Judgement(
         report=SignatureReport(
             field=field,
@@ -783,21 +761,16 @@ def _judge(
             modifications_after=modifications,
             covers_whole_document=status.coverage is SignatureCoverageLevel.ENTIRE_FILE,
             verdict=verdict,
-            reasons=tuple(reasons),
+            reason_details=tuple(reasons),
             trust_anchor=_anchor_name(status) if status.trusted else None,
-            reason_codes=tuple(codes),
         ),
-        subindication=(failures or doubts or [AdESPassed.OK])[0],
+        subindication=(
+            sub_indication(first.sub_indication, failed=bool(failures))
+            if first is not None
+            else AdESPassed.OK
+        ),
         best_signature_time=proven,
     )
-
-
-def _stated_reason(embedded: EmbeddedPdfSignature) -> str | None:
-    try:
-        reason = embedded.sig_object.get("/Reason")
-    except Exception:  # a damaged dictionary: the reason is only informative
-        return None
-    return str(reason) if reason is not None else None
 
 
 async def _validate_signature(
@@ -859,30 +832,28 @@ class _Reading:
     tail: Tail
 
 
-def _tail_findings(tail: Tail) -> tuple[Finding, ...]:
+def _tail_findings(tail: Tail) -> tuple[Reason, ...]:
     if tail.size and not tail.pdf_syntax:
         note("trailing_bytes", str(tail.size))
     if not tail.pdf_syntax:
         return ()
-    return (
-        Finding(
-            "appended_content",
-            f"{tail.size} bytes holding PDF objects were appended after the last revision "
-            "without a valid cross-reference section: readers that repair files show them",
-        ),
-    )
+    return (Reason.of("appended_content", size=tail.size),)
+
+
+def _form_reason(finding: FormFinding) -> Reason:
+    return Reason.of(finding.code, **dict(finding.params))
 
 
 def _form_findings(
     reading: _Reading, embedded: EmbeddedPdfSignature, status: PdfSignatureStatus
-) -> tuple[Finding, ...]:
+) -> tuple[Reason, ...]:
     """Shadow attacks through form fields: only when pyHanko saw form filling after the
     signature."""
     if status.modification_level is not ModificationLevel.FORM_FILLING:
         return ()
     *_, second_start, second_length = (int(n) for n in embedded.byte_range)
     return tuple(
-        Finding(f.code, f.text)
+        _form_reason(f)
         for f in form_changes.findings(
             reading.reader,
             reading.path,
@@ -891,6 +862,11 @@ def _form_findings(
             reading.readable_length,
         )
     )
+
+
+def _broken_reason(broken: BrokenSignature) -> Reason:
+    """The reason of a signature ``signing.signature_fields`` could not read."""
+    return Reason.of(broken.code, **dict(broken.params))
 
 
 def _signer_of(embedded: EmbeddedPdfSignature | None) -> SignerInfo:
@@ -909,10 +885,13 @@ def _signer_of(embedded: EmbeddedPdfSignature | None) -> SignerInfo:
 
 
 def _broken_report(
-    broken: BrokenSignature, embedded: EmbeddedPdfSignature | None = None
+    field: str,
+    reason: Reason,
+    verdict: Verdict = "invalid",
+    embedded: EmbeddedPdfSignature | None = None,
 ) -> SignatureReport:
     return SignatureReport(
-        field=broken.field,
+        field=field,
         signer=_signer_of(embedded),
         level="none",
         intact=False,
@@ -922,9 +901,8 @@ def _broken_report(
         timestamp_time=None,
         modifications_after="none",
         covers_whole_document=False,
-        verdict=broken.verdict,
-        reasons=(broken.problem,),
-        reason_codes=(broken.code,),
+        verdict=verdict,
+        reason_details=(reason,),
     )
 
 
@@ -988,12 +966,9 @@ async def _verify(
                 # (endesive labels ECDSA signatures rsaEncryption).
                 signatures.append(
                     _broken_report(
-                        BrokenSignature(
-                            str(embedded.field_name),
-                            "the signature cannot be checked with the algorithm it declares",
-                            "signature_algorithm_mismatch",
-                            "indeterminate",
-                        ),
+                        str(embedded.field_name),
+                        Reason.of("signature_algorithm_mismatch"),
+                        "indeterminate",
                         embedded,
                     )
                 )
@@ -1002,9 +977,9 @@ async def _verify(
                 # One broken signature does not make the others unverifiable.
                 signatures.append(
                     _broken_report(
-                        BrokenSignature(
-                            str(embedded.field_name), "the signature cannot be verified"
-                        ),
+                        str(embedded.field_name),
+                        Reason.of("signature_unreadable", stage="verify"),
+                        "invalid",
                         embedded,
                     )
                 )
@@ -1018,7 +993,7 @@ async def _verify(
                     revision > embedded.signed_revision and ts.intact and ts.valid
                     for revision, ts in doc_timestamps
                 ),
-                _stated_reason(embedded),
+                _stand_in(embedded),
                 known_certs=known_certs,
                 findings=appended + _form_findings(reading, embedded, status),
             )
@@ -1035,22 +1010,21 @@ async def _verify(
                         subindication=judgement.subindication,
                         best_signature_time=judgement.best_signature_time,
                         process=process,
-                        reasons=judgement.report.reasons,
+                        reasons=judgement.report.reasons,  # in plain English
                         crls=evidence.crls,
                         ocsps=evidence.ocsps,
                     )
                 )
-        signatures += [_broken_report(broken) for broken in fields.broken]
+        signatures += [
+            _broken_report(broken.field, _broken_reason(broken), broken.verdict)
+            for broken in fields.broken
+        ]
     finally:
         for context in contexts:
             await context.aclose()  # type: ignore[no-untyped-call]
     if not signatures:
         report = VerificationReport(
-            "indeterminate",
-            document,
-            (),
-            ("the document has no signature",),
-            reason_codes=("no_signature",),
+            "indeterminate", document, (), reason_details=(Reason.of("no_signature"),)
         )
         return _Outcome(report, ())
     verdicts = {s.verdict for s in signatures}

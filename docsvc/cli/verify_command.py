@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,14 @@ from docsvc.cli.signing_common import (
     institution_crls,
     quiet_pyhanko,
 )
+from docsvc.verification.wording import report_json
 from signing import verification
 from signing.verification import UnreadableDocument, VerificationPolicy
+
+
+class Language(StrEnum):
+    en = "en"
+    es = "es"
 
 
 def verify(
@@ -34,6 +41,10 @@ def verify(
     trust: Annotated[
         list[Path] | None, typer.Option("--trust", help="A trust root (PEM or DER); repeat.")
     ] = None,
+    lang: Annotated[
+        Language,
+        typer.Option("--lang", help="The language of the reasons and warnings (default en)."),
+    ] = Language.en,
 ) -> None:
     """Verify every signature offline. Exit 0 valid, 1 invalid or indeterminate, 2 unreadable.
 
@@ -64,16 +75,18 @@ def verify(
                 etsi_report.write_bytes(xml)
             except OSError as exc:
                 fail(f"cannot write {etsi_report}: {exc.strerror}", EXIT_UNREADABLE)
+    # Reasons and warnings in the catalogue's words, moments in the institution's zone.
+    worded = report_json(report, lang.value, settings.timezone)
     if as_json:
-        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(worded, ensure_ascii=False, indent=2))
     else:
         typer.echo(f"verdict: {report.verdict}")
-        for reason in report.reasons:
+        for reason in worded["reasons"]:
             typer.echo(f"  {reason}")
-        for warning in report.warnings:
-            typer.echo(f"  warning ({warning.code}): {warning.message}")
-        for s in report.signatures:
+        for warning in worded["warnings"]:
+            typer.echo(f"  warning ({warning['code']}): {warning['message']}")
+        for s, shown in zip(report.signatures, worded["signatures"], strict=True):
             typer.echo(f"- {s.field}: {s.verdict} ({s.level}) signed by {s.signer.name}")
-            for reason in s.reasons:
+            for reason in shown["reasons"]:
                 typer.echo(f"    {reason}")
     raise typer.Exit(EXIT_VALID if report.verdict == "valid" else EXIT_NOT_VALID)

@@ -11,9 +11,12 @@ shown as it is (an institution's own word, a reason a person typed).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from docsvc.locale import Translator
 from docsvc.models import Confidentiality, DocumentType
+from signing.report import MOMENT_PARAMS, ReadingWarning, Reason
 
 
 def doc_type_label(t: Translator, value: DocumentType | str) -> str:
@@ -183,6 +186,7 @@ _INDEX_VERSION = re.compile(r"index version (?P<number>\d+): the dossier was sig
 
 
 def version_reason(t: Translator, reason: str) -> str:
+    """A version's reason in words (the service stores them in English)."""
     _ = t.gettext
     if reason == "created":
         return _("Document created")
@@ -197,6 +201,399 @@ def version_reason(t: Translator, reason: str) -> str:
     if found := _INDEX_VERSION.fullmatch(reason):
         return _("Index version %(number)s: the dossier was signed again", number=found["number"])
     return reason
+
+
+# The verification report: reasons and warnings ---------------------------------------------
+#
+# A reason is a code with parameters (``signing.report.Reason``, docs/contracts.md); each
+# code has its sentence here, and nowhere else. English is the msgid, with the words the
+# report has always used (programs that read English reasons keep working); moments
+# (``signing.report.MOMENT_PARAMS``) are shown in the reader's time zone. Where a code's
+# sentence depends on its parameters, each form is a whole sentence of its own; the words a
+# parameter stands for (a revocation reason, a key usage) have their own messages.
+
+
+class _Params:
+    """A reason's parameters, ready for a sentence in ``t``'s language."""
+
+    def __init__(self, t: Translator, params: Mapping[str, Any]) -> None:
+        self.t = t
+        self.raw = {str(k): "" if v is None else str(v) for k, v in params.items()}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.raw.get(name, default)
+        if name in MOMENT_PARAMS and value:
+            return self.t.format_datetime(value, "long")
+        return value
+
+    def name(self, name: str) -> str:
+        """A certificate's subject or issuer, its attribute names in the reader's words."""
+        return certificate_name(self.t, self.raw.get(name, ""))
+
+    def certificate(self) -> str:
+        if self.raw.get("certificate") == "ca":
+            return self.t.gettext("a CA certificate in the signer's chain")
+        return self.t.gettext("the signer's certificate")
+
+    def time(self) -> str:
+        if self.raw.get("time") == "proven":
+            return self.t.gettext("the timestamped signing time")
+        return self.t.gettext("the signing time the signer claims")
+
+    def revocation_reason(self) -> str:
+        value = self.raw.get("revocation_reason") or "unspecified"
+        return _revocation_reasons(self.t).get(value, value.replace("_", " "))
+
+    def key_usage(self) -> str:
+        words = _key_usages(self.t)
+        usages = [u.strip() for u in self.raw.get("key_usage", "").split(",") if u.strip()]
+        if not usages or usages == ["none"]:
+            return self.t.pgettext("key usage", "none")
+        return ", ".join(words.get(u, u) for u in usages)
+
+    def modifications(self) -> str:
+        value = self.raw.get("modifications") or "other"
+        return _modifications(self.t).get(value, value)
+
+
+def _revocation_reasons(t: Translator) -> dict[str, str]:
+    """RFC 5280's CRL reason codes."""
+    return {
+        "unspecified": t.pgettext("revocation reason", "unspecified"),
+        "key_compromise": t.pgettext("revocation reason", "key compromise"),
+        "ca_compromise": t.pgettext("revocation reason", "CA compromise"),
+        "affiliation_changed": t.pgettext("revocation reason", "affiliation changed"),
+        "superseded": t.pgettext("revocation reason", "superseded"),
+        "cessation_of_operation": t.pgettext("revocation reason", "cessation of operation"),
+        "certificate_hold": t.pgettext("revocation reason", "certificate hold"),
+        "remove_from_crl": t.pgettext("revocation reason", "remove from CRL"),
+        "privilege_withdrawn": t.pgettext("revocation reason", "privilege withdrawn"),
+        "aa_compromise": t.pgettext("revocation reason", "AA compromise"),
+    }
+
+
+def _key_usages(t: Translator) -> dict[str, str]:
+    """asn1crypto's names of the key usages, as the English report has always shown them."""
+    return {
+        "digital_signature": t.pgettext("key usage", "digital_signature"),
+        "non_repudiation": t.pgettext("key usage", "non_repudiation"),
+        "key_encipherment": t.pgettext("key usage", "key_encipherment"),
+        "data_encipherment": t.pgettext("key usage", "data_encipherment"),
+        "key_agreement": t.pgettext("key usage", "key_agreement"),
+        "key_cert_sign": t.pgettext("key usage", "key_cert_sign"),
+        "crl_sign": t.pgettext("key usage", "crl_sign"),
+        "encipher_only": t.pgettext("key usage", "encipher_only"),
+        "decipher_only": t.pgettext("key usage", "decipher_only"),
+    }
+
+
+def _modifications(t: Translator) -> dict[str, str]:
+    """What pyHanko's difference analysis calls the changes after a signature, as the
+    English reason has always named them."""
+    return {
+        "none": t.pgettext("changes after signing", "none"),
+        "lta_updates": t.pgettext("changes after signing", "lta_updates"),
+        "form_filling": t.pgettext("changes after signing", "form_filling"),
+        "annotations": t.pgettext("changes after signing", "annotations"),
+        "other": t.pgettext("changes after signing", "other"),
+    }
+
+
+def _reason_sentences(t: Translator, p: _Params) -> dict[str, Callable[[], str]]:
+    """The one table: each reason code of ``signing.report.CODES`` and its sentence."""
+    _ = t.gettext
+
+    def revoked() -> str:
+        words = {
+            "certificate": p.certificate(),
+            "revoked_at": p.get("revoked_at"),
+            "revocation_reason": p.revocation_reason(),
+            "time": p.time(),
+            "signed_at": p.get("signed_at"),
+        }
+        if p.raw.get("order") == "after":
+            return _(
+                "%(certificate)s was revoked on %(revoked_at)s (%(revocation_reason)s), after "
+                "%(time)s (%(signed_at)s), but no timestamp proves the signature was made "
+                "before the revocation",
+                **words,
+            )
+        if "signed_at" in p:
+            return _(
+                "%(certificate)s was revoked on %(revoked_at)s (%(revocation_reason)s), before "
+                "%(time)s (%(signed_at)s)",
+                **words,
+            )
+        words.pop("signed_at")
+        return _(
+            "%(certificate)s was revoked on %(revoked_at)s (%(revocation_reason)s), before "
+            "%(time)s",
+            **words,
+        )
+
+    def expired() -> str:
+        if "signed_at" in p:
+            return _(
+                "the signer's certificate had expired when the document was signed: it expired "
+                "on %(not_after)s, and %(time)s is %(signed_at)s",
+                not_after=p.get("not_after"),
+                time=p.time(),
+                signed_at=p.get("signed_at"),
+            )
+        return _(
+            "the signer's certificate is valid only from %(not_before)s to %(not_after)s, and "
+            "no timestamp proves the signature was made then",
+            not_before=p.get("not_before"),
+            not_after=p.get("not_after"),
+        )
+
+    def unknown_issuer() -> str:
+        issuer = p.name("issuer")
+        if "missing" in p:
+            return _(
+                "untrusted: no configured trust anchor issued the signer's certificate (its "
+                "issuer: %(issuer)s); the certificate of %(missing)s is neither a trust anchor "
+                "nor in the file",
+                issuer=issuer,
+                missing=p.name("missing"),
+            )
+        if "root" in p and p.raw["root"] == p.raw.get("issuer"):
+            return _(
+                "untrusted: no configured trust anchor issued the signer's certificate (its "
+                "issuer: %(issuer)s, a root that is not a trust anchor)",
+                issuer=issuer,
+            )
+        if "root" in p:
+            return _(
+                "untrusted: no configured trust anchor issued the signer's certificate (its "
+                "issuer: %(issuer)s); its chain ends at the root %(root)s, which is not a trust "
+                "anchor",
+                issuer=issuer,
+                root=p.name("root"),
+            )
+        return _(
+            "untrusted: no configured trust anchor issued the signer's certificate (its "
+            "issuer: %(issuer)s)",
+            issuer=issuer,
+        )
+
+    def form_value() -> str:
+        if "state" in p:
+            return _(
+                "form field '%(field)s' shows the state %(state)s, not its value %(value)s",
+                field=p.get("field"),
+                state=p.get("state"),
+                value=p.get("value"),
+            )
+        return _(
+            "form field '%(field)s' shows '%(shown)s', not its value '%(value)s'",
+            field=p.get("field"),
+            shown=p.get("shown"),
+            value=p.get("value"),
+        )
+
+    def visible_content() -> str:
+        if "error" in p:
+            return _(
+                "the form was changed after signing and the pages cannot be drawn to compare "
+                "them: %(error)s",
+                error=p.get("error"),
+            )
+        return _(
+            "page %(page)s shows content that differs from what was signed, outside the form "
+            "fields filled in after signing",
+            page=p.get("page"),
+        )
+
+    def unreadable() -> str:
+        stage = p.raw.get("stage")
+        if stage == "dictionary":
+            return _("the signature value is not a dictionary")
+        if stage == "verify":
+            return _("the signature cannot be verified")
+        return _("the signature cannot be read")
+
+    def stand_in() -> str:
+        if p.get("position"):
+            return _(
+                "signed by %(signer)s as stand-in for %(principal)s (%(position)s)",
+                signer=p.get("signer"),
+                principal=p.get("principal"),
+                position=p.get("position"),
+            )
+        return _(
+            "signed by %(signer)s as stand-in for %(principal)s",
+            signer=p.get("signer"),
+            principal=p.get("principal"),
+        )
+
+    return {
+        "no_signature": lambda: _("the document has no signature"),
+        "hash_failure": lambda: _("the signed bytes were changed after signing"),
+        "signature_crypto_failure": lambda: _("the cryptographic signature does not verify"),
+        "timestamp_hash_failure": lambda: _("the signature timestamp does not match the signature"),
+        "timestamp_crypto_failure": lambda: _(
+            "the signature timestamp's own signature does not verify"
+        ),
+        "timestamp_untrusted": lambda: _(
+            "untrusted timestamp: the timestamp authority's certificate is not valid under the "
+            "configured trust anchors"
+        ),
+        "certificate_revoked": revoked,
+        "certificate_expired": expired,
+        "certificate_not_yet_valid": lambda: _(
+            "the signer's certificate was not yet valid when the document was signed: it is "
+            "valid from %(not_before)s, and %(time)s is %(signed_at)s",
+            not_before=p.get("not_before"),
+            time=p.time(),
+            signed_at=p.get("signed_at"),
+        ),
+        "self_signed": lambda: _(
+            "untrusted: the signer's certificate is self-signed (%(certificate)s) and is not "
+            "among the configured trust anchors",
+            certificate=p.name("certificate"),
+        ),
+        "unknown_issuer": unknown_issuer,
+        "key_usage": lambda: _(
+            "untrusted: the signer's certificate is not meant for signing (its key usage: "
+            "%(key_usage)s)",
+            key_usage=p.key_usage(),
+        ),
+        "not_a_ca": lambda: _(
+            "untrusted: %(certificate)s issued a certificate in the signer's chain but is not a "
+            "certification authority",
+            certificate=p.name("certificate"),
+        ),
+        "chain_constraints": lambda: _(
+            "untrusted: the signer's certificate chain breaks a constraint of its issuers"
+        ),
+        "weak_algorithm": lambda: _("untrusted: the chain uses an algorithm no longer accepted"),
+        "no_revocation_info": lambda: _(
+            "untrusted: no usable revocation information for the signer's certificate"
+        ),
+        "chain_invalid": lambda: _("untrusted: the signer's certificate chain is not valid"),
+        "modified_after_signing": lambda: _(
+            "the document was modified after signing (%(modifications)s)",
+            modifications=p.modifications(),
+        ),
+        "certification_violated": lambda: _(
+            "the document was changed in a way its certification signature does not allow"
+        ),
+        "appended_content": lambda: _(
+            "%(size)s bytes holding PDF objects were appended after the last revision without "
+            "a valid cross-reference section: readers that repair files show them",
+            size=p.get("size"),
+        ),
+        "form_appearance_changed": lambda: _(
+            "the appearance of form field '%(field)s' was replaced after signing while its "
+            "value stayed as signed: the page no longer shows what was signed",
+            field=p.get("field"),
+        ),
+        "form_value_mismatch": form_value,
+        "form_uncovers_content": lambda: _(
+            "filling in form field '%(field)s' after signing uncovered page content that its "
+            "signed appearance hid",
+            field=p.get("field"),
+        ),
+        "visible_content_changed": visible_content,
+        "signature_unreadable": unreadable,
+        "unsupported_signature_format": lambda: _(
+            "the signature format %(subfilter)s is not supported", subfilter=p.get("subfilter")
+        ),
+        "no_signing_certificate": lambda: _(
+            "the signer's certificate is neither in the signature nor in the file"
+        ),
+        "signature_algorithm_mismatch": lambda: _(
+            "the signature cannot be checked with the algorithm it declares"
+        ),
+        "stand_in": stand_in,
+        "revoked_later": lambda: _(
+            "the signer's certificate was revoked later, on %(revoked_at)s; the timestamp proves "
+            "the signature was made before, on %(proven_at)s",
+            revoked_at=p.get("revoked_at"),
+            proven_at=p.get("proven_at"),
+        ),
+    }
+
+
+def reason_codes_worded(t: Translator) -> frozenset[str]:
+    """The codes the table words (a test holds it to ``signing.report.CODES``)."""
+    return frozenset(_reason_sentences(t, _Params(t, {})))
+
+
+def verification_reason(t: Translator, reason: Reason | Mapping[str, Any]) -> str:
+    """A verification reason in the reader's words: a ``signing.report.Reason``, or a
+    report's ``reason_details`` item (``{"code", "params", ...}``). English keeps the
+    report's lower-case sentences; other languages start with a capital. A code without a
+    sentence (from a newer verifier) shows the item's ``message``, or the code."""
+    if isinstance(reason, Reason):
+        code, params, message = reason.code, reason.parameters, ""
+    else:
+        code = str(reason.get("code", ""))
+        raw = reason.get("params") or {}
+        params = dict(raw) if isinstance(raw, Mapping) else {}
+        message = str(reason.get("message") or "")
+    if "detail" in params and len(params) == 1:
+        # A finding whose parameters could not be read: only its English sentence is known.
+        return params["detail"]
+    sentence = _reason_sentences(t, _Params(t, params)).get(code)
+    if sentence is None:
+        return message or code.replace("_", " ")
+    text = sentence()
+    if t.locale == "en":
+        return text
+    return text[:1].upper() + text[1:]
+
+
+def reading_warning(t: Translator, warning: ReadingWarning | Mapping[str, Any]) -> str:
+    """A deviation the verifier read leniently (``signing.lenient_reading``), in words."""
+    if isinstance(warning, ReadingWarning):
+        code, subject, message = warning.code, warning.subject, warning.message
+    else:
+        code = str(warning.get("code", ""))
+        subject = str(warning.get("subject", ""))
+        message = str(warning.get("message", ""))
+    _ = t.gettext
+    sentences: dict[str, Callable[[], str]] = {
+        "timestamp_dictionary_type": lambda: _(
+            "The document timestamp in field %(subject)s does not say /DocTimeStamp, as the "
+            "standard asks; it was verified as one.",
+            subject=subject,
+        ),
+        "signature_dictionary_type": lambda: _(
+            "The signature in field %(subject)s has a type other than /Sig; it was verified as "
+            "a signature.",
+            subject=subject,
+        ),
+        "dangling_reference": lambda: _(
+            "The file refers to object %(subject)s, which does not exist; it was read as null, "
+            "as the PDF standard says.",
+            subject=subject,
+        ),
+        "field_name_period": lambda: _(
+            "The form field name %(subject)s contains a period, which the PDF standard forbids.",
+            subject=subject,
+        ),
+        "trailing_bytes": lambda: _(
+            "The %(subject)s bytes after the end of the file are not part of it.",
+            subject=subject,
+        ),
+        "signing_certificate_outside_signature": lambda: _(
+            "The signature in field %(subject)s does not hold its signer's certificate; it was "
+            "taken from the document's security store (DSS).",
+            subject=subject,
+        ),
+        "pdf_syntax": lambda: _(
+            "The file departs from the PDF syntax at a point that was read leniently."
+        ),
+    }
+    sentence = sentences.get(code)
+    if sentence is not None:
+        return sentence()
+    return message if t.locale == "en" and message else sentences["pdf_syntax"]()
 
 
 def _certificate_labels(t: Translator) -> dict[str, str]:

@@ -27,6 +27,7 @@ from docsvc.documents.access import can_author
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import Conflict, InvalidInput, PermissionDenied
 from docsvc.ledger import events as register_events
+from docsvc.locale import Translator, translator
 from docsvc.models import (
     CredentialKind,
     Document,
@@ -49,12 +50,13 @@ from docsvc.signatures.credentials import (
 )
 from docsvc.signatures.schemas import SessionOut, SignatureOut, SignIn, SignResultOut
 from signing import SigningError
-from signing.appearance import StampSpec
+from signing.appearance import StampLabels, StampSpec
 from signing.cades import sign_record
 from signing.pades import (
     Level,
     SignatureRequest,
     SigningKey,
+    StandIn,
     ValidationMaterial,
     unlock_pkcs12,
 )
@@ -307,13 +309,22 @@ def fetch_version(services: Services, version: DocumentVersion, target: Path) ->
 
 @dataclass(frozen=True, slots=True)
 class OnBehalf:
-    """The official a stand-in signs for, as the stamp and the signature's reason say."""
+    """The official a stand-in signs for: in words on the stamp and in the signature's
+    reason, and as a claimed role in its signed attributes (``signing.pades.StandIn``),
+    which is what verification reads."""
 
     full_name: str
     position: str | None
 
-    def describe(self) -> str:
-        return f"suplente de {self.full_name}" + (f" ({self.position})" if self.position else "")
+    def describe(self, t: Translator) -> str:
+        if self.position:
+            return t.gettext(
+                "stand-in for %(name)s (%(position)s)", name=self.full_name, position=self.position
+            )
+        return t.gettext("stand-in for %(name)s", name=self.full_name)
+
+    def claimed_role(self) -> StandIn:
+        return StandIn(self.full_name, self.position or None)
 
 
 def _signature_request(
@@ -324,6 +335,10 @@ def _signature_request(
     services: Services,
     on_behalf: OnBehalf | None = None,
 ) -> SignatureRequest:
+    # The stamp and the signature's reason are part of the record: in the institution's
+    # language, the stamp's moment in its time zone.
+    settings = services.settings
+    t = translator(settings.default_language, settings.timezone)
     stamp = None
     own_position = position_title(db, actor.user_id)
     if request.visible:
@@ -331,12 +346,24 @@ def _signature_request(
             verification_url=verification_url(services, plan.code),
             verification_code=plan.code,
             signer_name=actor.full_name,
-            position=on_behalf.describe().capitalize() if on_behalf else own_position,
+            position=on_behalf.describe(t).capitalize() if on_behalf else own_position,
             page=(request.page - 1) if request.page else -1,
+            labels=StampLabels(
+                signed_by=t.gettext("Electronically signed by"),
+                position=t.pgettext("stamp", "Position"),
+                date=t.pgettext("stamp", "Date"),
+                code=t.gettext("Secure verification code"),
+            ),
+            zone=settings.timezone,
         )
-    reason = request.reason or "Firma electrónica"
+    reason = request.reason or t.gettext("Electronic signature")
     if on_behalf is not None:
-        reason = f"{reason}; firmado por {actor.full_name} como {on_behalf.describe()}"
+        reason = t.gettext(
+            "%(reason)s; signed by %(name)s as %(role)s",
+            reason=reason,
+            name=actor.full_name,
+            role=on_behalf.describe(t),
+        )
     return SignatureRequest(
         plan.level,
         reason=reason,
@@ -346,6 +373,7 @@ def _signature_request(
         # A certified document accepts new visible fields only in its certifying revision,
         # so the certification reserves the stamps of the approvals that follow.
         reserve_fields=request.reserve_fields if plan.certify and request.visible else 0,
+        stand_in_for=on_behalf.claimed_role() if on_behalf is not None else None,
     )
 
 

@@ -32,6 +32,8 @@ from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.dossiers import repository as dossiers
 from docsvc.errors import NotFound
 from docsvc.ledger import events as register_events
+from docsvc.locale import Translator, translator
+from docsvc.locale.labels import doc_type_label
 from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
 from docsvc.register.service import dossier_registry_numbers, registry_numbers
 from docsvc.runtime.signing import PdfSigner
@@ -41,9 +43,12 @@ from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
 from signing.pades import Level
 
-INDEX_HEADING = "Índice del expediente"
 INDEX_FILENAME = "indice-expediente.pdf"
 NO_REGISTRY_NUMBER = "—"
+
+
+def index_heading(t: Translator) -> str:
+    return t.gettext("Dossier index")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,7 @@ class IndexEntry:
 
 
 def index_paragraphs(
+    t: Translator,
     institution: str,
     dossier_title: str,
     entries: Sequence[IndexEntry],
@@ -68,38 +74,49 @@ def index_paragraphs(
     index_version: int,
     dossier_registry_numbers: Sequence[str] = (),
 ) -> list[str]:
+    """The index's text in ``t``'s language, its moments in the institution's time zone."""
+    numbers = ", ".join(dossier_registry_numbers) or NO_REGISTRY_NUMBER
     head = "\n".join(
         [
-            f"Institución: {institution}",
-            f"Expediente: {dossier_title}",
-            f"Registro del expediente: {', '.join(dossier_registry_numbers) or NO_REGISTRY_NUMBER}",
-            f"Versión del índice: {index_version}",
-            f"Fecha de sellado: {sealed_at:%Y-%m-%d %H:%M} UTC",
-            f"Documentos: {len(entries)}",
+            t.gettext("Institution: %(name)s", name=institution),
+            t.gettext("Dossier: %(title)s", title=dossier_title),
+            t.gettext("Dossier registry number: %(numbers)s", numbers=numbers),
+            t.gettext("Index version: %(version)s", version=index_version),
+            t.gettext("Sealed on: %(moment)s", moment=t.format_datetime(sealed_at, "long")),
+            t.gettext("Documents: %(count)s", count=len(entries)),
         ]
     )
     paragraphs = [head]
     for entry in entries:
+        facts = t.gettext(
+            "Type: %(type)s · Version: %(version)s · Date: %(date)s",
+            type=doc_type_label(t, entry.doc_type),
+            version=entry.version,
+            date=t.format_date(entry.version_date),
+        )
+        number = entry.registry_number or NO_REGISTRY_NUMBER
         paragraphs.append(
             "\n".join(
                 [
                     f"{entry.position}. {entry.title}",
-                    f"Tipo: {entry.doc_type} · Versión: {entry.version} · "
-                    f"Fecha: {entry.version_date.isoformat()}",
-                    f"Número de registro: {entry.registry_number or NO_REGISTRY_NUMBER}",
+                    facts,
+                    t.gettext("Registry number: %(number)s", number=number),
                     "SHA-256:",
                     entry.sha256,
                 ]
             )
         )
     paragraphs.append(
-        "Este índice sella la composición del expediente: todo cambio posterior requiere "
-        "una nueva versión del índice."
+        t.gettext(
+            "This index seals the dossier's composition: any later change needs a new "
+            "version of the index."
+        )
     )
     return paragraphs
 
 
 def build_index_pdf(
+    t: Translator,
     institution: str,
     dossier_title: str,
     entries: Sequence[IndexEntry],
@@ -109,8 +126,9 @@ def build_index_pdf(
 ) -> bytes:
     """The index as a PDF/A-2b document; the same inputs always give the same bytes."""
     return build_text_pdf(
-        INDEX_HEADING,
+        index_heading(t),
         index_paragraphs(
+            t,
             institution,
             dossier_title,
             entries,
@@ -118,11 +136,12 @@ def build_index_pdf(
             index_version,
             dossier_registry_numbers,
         ),
+        language=t.locale,
     )
 
 
-def index_title(dossier_title: str) -> str:
-    return f"Índice — {dossier_title}"[:500]
+def index_title(t: Translator, dossier_title: str) -> str:
+    return t.gettext("Index — %(title)s", title=dossier_title)[:500]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +169,8 @@ def prepare_seal(
     """Generate, sign and store the index, writing no row. ``signed_items`` are the dossier's
     documents just signed and not yet recorded: the index lists the versions they become."""
     signatures.require_official(actor)
+    # A record of the institution's: in its language and time zone, whoever seals it.
+    t = translator(services.settings.default_language, services.settings.timezone)
     dossier = dossiers.dossier_by_id(db, dossier_id)
     if dossier is None:
         raise NotFound("No such dossier.", code="dossier_not_found")
@@ -184,8 +205,8 @@ def prepare_seal(
         index = Document(
             id=uuid.uuid4(),
             doc_type=DocumentType.other.value,
-            title=index_title(dossier.title),
-            subject=f"Índice del expediente «{dossier.title}»"[:10_000],
+            title=index_title(t, dossier.title),
+            subject=t.gettext("Index of the dossier «%(title)s»", title=dossier.title)[:10_000],
             owning_department_id=dossier.owning_department_id,
             confidentiality=dossier.confidentiality,
             created_by_id=actor.user_id,
@@ -198,6 +219,7 @@ def prepare_seal(
         document_id=index.id, number=index.latest_version, filename=INDEX_FILENAME
     )
     pdf = build_index_pdf(
+        t,
         services.settings.institution_name,
         dossier.title,
         entries,
@@ -212,7 +234,11 @@ def prepare_seal(
     source = work / f"index-{dossier.id}.in.pdf"
     source.write_bytes(pdf)
     index_request = request.model_copy(
-        update={"certify": False, "base_version": None, "reason": "Sellado del expediente"}
+        update={
+            "certify": False,
+            "base_version": None,
+            "reason": t.gettext("Dossier sealed"),
+        }
     )
     signed = signatures.sign_source_and_store(
         db,

@@ -28,14 +28,16 @@ async def verify(
     db: DbSession,
     services: ServicesDep,
     format: Literal["json", "etsi", "pdf"] = "json",
-    lang: Literal["es", "en"] = "es",
+    lang: Literal["es", "en"] | None = None,
 ) -> dict[str, Any] | Response:
     """Verify an uploaded PDF (multipart field ``file``): the report of docs/contracts.md,
     plus ``copy``:
     ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
     a ``later_revision`` (a registered version with changes appended after it), or
-    ``unknown``. With ``format=etsi``, the ETSI TS 119 102-2 XML report instead; with
-    ``format=pdf``, the report as a PDF/A document sealed by the institution, in ``lang``.
+    ``unknown``. Each reason is a code with its ETSI sub-indication and parameters
+    (``reason_details``) and a message in ``lang`` (English by default). With
+    ``format=etsi``, the ETSI TS 119 102-2 XML report instead; with ``format=pdf``, the
+    report as a PDF/A document sealed by the institution, in ``lang`` (Spanish by default).
     Each client address has a share of the verifier's time: beyond it, 429
     ``verification_budget`` with Retry-After."""
     # The client's fair share of the verifier (429 ``verification_budget`` beyond it), held
@@ -46,7 +48,7 @@ async def verify(
             assert form.file is not None
             if format == "pdf":
                 pdf = await run_in_threadpool(
-                    service.verify_upload_sealed, db, services, form.file, lang, used
+                    service.verify_upload_sealed, db, services, form.file, lang or "es", used
                 )
                 return Response(
                     pdf,
@@ -64,7 +66,9 @@ async def verify(
                     media_type="application/xml",
                     headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
                 )
-            return await run_in_threadpool(service.verify_upload, db, services, form.file, used)
+            return await run_in_threadpool(
+                service.verify_upload, db, services, form.file, used, lang or "en"
+            )
         finally:
             form.discard()
 

@@ -30,6 +30,13 @@ from signing.errors import SigningError
 from signing.pades import Level, SignatureRequest, sign_file
 
 
+def _reasons(item: Mapping[str, Any]) -> list[Any]:
+    """A report's or a signature's reasons as codes with parameters (``reason_details``),
+    worded here; a report kept from before they existed has only its English sentences."""
+    details = item.get("reason_details")
+    return list(details) if details is not None else list(item.get("reasons", []))
+
+
 def report_title(t: Translator) -> str:
     return t.gettext("Signature verification report")
 
@@ -79,7 +86,7 @@ def report_paragraphs(
         ),
     ]
     paragraphs += [
-        _("Reason: %(reason)s", reason=wording.reason(r, lang)) for r in report.get("reasons", [])
+        _("Reason: %(reason)s", reason=wording.reason(r, lang, zone)) for r in _reasons(report)
     ]
     paragraphs += [
         _(
@@ -127,7 +134,8 @@ def report_paragraphs(
             )
         )
         paragraphs += [
-            _("Reason: %(reason)s", reason=wording.reason(r, lang)) for r in signature["reasons"]
+            _("Reason: %(reason)s", reason=wording.reason(r, lang, zone))
+            for r in _reasons(signature)
         ]
     if "copy" in report:
         paragraphs.append(_("Register: %(copy)s", copy=wording.copy_check(report["copy"], lang)))

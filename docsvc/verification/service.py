@@ -34,6 +34,7 @@ from docsvc.signatures import codes
 from docsvc.throttles import Busy, WorkerTime
 from docsvc.verification.copies import check_copy
 from docsvc.verification.report_pdf import sealed_report
+from docsvc.verification.wording import report_json
 from signing.isolation import VerificationOutOfMemory, VerificationTimedOut, VerifierBusy
 from signing.report import VerificationReport
 from signing.verification import (
@@ -156,13 +157,17 @@ def verify_isolated(
 
 
 def verify_upload(
-    db: Session, services: Services, upload: ReceivedFile, used: WorkerTime | None = None
+    db: Session,
+    services: Services,
+    upload: ReceivedFile,
+    used: WorkerTime | None = None,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """The report of docs/contracts.md for the file, plus ``copy``: how it stands against
-    the register."""
+    """The report of docs/contracts.md for the file, its reasons' and warnings' messages in
+    ``lang`` (English unless asked), plus ``copy``: how it stands against the register."""
     report, _ = verify_isolated(db, services, upload, etsi=False, used=used)
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
-    return {**report.as_json(), "copy": asdict(copy)}
+    return {**report_json(report, lang, services.settings.timezone), "copy": asdict(copy)}
 
 
 def verify_upload_etsi(
@@ -192,7 +197,7 @@ def verify_upload_sealed(
     used: WorkerTime | None = None,
 ) -> bytes:
     """The report (with the copy check) as a PDF sealed by the institution."""
-    report = verify_upload(db, services, upload, used)
+    report = verify_upload(db, services, upload, used, lang)
     return sealed_report(db, services.settings, report, file_name=upload.filename, lang=lang)
 
 

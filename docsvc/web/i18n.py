@@ -54,6 +54,7 @@ from docsvc.locale.labels import (
     receipt_label,
     signer_status_label,
     step_role_label,
+    verification_reason,
     version_reason,
 )
 
@@ -170,6 +171,7 @@ FILTERS: Mapping[str, Callable[..., str]] = {
     "notice": _label_filter(notice_text),
     "admin_warning": _label_filter(admin_warning_text),
     "version_reason": _label_filter(version_reason),
+    "verification_reason": _label_filter(verification_reason),
     "certificate_name": _label_filter(certificate_name),
     "error_message": _error_filter,
 }

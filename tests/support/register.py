@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from docsvc.actors.actor import Actor
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import actor_for
 from docsvc.organisation.repository import user_by_username
 from tests.support.backends import Backend
 from tests.support.pdfs import unique_pdf
@@ -45,10 +46,4 @@ def actor_of(backend: Backend, username: str) -> Actor:
     with backend.services.sessions() as db:
         user = user_by_username(db, username)
         assert user is not None
-        return Actor(
-            user_id=user.id,
-            username=user.username,
-            full_name=user.full_name,
-            department_id=user.department_id,
-            roles=user.role_set,
-        )
+        return actor_for(user, Origin())
