@@ -14,12 +14,23 @@ from docsvc.composition import build_services
 from docsvc.config import Settings
 from docsvc.errors import DomainError
 from docsvc.services import Services
+from signing.errors import WrongPin
 from storage import StorageError
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def pin_opens(what: str) -> Iterator[None]:
+    """A wrong PIN is a signing failure: exit 1, saying that it does not unlock ``what``.
+    (The service's own PIN tries are counted by ``signatures.credentials.pin_attempt``.)"""
+    try:
+        yield
+    except WrongPin:
+        fail(f"the PIN does not unlock {what}", 1)
 
 
 def load_settings() -> Settings:

@@ -10,11 +10,10 @@ from typing import Annotated
 
 import typer
 
-from docsvc.cli.common import fail, services_session
+from docsvc.cli.common import fail, pin_opens, services_session
 from docsvc.models import CredentialKind, SigningCredential, User
 from docsvc.organisation.repository import user_by_username
 from docsvc.signatures import credentials
-from signing.errors import WrongPin
 from signing.key_envelope import exported
 
 app = typer.Typer(no_args_is_help=True, help="Officials' signing keys and certificates.")
@@ -89,10 +88,8 @@ def export(
         credential = credentials.active_credential(db, user.id)
         if not credentials.holds_kept_key(credential):
             fail(f"the service keeps no key for {username}: it is on a token or a card", 2)
-        try:
+        with pin_opens("this key"):
             plain = credentials.open_stored_key(services.settings, credential, pin)
-        except WrongPin:
-            fail("the PIN does not unlock this key", 1)
     try:
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from docsvc.cli.common import fail, load_settings
+from docsvc.cli.common import fail, load_settings, pin_opens
 from docsvc.cli.signing_common import quiet_pyhanko
 from docsvc.composition import build_services
 from docsvc.config import Environment, Settings
@@ -18,7 +18,7 @@ from docsvc.errors import DomainError, NotFound
 from docsvc.organisation.repository import user_by_username
 from docsvc.pki.authorities import material_for, timestamper_for
 from docsvc.signatures.credentials import active_credential, holds_kept_key, open_stored_key
-from signing import SigningError, WrongPin
+from signing import SigningError
 from signing.pades import (
     Level,
     SignatureRequest,
@@ -94,10 +94,8 @@ def _demo_official_key(settings: Settings, username: str, pin: str | None) -> Si
                     "`docsvc init --demo`, or give --p12 FILE --pin PIN",
                     2,
                 )
-            try:
+            with pin_opens(f"{username}'s key"):
                 plain = open_stored_key(settings, credential, pin or DEMO_PIN)
-            except WrongPin:
-                fail(f"the PIN does not unlock {username}'s key", 1)
             db.commit()  # a key not yet sealed was sealed on the way
     except NotFound:
         fail(
@@ -125,11 +123,11 @@ def _unlocked(
     if pkcs11_lib is None or token is None or key_label is None:
         assert p12 is not None  # the caller checked that one key was given
         try:
-            key = unlock_pkcs12(p12.read_bytes(), pin)
+            data = p12.read_bytes()
         except OSError as exc:
             fail(f"cannot read {p12}: {exc.strerror}", 2)
-        except WrongPin:
-            fail("the PIN does not unlock this key", 1)
+        with pin_opens("this key"):
+            key = unlock_pkcs12(data, pin)
         yield key
         return
     # _sign_with turns its own failures into an exit, so a SigningError here comes from
