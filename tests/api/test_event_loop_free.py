@@ -4,6 +4,7 @@ once. ``docsvc serve`` runs in its own process, as users reach it."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +18,13 @@ from tests.support.served import Served, serving
 
 LOGINS = 20
 USERS = ("juridico", "rrhh", "financiero", "registro", "archivista")
-# One Argon2id check takes ~0.2 s on this machine's cores, so the burst takes seconds;
-# with the event loop free, a health check takes milliseconds.
+# One Argon2id check takes ~0.2 s on this machine's cores, so the burst takes seconds.
+# With the event loop free, a health check takes milliseconds: the typical one well under
+# HEALTH_MEDIAN, nine in ten under HEALTH_WITHIN, and none waits anywhere near as long as
+# the burst (on a loaded 2-core CI machine the OS alone may pause the server a moment).
+# Were the logins on the loop, every check would wait for the hash in progress, and one
+# for the whole burst.
+HEALTH_MEDIAN = 0.1
 HEALTH_WITHIN = 0.5
 
 
@@ -80,4 +86,7 @@ def test_health_does_not_wait_for_a_burst_of_logins(served: Served, tmp_path: Pa
     assert set(statuses) <= {200, 303}, statuses
     assert burst > 2 * HEALTH_WITHIN, "the burst must outlast a few health checks"
     assert len(latencies) >= 5, latencies
-    assert max(latencies) < HEALTH_WITHIN, (max(latencies), burst, len(latencies))
+    figures = (statistics.median(latencies), max(latencies), burst, len(latencies))
+    assert statistics.median(latencies) < HEALTH_MEDIAN, figures
+    assert statistics.quantiles(latencies, n=10)[-1] < HEALTH_WITHIN, figures
+    assert max(latencies) < burst / 2, figures
