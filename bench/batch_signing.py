@@ -76,7 +76,7 @@ def _institution(data_dir: Path) -> Services:
         ensure_institution(db, settings.institution_code, settings.institution_name)
         ensure_dev_pki(db, settings)
         db.commit()
-        seed_demo(db, services.store, settings)
+        seed_demo(db, services)
         db.commit()
     return services
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in examples and the development defaults. Outside development mode the
@@ -30,15 +30,9 @@ DEV_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105  (refused out
 def process_scratch_name() -> str:
     """``proc-<host>-<pid>-<start>``: which process on which host owns a scratch directory,
     so that a restart removes only those of processes that are gone (see
-    ``docsvc.maintenance.scratch``). Computed once per process (a fork gets its own)."""
+    ``docsvc.maintenance.scratch``). Read from /proc each time, so a fork gets its own."""
     pid = os.getpid()
-    name = _scratch_names.get(pid)
-    if name is None:
-        name = _scratch_names[pid] = f"proc-{_HOST}-{pid}-{process_start_ticks(pid)}"
-    return name
-
-
-_scratch_names: dict[int, str] = {}
+    return f"proc-{_HOST}-{pid}-{process_start_ticks(pid)}"
 
 
 def process_start_ticks(pid: int) -> str:
@@ -52,29 +46,28 @@ def process_start_ticks(pid: int) -> str:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-_instance_secrets: dict[Path, str] = {}
-_instance_lock = threading.Lock()
-
-
 def _instance_secret(data_dir: Path) -> str:
-    with _instance_lock:
-        if data_dir in _instance_secrets:
-            return _instance_secrets[data_dir]
-        path = data_dir / "secrets" / "instance-secret"
-        if path.exists():
-            secret = path.read_text().strip()
-        elif (data_dir / "pki" / "root.pem").exists():
-            # Made before installations had secrets of their own: its keys are under the
-            # public default, which must stay to open them.
-            secret = DEV_SECRET_KEY
-        else:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            secret = secrets.token_urlsafe(48)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secret)
-        _instance_secrets[data_dir] = secret
-        return secret
+    path = data_dir / "secrets" / "instance-secret"
+    if path.exists():
+        return path.read_text().strip()
+    if (data_dir / "pki" / "root.pem").exists():
+        # Made before installations had secrets of their own: its keys are under the
+        # public default, which must stay to open them.
+        return DEV_SECRET_KEY
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_name(f".instance-secret.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        # Threads or processes starting together each write one: the first link wins,
+        # and all of them read the one that won.
+        os.link(partial, path)
+    except FileExistsError:
+        pass
+    finally:
+        partial.unlink()
+    return path.read_text().strip()
 
 
 _HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:63] or "host"
@@ -106,6 +99,7 @@ class SmtpSecurity(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCSVC_", extra="ignore")
+    _secret_held: tuple[Path, str] | None = PrivateAttr(default=None)
 
     env: Environment = Environment.development
     data_dir: Path = Path("./var")
@@ -316,7 +310,12 @@ class Settings(BaseSettings):
         value = self.secret_key.get_secret_value()
         if value != DEV_SECRET_KEY:
             return value
-        return _instance_secret(self.data_dir.resolve())
+        data_dir = self.data_dir.resolve()
+        held = self._secret_held
+        if held is None or held[0] != data_dir:
+            # Read once for these settings (form tokens ask on every page).
+            held = self._secret_held = (data_dir, _instance_secret(data_dir))
+        return held[1]
 
     @property
     def public_secret_in_use(self) -> bool:

@@ -19,13 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from docsvc.actors.actor import Actor
 from docsvc.config import Settings, StorageBackend
 from docsvc.db.engine import make_engine, make_session_factory
+from docsvc.runtime.keyring import Keyring
 from docsvc.runtime.signing import SigningRuntime
 from docsvc.runtime.verifiers import build_verifier
 from docsvc.throttles import Throttles
 from signing.isolation import IsolatedVerifier
 from storage import LocalObjectStore, ObjectStore, S3ObjectStore
-
-_lazy_lock = threading.Lock()
 
 # Whether something now asks this actor to sign this document (a step of a signing line
 # waiting for her, a transfer for signature her department has not answered). Features
@@ -49,11 +48,27 @@ class Services:
     _signing: list[SigningRuntime] = field(default_factory=list, repr=False)
     # By (processes, memory): copies with other settings get a pool of their own.
     _verifiers: dict[tuple[int, int], IsolatedVerifier] = field(default_factory=dict, repr=False)
+    # The keys opened so far, by the settings that locate them (a copy made with other
+    # settings opens its own).
+    _keyrings: list[Keyring] = field(default_factory=list, repr=False)
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def keys(self) -> Keyring:
+        """The PKI, the seal, the register's checkpoint key and the key pepper, each
+        opened at first use and held for the life of these services."""
+        with self._lazy_lock:
+            for ring in self._keyrings:
+                if ring.settings is self.settings:
+                    return ring
+            ring = Keyring(self.settings)
+            self._keyrings.append(ring)
+            return ring
 
     @property
     def verifier(self) -> IsolatedVerifier:
         key = (self.settings.verifier_processes, self.settings.verify_memory_mb)
-        with _lazy_lock:
+        with self._lazy_lock:
             found = self._verifiers.get(key)
             if found is None:
                 found = self._verifiers[key] = build_verifier(self.settings)
@@ -61,7 +76,7 @@ class Services:
 
     @property
     def signing(self) -> SigningRuntime:
-        with _lazy_lock:
+        with self._lazy_lock:
             if not self._signing:
                 self._signing.append(
                     SigningRuntime(

@@ -99,9 +99,7 @@ class WorkersSigner:
 
 def _check_pin(services: Services, credential: SigningCredential, actor: Actor, pin: str) -> None:
     """Open the key once to check the PIN (counted, with the lockout), then drop it."""
-    key = open_with_pin(
-        services.sessions, services.settings, services.signing, credential, actor, pin
-    )
+    key = open_with_pin(services.sessions, services.keys, services.signing, credential, actor, pin)
     del key
 
 
@@ -214,7 +212,7 @@ def _worker_setup(services: Services, pkcs12: bytes, pin: str) -> worker.WorkerS
     if settings.tsa_url:
         return worker.WorkerSetup(pkcs12, pin, tsa_url=settings.tsa_url)
     if settings.dev_pki:
-        pki = dev_pki(settings)
+        pki = dev_pki(services.keys)
         tsa = worker.LocalTsa(
             certificate=pki.tsa.certificate.public_bytes(Encoding.DER),
             key=pki.tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
@@ -244,9 +242,7 @@ def run_job(
             credential = active_credential(db, actor.user_id)
             # The workers get the key under a password made for this job, not the PIN: the
             # PIN opens the sealed key only here.
-            transient_pkcs12, password = transient(
-                open_stored_key(services.settings, credential, pin)
-            )
+            transient_pkcs12, password = transient(open_stored_key(services.keys, credential, pin))
             setup = _worker_setup(services, transient_pkcs12, password)
             item_ids = list(
                 db.scalars(

@@ -67,6 +67,8 @@ class WorkerSetup:
         return "WorkerSetup(<secret>)"
 
 
+# Set by ``initialise`` inside each worker process of a job's pool, and gone with it: the
+# way a process pool hands its workers what they keep. The serving process never sets them.
 _key: SigningKey | None = None
 _timestamper: TimeStamperLike | None = None
 # How often a worker checks that the job's process is still there.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from docsvc.cli.common import fail, pin_opens, services_session
 from docsvc.models import CredentialKind, SigningCredential, User
@@ -42,7 +43,7 @@ def issue(
         user = user_by_username(db, username)
         if user is None:
             fail(f"no such user: {username}", 2)
-        credential = credentials.issue_dev_credential(db, services.settings, user, pin)
+        credential = credentials.issue_dev_credential(db, services.keys, user, pin)
     typer.echo(f"issued {credential.subject} (until {credential.not_after:%Y-%m-%d})")
 
 
@@ -89,7 +90,7 @@ def export(
         if not credentials.holds_kept_key(credential):
             fail(f"the service keeps no key for {username}: it is on a token or a card", 2)
         with pin_opens("this key"):
-            plain = credentials.open_stored_key(services.settings, credential, pin)
+            plain = credentials.open_stored_key(services.keys, credential, pin)
     try:
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -102,8 +103,6 @@ def export(
 @app.command("list")
 def list_keys() -> None:
     """Every active credential: user, kind, certificate, expiry."""
-    from sqlalchemy import select
-
     with services_session() as (_, db):
         rows = db.execute(
             select(User.username, SigningCredential)

@@ -100,7 +100,7 @@ def init(
         with services.sessions() as db:
             pki_created = ensure_dev_pki(db, settings)
             ensure_institution(db, settings.institution_code, settings.institution_name)
-            seeded = seed_demo(db, services.store, settings) if demo else False
+            seeded = seed_demo(db, services) if demo else False
             db.commit()
     except (DomainError, StorageError, SigningError) as exc:
         fail(str(exc))

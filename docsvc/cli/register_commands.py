@@ -32,6 +32,9 @@ from docsvc.cli.signing_common import EXIT_NOT_VALID, EXIT_UNREADABLE, EXIT_VALI
 from docsvc.ledger import audit, checkpoints, log
 from docsvc.pki.authorities import checkpoint_signer
 from docsvc.register import history, metadata_check
+from docsvc.runtime.keyring import Keyring
+from signing import SigningError
+from signing.cades import verify_record
 from transparency import NoteError, VerifierKey, verify_inclusion
 
 app = typer.Typer(no_args_is_help=True, help="The register's transparency log.")
@@ -46,7 +49,7 @@ def _read(path: Path, what: str) -> str:
 
 def _key(value: str | None) -> VerifierKey:
     if value is None:
-        return checkpoints.verifier_key(load_settings())
+        return checkpoints.verifier_key(Keyring(load_settings()))
     text = _read(Path(value), "key") if Path(value).is_file() else value
     try:
         return VerifierKey.parse(text)
@@ -136,7 +139,7 @@ def verify(
 def checkpoint_now() -> None:
     """Sign a checkpoint of the register now and print it."""
     with services_session() as (services, db):
-        signer = checkpoint_signer(services.settings)
+        signer = checkpoint_signer(services.keys)
         made = checkpoints.make_checkpoint(db, services.settings, signer)
         typer.echo(made.note, nl=False)
 
@@ -144,7 +147,7 @@ def checkpoint_now() -> None:
 @app.command("key")
 def key_command() -> None:
     """Print the register's verifier key, for auditors to pin."""
-    typer.echo(str(checkpoints.verifier_key(load_settings())))
+    typer.echo(str(checkpoints.verifier_key(Keyring(load_settings()))))
 
 
 cases_app = typer.Typer(no_args_is_help=True, help="Cases: the chain of a legal request.")
@@ -162,7 +165,7 @@ def case_history(
     except ValueError:
         fail(f"not a case id: {case_id}", EXIT_UNREADABLE)
     with services_session() as (services, db):
-        found = history.case_history(db, services.settings, None, ident)
+        found = history.case_history(db, services.keys, None, ident)
     root = bytes.fromhex(found.root)
     for item in found.items:
         verify_inclusion(
@@ -202,9 +205,6 @@ def verify_signed_record(
 ) -> None:
     """Verify a transfer note or receipt offline. Exit 0 valid, 1 invalid or indeterminate,
     2 unreadable. Without --trust, the institution's anchors are trusted."""
-    from signing import SigningError
-    from signing.cades import verify_record
-
     data = _read_bytes(record, "record")
     signed = _read_bytes(signature, "signature")
     try:

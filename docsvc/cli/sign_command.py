@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from docsvc.cli.common import fail, load_settings, pin_opens
 from docsvc.cli.signing_common import quiet_pyhanko
@@ -17,6 +18,7 @@ from docsvc.demo.seed import DEMO_PIN
 from docsvc.errors import DomainError, NotFound
 from docsvc.organisation.repository import user_by_username
 from docsvc.pki.authorities import material_for, timestamper_for
+from docsvc.runtime.keyring import Keyring
 from docsvc.signatures.credentials import active_credential, holds_kept_key, open_stored_key
 from signing import SigningError
 from signing.pades import (
@@ -79,8 +81,6 @@ def sign(
 def _demo_official_key(settings: Settings, username: str, pin: str | None) -> SigningKey:
     """No key given: the demo official's own PKCS#12 credential, under the demo PIN unless
     --pin says otherwise. Refused in production, where every signature names its key."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     if settings.env is Environment.production:
         fail("give the key: --p12 FILE --pin PIN, or --pkcs11-lib LIB --token T --key K", 2)
     services = build_services(settings)
@@ -95,7 +95,7 @@ def _demo_official_key(settings: Settings, username: str, pin: str | None) -> Si
                     2,
                 )
             with pin_opens(f"{username}'s key"):
-                plain = open_stored_key(settings, credential, pin or DEMO_PIN)
+                plain = open_stored_key(services.keys, credential, pin or DEMO_PIN)
             db.commit()  # a key not yet sealed was sealed on the way
     except NotFound:
         fail(
@@ -144,13 +144,14 @@ def _sign_with(
 ) -> None:
 
     try:
-        timestamper = timestamper_for(settings, chosen)
+        keys = Keyring(settings)
+        timestamper = timestamper_for(keys, chosen)
         material = None
         if chosen in (Level.B_LT, Level.B_LTA):
             services = build_services(settings)
             try:
                 with services.sessions() as db:
-                    material = material_for(db, settings, chosen, _chain_of(key))
+                    material = material_for(db, services.keys, chosen, _chain_of(key))
             finally:
                 services.close()
     except DomainError as exc:

@@ -14,6 +14,7 @@ from docsvc.cli.common import fail
 from docsvc.config import Settings
 from docsvc.db.engine import make_engine, make_session_factory
 from docsvc.pki.service import crl_der
+from docsvc.runtime.keyring import Keyring
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -61,7 +62,7 @@ def institution_crls(settings: Settings) -> list[bytes]:
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine)() as db:
-            return [crl_der(db, settings)]
+            return [crl_der(db, Keyring(settings))]
     except Exception as exc:  # no traceback: verification goes on without it
         typer.echo(
             f"note: the institution's current CRL is not available ({exc.__class__.__name__}); "

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor, Origin
 from docsvc.actors.sessions import actor_for
-from docsvc.config import Settings
 from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentMetadataIn
@@ -35,8 +34,9 @@ from docsvc.models import (
 from docsvc.organisation import repository as org_repository
 from docsvc.organisation import service as organisation
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
+from docsvc.runtime.keyring import Keyring
+from docsvc.services import Services
 from docsvc.signatures.credentials import issue_dev_credential
-from storage import ObjectStore
 
 DEMO_PASSWORD = "docsvc-demo"  # noqa: S105  (printed on purpose: demo data only)
 # Every demo official's signing PIN (their PKCS#12 is encrypted under it).
@@ -145,12 +145,13 @@ NATIONAL_HOLIDAYS: tuple[tuple[date, str], ...] = (
 )
 
 
-def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
+def seed_demo(db: Session, services: Services) -> bool:
     """Create whatever part of the demo data is missing; returns False when it was all
     there. It commits as it goes: each document's upload claims its object key in a
     transaction of its own, which SQLite can only take while no other write is open."""
+    store, settings = services.store, services.settings
     if _payment_dossier_exists(db):
-        return _seed_credentials(db, settings)
+        return _seed_credentials(db, services.keys)
     for code, name, parent in DEPARTMENTS:
         if org_repository.department_by_code(db, code) is None:
             organisation.create_department(
@@ -222,13 +223,14 @@ def seed_demo(db: Session, store: ObjectStore, settings: Settings) -> bool:
                 payment_dossier.append(str(out.id))
     _seed_payment_dossier(db, payment_dossier)
     db.commit()
-    _seed_credentials(db, settings)
+    _seed_credentials(db, services.keys)
     return True
 
 
-def _seed_credentials(db: Session, settings: Settings) -> bool:
+def _seed_credentials(db: Session, keys: Keyring) -> bool:
     """A development-PKI signing credential, under DEMO_PIN, for each demo official who
     has none. Returns whether any was made."""
+    settings = keys.settings
     if not settings.dev_pki or not (settings.pki_dir / "root.pem").exists():
         return False
     made = False
@@ -242,7 +244,7 @@ def _seed_credentials(db: Session, settings: Settings) -> bool:
             )
         ):
             continue
-        issue_dev_credential(db, settings, user, DEMO_PIN)
+        issue_dev_credential(db, keys, user, DEMO_PIN)
         made = True
     db.commit()
     return made

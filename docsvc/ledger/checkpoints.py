@@ -9,13 +9,13 @@ published at ``GET /api/v1/register/key`` for auditors to pin.
 
 What signs is a ``CheckpointSigner`` handed in by whoever makes the checkpoint (the periodic
 task, the register's pages and API, ``docsvc register checkpoint``):
-``docsvc.pki.authorities.checkpoint_signer(settings)`` builds the institution's, with its
+``docsvc.pki.authorities.checkpoint_signer(keys)`` builds the institution's, with its
 TSA, which lives above this kernel.
 """
 
 from __future__ import annotations
 
-import functools
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +36,12 @@ from sqlalchemy.orm import Session
 from docsvc.config import Settings
 from docsvc.ledger import log
 from docsvc.models.register import RegisterCheckpoint
+from docsvc.runtime.keyring import Keyring, Slot
 from transparency import Checkpoint, NoteSigner, VerifierKey, sign_checkpoint
 
 # The schedule's: a new checkpoint this often, when the log has grown.
 CHECKPOINT_INTERVAL = timedelta(minutes=10)
-_key_lock = threading.Lock()
+CHECKPOINT_KEY = Slot[Ed25519PrivateKey]("register-checkpoint-key")
 
 
 def origin(settings: Settings) -> str:
@@ -53,32 +54,39 @@ def _key_file(settings: Settings) -> Path:
     return settings.data_dir / "register" / "seal-key.pem"
 
 
-@functools.cache
-def _load_key(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
+def _open_key(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
+    """The key in ``path``, made there first if there is none."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(passphrase)
+        )
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_bytes(pem)
+        partial.chmod(0o600)
+        try:
+            # Another process may have made one meanwhile: the first link wins, and every
+            # process reads the one that won.
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     key = load_pem_private_key(path.read_bytes(), password=passphrase)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 key")
     return key
 
 
-def seal_key(settings: Settings) -> Ed25519PrivateKey:
-    path = _key_file(settings).resolve()
-    passphrase = settings.effective_secret.encode()
-    with _key_lock:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(passphrase)
-            )
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(pem)
-            temporary.chmod(0o600)
-            temporary.replace(path)
-        return _load_key(path, passphrase)
+def seal_key(keys: Keyring) -> Ed25519PrivateKey:
+    """The register's checkpoint key, opened (or made) once per service."""
+    path = _key_file(keys.settings).resolve()
+    passphrase = keys.settings.effective_secret.encode()
+    return keys.held(CHECKPOINT_KEY, lambda: _open_key(path, passphrase), path)
 
 
-def verifier_key(settings: Settings) -> VerifierKey:
-    return VerifierKey.of(origin(settings), seal_key(settings))
+def verifier_key(keys: Keyring) -> VerifierKey:
+    return VerifierKey.of(origin(keys.settings), seal_key(keys))
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,15 +152,16 @@ def _local(moment: datetime, zone: str) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(zone))
 
 
-def format_month(value: date | str, locale: str) -> str:
-    """A month ("2026-12" or a date) as "dic 2026" / "Dec 2026"."""
+def format_month(value: date | str, locale: str, skeleton: str = "yMMM") -> str:
+    """A month ("2026-12" or a date) as "dic 2026" / "Dec 2026"; ``skeleton`` "MMM" for
+    the month alone ("dic"), as a chart's axis has room for."""
     if isinstance(value, str):
         try:
             year, month = (int(part) for part in value.split("-")[:2])
         except ValueError:
             return value
         value = date(year, month, 1)
-    return dates.format_skeleton("yMMM", value, locale=normalise_locale(locale))
+    return dates.format_skeleton(skeleton, value, locale=normalise_locale(locale))
 
 
 def format_number(value: float | int | Decimal, locale: str, form: str | None = None) -> str:
@@ -205,8 +206,8 @@ class Translator:
     def format_date(self, value: date | datetime | str | None, form: str = "medium") -> str:
         return format_date(value, self.locale, self.zone, form)
 
-    def format_month(self, value: date | str) -> str:
-        return format_month(value, self.locale)
+    def format_month(self, value: date | str, skeleton: str = "yMMM") -> str:
+        return format_month(value, self.locale, skeleton)
 
     def format_number(self, value: float | int | Decimal, form: str | None = None) -> str:
         return format_number(value, self.locale, form)

@@ -185,6 +185,30 @@ _SIGNED_BY = re.compile(
 _INDEX_VERSION = re.compile(r"index version (?P<number>\d+): the dossier was signed again")
 
 
+def inbox_message(
+    t: Translator, kind: str, params: Mapping[str, str] | None, legacy: str = ""
+) -> str:
+    """A notice in the inbox (and its e-mail) in ``t``'s language, from its kind and
+    parameters; a notice stored before it had parameters keeps its own words."""
+    if params is None:
+        return legacy
+    title = params.get("title", "")
+    if kind == "to_sign" and params.get("stand_in"):
+        return t.gettext("«%(title)s» awaits your signature (as a stand-in).", title=title)
+    if kind == "to_sign":
+        return t.gettext("«%(title)s» awaits your signature.", title=title)
+    if kind == "signed":
+        return t.gettext("«%(title)s» is signed.", title=title)
+    if kind == "rejected":
+        return t.gettext(
+            "%(who)s returned «%(title)s»: %(reason)s",
+            who=params.get("who", ""),
+            title=title,
+            reason=params.get("reason", ""),
+        )
+    return legacy or title
+
+
 def version_reason(t: Translator, reason: str) -> str:
     """A version's reason in words (the service stores them in English)."""
     _ = t.gettext

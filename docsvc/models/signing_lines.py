@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docsvc.db.base import Base, UTCDateTime, utcnow
@@ -119,6 +119,11 @@ class InboxItem(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("signing_lines.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
+    # What the notice says, as parameters of its kind (the line's title, who returned it and
+    # why, whether the reader stands in): worded in the reader's language when it is read
+    # (``docsvc.locale.labels.inbox_message``). ``message`` holds the words of notices
+    # made before there were parameters, and is empty since.
+    params: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

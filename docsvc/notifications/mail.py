@@ -3,6 +3,7 @@ language (the catalogue's words)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -10,6 +11,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.locale import Translator, translator
+from docsvc.locale.labels import inbox_message
 
 SUBJECT_TITLE_CHARS = 150
 # The web pages have no inbox of their own yet: the link leads to the service's start page,
@@ -38,7 +40,8 @@ def notification_email(
     address: str,
     full_name: str,
     kind: str,
-    message: str,
+    params: Mapping[str, str] | None,
+    legacy_message: str,
     line_title: str,
 ) -> EmailMessage:
     """Raises ``ValueError`` (or an ``email.errors`` error) for an address that is not one."""
@@ -61,7 +64,7 @@ def notification_email(
         [
             f"{full_name}:",
             "",
-            message,
+            inbox_message(t, kind, params, legacy_message),
             "",
             t.gettext("Signing line: «%(title)s»", title=line_title),
             t.gettext("Go to %(link)s and sign in to see it.", link=link),

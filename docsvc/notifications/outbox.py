@@ -122,7 +122,8 @@ def _deliver(settings: Settings, mails: list[OutgoingEmail]) -> list[str | None]
                     address=mail.address,
                     full_name=mail.full_name,
                     kind=mail.item.kind,
-                    message=mail.item.message,
+                    params=mail.item.params,
+                    legacy_message=mail.item.message,
                     line_title=mail.line_title,
                 )
             except (ValueError, email.errors.MessageError) as exc:

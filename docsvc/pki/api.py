@@ -38,7 +38,7 @@ async def _body(request: Request, content_type: str) -> bytes:
 def ca_certificate(name: str, services: ServicesDep) -> Response:
     """The root or issuing CA certificate, DER."""
     return Response(
-        service.certificate_der(services.settings, name), media_type="application/pkix-cert"
+        service.certificate_der(services.keys, name), media_type="application/pkix-cert"
     )
 
 
@@ -46,7 +46,7 @@ def ca_certificate(name: str, services: ServicesDep) -> Response:
 def crl(db: DbSession, services: ServicesDep) -> Response:
     """The issuing CA's current CRL, DER."""
     return Response(
-        service.crl_der(db, services.settings),
+        service.crl_der(db, services.keys),
         media_type="application/pkix-crl",
         headers={"Cache-Control": "max-age=300"},
     )
@@ -56,7 +56,7 @@ def crl(db: DbSession, services: ServicesDep) -> Response:
 async def ocsp_post(request: Request, db: DbSession, services: ServicesDep) -> Response:
     """RFC 6960 OCSP over HTTP POST."""
     body = await _body(request, "application/ocsp-request")
-    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.settings, body))
+    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.keys, body))
     return Response(answer, media_type="application/ocsp-response")
 
 
@@ -69,7 +69,7 @@ async def ocsp_get(
         body = base64.b64decode(encoded, validate=False)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput("The OCSP request is not base64.", code="bad_ocsp_request") from exc
-    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.settings, body))
+    answer = await pki_signing(request, lambda: service.ocsp_der(db, services.keys, body))
     return Response(answer, media_type="application/ocsp-response")
 
 
@@ -77,5 +77,5 @@ async def ocsp_get(
 async def timestamp(request: Request, services: ServicesDep) -> Response:
     """RFC 3161 time-stamping over HTTP (application/timestamp-query)."""
     body = await _body(request, "application/timestamp-query")
-    answer = await pki_signing(request, lambda: service.timestamp_der(services.settings, body))
+    answer = await pki_signing(request, lambda: service.timestamp_der(services.keys, body))
     return Response(answer, media_type="application/timestamp-reply")

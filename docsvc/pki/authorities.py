@@ -16,6 +16,7 @@ from docsvc.config import Settings
 from docsvc.errors import Conflict, InvalidInput
 from docsvc.ledger.checkpoints import CheckpointSigner, seal_key
 from docsvc.pki.service import tsa_settings, validation_material
+from docsvc.runtime.keyring import Keyring
 from signing.pades import Level, LocalTimeStamper, ValidationMaterial
 from signing.remote import (
     RevocationServiceError,
@@ -51,18 +52,19 @@ def trust_anchors(settings: Settings) -> list[bytes]:
     return anchors
 
 
-def _tsa(settings: Settings) -> TimeStamperLike | None:
+def _tsa(keys: Keyring) -> TimeStamperLike | None:
+    settings = keys.settings
     if settings.tsa_url:
         return http_timestamper(settings.tsa_url)
     if settings.dev_pki:
-        return LocalTimeStamper(tsa_settings(settings))
+        return LocalTimeStamper(tsa_settings(keys))
     return None
 
 
-def timestamper_for(settings: Settings, level: Level) -> TimeStamperLike | None:
+def timestamper_for(keys: Keyring, level: Level) -> TimeStamperLike | None:
     if level is Level.B_B:
         return None
-    found = _tsa(settings)
+    found = _tsa(keys)
     if found is None:
         raise Conflict(
             f"{level.value} needs a timestamp authority: set DOCSVC_TSA_URL.", code="no_tsa"
@@ -70,25 +72,27 @@ def timestamper_for(settings: Settings, level: Level) -> TimeStamperLike | None:
     return found
 
 
-def checkpoint_signer(settings: Settings) -> CheckpointSigner:
+def checkpoint_signer(keys: Keyring) -> CheckpointSigner:
     """The register's seal key, and the TSA that signatures use once there is one
     (``DOCSVC_TSA_URL``'s, or the development PKI's after ``docsvc init`` made it);
     without a TSA, checkpoints are signed only."""
+    settings = keys.settings
     made = settings.tsa_url or (settings.dev_pki and (settings.pki_dir / "root.pem").exists())
-    stamper = _tsa(settings) if made else None
+    stamper = _tsa(keys) if made else None
     timestamp = None if stamper is None else functools.partial(timestamp_token, stamper)
-    return CheckpointSigner(seal_key(settings), timestamp)
+    return CheckpointSigner(seal_key(keys), timestamp)
 
 
 def material_for(
-    db: Session, settings: Settings, level: Level, signer_chain: Sequence[bytes] = ()
+    db: Session, keys: Keyring, level: Level, signer_chain: Sequence[bytes] = ()
 ) -> ValidationMaterial | None:
     """What a B-LT/B-LTA signature embeds. ``signer_chain`` (signer first, then its issuer)
     lets a configured OCSP responder be asked about the signer beforehand."""
     if level not in (Level.B_LT, Level.B_LTA):
         return None
+    settings = keys.settings
     if settings.dev_pki and not settings.trust_roots:
-        return validation_material(db, settings)
+        return validation_material(db, keys)
     if not settings.trust_roots:
         raise Conflict(
             f"{level.value} needs the trust roots: set DOCSVC_TRUST_ROOTS.", code="no_trust_roots"

@@ -9,11 +9,10 @@ routes (``docsvc.throttles``)."""
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -28,35 +27,46 @@ from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, NotFound
 from docsvc.models import IssuedCertificate
 from docsvc.pki import repository
+from docsvc.runtime.keyring import Keyring, Slot
 from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, load_dev_pki, save_dev_pki
 from signing.pades import ValidationMaterial
 from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
 from signing.tsa import TsaConfig, timestamp_response, tsa_config
 
-_lock = threading.Lock()
 # A signed CRL or OCSP answer about an unchanged state is served for this long after it was
 # signed: its thisUpdate is then at most this old, and its nextUpdate (a week, 12 hours
 # later) stays true, since any change of state makes a new one at once.
 CRL_REUSED_FOR = timedelta(minutes=5)
 OCSP_REUSED_FOR = timedelta(minutes=5)
-_OCSP_KEPT = 1024  # answers kept per process (the oldest go first)
-# Per PKI directory, the CRL in hand: the revocation state it was signed for (count,
-# latest revocation), when, its number and its DER. One lock, so that a flood arriving
-# together signs once.
-_crls: dict[Path, tuple[tuple[int, datetime | None], datetime, int, bytes]] = {}
-_crl_lock = threading.Lock()
-_ocsps: dict[tuple[Path, bytes, CertStatus], tuple[datetime, bytes]] = {}
+_OCSP_KEPT = 1024  # answers kept per service (the oldest go first)
 
 
-@functools.cache
-def _loaded(pki_dir: Path, passphrase: bytes) -> DevPki:
-    return load_dev_pki(pki_dir, passphrase)
+@dataclass(slots=True)
+class SignedAnswers:
+    """The CRL in hand (the revocation state it was signed for: count and latest
+    revocation; when; its number; its DER) and the OCSP answers without a nonce, by
+    request and status. One lock for the CRL, so that a flood arriving together signs
+    once."""
+
+    crl: tuple[tuple[int, datetime | None], datetime, int, bytes] | None = None
+    crl_lock: threading.Lock = field(default_factory=threading.Lock)
+    ocsps: dict[tuple[bytes, CertStatus], tuple[datetime, bytes]] = field(default_factory=dict)
+    ocsp_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def dev_pki(settings: Settings) -> DevPki:
-    """The PKI, decrypted once per process."""
-    with _lock:
-        return _loaded(settings.pki_dir.resolve(), settings.effective_secret.encode())
+DEV_PKI = Slot[DevPki]("dev-pki")
+TSA_CONFIG = Slot[TsaConfig]("tsa-config")
+SIGNED_ANSWERS = Slot[SignedAnswers]("pki-signed-answers")
+
+
+def dev_pki(keys: Keyring) -> DevPki:
+    """The PKI, decrypted once per service."""
+    settings = keys.settings
+    return keys.held(
+        DEV_PKI,
+        lambda: load_dev_pki(settings.pki_dir, settings.effective_secret.encode()),
+        settings.pki_dir.resolve(),
+    )
 
 
 def ensure_dev_pki(db: Session, settings: Settings) -> bool:
@@ -72,24 +82,22 @@ def ensure_dev_pki(db: Session, settings: Settings) -> bool:
     return True
 
 
-def tsa_settings(settings: Settings) -> TsaConfig:
-    """The TSA's configuration, its token template built once per process."""
-    with _lock:
-        return _tsa_config(
-            settings.pki_dir.resolve(),
-            settings.effective_secret.encode(),
-            settings.tsa_policy_oid,
-        )
+def tsa_settings(keys: Keyring) -> TsaConfig:
+    """The TSA's configuration, its token template built once per service."""
+
+    def build() -> TsaConfig:
+        pki = dev_pki(keys)
+        chain = [
+            pki.issuing.certificate.public_bytes(Encoding.DER),
+            pki.root.certificate.public_bytes(Encoding.DER),
+        ]
+        return tsa_config(pki.tsa, chain, keys.settings.tsa_policy_oid)
+
+    return keys.held(TSA_CONFIG, build, keys.settings.pki_dir.resolve())
 
 
-@functools.cache
-def _tsa_config(pki_dir: Path, passphrase: bytes, policy: str) -> TsaConfig:
-    pki = _loaded(pki_dir, passphrase)
-    chain = [
-        pki.issuing.certificate.public_bytes(Encoding.DER),
-        pki.root.certificate.public_bytes(Encoding.DER),
-    ]
-    return tsa_config(pki.tsa, chain, policy)
+def _answers(keys: Keyring) -> SignedAnswers:
+    return keys.held(SIGNED_ANSWERS, SignedAnswers, keys.settings.pki_dir.resolve())
 
 
 def record_issued(
@@ -166,14 +174,14 @@ def _fresh(signed_at: datetime, now: datetime, reused_for: timedelta) -> bool:
     return timedelta(0) <= now - signed_at < reused_for
 
 
-def crl_der(db: Session, settings: Settings) -> bytes:
+def crl_der(db: Session, keys: Keyring) -> bytes:
     """The issuing CA's CRL, signed again only when the revocations change or the one in
     hand is ``CRL_REUSED_FOR`` old."""
     state = _revocation_state(db)
-    pki_dir = settings.pki_dir.resolve()
-    with _crl_lock:
+    answers = _answers(keys)
+    with answers.crl_lock:
         now = _now()
-        cached = _crls.get(pki_dir)
+        cached = answers.crl
         if cached is not None and cached[0] == state and _fresh(cached[1], now, CRL_REUSED_FOR):
             return cached[3]
         # Read after the state: it holds at least the revocations the state counts.
@@ -188,10 +196,8 @@ def crl_der(db: Session, settings: Settings) -> bytes:
         # The CRL number must grow with every CRL; the issue time in seconds does, without
         # keeping a counter (and one more than the last, for two revocations in a second).
         number = max(int(now.timestamp()), cached[2] + 1 if cached is not None else 0)
-        crl = build_crl(
-            dev_pki(settings), sorted(revocations, key=lambda r: r.serial), number, now=now
-        )
-        _crls[pki_dir] = (state, now, number, crl)
+        crl = build_crl(dev_pki(keys), sorted(revocations, key=lambda r: r.serial), number, now=now)
+        answers.crl = (state, now, number, crl)
         return crl
 
 
@@ -207,44 +213,45 @@ def _has_nonce(request_der: bytes) -> bool | None:
     return True
 
 
-def ocsp_der(db: Session, settings: Settings, request_der: bytes) -> bytes:
+def ocsp_der(db: Session, keys: Keyring, request_der: bytes) -> bytes:
     """Answer an OCSP request. Without a nonce, the same request about an unchanged status
     gets the answer signed for it up to ``OCSP_REUSED_FOR`` earlier."""
-    pki = dev_pki(settings)
+    pki = dev_pki(keys)
     if _has_nonce(request_der) is not False:
         return ocsp_response(pki, request_der, lambda serial: status_of(db, serial))
     status = status_of(db, ocsp.load_der_ocsp_request(request_der).serial_number)
-    key = (settings.pki_dir.resolve(), request_der, status)
+    key = (request_der, status)
+    answers = _answers(keys)
     now = _now()
-    with _lock:
-        cached = _ocsps.get(key)
+    with answers.ocsp_lock:
+        cached = answers.ocsps.get(key)
     if cached is not None and _fresh(cached[0], now, OCSP_REUSED_FOR):
         return cached[1]
     answer = ocsp_response(pki, request_der, lambda _: status, now=now)
-    with _lock:
-        _ocsps.pop(key, None)
-        _ocsps[key] = (now, answer)
-        while len(_ocsps) > _OCSP_KEPT:
-            del _ocsps[next(iter(_ocsps))]
+    with answers.ocsp_lock:
+        answers.ocsps.pop(key, None)
+        answers.ocsps[key] = (now, answer)
+        while len(answers.ocsps) > _OCSP_KEPT:
+            del answers.ocsps[next(iter(answers.ocsps))]
     return answer
 
 
-def timestamp_der(settings: Settings, request_der: bytes) -> bytes:
-    return timestamp_response(tsa_settings(settings), request_der)
+def timestamp_der(keys: Keyring, request_der: bytes) -> bytes:
+    return timestamp_response(tsa_settings(keys), request_der)
 
 
-def certificate_der(settings: Settings, which: str) -> bytes:
-    pki = dev_pki(settings)
+def certificate_der(keys: Keyring, which: str) -> bytes:
+    pki = dev_pki(keys)
     certs = {"root": pki.root.certificate, "issuing": pki.issuing.certificate}
     if which not in certs:
         raise NotFound(f"No CA certificate named {which}.", code="unknown_certificate")
     return certs[which].public_bytes(Encoding.DER)
 
 
-def validation_material(db: Session, settings: Settings) -> ValidationMaterial:
+def validation_material(db: Session, keys: Keyring) -> ValidationMaterial:
     """What a B-LT/B-LTA signature embeds from this PKI: the root and a fresh CRL."""
-    pki = dev_pki(settings)
+    pki = dev_pki(keys)
     return ValidationMaterial(
         trust_roots=(pki.root.certificate.public_bytes(Encoding.DER),),
-        crls=(crl_der(db, settings),),
+        crls=(crl_der(db, keys),),
     )

@@ -161,13 +161,13 @@ def latest_checkpoint(db: DbSession) -> str:
 @public_router.get("/key", response_class=PlainTextResponse)
 def verifier_key(services: ServicesDep) -> str:
     """The register seal key's verifier key, ``<name>+<hash>+<base64 key>``, to pin."""
-    return str(checkpoints.verifier_key(services.settings)) + "\n"
+    return str(checkpoints.verifier_key(services.keys)) + "\n"
 
 
 @router.post("/checkpoints", status_code=201, response_class=PlainTextResponse)
 def new_checkpoint(actor: ActorDep, db: DbSession, services: ServicesDep) -> str:
     """Sign a checkpoint now (they are also made on a schedule)."""
-    return service.checkpoint_now(db, services.settings, actor).note
+    return service.checkpoint_now(db, services.keys, actor).note
 
 
 cases_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -179,4 +179,4 @@ def case_history(
 ) -> history.CaseHistory:
     """The whole chain of a case in time order: register entries, transfers, receipts,
     versions and signatures, each with its inclusion proof against a signed checkpoint."""
-    return history.case_history(db, services.settings, actor, case_id)
+    return history.case_history(db, services.keys, actor, case_id)

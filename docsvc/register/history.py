@@ -13,7 +13,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
-from docsvc.config import Settings
 from docsvc.errors import NotFound
 from docsvc.ledger import checkpoints, log
 from docsvc.models import DossierItem, LogLeaf
@@ -21,6 +20,7 @@ from docsvc.models.register import RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.pki.authorities import checkpoint_signer
 from docsvc.register.access import sees_case
+from docsvc.runtime.keyring import Keyring
 
 
 class HistoryItem(BaseModel):
@@ -43,7 +43,7 @@ class CaseHistory(BaseModel):
 
 
 def case_history(
-    db: Session, settings: Settings, actor: Actor | None, case_id: uuid.UUID
+    db: Session, keys: Keyring, actor: Actor | None, case_id: uuid.UUID
 ) -> CaseHistory:
     """``actor`` None: the institution's own view (the CLI)."""
     entries = list(db.scalars(select(RegisterEntry).where(RegisterEntry.case_id == case_id)))
@@ -89,7 +89,7 @@ def case_history(
     checkpoint = checkpoints.latest(db)
     needed = (leaves[-1].idx + 1) if leaves else 0
     if checkpoint is None or checkpoint.size < needed:
-        checkpoint = checkpoints.make_checkpoint(db, settings, checkpoint_signer(settings))
+        checkpoint = checkpoints.make_checkpoint(db, keys.settings, checkpoint_signer(keys))
     items = []
     for leaf in leaves:
         leaf_hash, proof, _ = log.inclusion(db, leaf.idx, checkpoint.size)

@@ -14,7 +14,7 @@ log = logging.getLogger("docsvc.periodic")
 
 def checkpoint_register(services: Services) -> None:
     with services.sessions() as db:
-        made = checkpoint_if_grown(db, services.settings, checkpoint_signer(services.settings))
+        made = checkpoint_if_grown(db, services.settings, checkpoint_signer(services.keys))
         db.commit()
     if made is not None:
         log.info("register checkpoint at size %d", made.size)

@@ -33,6 +33,7 @@ from docsvc.register import cases
 from docsvc.register.access import READ_ALL_ROLES, sees_entry, sees_transfer
 from docsvc.register.numbering import next_sequence, registry_number
 from docsvc.register.schemas import AnnulIn, EntryIn, EntryOut, EntryPage
+from docsvc.runtime.keyring import Keyring
 
 # Who keeps the register: the registry office, legal staff, and administrators.
 REGISTER_ROLES = frozenset({Role.registry_clerk, Role.legal, Role.admin})
@@ -266,13 +267,13 @@ def leaf_details(db: Session, actor: Actor, index: int) -> dict[str, Any]:
 CHECKPOINT_ROLES = frozenset({Role.admin, Role.auditor, Role.registry_clerk})
 
 
-def checkpoint_now(db: Session, settings: Settings, actor: Actor) -> RegisterCheckpoint:
+def checkpoint_now(db: Session, keys: Keyring, actor: Actor) -> RegisterCheckpoint:
     if not actor.roles & CHECKPOINT_ROLES:
         raise PermissionDenied(
             "Only registry, audit or administration staff ask for checkpoints.",
             code="not_registry_staff",
         )
-    checkpoint = checkpoints.make_checkpoint(db, settings, checkpoint_signer(settings))
+    checkpoint = checkpoints.make_checkpoint(db, keys.settings, checkpoint_signer(keys))
     record_event(
         db,
         actor,

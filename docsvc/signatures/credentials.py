@@ -27,6 +27,7 @@ from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied
 from docsvc.models import CredentialKind, Position, SigningCredential, User
 from docsvc.pki.service import dev_pki, record_issued
+from docsvc.runtime.keyring import Keyring
 from docsvc.runtime.signing import SigningRuntime
 from docsvc.signatures.pepper import key_pepper
 from signing import key_envelope
@@ -77,19 +78,18 @@ def check_pin_policy(settings: Settings, pin: str) -> None:
         )
 
 
-def issue_dev_credential(
-    db: Session, settings: Settings, user: User, pin: str
-) -> SigningCredential:
+def issue_dev_credential(db: Session, keys: Keyring, user: User, pin: str) -> SigningCredential:
     """A new key and certificate from the institution's development PKI, kept only sealed
     under the official's PIN and the server's pepper. Replaces the official's active
     credential."""
+    settings = keys.settings
     if not settings.dev_pki:
         raise Conflict(
             "This institution has no development PKI: register the official's token or card.",
             code="no_dev_pki",
         )
     check_pin_policy(settings, pin)
-    pki = dev_pki(settings)
+    pki = dev_pki(keys)
     issued = issue_official(
         pki,
         full_name=user.full_name,
@@ -111,7 +111,7 @@ def issue_dev_credential(
     credential.key_envelope = key_envelope.seal(
         key_envelope.without_password(issued.pkcs12, pin),
         pin,
-        key_pepper(settings),
+        key_pepper(keys),
         _binding(credential),
     )
     return credential
@@ -129,27 +129,25 @@ def holds_kept_key(credential: SigningCredential) -> bool:
     )
 
 
-def open_stored_key(settings: Settings, credential: SigningCredential, pin: str) -> bytes:
+def open_stored_key(keys: Keyring, credential: SigningCredential, pin: str) -> bytes:
     """The key the service keeps for this credential, as a PKCS#12 without a password, for
     ``signing.pades.unlock_pkcs12`` or to hand on; ``WrongPin`` for a wrong PIN. A key not
     yet sealed is sealed now, in the caller's transaction, and its PKCS#12 emptied."""
     if credential.key_envelope is not None:
         return key_envelope.open_envelope(
-            credential.key_envelope, pin, key_pepper(settings), _binding(credential)
+            credential.key_envelope, pin, key_pepper(keys), _binding(credential)
         )
     if credential.pkcs12 is None:
         raise Conflict("The service keeps no key for this credential.", code="no_kept_key")
     plain = key_envelope.without_password(credential.pkcs12, pin)
-    credential.key_envelope = key_envelope.seal(
-        plain, pin, key_pepper(settings), _binding(credential)
-    )
+    credential.key_envelope = key_envelope.seal(plain, pin, key_pepper(keys), _binding(credential))
     credential.pkcs12 = None
     return plain
 
 
 def open_with_pin(
     sessions: sessionmaker[Session],
-    settings: Settings,
+    keys: Keyring,
     runtime: SigningRuntime,
     credential: SigningCredential,
     actor: Actor,
@@ -160,13 +158,13 @@ def open_with_pin(
     (``RecentlyOpened``), or the envelope opened on the signing pool (Argon2id is slow on
     purpose)."""
     recent = runtime.recent
-    with pin_attempt(sessions, credential.id, settings, actor):
+    with pin_attempt(sessions, credential.id, keys.settings, actor):
         plain = recent.get(credential.id, pin, utcnow())
         if plain is None:
             with recent.opening(credential.id):
                 plain = recent.get(credential.id, pin, utcnow())
                 if plain is None:
-                    plain = runtime.run(open_stored_key, settings, credential, pin)
+                    plain = runtime.run(open_stored_key, keys, credential, pin)
                     recent.put(credential.id, pin, plain, utcnow())
     return plain
 

@@ -9,22 +9,27 @@ key.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
 from docsvc.config import Settings
 from docsvc.errors import ServiceUnavailable
+from docsvc.runtime.keyring import Keyring, Slot
 from signing.key_envelope import PEPPER_BYTES, new_pepper
 
+PEPPER = Slot[bytes]("key-pepper")
 
-@functools.cache
+
 def _read(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(new_pepper())
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it meanwhile: read that one
+        else:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(new_pepper())
     pepper = path.read_bytes()
     if len(pepper) < PEPPER_BYTES:
         raise ServiceUnavailable(
@@ -34,9 +39,11 @@ def _read(path: Path) -> bytes:
     return pepper
 
 
-def key_pepper(settings: Settings) -> bytes:
+def key_pepper(keys: Keyring) -> bytes:
+    """The pepper, read once per service."""
+    path = keys.settings.effective_key_pepper_file.resolve()
     try:
-        return _read(settings.effective_key_pepper_file.resolve())
+        return keys.held(PEPPER, lambda: _read(path), path)
     except OSError as exc:
         raise ServiceUnavailable(
             f"The key pepper cannot be read: {exc.strerror}.", code="key_pepper_unavailable"

@@ -60,6 +60,7 @@ from signing.pades import (
     ValidationMaterial,
     unlock_pkcs12,
 )
+from signing.pkcs11 import open_pkcs11_key
 from signing.remote import TimeStamperLike
 from storage.hashing import digest_of
 
@@ -87,7 +88,7 @@ def _open_pkcs12(
 ) -> SigningKey:
     """Open the key the service keeps with the PIN (``credentials.open_with_pin``: counted,
     and may lock signing) and parse it on the pool."""
-    plain = open_with_pin(services.sessions, services.settings, runtime, credential, actor, pin)
+    plain = open_with_pin(services.sessions, services.keys, runtime, credential, actor, pin)
     return runtime.run(unlock_pkcs12, plain, None)
 
 
@@ -147,8 +148,6 @@ def _signing_key(
             raise InvalidInput("Type the token's PIN.", code="pin_required")
         if services.settings.pkcs11_lib is None:
             raise Conflict("No PKCS#11 module is configured.", code="no_pkcs11_module")
-        from signing.pkcs11 import open_pkcs11_key
-
         assert credential.pkcs11_token and credential.pkcs11_key
         with contextlib.ExitStack() as session:
             with pin_attempt(services.sessions, credential.id, services.settings, actor):
@@ -275,7 +274,7 @@ def sign_record_as(
     check_not_locked(credential, utcnow())
     runtime = services.signing
     try:
-        timestamper = timestamper_for(services.settings, Level.B_T)
+        timestamper = timestamper_for(services.keys, Level.B_T)
     except Conflict:
         timestamper = None
     with _signing_key(services, runtime, credential, actor, pin) as key:
@@ -296,9 +295,8 @@ def signing_extras(
 ) -> tuple[TimeStamperLike | None, ValidationMaterial | None]:
     """The timestamper (from B-T) and the validation data to embed (from B-LT): the
     development PKI's in the embedded default, the configured outside services otherwise."""
-    settings = services.settings
-    timestamper = timestamper_for(settings, level) if need_timestamper else None
-    return timestamper, material_for(db, settings, level, signer_chain)
+    timestamper = timestamper_for(services.keys, level) if need_timestamper else None
+    return timestamper, material_for(db, services.keys, level, signer_chain)
 
 
 def fetch_version(services: Services, version: DocumentVersion, target: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.locale import translator
 from docsvc.signing_lines import service
 from docsvc.signing_lines.schemas import (
     InboxEntry,
@@ -84,6 +85,14 @@ def inbox(
 
 @router.get("/inbox/notifications")
 def notifications(
-    db: DbSession, actor: ActorDep, unread: Annotated[bool, Query()] = False
+    db: DbSession,
+    actor: ActorDep,
+    services: ServicesDep,
+    unread: Annotated[bool, Query()] = False,
+    lang: Literal["es", "en"] | None = None,
 ) -> list[dict[str, object]]:
-    return service.notifications(db, actor, unread)
+    """My notices, newest first: ``kind`` and ``params`` for programs, ``message`` in
+    ``lang`` (the institution's language by default)."""
+    settings = services.settings
+    t = translator(lang or settings.default_language, settings.timezone)
+    return service.notifications(db, actor, unread, t)

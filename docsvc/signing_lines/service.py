@@ -31,6 +31,8 @@ from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.dossiers.service import get_dossier, readable_dossier
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from docsvc.locale import Translator
+from docsvc.locale.labels import inbox_message
 from docsvc.models import (
     Department,
     Document,
@@ -369,7 +371,7 @@ def _advance(db: Session, actor: Actor, line: SigningLine, notify_by_email: bool
     line.completed_at = utcnow()
     db.flush()
     _event(db, actor, line, "signing_line.complete")
-    _notify(db, line.requester_id, line, "signed", f"«{line.title}» está firmado.", notify_by_email)
+    _notify(db, line.requester_id, line, "signed", notify_by_email, title=line.title)
 
 
 def reject(
@@ -392,8 +394,10 @@ def reject(
         line.requester_id,
         line,
         "rejected",
-        f"{actor.full_name} devolvió «{line.title}»: {reason}",
         notify_by_email,
+        title=line.title,
+        who=actor.full_name,
+        reason=reason.strip(),
     )
     return line_out(db, line)
 
@@ -537,7 +541,10 @@ def _awaits(db: Session, actor: Actor, line: SigningLine) -> bool:
     )
 
 
-def notifications(db: Session, actor: Actor, unread_only: bool) -> list[dict[str, object]]:
+def notifications(
+    db: Session, actor: Actor, unread_only: bool, t: Translator
+) -> list[dict[str, object]]:
+    """The actor's notices, newest first, each worded in ``t``'s language."""
     query = select(InboxItem).where(InboxItem.user_id == actor.user_id)
     if unread_only:
         query = query.where(InboxItem.read_at.is_(None))
@@ -547,7 +554,8 @@ def notifications(db: Session, actor: Actor, unread_only: bool) -> list[dict[str
             "id": str(r.id),
             "line_id": str(r.line_id),
             "kind": r.kind,
-            "message": r.message,
+            "params": r.params or {},
+            "message": inbox_message(t, r.kind, r.params, r.message),
             "created_at": r.created_at.isoformat(),
             "read": r.read_at is not None,
         }
@@ -598,7 +606,7 @@ def _notify_step(db: Session, line: SigningLine, kind: str, notify_by_email: boo
     step = _step(db, line)
     for signer in _signers(db, step):
         for principal in _principals(db, signer):
-            _notify(db, principal, line, kind, f"«{line.title}» espera su firma.", notify_by_email)
+            _notify(db, principal, line, kind, notify_by_email, title=line.title)
             for substitute in db.scalars(
                 select(StandIn.substitute_id).where(
                     StandIn.principal_id == principal,
@@ -608,12 +616,7 @@ def _notify_step(db: Session, line: SigningLine, kind: str, notify_by_email: boo
                 )
             ):
                 _notify(
-                    db,
-                    substitute,
-                    line,
-                    kind,
-                    f"«{line.title}» espera su firma (suplencia).",
-                    notify_by_email,
+                    db, substitute, line, kind, notify_by_email, title=line.title, stand_in="yes"
                 )
 
 
@@ -622,8 +625,8 @@ def _notify(
     user_id: uuid.UUID,
     line: SigningLine,
     kind: str,
-    message: str,
     notify_by_email: bool,
+    **params: str,
 ) -> None:
     # Marked here, in the transition's transaction, and sent by the outbox after the commit:
     # the mail server can never hold up or undo a transition. Left NULL while e-mail is off,
@@ -634,7 +637,7 @@ def _notify(
             user_id=user_id,
             line_id=line.id,
             kind=kind,
-            message=message,
+            params=params,
             email_status="pending" if notify_by_email else None,
         )
     )

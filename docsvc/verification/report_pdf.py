@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from docsvc.config import Settings
 from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.errors import Conflict
 from docsvc.locale import DEFAULT_ZONE, Translator, translator
 from docsvc.locale.labels import certificate_name
 from docsvc.pki.authorities import material_for, timestamper_for
 from docsvc.pki.seal import institution_seal
+from docsvc.runtime.keyring import Keyring
 from docsvc.verification import wording
 from signing.errors import SigningError
 from signing.pades import Level, SignatureRequest, sign_file
@@ -151,9 +151,10 @@ def report_paragraphs(
 
 
 def sealed_report(
-    db: Session, settings: Settings, report: Mapping[str, Any], *, file_name: str, lang: str
+    db: Session, keys: Keyring, report: Mapping[str, Any], *, file_name: str, lang: str
 ) -> bytes:
     """The report as PDF/A-2b, sealed with the institution's seal."""
+    settings = keys.settings
     issued_at = datetime.now(UTC)
     title = report_title(translator(lang, settings.timezone))
     paragraphs = report_paragraphs(
@@ -168,13 +169,13 @@ def sealed_report(
     pdf = build_text_pdf(title, paragraphs, language=lang)
     long_term = bool(settings.tsa_url or settings.dev_pki)
     level = Level.B_LT if long_term else Level.B_B
-    timestamper = timestamper_for(settings, level)
-    material = material_for(db, settings, level)
+    timestamper = timestamper_for(keys, level)
+    material = material_for(db, keys, level)
     request = SignatureRequest(level, reason=title, location=settings.institution_name)
     with tempfile.TemporaryDirectory(prefix="docsvc-report-") as work:
         source, target = Path(work) / "report.pdf", Path(work) / "sealed.pdf"
         source.write_bytes(pdf)
-        with institution_seal(db, settings) as key:
+        with institution_seal(db, keys) as key:
             try:
                 sign_file(source, target, key, request, timestamper, material)
             except SigningError as exc:

@@ -28,6 +28,7 @@ from docsvc.models import (
 from docsvc.pki.authorities import trust_anchors
 from docsvc.pki.service import crl_der
 from docsvc.register.service import registry_numbers
+from docsvc.runtime.keyring import Keyring
 from docsvc.runtime.verifiers import decompression_limits
 from docsvc.services import Services
 from docsvc.signatures import codes
@@ -86,10 +87,11 @@ class PublicRecord(BaseModel):
     proof_expected_by: str | None = None
 
 
-def _crls(db: Session, settings: Settings) -> list[bytes]:
+def _crls(db: Session, keys: Keyring) -> list[bytes]:
     """The institution's current CRL, so that a revocation since signing shows."""
+    settings = keys.settings
     if settings.dev_pki and (settings.pki_dir / "root.pem").exists():
-        return [crl_der(db, settings)]
+        return [crl_der(db, keys)]
     return []
 
 
@@ -111,7 +113,7 @@ def verify_isolated(
     try:
         policy = VerificationPolicy(
             trust_anchors(settings),
-            crls=_crls(db, settings),
+            crls=_crls(db, services.keys),
             limits=decompression_limits(settings),
             etsi_report=etsi,
         )
@@ -198,7 +200,7 @@ def verify_upload_sealed(
 ) -> bytes:
     """The report (with the copy check) as a PDF sealed by the institution."""
     report = verify_upload(db, services, upload, used, lang)
-    return sealed_report(db, services.settings, report, file_name=upload.filename, lang=lang)
+    return sealed_report(db, services.keys, report, file_name=upload.filename, lang=lang)
 
 
 def _document(db: Session, typed: str) -> Document:

@@ -13,18 +13,27 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from docsvc.locale import Translator
+
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 FONT = 'font-family="system-ui, sans-serif" font-size="14"'
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"
+def _number(t: Translator, value: float) -> str:
+    """A figure with the reader's separators: whole above ten, else to one decimal."""
+    return t.format_number(value, "#,##0" if value >= 10 or value == int(value) else "#,##0.0")
 
 
 def horizontal_bars(
-    title: str, rows: Sequence[tuple[str, float]], *, unit: str = "", width: int = 560
+    t: Translator,
+    title: str,
+    rows: Sequence[tuple[str, float]],
+    *,
+    unit: str = "",
+    width: int = 560,
 ) -> Markup:
-    """One bar per row, longest first as given, its value written at its end."""
+    """One bar per row, longest first as given, its value written at its end in ``t``'s
+    language."""
     bar_height, gap, label_width = 22, 8, 180
     height = max(1, len(rows)) * (bar_height + gap) + gap
     top = max((value for _, value in rows), default=0) or 1
@@ -43,13 +52,14 @@ def horizontal_bars(
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
             f'fill="{PALETTE[0]}"/>'
             f'<text x="{label_width + length + 6:.1f}" y="{y + 15}">'
-            f"{escape(_number(value))}{escape(unit)}</text>"
+            f"{escape(_number(t, value))}{escape(unit)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text drawn above went through escape()
 
 
 def stacked_columns(
+    t: Translator,
     title: str,
     columns: Sequence[str],
     series: Sequence[str],
@@ -58,8 +68,8 @@ def stacked_columns(
     width: int = 640,
     height: int = 260,
 ) -> Markup:
-    """One column per entry of ``columns`` (months), stacked by ``series`` (departments),
-    with a legend."""
+    """One column per entry of ``columns`` (months, "2026-12"), stacked by ``series``
+    (departments), with a legend; figures and months in ``t``'s language."""
     left, bottom, top_margin = 36, 40, 10
     legend_height = 18 * ((len(series) + 3) // 4)
     plot_height = height - bottom - top_margin
@@ -74,7 +84,8 @@ def stacked_columns(
         f"<title>{escape(title)}</title>",
         f'<line x1="{left}" y1="{top_margin + plot_height}" x2="{width - 10}" '
         f'y2="{top_margin + plot_height}" stroke="#444"/>',
-        f'<text x="{left - 4}" y="{top_margin + 8}" text-anchor="end">{top}</text>',
+        f'<text x="{left - 4}" y="{top_margin + 8}" text-anchor="end">'
+        f"{escape(_number(t, top))}</text>",
         f'<text x="{left - 4}" y="{top_margin + plot_height}" text-anchor="end">0</text>',
     ]
     for index, column in enumerate(columns):
@@ -89,11 +100,11 @@ def stacked_columns(
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{PALETTE[number % len(PALETTE)]}"><title>{escape(name)} '
-                f"{escape(column)}: {count}</title></rect>"
+                f"{escape(t.format_month(column))}: {escape(_number(t, count))}</title></rect>"
             )
         parts.append(
             f'<text x="{x + bar / 2:.1f}" y="{top_margin + plot_height + 14}" '
-            f'text-anchor="middle">{escape(column[5:] + "/" + column[2:4])}</text>'
+            f'text-anchor="middle">{escape(t.format_month(column, "MMM"))}</text>'
         )
     for number, name in enumerate(series):
         x = left + (number % 4) * 150

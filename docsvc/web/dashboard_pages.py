@@ -24,20 +24,22 @@ def control_board(page: PageDep) -> Response:
         "dashboard.html",
         figures=figures,
         volumes_chart=charts.stacked_columns(
+            t,
             t.gettext("Register entries per department and month"),
             volumes.months,
             volumes.departments,
             volumes.counts,
         ),
         response_chart=charts.horizontal_bars(
+            t,
             t.gettext("Median response time to transfers (hours)"),
             [(code, hours) for code, (hours, _) in figures.response_hours.items()],
             unit=" h",
         ),
         overdue_chart=charts.horizontal_bars(
-            t.gettext("Overdue transfers per department"), list(figures.overdue.items())
+            t, t.gettext("Overdue transfers per department"), list(figures.overdue.items())
         ),
         signatures_chart=charts.horizontal_bars(
-            t.gettext("Signatures per official"), list(figures.signatures)
+            t, t.gettext("Signatures per official"), list(figures.signatures)
         ),
     )

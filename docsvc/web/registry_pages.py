@@ -206,7 +206,7 @@ def case_timeline(case_id: uuid.UUID, page: PageDep) -> Response:
 
 def _case_page(page: Page, case_id: uuid.UUID) -> Response:
     db, actor = page.db, page.actor
-    case = history.case_history(db, page.settings, actor, case_id)
+    case = history.case_history(db, page.services.keys, actor, case_id)
     if actor.roles & register.DETAILS_ROLES:
         # Staff who may read the details the leaves commit to see them in the timeline
         # (each read is audited, as through the API), for what they may see of the case.

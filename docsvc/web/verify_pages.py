@@ -156,7 +156,7 @@ def verify_result_pdf(
         lang = language_of(request, services.settings.default_language)
         # The report the page shows, kept with the file: sealed, not verified again.
         pdf = sealed_report(
-            db, services.settings, found.report, file_name=found.upload.filename, lang=lang
+            db, services.keys, found.report, file_name=found.upload.filename, lang=lang
         )
     except DomainError as exc:
         return _form_page(request, services, error=exc)

@@ -341,7 +341,7 @@ def test_signing_another_departments_document_sent_in_a_dossier_is_refused(
 def card(backend: Backend) -> rsa.RSAPrivateKey:
     """Miguel Torres's (Social Programmes) card, for two-step signing: the key stays in the
     test; the service gets the certificate and its chain."""
-    pki = dev_pki(backend.settings)
+    pki = dev_pki(backend.services.keys)
     issued = issue_official(
         pki,
         full_name="Miguel Torres",

@@ -61,7 +61,9 @@ def test_the_database_holds_only_sealed_keys(backend: Backend) -> None:
     assert kept and all(c.pkcs12 is None and c.key_envelope for c in kept)
     one = kept[0]
     binding = f"docsvc-credential:{one.id}:{one.user_id}".encode()
-    assert open_envelope(one.key_envelope or b"", DEMO_PIN, key_pepper(backend.settings), binding)
+    assert open_envelope(
+        one.key_envelope or b"", DEMO_PIN, key_pepper(backend.services.keys), binding
+    )
     with pytest.raises(WrongPin):
         open_envelope(one.key_envelope or b"", DEMO_PIN, b"\x01" * 32, binding)
 
@@ -142,7 +144,7 @@ def test_a_key_under_the_pin_alone_is_sealed_when_its_owner_next_signs(
 def _dev_pki(backend: Backend):  # type: ignore[no-untyped-def]
     from docsvc.pki.service import dev_pki
 
-    return dev_pki(backend.settings)
+    return dev_pki(backend.services.keys)
 
 
 def _pem(issued) -> str:  # type: ignore[no-untyped-def]
@@ -157,7 +159,7 @@ def test_a_four_digit_pin_is_refused(backend: Backend) -> None:
         assert user is not None
         for weak in ("1234", "12345", "abcdef", "12 456"):
             with pytest.raises(Exception, match="at least 6 digits") as refused:
-                credentials.issue_dev_credential(db, backend.settings, user, weak)
+                credentials.issue_dev_credential(db, backend.services.keys, user, weak)
             assert getattr(refused.value, "code", "") == "pin_too_short"
         db.rollback()
 

@@ -37,7 +37,7 @@ def backend(
     built = build_backend(
         request.param, tmp_path_factory.mktemp(f"p11-{request.param}"), request, pki=True
     )
-    pki = dev_pki(built.settings)
+    pki = dev_pki(built.services.keys)
     issued = issue_official(
         pki,
         full_name="Patricia Núñez",
@@ -101,7 +101,7 @@ def test_a_token_key_signs_with_its_pin(
     assert signed.status_code == 201, signed.text
     path = tmp_path / "lista.pdf"
     path.write_bytes(client.get(f"/api/v1/documents/{doc_id}/content", headers=headers).content)
-    root = dev_pki(backend.settings).root.certificate.public_bytes(Encoding.DER)
+    root = dev_pki(backend.services.keys).root.certificate.public_bytes(Encoding.DER)
     report = verify(path, VerificationPolicy([root])).report
     assert report.verdict == "valid", report.as_json()
     assert report.signatures[-1].level == "B-LT"

@@ -29,7 +29,7 @@ def served(
     with backend.services.sessions() as db:
         assert ensure_dev_pki(db, backend.settings)
         db.commit()
-    pki = dev_pki(backend.settings)
+    pki = dev_pki(backend.services.keys)
     files = tmp_path_factory.mktemp("pem")
     for name, cert in (
         ("root", pki.root.certificate),

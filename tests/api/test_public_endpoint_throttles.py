@@ -90,7 +90,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> lis
 
 def _recorded_certificate(backend: Backend) -> x509.Certificate:
     """A certificate from the issuing CA (an EC key: quick to make), recorded as issued."""
-    pki = dev_pki(backend.settings)
+    pki = dev_pki(backend.services.keys)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     certificate = (
@@ -143,7 +143,7 @@ def _granted(response: Any) -> bool:
 
 
 def _ocsp_request(certificate: x509.Certificate, backend: Backend) -> bytes:
-    issuer = dev_pki(backend.settings).issuing.certificate
+    issuer = dev_pki(backend.services.keys).issuing.certificate
     built = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA256())
     return built.build().public_bytes(Encoding.DER)
 
@@ -219,7 +219,7 @@ def test_repeated_ocsp_requests_without_nonces_are_signed_once_per_status(
         with_nonce = (
             ocsp.OCSPRequestBuilder()
             .add_certificate(
-                certificate, dev_pki(backend.settings).issuing.certificate, hashes.SHA256()
+                certificate, dev_pki(backend.services.keys).issuing.certificate, hashes.SHA256()
             )
             .add_extension(x509.OCSPNonce(b"0123456789abcdef"), critical=False)
             .build()

@@ -199,7 +199,7 @@ def test_the_scheduled_checkpoint_is_made_only_when_the_log_grew(
     from docsvc.pki.authorities import checkpoint_signer
 
     settings = backend.settings
-    signer = checkpoint_signer(settings)
+    signer = checkpoint_signer(backend.services.keys)
     with backend.services.sessions() as db:
         made = make_checkpoint(db, settings, signer)
         assert checkpoint_if_grown(db, settings, signer) is None  # nothing new to sign

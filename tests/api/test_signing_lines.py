@@ -125,7 +125,14 @@ def test_scenario_b_payment_dossier(
     )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     notes = client.get("/api/v1/inbox/notifications", headers=auth("preparador")).json()
-    assert any(n["kind"] == "rejected" and "Falta la firma" in n["message"] for n in notes)
+    (returned,) = [n for n in notes if n["kind"] == "rejected" and n["line_id"] == line_id]
+    # Stored as parameters, worded in the reader's language when read.
+    assert returned["params"]["reason"] == "Falta la firma del analista en la lista"
+    assert " devolvió «" in returned["message"]
+    assert returned["message"].endswith(": Falta la firma del analista en la lista")
+    english = client.get("/api/v1/inbox/notifications?lang=en", headers=auth("preparador")).json()
+    (in_english,) = [n for n in english if n["id"] == returned["id"]]
+    assert " returned «" in in_english["message"] and "devolvió" not in in_english["message"]
 
     # The preparer corrects and resubmits; the line starts again.
     again = client.post(f"/api/v1/signing-lines/{line_id}/resubmit", headers=auth("preparador"))

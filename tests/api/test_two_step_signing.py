@@ -47,7 +47,7 @@ def backend(
 def card(backend: Backend) -> rsa.RSAPrivateKey:
     """Lucía Fernández's card: the key stays here, in the test; the service gets only the
     certificate and its chain."""
-    pki = dev_pki(backend.settings)
+    pki = dev_pki(backend.services.keys)
     issued = issue_official(
         pki,
         full_name="Lucía Fernández",
@@ -82,7 +82,7 @@ def _card_signs(key: rsa.RSAPrivateKey, to_be_signed_b64: str) -> str:
 
 
 def _root(backend: Backend) -> bytes:
-    return dev_pki(backend.settings).root.certificate.public_bytes(Encoding.DER)
+    return dev_pki(backend.services.keys).root.certificate.public_bytes(Encoding.DER)
 
 
 def test_prepare_sign_on_the_card_finish(
@@ -145,7 +145,9 @@ def test_prepare_sign_on_the_card_finish(
     assert "Lucía Fernández" in report.signatures[0].signer.name
     if PDFSIG_AVAILABLE:
         root_pem = tmp_path / "root.pem"
-        root_pem.write_bytes(dev_pki(backend.settings).root.certificate.public_bytes(Encoding.PEM))
+        root_pem.write_bytes(
+            dev_pki(backend.services.keys).root.certificate.public_bytes(Encoding.PEM)
+        )
         out = pdfsig_output(signed, root_pem, tmp_path)
         assert "Signature is Valid." in out and "Certificate is Trusted." in out, out
 

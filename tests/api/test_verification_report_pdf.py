@@ -149,7 +149,7 @@ def test_a_configured_seal_file_signs_the_reports(
     backend: Backend, signed_copy: tuple[bytes, str], tmp_path: Path
 ) -> None:
     issued = issue_seal(
-        dev_pki(backend.settings), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
+        dev_pki(backend.services.keys), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
     )
     p12 = tmp_path / "seal.p12"
     p12.write_bytes(issued.pkcs12)
@@ -198,7 +198,7 @@ def test_a_seal_on_an_hsm_signs_the_reports(
 ) -> None:
     """The seal's key on a real SoftHSM2 token, as an HSM would hold it in production."""
     issued = issue_seal(
-        dev_pki(backend.settings), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
+        dev_pki(backend.services.keys), institution="Ministerio de Pruebas (HSM)", passphrase="1234"
     )
     token = shared_softhsm().add_official(issued.pkcs12, "1234", key_label="sello", pin="246810")
     settings = backend.settings.model_copy(

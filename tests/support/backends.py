@@ -137,6 +137,6 @@ def build_backend(
             ensure_dev_pki(db, settings)
             db.commit()
         if seed:
-            seed_demo(db, services.store, settings)
+            seed_demo(db, services)
         db.commit()
     return Backend(name=name, settings=settings, services=services)

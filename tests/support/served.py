@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from docsvc.composition import build_services
 from docsvc.config import Environment, Settings, StorageBackend
 from docsvc.pki.service import dev_pki, record_issued
+from docsvc.runtime.keyring import Keyring
 from signing.dev_pki import issue_official
 from tests.support.live_server import free_port
 
@@ -118,7 +119,7 @@ def serving(data_dir: Path, *, demo: bool = False) -> Iterator[Served]:
 def issue(served: Served, directory: Path, username: str) -> tuple[Path, int]:
     """An official's certificate from the served PKI, recorded so that its OCSP responder
     answers ``good`` for it; the PKCS#12 is written to ``directory``."""
-    pki = dev_pki(served.settings)
+    pki = dev_pki(Keyring(served.settings))
     official = issue_official(
         pki,
         full_name="Ana María Rojas",
