@@ -45,6 +45,7 @@ from docsvc.web import (
     registry_pages,
     verify_pages,
 )
+from docsvc.web.error_pages import error_page
 from docsvc.web.security_headers import SecurityHeadersMiddleware
 from signing.appearance import stamp_font_bytes
 from signing.verification import quiet_validation_logs
@@ -104,7 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    install_error_handlers(app)
+    install_error_handlers(app, error_page)
     install_request_limits(
         app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

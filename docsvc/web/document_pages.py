@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, time
 
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -103,10 +103,9 @@ def _document_page(
 
 @router.get("/documentos/{document_id}", response_model=None)
 def document_page(document_id: uuid.UUID, page: PageDep) -> Response:
-    try:
-        return _document_page(page, document_id)
-    except NotFound:
-        return RedirectResponse("/buscar", status_code=303)
+    # A record the reader may not see is answered as one that is not there: the error page
+    # says so, where a silent return to the search would leave her guessing.
+    return _document_page(page, document_id)
 
 
 @router.post("/documentos/{document_id}/firmar", response_model=None)
@@ -159,10 +158,7 @@ def dossiers(page: PageDep) -> Response:
 @router.get("/expedientes/{dossier_id}", response_model=None)
 def dossier_page(dossier_id: uuid.UUID, page: PageDep) -> Response:
     db = page.db
-    try:
-        dossier = dossier_service.get_dossier(db, page.actor, dossier_id)
-    except NotFound:
-        return RedirectResponse("/expedientes", status_code=303)
+    dossier = dossier_service.get_dossier(db, page.actor, dossier_id)  # else the 404 page
     entries = list(
         db.scalars(
             select(RegisterEntry)

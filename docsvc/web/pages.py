@@ -3,8 +3,10 @@ every page shares (``docsvc.web.page``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from docsvc.deps import SESSION_COOKIE, DbSession, OriginDep, ServicesDep
 from docsvc.documents import service as documents
@@ -94,6 +96,17 @@ def logout(
     identity.close_session(db, actor, auth_session)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+_FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """Where browsers look for the icon by themselves (pages also name ``favicon.svg``)."""
+    return FileResponse(
+        _FAVICON, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
+    )
 
 
 @router.get("/", response_model=None)

@@ -61,7 +61,10 @@ def test_search_filters_and_the_document_page(
     assert "<img src=x" not in found.text and "&lt;img src=x onerror=alert(1)&gt;" in found.text
     assert "Sumario de RRHH" not in official.get("/buscar", params={"q": "Sumario"}).text
     assert official.get("/buscar", params={"from": "no es fecha"}).status_code == 400
-    assert official.get(f"/documentos/{hr_secret}", follow_redirects=False).status_code == 303
+    # What she may not read is answered as not there, on a page that says so.
+    hidden = official.get(f"/documentos/{hr_secret}", headers={"accept": "text/html"})
+    assert hidden.status_code == 404 and "Página no encontrada" in hidden.text
+    assert "Sumario de RRHH" not in hidden.text
 
     page = official.get(f"/documentos/{report}")
     assert page.status_code == 200
@@ -125,5 +128,5 @@ def test_the_dossier_view_lists_its_documents(
     assert page.text.count('href="/documentos/') == 2
     assert "sin sellar" in page.text
     outsider = browser_as("rrhh")
-    hidden = outsider.get(f"/expedientes/{dossier_id}", follow_redirects=False)
-    assert hidden.status_code == 303 and hidden.headers["location"] == "/expedientes"
+    hidden = outsider.get(f"/expedientes/{dossier_id}", headers={"accept": "text/html"})
+    assert hidden.status_code == 404 and "Página no encontrada" in hidden.text

@@ -230,6 +230,10 @@ def pages(
             },
         ).text,
         "dashboard": signed_in("ministra").get("/tablero").text,
+        "unknown address": legal.get("/no-existe", headers={"accept": "text/html"}).text,
+        "document not there": legal.get(
+            f"/documentos/{dossier['id']}", headers={"accept": "text/html"}
+        ).text,
     }
     # Last, as it signs the line: the batch's progress page.
     inbox = programas.get("/bandeja")
