@@ -69,8 +69,10 @@ catalogue-update: $(STAMP)
 deps:
 	@$(call step,Debian packages for the tests,bash scripts/install-test-deps.sh)
 
+# The development PKI made by init names the public address, so init must know the port
+# too: unless DOCSVC_PUBLIC_URL is set, both use the served one.
 run: $(STAMP)
-	$(BIN)/docsvc init --demo
+	DOCSVC_PUBLIC_URL="$${DOCSVC_PUBLIC_URL:-http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)}" $(BIN)/docsvc init --demo
 	exec $(BIN)/docsvc serve --host $(HOST) --port $(PORT)
 
 gate:

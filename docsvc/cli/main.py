@@ -23,6 +23,7 @@ from docsvc.actors.actor import Actor, Origin
 from docsvc.cli import (
     keys_commands,
     notifications_commands,
+    public_address,
     register_commands,
     sign_command,
     verify_command,
@@ -112,6 +113,14 @@ def init(
     if demo:
         typer.echo("Demo data created." if seeded else "Demo data already present.")
         typer.echo(accounts_table())
+    problem = public_address.unreachable_elsewhere(settings.public_url)
+    if problem is not None:
+        typer.echo(
+            f"note: the public address {settings.public_url} does not answer yet ({problem}). "
+            "Certificates, QR codes and links will point there: make sure the proxy or "
+            "`docsvc serve` answers at that address.",
+            err=True,
+        )
 
 
 @app.command()
@@ -123,10 +132,22 @@ def serve(
         bool, typer.Option(help="Trust X-Forwarded-* from the reverse proxy.")
     ] = False,
 ) -> None:
-    """Serve the API and the web pages."""
+    """Serve the API and the web pages. Unless DOCSVC_PUBLIC_URL is set, the public
+    address (QR codes, links) is where this serves."""
     import uvicorn
 
-    load_settings()  # refuse placeholder secrets before binding the port
+    public, configured = public_address.follow_served_address(host, port)
+    settings = load_settings()  # refuse placeholder secrets before binding the port
+    if not configured and settings.env is Environment.production:
+        fail(
+            "set DOCSVC_PUBLIC_URL to the address people reach this service at: in production "
+            "the service is behind a proxy, and its own address is no one's"
+        )
+    if not configured:
+        typer.echo(f"Public address: {public} (set DOCSVC_PUBLIC_URL to change it)", err=True)
+    public_address.check_when_up(
+        public_address.served_url(host, port), public, lambda line: typer.echo(line, err=True)
+    )
     uvicorn.run(
         "docsvc.asgi:app_from_env",
         factory=True,

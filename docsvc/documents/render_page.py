@@ -25,7 +25,10 @@ def main(argv: list[str]) -> int:
         return 2
     if not 1 <= page_number <= len(pdf):
         return 2
-    image = pdf[page_number - 1].render(scale=scale).to_pil()
+    # Signature stamps are the appearances of form fields, which PDFium draws only with a
+    # form environment: without one, a signed page's preview would show no stamp.
+    pdf.init_forms()
+    image = pdf[page_number - 1].render(scale=scale, may_draw_forms=True).to_pil()
     image.save(sys.stdout.buffer, format="PNG", optimize=False)
     return 0
 

@@ -97,6 +97,15 @@ def test_search_filters_and_the_document_page(
     code = re.search(r'href="/verificar/([0-9A-Z-]{19})"', after)
     assert code  # the verification code, once signed
     assert after.count("/versions/") >= 2  # both versions to download
+    # The signed version's preview shows the stamp (a form field's appearance): exactly one
+    # page, the one stamped, differs from the unsigned version's.
+    base = f"/documentos/{report}/versiones"
+    changed, number = [], 1
+    while (before := official.get(f"{base}/1/paginas/{number}.png")).status_code == 200:
+        if before.content != official.get(f"{base}/2/paginas/{number}.png").content:
+            changed.append(number)
+        number += 1
+    assert number > 2 and len(changed) == 1, (number, changed)
 
 
 def test_the_dossier_view_lists_its_documents(

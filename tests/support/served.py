@@ -68,10 +68,11 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log_path: Pa
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, *, demo: bool = False) -> Iterator[Served]:
+def serving(data_dir: Path, *, demo: bool = False, public_url: str | None = "") -> Iterator[Served]:
     """``docsvc init`` in ``data_dir`` (an empty folder; ``demo`` adds the demo institution
     and its accounts), then ``docsvc serve`` on a free port of 127.0.0.1 in a child
-    process, until the context ends."""
+    process, until the context ends. ``DOCSVC_PUBLIC_URL`` is the served address, or
+    ``public_url`` when given, or not set at all when ``public_url`` is None."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
@@ -79,9 +80,11 @@ def serving(data_dir: Path, *, demo: bool = False) -> Iterator[Served]:
         "DOCSVC_DATA_DIR": str(data_dir),
         "DOCSVC_SECRET_KEY": SECRET,
         # Before init: the certificates it makes point here for OCSP and the CRL.
-        "DOCSVC_PUBLIC_URL": base,
+        "DOCSVC_PUBLIC_URL": public_url or base,
         "PYTHONUNBUFFERED": "1",
     }
+    if public_url is None:
+        del env["DOCSVC_PUBLIC_URL"]
     settings = Settings(
         env=Environment.test,
         data_dir=data_dir,
