@@ -10,7 +10,7 @@
 # as anyone else it prints the exact command to run and fails, so nothing half-works.
 set -euo pipefail
 
-PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools qpdf)
+PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools qpdf libpango-1.0-0 libpangoft2-1.0-0)
 
 is_installed() {
     dpkg-query --show --showformat='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed

@@ -19,6 +19,7 @@ from docsvc.audit.service import record_event
 from docsvc.calendar.local import local_date
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
+from docsvc.documents import codes
 from docsvc.documents import repository as documents_repository
 from docsvc.documents.service import readable_document
 from docsvc.dossiers.service import readable_dossier
@@ -63,6 +64,9 @@ def create_entry(db: Session, settings: Settings, actor: Actor, body: EntryIn) -
     document_sha256 = None
     if body.document_id is not None:
         document = readable_document(db, actor, body.document_id)
+        # The code printed on the receipt, by which whoever delivered it checks it later.
+        if document.verification_code is None:
+            document.verification_code = codes.new_code()
         # The registered document's current version, which the leaf pins down.
         version = documents_repository.version_of(db, document.id, document.latest_version)
         document_sha256 = version.sha256 if version is not None else None
@@ -174,6 +178,11 @@ def annul_entry(db: Session, actor: Actor, entry_id: uuid.UUID, body: AnnulIn) -
 
 def get_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> EntryOut:
     return entry_out(_visible_entry(db, actor, entry_id))
+
+
+def visible_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> RegisterEntry:
+    """The entry, if the actor may see it (else ``NotFound``)."""
+    return _visible_entry(db, actor, entry_id)
 
 
 def list_entries(

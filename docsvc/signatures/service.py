@@ -22,6 +22,7 @@ from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.config import SignatureLevel
 from docsvc.db.base import utcnow
+from docsvc.documents import codes
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.uploads import ReceivedFile
@@ -39,7 +40,6 @@ from docsvc.models import (
 from docsvc.pki.authorities import material_for, timestamper_for
 from docsvc.runtime.signing import KeySigner, PdfJob, PdfSigner, SigningRuntime
 from docsvc.services import Services
-from docsvc.signatures import codes
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
+from docsvc.documents import codes
 from docsvc.documents.service import PDF_MEDIA_TYPE
 from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.dossiers import repository as dossiers
@@ -38,7 +39,6 @@ from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
 from docsvc.register.service import dossier_registry_numbers, registry_numbers
 from docsvc.runtime.signing import PdfSigner
 from docsvc.services import Services
-from docsvc.signatures import codes
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
 from signing.pades import Level

@@ -10,24 +10,18 @@ certificate expires). Anyone can verify the report itself like any signed PDF.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from docsvc.documents.text_pdf import build_text_pdf
-from docsvc.errors import Conflict
 from docsvc.locale import DEFAULT_ZONE, Translator, translator
 from docsvc.locale.labels import certificate_name
-from docsvc.pki.authorities import material_for, timestamper_for
-from docsvc.pki.seal import institution_seal
+from docsvc.pki.sealed_pdf import seal_pdf
 from docsvc.runtime.keyring import Keyring
 from docsvc.verification import wording
-from signing.errors import SigningError
-from signing.pades import Level, SignatureRequest, sign_file
 
 
 def _reasons(item: Mapping[str, Any]) -> list[Any]:
@@ -167,17 +161,4 @@ def sealed_report(
         zone=settings.timezone,
     )
     pdf = build_text_pdf(title, paragraphs, language=lang)
-    long_term = bool(settings.tsa_url or settings.dev_pki)
-    level = Level.B_LT if long_term else Level.B_B
-    timestamper = timestamper_for(keys, level)
-    material = material_for(db, keys, level)
-    request = SignatureRequest(level, reason=title, location=settings.institution_name)
-    with tempfile.TemporaryDirectory(prefix="docsvc-report-") as work:
-        source, target = Path(work) / "report.pdf", Path(work) / "sealed.pdf"
-        source.write_bytes(pdf)
-        with institution_seal(db, keys) as key:
-            try:
-                sign_file(source, target, key, request, timestamper, material)
-            except SigningError as exc:
-                raise Conflict(f"The report cannot be sealed: {exc}", code="seal_failed") from exc
-        return target.read_bytes()
+    return seal_pdf(db, keys, pdf, reason=title)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
+from docsvc.documents import codes
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import InvalidInput, NotFound, Unprocessable
 from docsvc.ledger import checkpoints, log
@@ -31,7 +32,6 @@ from docsvc.register.service import registry_numbers
 from docsvc.runtime.keyring import Keyring
 from docsvc.runtime.verifiers import decompression_limits
 from docsvc.services import Services
-from docsvc.signatures import codes
 from docsvc.throttles import Busy, WorkerTime
 from docsvc.verification.copies import check_copy
 from docsvc.verification.report_pdf import sealed_report

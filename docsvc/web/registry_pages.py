@@ -28,14 +28,16 @@ from docsvc.documents.api import receive_file
 from docsvc.documents.schemas import DocumentFilter, DocumentMetadataIn
 from docsvc.documents.uploads import ReceivedForm
 from docsvc.errors import DomainError, InvalidInput, NotFound
+from docsvc.models import Confidentiality, DocumentType
 from docsvc.models.transfers import Transfer
 from docsvc.organisation import repository as organisation
 from docsvc.register import history
 from docsvc.register import service as register
+from docsvc.register.receipt import receipt_pdf
 from docsvc.register.schemas import EntryIn, EntryOut, EntryPage
 from docsvc.transfers import service as transfers
 from docsvc.transfers.schemas import TransferIn
-from docsvc.web.page import FormDep, Page, PageDep
+from docsvc.web.page import FormDep, Page, PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
 RECENT_ENTRIES = 100
@@ -75,10 +77,17 @@ def _invalid(exc: ValidationError) -> InvalidInput:
 
 
 def _register_page(
-    page: Page, *, form: dict[str, str] | None = None, error: DomainError | None = None
+    page: Page,
+    *,
+    form: dict[str, str] | None = None,
+    upload_form: dict[str, str] | None = None,
+    error: DomainError | None = None,
 ) -> Response:
+    """The register; ``form`` refills the form for a document already here, ``upload_form``
+    the one that uploads: each keeps its own values after an error."""
     entries = _recent_entries(page.db, page.actor)
     readable = documents.list_documents(page.db, page.actor, DocumentFilter(limit=100))
+    registered = page.request.query_params.get("asiento")
     return page.render(
         "registry.html",
         error=error,
@@ -86,7 +95,11 @@ def _register_page(
         documents=readable.items,
         cases=_cases(entries.items),
         form=form or {},
+        upload_form=upload_form or {},
+        doc_types=list(DocumentType),
+        confidentialities=list(Confidentiality),
         notice=page.notice(("registered", "sent")),
+        receipt_entry=next((e for e in entries.items if str(e.id) == registered), None),
     )
 
 
@@ -115,13 +128,34 @@ def _entry_in(form: dict[str, str]) -> EntryIn:
         ) from exc
 
 
+def _registered(entry_ids: list[uuid.UUID]) -> str:
+    """Where a registration leads: the register, saying so, with its receipt to print."""
+    return f"/registro?hecho=registered&asiento={entry_ids[0]}"
+
+
 @router.post("/registro", response_model=None)
 def register_document(page: PageDep, form: FormDep) -> Response:
+    made: list[uuid.UUID] = []
     return page.act(
         form.get("csrf_token"),
-        lambda: register.create_entry(page.db, page.settings, page.actor, _entry_in(form)),
-        "/registro?hecho=registered",
+        lambda: made.append(
+            register.create_entry(page.db, page.settings, page.actor, _entry_in(form)).id
+        ),
+        lambda: _registered(made),
         lambda exc: _register_page(page, form=form, error=exc),
+    )
+
+
+@router.get("/registro/{entry_id}/justificante.pdf", response_model=None)
+def registry_receipt(entry_id: uuid.UUID, page: PageDep) -> Response:
+    """The entry's receipt, sealed, to print or to send."""
+    t = page_translator(page.request, page.services)
+    number, pdf = receipt_pdf(page.db, page.services.keys, page.actor, entry_id, t)
+    name = t.gettext("receipt-%(number)s.pdf", number=number)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
@@ -251,6 +285,8 @@ def _registration(fields: dict[str, str]) -> tuple[DocumentMetadataIn, EntryIn]:
 def _upload_and_register(page: Page, received: ReceivedForm) -> Response:
     fields = dict(received.fields)
 
+    made: list[uuid.UUID] = []
+
     def register_upload() -> None:
         metadata, entry = _registration(fields)
         assert received.file is not None
@@ -259,14 +295,14 @@ def _upload_and_register(page: Page, received: ReceivedForm) -> Response:
             page.db, page.services.store, settings, page.actor, metadata, received.file
         )
         entry = entry.model_copy(update={"document_id": document.id})
-        register.create_entry(page.db, settings, page.actor, entry)
+        made.append(register.create_entry(page.db, settings, page.actor, entry).id)
 
     try:
         return page.act(
             fields.get("csrf_token"),
             register_upload,
-            "/registro?hecho=registered",
-            lambda exc: _register_page(page, form=fields, error=exc),
+            lambda: _registered(made),
+            lambda exc: _register_page(page, upload_form=fields, error=exc),
         )
     finally:
         received.discard()
@@ -281,5 +317,5 @@ async def upload_and_register(request: Request, page: PageDep) -> Response:
     try:
         received = await receive_file(request, page.services)
     except DomainError as exc:
-        return await run_in_threadpool(_register_page, page, error=exc)
+        return await run_in_threadpool(_register_page, page, upload_form={}, error=exc)
     return await run_in_threadpool(_upload_and_register, page, received)

@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.deps import DbSession, ServicesDep
+from docsvc.documents import codes
 from docsvc.documents.api import receive_file
 from docsvc.documents.uploads import ReceivedForm
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied, TooManyRequests
 from docsvc.services import Services
-from docsvc.signatures import codes
 from docsvc.throttles import WorkerTime
 from docsvc.verification import retained, service, wording
 from docsvc.verification.rate_limit import limit_public_requests, public_verification

@@ -4,13 +4,20 @@ history as a timeline, with the details the register's leaves commit to."""
 
 from __future__ import annotations
 
+import io
 import re
+import subprocess
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
+import pikepdf
 import pytest
+from babel.dates import format_datetime
 from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PIN
+from signing.verification import VerificationPolicy, verify
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.pages import csrf_of
 from tests.support.pdfs import unique_pdf
@@ -27,6 +34,12 @@ def backend(
     )
     yield built
     built.services.close()
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, check=True, capture_output=True
+    ).stdout.decode()
 
 
 def _text(page: str) -> str:
@@ -77,7 +90,8 @@ def test_register_transfer_and_read_the_case(
         },
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == "/registro?hecho=registered"
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/registro?hecho=registered&asiento=")
     listed = clerk.get(done.headers["location"]).text
     assert "Documento registrado." in listed
     number = re.search(r"DAJ-E-\d{4}-\d{6}", listed)
@@ -117,3 +131,74 @@ def test_register_transfer_and_read_the_case(
     # Another department's official, not in the case, is not shown it.
     outsider = browser_as("financiero")
     assert "No existe ese caso." in outsider.get(f"/casos/{case.group(1)}").text
+
+
+def test_the_counter_receives_a_letter_and_prints_its_receipt(
+    backend: Backend,
+    client: TestClient,
+    browser_as: Callable[[str], TestClient],
+    tmp_path: Path,
+) -> None:
+    clerk = browser_as("registro")
+    page = clerk.get("/registro")
+    upload_form = page.text.split('action="/registro/nuevo"', 1)[1].split("</form>", 1)[0]
+    for value in ("public", "internal", "confidential"):  # confidentiality is asked for
+        assert f'<option value="{value}"' in upload_form
+    fields = {
+        "csrf_token": csrf_of(page.text),
+        "direction": "incoming",
+        "title": "Escrito de la Sra. Quispe",
+        "doc_type": "request",
+        "confidentiality": "confidential",
+        "subject": "",
+        "counterpart": "Rosa Quispe Mamani",
+    }
+    pdf = ("escrito.pdf", unique_pdf("Escrito de la Sra. Quispe"), "application/pdf")
+    # An error keeps the upload form's own values, and leaves the other form empty.
+    refused = clerk.post("/registro/nuevo", data=fields, files={"file": pdf})
+    assert refused.status_code == 400
+    first, second = refused.text.split('action="/registro/nuevo"', 1)
+    assert 'value="Rosa Quispe Mamani"' in second and 'value="Rosa Quispe Mamani"' not in first
+    assert '<option value="confidential" selected>' in second
+    assert '<option value="request" selected>' in second
+
+    done = clerk.post(
+        "/registro/nuevo",
+        data={**fields, "subject": "Solicita copia de su expediente"},
+        files={"file": pdf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    listed = clerk.get(done.headers["location"]).text
+    number = re.search(r"Número de registro: (DAJ-E-\d{4}-\d{6})\.", listed)
+    assert number, listed
+    receipt_link = re.search(r'href="(/registro/[0-9a-f-]+/justificante\.pdf)"', listed)
+    assert receipt_link
+
+    receipt = clerk.get(receipt_link.group(1))
+    assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
+    assert f"justificante-{number.group(1)}.pdf" in receipt.headers["content-disposition"]
+    with pikepdf.open(io.BytesIO(receipt.content)) as pdf_file:
+        assert pdf_file.open_metadata().pdfa_status == "2A"  # PDF/A-2, level A (tagged)
+        assert pdf_file.Root.MarkInfo.Marked and "/StructTreeRoot" in pdf_file.Root
+        assert str(pdf_file.Root.Lang) == "es"
+    text = _pdf_text(receipt.content)
+    assert "Justificante de registro" in text and number.group(1) in text
+    assert "Rosa Quispe Mamani" in text and "Solicita copia de su expediente" in text
+    moment = format_datetime(datetime.now(UTC), "d 'de' MMMM 'de' y", locale="es")
+    assert moment in text and "UTC" not in text  # local time, in words
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text)
+    assert code, text
+    # The receipt carries the institution's seal: it verifies like any signed document.
+    sealed = tmp_path / "justificante.pdf"
+    sealed.write_bytes(receipt.content)
+    report = verify(sealed, VerificationPolicy([backend.root_der()])).report
+    assert report.verdict == "valid", report.as_json()
+    # The code leads the person who delivered it to the registered document's page.
+    with TestClient(client.app) as anonymous:
+        landing = anonymous.get(f"/verificar/{code.group(0)}")
+        assert landing.status_code == 200 and number.group(1) in landing.text
+    # Only who may see the entry gets its receipt.
+    outsider = browser_as("financiero")
+    hidden = outsider.get(receipt_link.group(1), headers={"accept": "text/html"})
+    assert hidden.status_code == 404

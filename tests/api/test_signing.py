@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.signatures import codes
+from docsvc.documents import codes
 from signing.verification import VerificationPolicy, verify
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.holdings import holdings

@@ -11,9 +11,11 @@ import docsvc
 
 ROOT = Path(docsvc.__file__).parent
 
-# Pure memos of constant inputs (fonts, catalogues, SQL text): the same in any service.
+# Pure memos of constant inputs (fonts, templates, catalogues, SQL text): the same in any
+# service.
 PURE_MEMOS = {
     "demo/sample_pdfs.py",
+    "documents/html_pdf.py",
     "documents/text_pdf.py",
     "ledger/log.py",
     "locale/__init__.py",

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from docsvc.documents import codes
 from docsvc.runtime.signing import SigningRuntime, UnlockedKeys
-from docsvc.signatures import codes
 from signing.pades import SigningKey
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
