@@ -1,27 +1,33 @@
-"""The verification report as a PDF/A document sealed by the institution: what a court or
-a bank files next to the document it checked.
+"""The verification report as a tagged PDF/A document sealed by the institution: what a
+court or a bank files next to the document it checked.
 
-It states the file's sha256, each signature's verdict with its facts and reasons, and the
-copy check, in Spanish or English (the one message catalogue, :mod:`docsvc.locale`; every
-moment in the institution's time zone), then carries the institution's electronic seal (B-LT
-when a timestamp authority is configured, so that it stays verifiable after the seal's
-certificate expires). Anyone can verify the report itself like any signed PDF.
+It states the verdict first, then the file's sha256, a table per signature (integrity and
+trust worded apart) with its reasons, and the copy check, in Spanish or English (the one
+message catalogue, :mod:`docsvc.locale`; every moment in the institution's time zone),
+laid out by :mod:`docsvc.documents.html_pdf` as tagged PDF/A-2a. It then carries the
+institution's electronic seal (B-LT when a timestamp authority is configured, so that it
+stays verifiable after the seal's certificate expires). Anyone can verify the report
+itself like any signed PDF.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from docsvc.documents.text_pdf import build_text_pdf
+from docsvc.documents.html_pdf import html_pdf
 from docsvc.locale import DEFAULT_ZONE, Translator, translator
 from docsvc.locale.labels import certificate_name
 from docsvc.pki.sealed_pdf import seal_pdf
 from docsvc.runtime.keyring import Keyring
 from docsvc.verification import wording
+
+TEMPLATES = Path(__file__).parent / "pdf_templates"
 
 
 def _reasons(item: Mapping[str, Any]) -> list[Any]:
@@ -35,17 +41,52 @@ def report_title(t: Translator) -> str:
     return t.gettext("Signature verification report")
 
 
-def report_paragraphs(
-    report: Mapping[str, Any],
-    *,
-    lang: str,
-    institution: str,
-    file_name: str,
-    issued_at: datetime,
-    verify_url: str,
-    zone: str = DEFAULT_ZONE,
-) -> list[str]:
-    """The report's text in ``lang``, every moment in ``zone`` (the institution's)."""
+@dataclass(frozen=True, slots=True)
+class SignatureView:
+    """One signature as the report shows it: its verdict, facts as (label, value) rows,
+    and its reasons, every word in the reader's language."""
+
+    number: int
+    field: str
+    verdict: str
+    rows: list[tuple[str, str]]
+    reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    verdict_code: str
+    verdict: str
+    summary: str
+    file_rows: list[tuple[str, str]]
+    reasons: list[str]
+    warnings: list[str]
+    signatures: list[SignatureView]
+    copy: str | None
+
+
+def _integrity(t: Translator, signature: Mapping[str, Any]) -> str:
+    if signature["intact"]:
+        return t.gettext("Intact: the signed content has not changed since it was signed")
+    return t.gettext("Altered: the content no longer matches what was signed")
+
+
+def _trust(t: Translator, signature: Mapping[str, Any]) -> str:
+    """Trust in the signer's certificate, worded apart from integrity: an altered file is
+    never presented as a certificate problem."""
+    anchor = signature.get("trust_anchor")
+    if signature["trusted"]:
+        return t.gettext(
+            "Trusted: the certificate leads to %(anchor)s",
+            anchor=certificate_name(t, anchor) if anchor else t.gettext("a trusted root"),
+        )
+    if not signature["intact"]:
+        return t.gettext("Not assessed: the signature does not match the content")
+    return t.gettext("Not trusted: the certificate leads to no trusted root")
+
+
+def report_view(report: Mapping[str, Any], *, file_name: str, lang: str, zone: str) -> ReportView:
+    """The report's content in ``lang``, every moment in ``zone`` (the institution's)."""
     t = translator(lang, zone)
     _ = t.gettext
 
@@ -59,99 +100,82 @@ def report_paragraphs(
         return certificate_name(t, value) or _("none")
 
     document = report["document"]
-    verdict = str(report["verdict"])
-    paragraphs = [
-        _(
-            "Issued by %(institution)s on %(when)s.",
-            institution=institution,
-            when=t.format_datetime(issued_at, "long"),
-        ),
-        _("File verified: %(name)s", name=file_name),
-        _(
-            "SHA-256: %(sha256)s. Pages: %(pages)s. Revisions: %(revisions)s.",
-            sha256=document["sha256"],
-            pages=document["pages"],
-            revisions=document["revisions"],
-        ),
-        _(
-            "Result: %(verdict)s. %(summary)s",
-            verdict=wording.verdict(verdict, lang).upper(),
-            summary=wording.summary(verdict, lang),
-        ),
-    ]
-    paragraphs += [
-        _("Reason: %(reason)s", reason=wording.reason(r, lang, zone)) for r in _reasons(report)
-    ]
-    paragraphs += [
-        _(
-            "Warning about the file (it does not change the result): %(warning)s",
-            warning=wording.warning(w, lang),
-        )
-        for w in report.get("warnings", [])
-    ]
+    signatures = []
     for n, signature in enumerate(report["signatures"], start=1):
         signer = signature["signer"]
-        paragraphs.append(
-            " ".join(
-                [
-                    _(
-                        "Signature %(n)s (field %(field)s): %(verdict)s.",
-                        n=n,
-                        field=signature["field"],
-                        verdict=wording.verdict(signature["verdict"], lang).upper(),
+        signatures.append(
+            SignatureView(
+                number=n,
+                field=str(signature["field"]),
+                verdict=wording.verdict(signature["verdict"], lang).upper(),
+                rows=[
+                    (_("Signer"), name(signer["name"])),
+                    (_("Certificate issuer"), name(signer["issuer"])),
+                    (_("Integrity"), _integrity(t, signature)),
+                    (_("Trust"), _trust(t, signature)),
+                    (_("Revoked"), yes(signature["revoked"])),
+                    (_("Signing time claimed"), moment(signature["signing_time"])),
+                    (_("Timestamp"), moment(signature["timestamp_time"])),
+                    (_("PAdES level"), str(signature["level"])),
+                    (
+                        _("Changes after signing"),
+                        wording.modifications(signature["modifications_after"], lang),
                     ),
-                    _(
-                        "Signer: %(name)s. Certificate issuer: %(issuer)s.",
-                        name=name(signer["name"]),
-                        issuer=name(signer["issuer"]),
-                    ),
-                    _(
-                        "PAdES level: %(level)s. Intact: %(intact)s. Trusted: %(trusted)s. "
-                        "Revoked: %(revoked)s.",
-                        level=signature["level"],
-                        intact=yes(signature["intact"]),
-                        trusted=yes(signature["trusted"]),
-                        revoked=yes(signature["revoked"]),
-                    ),
-                    _(
-                        "Signing time claimed: %(signing)s. Timestamp: %(timestamp)s.",
-                        signing=moment(signature["signing_time"]),
-                        timestamp=moment(signature["timestamp_time"]),
-                    ),
-                    _("Trust anchor: %(anchor)s.", anchor=name(signature.get("trust_anchor"))),
-                    _(
-                        "Changes after signing: %(changes)s. Covers the whole document: %(whole)s.",
-                        changes=wording.modifications(signature["modifications_after"], lang),
-                        whole=yes(signature["covers_whole_document"]),
-                    ),
-                ]
+                    (_("Covers the whole document"), yes(signature["covers_whole_document"])),
+                ],
+                reasons=[wording.reason(r, lang, zone) for r in _reasons(signature)],
             )
         )
-        paragraphs += [
-            _("Reason: %(reason)s", reason=wording.reason(r, lang, zone))
-            for r in _reasons(signature)
-        ]
-    if "copy" in report:
-        paragraphs.append(_("Register: %(copy)s", copy=wording.copy_check(report["copy"], lang)))
-    paragraphs.append(
-        _(
-            "This report carries the electronic seal of %(institution)s. You can verify it, "
-            "like any signed document, at %(url)s.",
-            institution=institution,
-            url=verify_url,
-        )
+    return ReportView(
+        verdict_code=str(report["verdict"]),
+        verdict=wording.verdict(str(report["verdict"]), lang).upper(),
+        summary=wording.summary(str(report["verdict"]), lang),
+        file_rows=[
+            (_("File verified"), file_name),
+            ("SHA-256", str(document["sha256"])),
+            (_("Pages"), t.format_number(document["pages"])),
+            (_("Revisions"), t.format_number(document["revisions"])),
+        ],
+        reasons=[wording.reason(r, lang, zone) for r in _reasons(report)],
+        warnings=[wording.warning(w, lang) for w in report.get("warnings", [])],
+        signatures=signatures,
+        copy=wording.copy_check(report["copy"], lang) if "copy" in report else None,
     )
-    return paragraphs
+
+
+def report_pdf(
+    report: Mapping[str, Any],
+    *,
+    lang: str,
+    institution: str,
+    file_name: str,
+    issued_at: datetime,
+    verify_url: str,
+    zone: str = DEFAULT_ZONE,
+) -> bytes:
+    """The report as tagged PDF/A-2a, not yet sealed."""
+    t = translator(lang, zone)
+    return html_pdf(
+        TEMPLATES,
+        "report.html",
+        t,
+        {
+            "title": report_title(t),
+            "institution": institution,
+            "issued_at": issued_at,
+            "verify_url": verify_url,
+            "view": report_view(report, file_name=file_name, lang=lang, zone=zone),
+        },
+    )
 
 
 def sealed_report(
     db: Session, keys: Keyring, report: Mapping[str, Any], *, file_name: str, lang: str
 ) -> bytes:
-    """The report as PDF/A-2b, sealed with the institution's seal."""
+    """The report as tagged PDF/A-2a, sealed with the institution's seal."""
     settings = keys.settings
     issued_at = datetime.now(UTC)
-    title = report_title(translator(lang, settings.timezone))
-    paragraphs = report_paragraphs(
+    pdf = report_pdf(
         report,
         lang=lang,
         institution=settings.institution_name,
@@ -160,5 +184,4 @@ def sealed_report(
         verify_url=f"{settings.public_url.rstrip('/')}/verificar",
         zone=settings.timezone,
     )
-    pdf = build_text_pdf(title, paragraphs, language=lang)
-    return seal_pdf(db, keys, pdf, reason=title)
+    return seal_pdf(db, keys, pdf, reason=report_title(translator(lang, settings.timezone)))

@@ -3,11 +3,17 @@ says, in Spanish or English, and is itself a valid signed PDF, for us and for pd
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pikepdf
 import pytest
+from babel.dates import format_datetime
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from pyhanko.sign.general import load_cert_from_pemder
@@ -109,11 +115,23 @@ def test_the_report_says_what_the_json_says_and_is_sealed(
         "Es idéntico, bit a bit, a la versión 2 (la última) del documento registrado con el "
         f"código {code}" in text
     )
-    assert "Página 1 de 1" in text
+    assert re.search(r"Página 1 de \d", text)
+    # Laid out for people and archives: tagged PDF/A-2a in Spanish, a table per signature,
+    # integrity and trust apart, every moment in the institution's local time.
+    with pikepdf.open(io.BytesIO(pdf)) as laid_out:
+        assert laid_out.open_metadata().pdfa_status == "2A"
+        assert laid_out.Root.MarkInfo.Marked and "/StructTreeRoot" in laid_out.Root
+        assert str(laid_out.Root.Lang) == "es"
+    assert "Integridad Íntegro" in text and "Confianza De confianza" in text
+    assert "UTC" not in text and "+00:00" not in text
+    today = format_datetime(
+        datetime.now(ZoneInfo(backend.settings.timezone)), "d 'de' MMMM 'de' y", locale="es"
+    )
+    assert f"Emitido por {backend.settings.institution_name} el {today}" in text
 
     english = _text(_report(client, data, "en"), tmp_path)
     assert "Signature verification report" in english and "Result: VALID" in english
-    assert "Page 1 of 1" in english
+    assert re.search(r"Page 1 of \d", english)
 
 
 def test_an_unsigned_file_gets_a_report_that_says_so(client: TestClient, tmp_path: Path) -> None:
@@ -225,3 +243,13 @@ def test_a_seal_on_an_hsm_signs_the_reports(
         )
     assert response.status_code == 409, response.text
     assert response.json()["error"]["code"] == "seal_unavailable"
+
+
+def test_a_tampered_file_reads_as_altered_not_as_a_trust_problem(
+    client: TestClient, tmp_path: Path
+) -> None:
+    data = (DATA / "signed" / "attack_byte_changed_in_signed_range.pdf").read_bytes()
+    text = _text(_report(client, data), tmp_path)
+    assert "Integridad Alterado: el contenido ya no coincide con lo que se firmó" in text
+    assert "Confianza Sin evaluar: la firma no corresponde al contenido" in text
+    assert "No confiable" not in text

@@ -225,6 +225,12 @@ def test_a_typed_code_leads_to_the_public_record(client: TestClient, public_doc:
     assert page.status_code == 200
     text = _text(page.text)
     assert "Registro público del documento" in text
+    # One plain verdict first, before any technical detail.
+    verdict = text.split("Registro público del documento", 2)[2]  # after the title and h1
+    assert verdict.lstrip().startswith("Documento auténtico Custodiado por ")
+    assert "firmado por Lucía Fernández; la última firma se realizó el " in verdict
+    assert verdict.index("Documento auténtico") < verdict.index("Detalles técnicos")
+    assert verdict.index("Detalles técnicos") < verdict.index("SHA-256")
     assert "Resolución" in text and public_doc["number"] in text
     assert "Lucía Fernández" in text
     assert hashlib_of(public_doc["content"]) in text
