@@ -39,6 +39,7 @@ from docsvc.verification import api as verification_api
 from docsvc.web import (
     dashboard_pages,
     document_pages,
+    draft_pages,
     official_pages,
     page,
     pages,
@@ -133,6 +134,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         official_pages.router,
         dashboard_pages.router,
         registry_pages.router,
+        # Before the document pages: /documentos/nuevo is no document id.
+        draft_pages.router,
         document_pages.router,
     ):
         app.include_router(router)

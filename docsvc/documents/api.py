@@ -141,7 +141,7 @@ def get_document(document_id: uuid.UUID, actor: ActorDep, db: DbSession) -> Docu
     return service.get_document(db, actor, document_id)
 
 
-def _download_response(services: Services, download: service.Download) -> StreamingResponse:
+def download_response(services: Services, download: service.Download) -> StreamingResponse:
     quoted = quote(download.filename, safe="")
     return StreamingResponse(
         service.stream_download(services.store, download),
@@ -166,7 +166,7 @@ def download_latest(
     document_id: uuid.UUID, actor: ActorDep, db: DbSession, services: ServicesDep
 ) -> StreamingResponse:
     """The bytes of the latest version."""
-    return _download_response(services, service.prepare_download(db, actor, document_id, None))
+    return download_response(services, service.prepare_download(db, actor, document_id, None))
 
 
 @router.get("/{document_id}/versions/{number}/content", response_class=StreamingResponse)
@@ -178,4 +178,4 @@ def download_version(
     services: ServicesDep,
 ) -> StreamingResponse:
     """The bytes of any version."""
-    return _download_response(services, service.prepare_download(db, actor, document_id, number))
+    return download_response(services, service.prepare_download(db, actor, document_id, number))

@@ -158,6 +158,8 @@ def notice_text(t: Translator, value: object) -> str:
         "returned": _("Returned with your reason, in a signed receipt."),
         "sent": _("Transfer sent with your signed note."),
         "registered": _("Document registered."),
+        "uploaded": _("Document uploaded: this is its version 1."),
+        "version_added": _("New version uploaded."),
     }
     return labels.get(_value(value), "")
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import previews
 from docsvc.documents import service as documents
+from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, InvalidInput, NotFound
@@ -73,9 +74,10 @@ def search(page: PageDep) -> Response:
     )
 
 
-def _document_page(
+def render_document(
     page: Page, document_id: uuid.UUID, error: DomainError | None = None
 ) -> Response:
+    """The document's page; ``error`` says why the last action on it was refused."""
     db, actor = page.db, page.actor
     document = documents.get_document(db, actor, document_id)
     entries = list(
@@ -97,7 +99,9 @@ def _document_page(
         previews=range(1, min(PREVIEW_PAGES, document.latest_version.pages or 1) + 1),
         # The signing form only for those who may sign it (the service checks it again).
         official=signatures.may_sign(db, page.services, actor, readable),
-        notice=page.notice(("signed",)),
+        # The new-version form for the owning department (the service checks it again).
+        may_add_version=can_author(actor, readable.owning_department_id),
+        notice=page.notice(("signed", "uploaded", "version_added")),
     )
 
 
@@ -105,7 +109,7 @@ def _document_page(
 def document_page(document_id: uuid.UUID, page: PageDep) -> Response:
     # A record the reader may not see is answered as one that is not there: the error page
     # says so, where a silent return to the search would leave her guessing.
-    return _document_page(page, document_id)
+    return render_document(page, document_id)
 
 
 @router.post("/documentos/{document_id}/firmar", response_model=None)
@@ -117,7 +121,7 @@ def sign_document(document_id: uuid.UUID, page: PageDep, form: FormDep) -> Respo
             page.db, page.services, page.actor, document_id, request_in
         ),
         f"/documentos/{document_id}?hecho=signed",
-        lambda exc: _document_page(page, document_id, exc),
+        lambda exc: render_document(page, document_id, exc),
     )
 
 

@@ -96,7 +96,7 @@ def test_search_filters_and_the_document_page(
     assert "Firmado." in after and "Lucía Fernández" in after
     code = re.search(r'href="/verificar/([0-9A-Z-]{19})"', after)
     assert code  # the verification code, once signed
-    assert after.count("/versions/") >= 2  # both versions to download
+    assert after.count("/descargar") >= 3  # the latest, and each of both versions
     # The signed version's preview shows the stamp (a form field's appearance): exactly one
     # page, the one stamped, differs from the unsigned version's.
     base = f"/documentos/{report}/versiones"
