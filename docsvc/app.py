@@ -39,7 +39,9 @@ from docsvc.verification import api as verification_api
 from docsvc.web import (
     dashboard_pages,
     document_pages,
+    dossier_pages,
     draft_pages,
+    line_pages,
     official_pages,
     page,
     pages,
@@ -131,11 +133,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         verification_api.router,
         pages.router,
         verify_pages.router,
+        # Before the official pages: /firmas/nueva is no signing line's id.
+        line_pages.router,
         official_pages.router,
         dashboard_pages.router,
         registry_pages.router,
         # Before the document pages: /documentos/nuevo is no document id.
         draft_pages.router,
+        dossier_pages.router,
         document_pages.router,
     ):
         app.include_router(router)

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query
 
 from docsvc.deps import ActorDep, DbSession
 from docsvc.dossiers import service
-from docsvc.dossiers.schemas import DossierIn, DossierItemIn, DossierOut, DossierPage
+from docsvc.dossiers.schemas import (
+    DossierIn,
+    DossierItemIn,
+    DossierMoveIn,
+    DossierOut,
+    DossierPage,
+)
 from docsvc.query_types import Offset
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
@@ -41,6 +47,18 @@ def add_document(
 ) -> DossierOut:
     """Append a document at the end of the dossier."""
     return service.add_document(db, actor, dossier_id, body.document_id)
+
+
+@router.post("/{dossier_id}/items/{document_id}/move")
+def move_document(
+    dossier_id: uuid.UUID,
+    document_id: uuid.UUID,
+    body: DossierMoveIn,
+    actor: ActorDep,
+    db: DbSession,
+) -> DossierOut:
+    """Put a document at another place in the dossier (1-based)."""
+    return service.move_document(db, actor, dossier_id, document_id, body.position)
 
 
 @router.post("/{dossier_id}/close")

@@ -20,6 +20,10 @@ class DossierItemIn(BaseModel):
     document_id: uuid.UUID
 
 
+class DossierMoveIn(BaseModel):
+    position: int = Field(ge=1, le=100_000)
+
+
 class DossierItemOut(BaseModel):
     position: int
     document_id: uuid.UUID

@@ -141,6 +141,55 @@ def add_document(
     return _out(db, dossier)
 
 
+def _editable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
+    """The dossier, if its composition may change now and by this actor."""
+    dossier = _readable(db, actor, dossier_id)
+    if not can_author(actor, dossier.owning_department_id):
+        raise PermissionDenied(
+            "Only the owning department can change this dossier.",
+            code="not_owning_department",
+        )
+    if dossier.status != DossierStatus.open.value:
+        raise Conflict("The dossier is closed.", code="dossier_closed")
+    if dossier.sealed_index_id is not None:
+        raise Conflict(
+            "The dossier is sealed by its signed index; its documents cannot change.",
+            code="dossier_sealed",
+        )
+    return dossier
+
+
+def move_document(
+    db: Session, actor: Actor, dossier_id: uuid.UUID, document_id: uuid.UUID, position: int
+) -> DossierOut:
+    """Put the document at ``position`` (1-based, clamped to the dossier's length), the
+    others keeping their order around it."""
+    dossier = _editable(db, actor, dossier_id)
+    items = [item for item, _, _ in repository.items_of(db, dossier.id)]
+    moved = next((i for i in items if i.document_id == document_id), None)
+    if moved is None:
+        raise NotFound("The document is not in this dossier.", code="not_in_dossier")
+    order = [i for i in items if i is not moved]
+    order.insert(max(0, min(position - 1, len(order))), moved)
+    before = moved.position
+    # Positions are unique per dossier: through negatives, so that no two rows ever share one.
+    for number, item in enumerate(order, start=1):
+        item.position = -number
+    db.flush()
+    for item in order:
+        item.position = -item.position
+    db.flush()
+    record_event(
+        db,
+        actor,
+        "dossier.move_document",
+        object_type="dossier",
+        object_id=str(dossier.id),
+        details={"document_id": str(document_id), "from": before, "to": moved.position},
+    )
+    return _out(db, dossier)
+
+
 def close_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOut:
     dossier = _readable(db, actor, dossier_id)
     allowed = can_author(actor, dossier.owning_department_id) or actor.has_any(Role.archivist)

@@ -160,6 +160,14 @@ def notice_text(t: Translator, value: object) -> str:
         "registered": _("Document registered."),
         "uploaded": _("Document uploaded: this is its version 1."),
         "version_added": _("New version uploaded."),
+        "dossier_created": _("Dossier opened."),
+        "document_added": _("Document added to the dossier."),
+        "moved": _("Order changed."),
+        "closed": _("Dossier closed."),
+        "line_created": _("Signatures requested: the first step has been notified."),
+        "resubmitted": _("Sent again: the line starts from its first step."),
+        "cancelled": _("Signature request cancelled."),
+        "stand_in_named": _("Stand-in named."),
     }
     return labels.get(_value(value), "")
 
@@ -686,6 +694,12 @@ def error_message(t: Translator, code: str) -> str | None:
         "invalid_metadata": _("Check the document's title and type."),
         "reason_required": _("Give the reason."),
         "nothing_chosen": _("Choose at least one signing line."),
+        "no_steps": _("Choose who signs, in at least one step."),
+        "not_in_dossier": _("That document is not in this dossier."),
+        "self_stand_in": _("You cannot stand in for yourself."),
+        "unknown_user": _("There is no active user with that name."),
+        "signer_not_official": _("Only officials sign: choose an official."),
+        "not_rejected": _("Only a returned signing line can be sent again."),
         "too_many_requests": _("Too many requests from your address. Wait a minute."),
         "not_authenticated": _("Log in first."),
         "invalid_token": _("Your session has expired. Log in again."),

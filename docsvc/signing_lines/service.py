@@ -47,6 +47,7 @@ from docsvc.models import (
     User,
 )
 from docsvc.models.signing_lines import InboxItem, LineStatus, SignerStatus, SigningLine
+from docsvc.organisation.repository import usernames_of
 from docsvc.runtime.signing import PdfSigner
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
@@ -203,12 +204,25 @@ def _line(db: Session, line_id: uuid.UUID, *, for_update: bool = False) -> Signi
 
 def _visible_line(db: Session, actor: Actor, line_id: uuid.UUID) -> SigningLine:
     line = _line(db, line_id)
+    if not _sees(db, actor, line):
+        raise NotFound("No such signing line.", code="signing_line_not_found")
+    return line
+
+
+def _sees(db: Session, actor: Actor, line: SigningLine) -> bool:
+    """Its requester and signers see a line, and so does whoever may read what it signs."""
     if line.requester_id == actor.user_id or _involves(db, actor, line):
-        return line
-    if line.document_id is not None:
-        documents.readable_document(db, actor, line.document_id)
-        return line
-    raise NotFound("No such signing line.", code="signing_line_not_found")
+        return True
+    try:
+        if line.document_id is not None:
+            documents.readable_document(db, actor, line.document_id)
+            return True
+        if line.dossier_id is not None:
+            readable_dossier(db, actor, line.dossier_id)
+            return True
+    except NotFound:
+        return False
+    return False
 
 
 def _involves(db: Session, actor: Actor, line: SigningLine) -> bool:
@@ -428,6 +442,32 @@ def resubmit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: 
 
 
 # --- stand-ins ----------------------------------------------------------------------------
+
+
+def stand_ins_of(db: Session, actor: Actor) -> list[StandInOut]:
+    """The actor's stand-ins that have not ended: those she named, and those who named
+    her, soonest first."""
+    today = utcnow().date()
+    found = db.scalars(
+        select(StandIn)
+        .where(
+            or_(StandIn.principal_id == actor.user_id, StandIn.substitute_id == actor.user_id),
+            StandIn.revoked_at.is_(None),
+            StandIn.ends_on >= today,
+        )
+        .order_by(StandIn.starts_on)
+    ).all()
+    names = usernames_of(db, {s.principal_id for s in found} | {s.substitute_id for s in found})
+    return [
+        StandInOut(
+            id=s.id,
+            principal=names.get(s.principal_id, "?"),
+            substitute=names.get(s.substitute_id, "?"),
+            starts_on=s.starts_on,
+            ends_on=s.ends_on,
+        )
+        for s in found
+    ]
 
 
 def name_stand_in(db: Session, actor: Actor, data: StandInIn) -> StandInOut:
@@ -717,3 +757,27 @@ def line_out(db: Session, line: SigningLine) -> LineOut:
 
 def get_line(db: Session, actor: Actor, line_id: uuid.UUID) -> LineOut:
     return line_out(db, _visible_line(db, actor, line_id))
+
+
+def awaits_turn(db: Session, actor: Actor, line_id: uuid.UUID) -> bool:
+    """Whether the line in signature waits for the actor now (as named, or standing in)."""
+    line = _visible_line(db, actor, line_id)
+    return line.status == LineStatus.in_signature.value and _awaits(db, actor, line)
+
+
+def lines_for(
+    db: Session,
+    actor: Actor,
+    *,
+    document_id: uuid.UUID | None = None,
+    dossier_id: uuid.UUID | None = None,
+) -> list[LineOut]:
+    """The signing lines over a document or a dossier that the actor may see, newest
+    first (the caller has checked that she may read the document or dossier)."""
+    query = select(SigningLine)
+    if document_id is not None:
+        query = query.where(SigningLine.document_id == document_id)
+    if dossier_id is not None:
+        query = query.where(SigningLine.dossier_id == dossier_id)
+    found = db.scalars(query.order_by(SigningLine.created_at.desc()).limit(100))
+    return [line_out(db, line) for line in found if _sees(db, actor, line)]

@@ -21,11 +21,9 @@ from docsvc.documents import previews
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
-from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, InvalidInput, NotFound
 from docsvc.models import DocumentType, DocumentVersion, RegisterEntry
 from docsvc.organisation import repository as organisation
-from docsvc.register import service as register
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
 from docsvc.web.page import FormDep, Page, PageDep, WebSession
@@ -150,29 +148,4 @@ def page_preview(
         png,
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=86400"},
-    )
-
-
-@router.get("/expedientes", response_model=None)
-def dossiers(page: PageDep) -> Response:
-    listed = dossier_service.list_dossiers(page.db, page.actor, 200, 0)
-    return page.render("dossiers.html", page=listed)
-
-
-@router.get("/expedientes/{dossier_id}", response_model=None)
-def dossier_page(dossier_id: uuid.UUID, page: PageDep) -> Response:
-    db = page.db
-    dossier = dossier_service.get_dossier(db, page.actor, dossier_id)  # else the 404 page
-    entries = list(
-        db.scalars(
-            select(RegisterEntry)
-            .where(RegisterEntry.dossier_id == dossier_id)
-            .order_by(RegisterEntry.registered_at)
-        )
-    )
-    return page.render(
-        "dossier.html",
-        dossier=dossier,
-        entries=entries,
-        numbers=register.registry_numbers(db, [item.document_id for item in dossier.items]),
     )

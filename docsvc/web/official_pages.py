@@ -18,8 +18,12 @@ from pydantic import ValidationError
 
 from docsvc.batches import service as batches
 from docsvc.batches.schemas import BatchIn, BatchItemIn
+from docsvc.documents import service as documents
+from docsvc.documents.schemas import DocumentOut
+from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied
 from docsvc.signing_lines import service as lines
+from docsvc.signing_lines.schemas import LineOut
 from docsvc.transfers import service as transfers
 from docsvc.web.page import FormDep, FormListsDep, Page, PageDep
 
@@ -47,14 +51,34 @@ def inbox(page: PageDep) -> Response:
     return _inbox_page(page)
 
 
-def _line_page(page: Page, line_id: uuid.UUID, error: DomainError | None = None) -> Response:
+def _line_documents(page: Page, line: LineOut) -> list[DocumentOut]:
+    """What the line signs, for the signer to see before she types her PIN: the document,
+    or the dossier's documents in their order."""
+    db, actor = page.db, page.actor
+    if line.document_id is not None:
+        return [documents.get_document(db, actor, line.document_id)]
+    if line.dossier_id is None:
+        return []
+    dossier = dossier_service.get_dossier(db, actor, line.dossier_id)
+    return [documents.get_document(db, actor, item.document_id) for item in dossier.items]
+
+
+def render_line(page: Page, line_id: uuid.UUID, error: DomainError | None = None) -> Response:
     line = lines.get_line(page.db, page.actor, line_id)
-    return page.render("signing_line.html", error=error, line=line)
+    return page.render(
+        "signing_line.html",
+        error=error,
+        line=line,
+        documents=_line_documents(page, line),
+        my_turn=lines.awaits_turn(page.db, page.actor, line_id),
+        requester=line.requester == page.actor.username,
+        notice=page.notice(("line_created", "resubmitted", "cancelled")),
+    )
 
 
 @router.get("/firmas/{line_id}", response_model=None)
 def signing_line(line_id: uuid.UUID, page: PageDep) -> Response:
-    return page.shown(lambda: _line_page(page, line_id), lambda exc: _inbox_page(page, exc))
+    return page.shown(lambda: render_line(page, line_id), lambda exc: _inbox_page(page, exc))
 
 
 @router.post("/firmas/{line_id}/firmar", response_model=None)
@@ -63,7 +87,7 @@ def sign_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
         form.get("csrf_token"),
         lambda: lines.sign(page.db, page.services, page.actor, line_id, form.get("pin") or None),
         "/bandeja?hecho=signed",
-        lambda exc: _line_page(page, line_id, exc),
+        lambda exc: render_line(page, line_id, exc),
     )
 
 
@@ -80,7 +104,7 @@ def reject_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
         form.get("csrf_token"),
         reject,
         "/bandeja?hecho=rejected",
-        lambda exc: _line_page(page, line_id, exc),
+        lambda exc: render_line(page, line_id, exc),
     )
 
 

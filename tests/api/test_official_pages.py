@@ -116,7 +116,7 @@ def test_a_rejection_needs_a_reason_and_a_form_token(
     # A reader who is not a signer sees the line, rejected, with no forms; signing is refused.
     other = browser_as("financiero")
     page = other.get(f"/firmas/{line['id']}")
-    assert page.status_code == 200 and "rechazado" in page.text and "Firmar ahora" not in page.text
+    assert page.status_code == 200 and "devuelta" in page.text and "Firmar ahora" not in page.text
     refused = other.post(
         f"/firmas/{line['id']}/firmar", data={"csrf_token": csrf_of(page.text), "pin": DEMO_PIN}
     )

@@ -133,7 +133,7 @@ def test_plain_python_gets_the_catalogue_in_either_language() -> None:
     assert en.gettext("Signature verification report") == "Signature verification report"
     # A context tells apart one English word that is two Spanish ones.
     assert es.pgettext("signer status", "signed") == "firmó"
-    assert es.pgettext("signing line status", "signed") == "firmado"
+    assert es.pgettext("signing line status", "signed") == "firmada"  # una línea de firma
     assert es.gettext("Page %(number)s of %(total)s", number=2, total=3) == "Página 2 de 3"
     # A message not in the catalogue is its English text, plural by n.
     assert es.ngettext("%(num)s file", "%(num)s files", 2) == "2 files"

@@ -1,0 +1,166 @@
+"""Dossiers from the pages: open one, add documents and put them in order, ask for
+signatures over it (the signing-line builder is ``line_pages``), follow its signing lines
+(resubmit a returned one, cancel one), and close it. What the owning department may do is
+offered to it only; the services check it again."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from docsvc.documents import service as documents
+from docsvc.documents.access import can_author
+from docsvc.documents.schemas import DocumentFilter
+from docsvc.dossiers import service as dossier_service
+from docsvc.dossiers.schemas import DossierIn
+from docsvc.errors import DomainError, InvalidInput
+from docsvc.models import Confidentiality, DossierStatus, RegisterEntry
+from docsvc.register import service as register
+from docsvc.signing_lines import service as lines
+from docsvc.web.page import FormDep, Page, PageDep
+
+router = APIRouter(include_in_schema=False)
+NOTICES = (
+    "dossier_created",
+    "document_added",
+    "moved",
+    "closed",
+    "line_created",
+    "resubmitted",
+    "cancelled",
+)
+
+
+def _dossiers_page(
+    page: Page, *, form: dict[str, str] | None = None, error: DomainError | None = None
+) -> Response:
+    listed = dossier_service.list_dossiers(page.db, page.actor, 200, 0)
+    return page.render(
+        "dossiers.html",
+        error=error,
+        page=listed,
+        form=form or {},
+        confidentialities=list(Confidentiality),
+    )
+
+
+@router.get("/expedientes", response_model=None)
+def dossiers(page: PageDep) -> Response:
+    return _dossiers_page(page)
+
+
+def _dossier_in(form: dict[str, str]) -> DossierIn:
+    try:
+        return DossierIn(
+            title=form.get("title", "").strip(),
+            subject=form.get("subject", "").strip(),
+            confidentiality=form.get("confidentiality", "internal"),
+        )
+    except ValidationError as exc:
+        names = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e["loc"])
+        raise InvalidInput(f"Check these fields: {names}.", code="form_invalid") from exc
+
+
+@router.post("/expedientes", response_model=None)
+def create_dossier(page: PageDep, form: FormDep) -> Response:
+    made: list[uuid.UUID] = []
+    return page.act(
+        form.get("csrf_token"),
+        lambda: made.append(
+            dossier_service.create_dossier(page.db, page.actor, _dossier_in(form)).id
+        ),
+        lambda: f"/expedientes/{made[0]}?hecho=dossier_created",
+        lambda exc: _dossiers_page(page, form=form, error=exc),
+    )
+
+
+def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None = None) -> Response:
+    """The dossier's page (else the 404 page); ``error`` says why an action was refused."""
+    db, actor = page.db, page.actor
+    dossier = dossier_service.get_dossier(db, actor, dossier_id)
+    readable = dossier_service.readable_dossier(db, actor, dossier_id)
+    entries = list(
+        db.scalars(
+            select(RegisterEntry)
+            .where(RegisterEntry.dossier_id == dossier_id)
+            .order_by(RegisterEntry.registered_at)
+        )
+    )
+    author = can_author(actor, readable.owning_department_id)
+    editable = (
+        author and dossier.status == DossierStatus.open.value and dossier.sealed_index_id is None
+    )
+    inside = {item.document_id for item in dossier.items}
+    addable = []
+    if editable:
+        listed = documents.list_documents(db, actor, DocumentFilter(limit=200))
+        addable = [d for d in listed.items if d.id not in inside]
+    return page.render(
+        "dossier.html",
+        error=error,
+        dossier=dossier,
+        entries=entries,
+        numbers=register.registry_numbers(db, list(inside)),
+        editable=editable,
+        may_close=dossier.status == DossierStatus.open.value and author,
+        addable=addable,
+        lines=lines.lines_for(db, actor, dossier_id=dossier_id),
+        notice=page.notice(NOTICES),
+    )
+
+
+@router.get("/expedientes/{dossier_id}", response_model=None)
+def dossier_page(dossier_id: uuid.UUID, page: PageDep) -> Response:
+    return render_dossier(page, dossier_id)
+
+
+def _document_field(form: dict[str, str]) -> uuid.UUID:
+    try:
+        return uuid.UUID(form.get("document_id", ""))
+    except ValueError as exc:
+        raise InvalidInput("Choose a document from the list.", code="form_invalid") from exc
+
+
+@router.post("/expedientes/{dossier_id}/documentos", response_model=None)
+def add_document(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    return page.act(
+        form.get("csrf_token"),
+        lambda: dossier_service.add_document(
+            page.db, page.actor, dossier_id, _document_field(form)
+        ),
+        f"/expedientes/{dossier_id}?hecho=document_added",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
+
+
+@router.post("/expedientes/{dossier_id}/documentos/{document_id}/mover", response_model=None)
+def move_document(
+    dossier_id: uuid.UUID, document_id: uuid.UUID, page: PageDep, form: FormDep
+) -> Response:
+    def move() -> None:
+        try:
+            position = int(form.get("position", ""))
+        except ValueError as exc:
+            raise InvalidInput("The place is a number.", code="form_invalid") from exc
+        dossier_service.move_document(page.db, page.actor, dossier_id, document_id, position)
+
+    return page.act(
+        form.get("csrf_token"),
+        move,
+        f"/expedientes/{dossier_id}?hecho=moved#documentos",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
+
+
+@router.post("/expedientes/{dossier_id}/cerrar", response_model=None)
+def close_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    return page.act(
+        form.get("csrf_token"),
+        lambda: dossier_service.close_dossier(page.db, page.actor, dossier_id),
+        f"/expedientes/{dossier_id}?hecho=closed",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
