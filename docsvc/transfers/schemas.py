@@ -60,6 +60,10 @@ class ReceiptOut(BaseModel):
 
 class TransferOut(BaseModel):
     id: uuid.UUID
+    # What was sent: the document's or dossier's title (the receiving department may read
+    # it), and the document's registry numbers.
+    title: str | None = None
+    registry_numbers: list[str] = []
     case_id: uuid.UUID
     document_id: uuid.UUID | None
     dossier_id: uuid.UUID | None
@@ -77,9 +81,12 @@ class TransferOut(BaseModel):
     signature_level: str
     created_at: datetime
     receipt: ReceiptOut | None
-    # Open: awaiting an answer (a reply) by its due date.
+    # Open: awaiting an answer (a reply, or the signature asked for) by its due date.
     open: bool
     overdue: bool
+    # Answered by a reply; for a transfer "for signature", signed by the receiving department.
+    answered: bool = False
+    signature_made: bool = False
 
 
 class TransferPage(BaseModel):

@@ -34,13 +34,17 @@ from docsvc.models import (
     Department,
     Document,
     DocumentAccess,
+    Dossier,
     DossierItem,
     Holiday,
+    SignatureRecord,
+    User,
 )
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 from docsvc.organisation import repository as organisation
 from docsvc.register import cases
 from docsvc.register.access import READ_ALL_ROLES, sees_transfer
+from docsvc.register.service import registry_numbers
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
 from docsvc.transfers.schemas import (
@@ -420,13 +424,60 @@ def _answered(db: Session, transfer: Transfer) -> bool:
     )
 
 
-def is_open(db: Session, transfer: Transfer) -> bool:
-    return (
-        transfer.due_on is not None
-        and transfer.purpose in ANSWERED_PURPOSES
-        and transfer.status != TransferStatus.returned.value
-        and not _answered(db, transfer)
+def signature_made(db: Session, transfer: Transfer) -> bool:
+    """For a transfer "for signature": whether someone of the receiving department has
+    signed the document since it was sent, which is the answer it asked for."""
+    if transfer.purpose != TransferPurpose.signature.value or transfer.document_id is None:
+        return False
+    found = db.scalar(
+        select(SignatureRecord.id)
+        .join(User, User.id == SignatureRecord.signer_id)
+        .where(
+            SignatureRecord.document_id == transfer.document_id,
+            SignatureRecord.signed_at >= transfer.created_at,
+            User.department_id == transfer.to_department_id,
+        )
+        .limit(1)
     )
+    return found is not None
+
+
+def awaits_answer(db: Session, transfer: Transfer) -> bool:
+    """Whether the receiving department still owes this transfer something: a receipt
+    (until it acknowledges or returns it), then, for what asks for action, a signature or
+    a reply, that answer."""
+    if transfer.status == TransferStatus.sent.value:
+        return True
+    if transfer.status == TransferStatus.returned.value:
+        return False
+    return (
+        transfer.purpose in ANSWERED_PURPOSES
+        and not _answered(db, transfer)
+        and not signature_made(db, transfer)
+    )
+
+
+def is_open(db: Session, transfer: Transfer) -> bool:
+    """Open against its deadline: it has one, and is still owed an answer."""
+    return transfer.due_on is not None and awaits_answer(db, transfer)
+
+
+def awaiting_answer(db: Session, actor: Actor, settings: Settings) -> list[TransferOut]:
+    """What the actor's department received and has not answered yet: those it has not
+    acknowledged, and those it acknowledged that ask for action, a signature or a reply
+    not given yet; soonest due first."""
+    rows = db.scalars(
+        select(Transfer)
+        .where(
+            Transfer.to_department_id == actor.department_id,
+            Transfer.status.in_([TransferStatus.sent.value, TransferStatus.acknowledged.value]),
+        )
+        .order_by(Transfer.created_at.desc())
+        .limit(500)
+    )
+    waiting = [t for t in rows if awaits_answer(db, t)]
+    waiting.sort(key=lambda t: (t.due_on is None, t.due_on or date.max))
+    return [transfer_out(db, t, settings) for t in waiting]
 
 
 def deadlines(
@@ -472,7 +523,16 @@ def deadlines(
 def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> TransferOut:
     receipt = db.scalar(select(Receipt).where(Receipt.transfer_id == transfer.id))
     still_open = is_open(db, transfer)
+    document = db.get(Document, transfer.document_id) if transfer.document_id else None
+    dossier = db.get(Dossier, transfer.dossier_id) if transfer.dossier_id else None
+    numbers = (
+        registry_numbers(db, [document.id]).get(document.id, []) if document is not None else []
+    )
     return TransferOut(
+        title=document.title if document is not None else dossier.title if dossier else None,
+        registry_numbers=numbers,
+        answered=_answered(db, transfer),
+        signature_made=signature_made(db, transfer),
         id=transfer.id,
         case_id=transfer.case_id,
         document_id=transfer.document_id,

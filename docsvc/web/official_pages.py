@@ -40,7 +40,8 @@ def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
         error=error,
         awaiting=lines.inbox(db, actor, "awaiting"),
         requested=lines.inbox(db, actor, "requested"),
-        received=transfers.list_transfers(db, actor, settings, "incoming", "sent", 100, 0),
+        received=transfers.awaiting_answer(db, actor, settings),
+        sent=transfers.list_transfers(db, actor, settings, "outgoing", None, 50, 0),
         deadlines=transfers.deadlines(db, actor, settings, None, 2),
         notice=page.notice(NOTICES),
     )

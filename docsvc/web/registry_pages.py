@@ -36,7 +36,7 @@ from docsvc.register import service as register
 from docsvc.register.receipt import receipt_pdf
 from docsvc.register.schemas import EntryIn, EntryOut, EntryPage
 from docsvc.transfers import service as transfers
-from docsvc.transfers.schemas import TransferIn
+from docsvc.transfers.schemas import TransferIn, TransferOut
 from docsvc.web.page import FormDep, Page, PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
@@ -188,8 +188,21 @@ def _transfer_page(
         purposes=PURPOSES,
         answerable=answerable,
         cases=_cases(_recent_entries(db, actor).items),
-        form=form or {"purpose": "action"},
+        # Opened from a received transfer's "Answer it": a reply to it, back to its sender.
+        form=form or _reply_defaults(page, answerable),
     )
+
+
+def _reply_defaults(page: Page, answerable: Sequence[TransferOut]) -> dict[str, str]:
+    replying = page.request.query_params.get("responde", "")
+    for transfer in answerable:
+        if str(transfer.id) == replying:
+            return {
+                "purpose": "reply",
+                "reply_to": replying,
+                "to_department": transfer.from_department,
+            }
+    return {"purpose": "action"}
 
 
 @router.get("/documentos/{document_id}/transferir", response_model=None)

@@ -85,7 +85,7 @@ def test_an_official_signs_from_the_inbox_with_the_pin(
     assert done.status_code == 303 and done.headers["location"] == "/bandeja?hecho=signed"
     after = official.get(done.headers["location"])
     assert "Firmado. El documento tiene una nueva versión con su firma." in after.text
-    assert f'href="/firmas/{line["id"]}"' not in after.text.split("Transferencias")[0]
+    assert f'href="/firmas/{line["id"]}"' not in after.text.split("Remisiones")[0]
     state = client.get(f"/api/v1/signing-lines/{line['id']}", headers=auth("programas")).json()
     assert state["status"] == "signed"
 
@@ -195,6 +195,87 @@ def test_a_department_acknowledges_or_returns_a_transfer(
         data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
     )
     assert again.status_code in (404, 409) and "<html" in again.text
+
+    # Acknowledged, it stays on HR's list, awaiting the answer, with its title and a link
+    # to answer it; the returned one leaves it.
+    received = hr.get("/bandeja").text.split('id="received"', 1)[1].split('id="sent"', 1)[0]
+    assert "Pedido de expediente laboral" in received and "Pedido duplicado" not in received
+    assert "recibida, pendiente de respuesta" in received
+    assert f"/transferir?responde={documents[0]['id']}" in received
+    assert "/api/" not in received
+    # The sender follows both in her sent box.
+    legal_page = browser_as("juridico").get("/bandeja").text
+    sent_box = legal_page.split('id="sent"', 1)[1].split("</section>", 1)[0]
+    assert "Pedido de expediente laboral" in sent_box and "Pedido duplicado" in sent_box
+    assert "devuelta" in sent_box and "recibida, pendiente de respuesta" in sent_box
+    # HR answers with a reply, from the dialog the card opens: the transfer is answered.
+    dialog = hr.get(
+        f"/documentos/{documents[0]['document_id']}/transferir?responde={documents[0]['id']}"
+    )
+    assert f'<option value="{documents[0]["id"]}" selected>' in dialog.text
+    replied = hr.post(
+        f"/documentos/{documents[0]['document_id']}/transferir",
+        data={
+            "csrf_token": csrf_of(dialog.text),
+            "to_department": "DAJ",
+            "purpose": "reply",
+            "reply_to": documents[0]["id"],
+            "instructions": "Adjunto el expediente laboral.",
+            "pin": DEMO_PIN,
+        },
+        follow_redirects=False,
+    )
+    assert replied.status_code == 303, replied.text
+    received = hr.get("/bandeja").text.split('id="received"', 1)[1].split('id="sent"', 1)[0]
+    assert "Pedido de expediente laboral" not in received
+
+
+def test_a_transfer_for_signature_closes_when_the_signature_is_made(
+    client: TestClient, auth: Auth, browser_as: Callable[[str], TestClient]
+) -> None:
+    legal = auth("juridico")
+    created = client.post(
+        "/api/v1/documents",
+        headers=legal,
+        data={"doc_type": "resolution", "title": "Resolución para la firma de la Ministra"},
+        files={"file": ("r.pdf", unique_pdf("Resolución para firma"), "application/pdf")},
+    )
+    assert created.status_code == 201, created.text
+    sent = client.post(
+        "/api/v1/transfers",
+        headers=legal,
+        json={
+            "document_id": created.json()["id"],
+            "to_department": "DM",
+            "purpose": "signature",
+            "deadline_days": 3,
+            "pin": DEMO_PIN,
+        },
+    ).json()
+    minister = browser_as("ministra")
+    inbox = minister.get("/bandeja")
+    assert "Resolución para la firma de la Ministra" in inbox.text
+    acknowledged = minister.post(
+        f"/transferencias/{sent['id']}/responder",
+        data={"csrf_token": csrf_of(inbox.text), "pin": DEMO_PIN, "action": "acknowledge"},
+        follow_redirects=False,
+    )
+    assert acknowledged.status_code == 303
+    waiting = client.get(f"/api/v1/transfers/{sent['id']}", headers=legal).json()
+    assert waiting["open"] and not waiting["signature_made"]
+    document = minister.get(f"/documentos/{sent['document_id']}")
+    signed = minister.post(
+        f"/documentos/{sent['document_id']}/firmar",
+        data={"csrf_token": csrf_of(document.text), "pin": DEMO_PIN},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    done = client.get(f"/api/v1/transfers/{sent['id']}", headers=legal).json()
+    assert done["signature_made"] and not done["open"] and not done["overdue"]
+    received = minister.get("/bandeja").text.split('id="received"', 1)[1]
+    assert "Resolución para la firma de la Ministra" not in received.split('id="sent"', 1)[0]
+    sent_box = browser_as("juridico").get("/bandeja").text.split('id="sent"', 1)[1]
+    assert "firmada" in sent_box.split("</section>", 1)[0]
 
 
 def test_batch_signing_from_the_inbox_shows_its_progress(

@@ -126,7 +126,7 @@ def test_register_transfer_and_read_the_case(
     assert "Historia del caso" in text
     assert "Asiento de registro" in text and number.group(0) in text
     assert "Solicita expediente laboral" in text  # a detail the leaf commits to
-    assert "Transferencia con nota firmada" in text and "DAJ → DRH" in text
+    assert "Remisión con oficio firmado" in text and "DAJ → DRH" in text
     assert "Remitir el expediente laboral del servidor." in text
     # Another department's official, not in the case, is not shown it.
     outsider = browser_as("financiero")

@@ -128,7 +128,7 @@ def test_a_department_acknowledges_a_transfer_and_the_board_draws(
     expect(page.get_by_role("heading", level=1)).to_have_text("Tablero de control")
     expect(page.get_by_role("img", name="Firmas por funcionario")).to_be_visible()
     expect(
-        page.get_by_role("img", name="Mediana del tiempo de respuesta a transferencias (horas)")
+        page.get_by_role("img", name="Mediana del tiempo de respuesta a remisiones (horas)")
     ).to_be_visible()
     screenshot(page, "tablero")
     # Keyboard: the first control after the skip link is the skip link itself.

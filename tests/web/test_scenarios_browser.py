@@ -113,7 +113,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     assert re.fullmatch(r"DAJ-E-\d{4}-\d{6}", number), number
     letter = re.search(
         r"/documentos/([0-9a-f-]+)/transferir",
-        row.get_by_role("link", name="Transferir").get_attribute("href") or "",
+        row.get_by_role("link", name="Remitir").get_attribute("href") or "",
     )
     assert letter
     letter_id = letter.group(1)

@@ -316,7 +316,7 @@ def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
     assert "Revisado" in text["signing line"] and "Aprobado" in text["signing line"]
     assert "PIN incorrecto." in text["document, wrong PIN"]
     assert "Revise los campos del formulario." in text["registry, invalid form"]
-    assert "La transferencia va a otra unidad." in text["transfer, same department"]
+    assert "La remisión va a otra unidad." in text["transfer, same department"]
     assert "Usuario o contraseña incorrectos." in text["login, wrong password"]
     assert "Nombre común: Lucía Fernández" in text["verification result"]
     assert "Emisor del certificado Nombre común: CA emisora" in text["verification result"]
