@@ -107,16 +107,22 @@ def _as_datetime(value: datetime | str) -> datetime | None:
 
 
 def format_datetime(
-    value: datetime | str | None, locale: str, zone: str = DEFAULT_ZONE, form: str = "medium"
+    value: datetime | str | None, locale: str, zone: str = DEFAULT_ZONE, form: str = "words"
 ) -> str:
     """A moment (a datetime or an ISO-8601 string) in ``zone``, in ``locale``'s words:
-    ``form`` is Babel's "short", "medium" (default), "long" (with the UTC offset), "full",
-    or a CLDR pattern. Empty for None or ""; text that is not a moment is shown as it is."""
+    ``form`` is "words" (the day in full and the time to the minute, as a reader writes
+    it: "1 de diciembre de 2026, 16:05"), or Babel's "short", "medium", "long" (with
+    seconds and the UTC offset, for legal precision), "full", or a CLDR pattern. Empty for
+    None or ""; text that is not a moment is shown as it is."""
     if value is None or value == "":
         return ""
     moment = _as_datetime(value)
     if moment is None:
         return str(value)
+    if form == "words":
+        local, name = moment.astimezone(ZoneInfo(zone)), normalise_locale(locale)
+        day = dates.format_date(local.date(), "long", locale=name)
+        return f"{day}, {dates.format_time(local, 'short', locale=name)}"
     return dates.format_datetime(
         moment, form, tzinfo=ZoneInfo(zone), locale=normalise_locale(locale)
     )
@@ -200,7 +206,7 @@ class Translator:
         variables.setdefault("num", n)
         return str(self.messages.npgettext(context, singular, plural, n)) % variables
 
-    def format_datetime(self, value: datetime | str | None, form: str = "medium") -> str:
+    def format_datetime(self, value: datetime | str | None, form: str = "words") -> str:
         return format_datetime(value, self.locale, self.zone, form)
 
     def format_date(self, value: date | datetime | str | None, form: str = "medium") -> str:

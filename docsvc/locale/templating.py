@@ -78,7 +78,7 @@ def _label_filter(label: Callable[[Translator, Any], str]) -> Callable[..., str]
 
 
 @pass_context
-def _datetime_filter(context: Context, value: datetime | str | None, form: str = "medium") -> str:
+def _datetime_filter(context: Context, value: datetime | str | None, form: str = "words") -> str:
     return _translator_of(context).format_datetime(value, form)
 
 

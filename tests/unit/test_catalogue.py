@@ -177,22 +177,24 @@ def test_what_the_services_write_in_english_reads_in_spanish() -> None:
 
 def test_moments_are_shown_in_the_institutions_zone_in_words() -> None:
     moment = datetime(2026, 12, 6, 18, 25, 3, tzinfo=UTC)
-    assert format_datetime(moment, "es", "Europe/Madrid") == "6 dic 2026, 19:25:03"
-    assert format_datetime(moment, "en", "Europe/Madrid") == "Dec 6, 2026, 7:25:03\u202fPM"
+    # As a reader writes it: the day in full, the time to the minute.
+    assert format_datetime(moment, "es", "Europe/Madrid") == "6 de diciembre de 2026, 19:25"
+    assert format_datetime(moment, "en", "Europe/Madrid") == "December 6, 2026, 7:25\u202fPM"
+    assert format_datetime(moment, "es", "Europe/Madrid", "medium") == "6 dic 2026, 19:25:03"
     assert format_datetime(moment, "es", "Europe/Madrid", "long") == (
         "6 de diciembre de 2026, 19:25:03 CET"
     )
     # ISO strings (the reports' JSON) and naive datetimes are UTC moments.
     assert format_datetime("2026-12-06T18:25:03+00:00", "es", "Europe/Madrid") == (
-        "6 dic 2026, 19:25:03"
+        "6 de diciembre de 2026, 19:25"
     )
     assert format_datetime(moment.replace(tzinfo=None), "es", "Europe/Madrid") == (
-        "6 dic 2026, 19:25:03"
+        "6 de diciembre de 2026, 19:25"
     )
     # The configured zone (DOCSVC_TIMEZONE): by default the institution is in Ecuador.
     zone = Settings.model_fields["timezone"].default
     assert format_datetime(moment, "es", zone, "long") == "6 de diciembre de 2026, 13:25:03 -0500"
-    assert format_datetime(moment, "es", zone) == "6 dic 2026, 13:25:03"
+    assert format_datetime(moment, "es", zone) == "6 de diciembre de 2026, 13:25"
     # Late evening in Ecuador is already the next day in UTC: the day is the local one.
     assert format_date(datetime(2026, 12, 7, 3, 0, tzinfo=UTC), "es", zone) == "6 dic 2026"
     assert format_date(date(2026, 12, 8), "es") == "8 dic 2026"

@@ -322,11 +322,13 @@ def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
     assert "Emisor del certificado Nombre común: CA emisora" in text["verification result"]
     assert "Informe de verificación de firmas" in pages["sealed report (PDF)"]
     assert "Nombre común: Lucía Fernández" in pages["sealed report (PDF)"]
-    # Local times in words (the demo institution is in Ecuador): "6 dic 2026, 13:25:03".
+    # Local times in words (the demo institution is in Ecuador): "6 de diciembre de 2026,
+    # 13:25", as a Spanish reader writes them.
     month = r"(ene|feb|mar|abr|may|jun|jul|ago|sept|oct|nov|dic)"
-    assert re.search(rf"\d{{1,2}} {month} \d{{4}}, \d{{1,2}}:\d{{2}}:\d{{2}}", text["document"])
+    words = r"\d{1,2} de [a-z]+ de \d{4}, \d{1,2}:\d{2}(?!:)"
+    assert re.search(words, text["document"])
     assert re.search(rf"Plazo: \d{{1,2}} {month} \d{{4}}", text["inbox"])
-    assert re.search(r"\d{1,2} de \w+ de \d{4}, \d{1,2}:\d{2}:\d{2} -0500", text["public record"])
+    assert re.search(words, text["public record"])
 
 
 def test_the_same_page_in_english(
@@ -339,7 +341,7 @@ def test_the_same_page_in_english(
     english = _visible(browser.get(f"/documentos/{code.group(1)}", params={"lang": "en"}).text)
     assert "Version history" in english and "Document created" in english
     assert "Index version 2: the dossier was signed again" in english
-    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}\s[AP]M", english)
+    assert re.search(r"[A-Z][a-z]+ \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M", english)
     again = _visible(browser.get("/").text)
     assert "Documents" in again
     browser.get("/", params={"lang": "es"})  # back to Spanish for the module's other tests
