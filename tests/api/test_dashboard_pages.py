@@ -4,6 +4,8 @@ from what the API did just before."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +19,7 @@ from docsvc.app import create_app
 from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from docsvc.locale import format_month
-from docsvc.models.transfers import Transfer
+from docsvc.models.transfers import Receipt, Transfer
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.pdfs import unique_pdf
 
@@ -116,10 +118,104 @@ def test_the_board_shows_what_happened(client: TestClient, backend: Backend, aut
     month = format_month(local_date(backend.settings), "es")  # "dic 2026"
     assert f'<th scope="col">{month}</th>' in text
     assert int(_row(text, "DAJ")[-1]) >= 2  # this month's register entries
-    hours, counted = _row(text, "DRH")[:2]
-    # Spanish decimals: "0,1" hours.
-    assert float(hours.replace(",", ".")) < 1 and int(counted) >= 1  # acknowledged within the hour
+    minutes, counted = _row(text, "DRH")[:2]
+    # Acknowledged within the minute: shown in minutes, Spanish decimals ("0,1").
+    assert "Mediana (minutos)" in text
+    assert float(minutes.replace(",", ".")) < 5 and int(counted) >= 1
     overdue = re.search(r'<h2 id="overdue">.*?</section>', text, re.S)
     assert overdue and re.search(r'<th scope="row">DRH</th><td>1</td>', overdue.group(0))
     signatures = re.search(r'<h2 id="signatures">.*?</section>', text, re.S)
     assert signatures and "Lucía Fernández" in signatures.group(0)
+
+
+def _browser_as(backend: Backend, username: str) -> TestClient:
+    browser = TestClient(create_app(backend.settings, backend.services))
+    form = browser.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token
+    browser.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token[1]}
+    )
+    return browser
+
+
+def test_response_times_are_pinned_on_known_data(
+    client: TestClient, backend: Backend, auth: Auth
+) -> None:
+    """Three transfers to DF, acknowledged 2, 4 and 9 hours after they were sent: the
+    median is 4 hours, shown in hours, and the CSV holds the seconds."""
+    legal, finance = auth("juridico"), auth("financiero")
+    delays = (2, 4, 9)
+    ids = []
+    for n in delays:
+        document = _document(client, legal, f"Consulta {n}")
+        sent = client.post(
+            "/api/v1/transfers",
+            headers=legal,
+            json={
+                "document_id": document,
+                "to_department": "DF",
+                "purpose": "information",
+                "pin": DEMO_PIN,
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        ids.append(uuid.UUID(sent.json()["id"]))
+        done = client.post(
+            f"/api/v1/transfers/{ids[-1]}/acknowledge", headers=finance, json={"pin": DEMO_PIN}
+        )
+        assert done.status_code == 200, done.text
+    with backend.services.sessions() as db:
+        for transfer_id, hours in zip(ids, delays, strict=True):
+            sent_at = db.get(Transfer, transfer_id).created_at  # type: ignore[union-attr]
+            db.execute(
+                update(Receipt)
+                .where(Receipt.transfer_id == transfer_id)
+                .values(created_at=sent_at + timedelta(hours=hours))
+            )
+        db.commit()
+    with _browser_as(backend, "financiero") as finance_board:
+        page = finance_board.get("/tablero").text
+        assert "Cifras de su unidad: DF." in page
+        assert "Mediana (horas)" in page
+        assert _row(page, "DF")[:2] == ["4,0", "3"]
+        assert '<th scope="row">DRH</th>' not in page  # her own department only
+        other = finance_board.get("/tablero", params={"departamento": "DAJ"})
+        assert other.status_code == 403 and "Cifras de su unidad: DF." in other.text
+        exported = finance_board.get("/tablero.csv")
+        assert exported.status_code == 200 and exported.headers["content-type"].startswith(
+            "text/csv"
+        )
+        rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+        assert rows[0] == ["indicador", "unidad o funcionario", "mes", "valor"]
+        assert ["median_receipt_seconds", "DF", "", str(4 * 3600)] in rows
+    # The minister's office sees the institution, and may narrow it.
+    with _browser_as(backend, "ministra") as minister_board:
+        narrowed = minister_board.get("/tablero", params={"departamento": "DF"}).text
+        assert _row(narrowed, "DF")[:2] == ["4,0", "3"]
+        assert '<option value="DF" selected>' in narrowed
+        reversed_dates = minister_board.get(
+            "/tablero", params={"desde": "2026-12-10", "hasta": "2026-12-01"}
+        )
+        assert reversed_dates.status_code == 400
+
+
+def test_an_overdue_signature_shows_per_official(
+    client: TestClient, backend: Backend, auth: Auth
+) -> None:
+    preparer = auth("preparador")
+    line = client.post(
+        "/api/v1/signing-lines",
+        headers=preparer,
+        json={
+            "document_id": _document(client, preparer, "Informe con plazo vencido"),
+            "steps": [
+                {"signers": [{"position": "DPS:DIR-DPS"}], "deadline": "2020-01-01T12:00:00Z"}
+            ],
+        },
+    )
+    assert line.status_code == 201, line.text
+    with _browser_as(backend, "auditora") as auditor_board:
+        page = auditor_board.get("/tablero").text
+    section = re.search(r'<h2 id="overdue-signatures">.*?</section>', page, re.S)
+    assert section and re.search(r'<th scope="row">Miguel Torres</th><td>[1-9]', section.group(0))

@@ -126,9 +126,11 @@ def test_a_department_acknowledges_a_transfer_and_the_board_draws(
 
     page.get_by_role("link", name="Tablero").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tablero de control")
-    expect(page.get_by_role("img", name="Firmas por funcionario")).to_be_visible()
+    # An official's board covers her department: HR's figures, HR's receipt.
+    expect(page.locator("main")).to_contain_text("Cifras de su unidad: DRH.")
+    expect(page.get_by_role("heading", name="Firmas por funcionario")).to_be_visible()
     expect(
-        page.get_by_role("img", name="Mediana del tiempo de respuesta a remisiones (horas)")
+        page.get_by_role("img", name="Mediana del tiempo de respuesta a remisiones")
     ).to_be_visible()
     screenshot(page, "tablero")
     # Keyboard: the first control after the skip link is the skip link itself.
