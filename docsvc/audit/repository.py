@@ -6,11 +6,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from docsvc.audit.schemas import AuditEventOut, AuditPage, AuditQuery
-from docsvc.models import AuditEvent
+from docsvc.models import AuditEvent, Department
 
 
 def _filtered(query: AuditQuery) -> Select[AuditEvent]:
     stmt = select(AuditEvent)
+    if query.department:
+        stmt = stmt.where(
+            AuditEvent.department_id.in_(
+                select(Department.id).where(Department.code == query.department)
+            )
+        )
     if query.actor:
         stmt = stmt.where(AuditEvent.actor_username == query.actor)
     if query.action:
@@ -22,6 +28,17 @@ def _filtered(query: AuditQuery) -> Select[AuditEvent]:
     if query.until:
         stmt = stmt.where(AuditEvent.occurred_at < query.until)
     return stmt
+
+
+def all_events(db: Session, query: AuditQuery, cap: int) -> list[AuditEventOut]:
+    """Every event the query matches, newest first, up to ``cap`` (an export)."""
+    rows = db.scalars(_filtered(query).order_by(AuditEvent.id.desc()).limit(cap)).all()
+    return [AuditEventOut.model_validate(r) for r in rows]
+
+
+def actions(db: Session) -> list[str]:
+    """The actions the trail holds, for a filter's choices."""
+    return sorted(db.scalars(select(AuditEvent.action).distinct()))
 
 
 def page_of_events(db: Session, query: AuditQuery) -> AuditPage:

@@ -16,6 +16,7 @@ class AuditQuery(BaseModel):
     actor: str | None = Field(default=None, max_length=100, description="username")
     action: str | None = Field(default=None, max_length=64)
     object_id: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=32, description="department code")
     since: Moment | None = None
     until: Moment | None = None
     limit: int = Field(default=100, ge=1, le=1000)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor, Origin
 from docsvc.audit import repository
-from docsvc.audit.schemas import AuditPage, AuditQuery
+from docsvc.audit.schemas import AuditEventOut, AuditPage, AuditQuery
 from docsvc.errors import PermissionDenied
 from docsvc.models import AuditEvent, Role
 
@@ -50,10 +50,32 @@ def record_event(
     )
 
 
-def query_events(db: Session, actor: Actor, query: AuditQuery) -> AuditPage:
+EXPORT_CAP = 50_000  # events in one CSV export
+
+
+def _auditor_only(actor: Actor) -> None:
     if not actor.has_any(Role.auditor):
         raise PermissionDenied("Only auditors can read the audit trail.", code="auditor_only")
+
+
+def query_events(db: Session, actor: Actor, query: AuditQuery) -> AuditPage:
+    _auditor_only(actor)
     record_event(
         db, actor, "audit.query", object_type="audit", details=query.model_dump(mode="json")
     )
     return repository.page_of_events(db, query)
+
+
+def export_events(db: Session, actor: Actor, query: AuditQuery) -> list[AuditEventOut]:
+    """Every event the query matches (up to ``EXPORT_CAP``), for a CSV file; the export is
+    itself an event."""
+    _auditor_only(actor)
+    record_event(
+        db, actor, "audit.export", object_type="audit", details=query.model_dump(mode="json")
+    )
+    return repository.all_events(db, query, EXPORT_CAP)
+
+
+def event_actions(db: Session, actor: Actor) -> list[str]:
+    _auditor_only(actor)
+    return repository.actions(db)

@@ -219,6 +219,83 @@ def inbox_message(
     return legacy or title
 
 
+def audit_action_label(t: Translator, action: str) -> str:
+    """An audit event's action in words; an action without words (a new one) is shown as
+    its identifier."""
+    _ = t.gettext
+    labels = {
+        "access.denied": _("Access denied"),
+        "audit.query": _("Audit trail consulted"),
+        "audit.export": _("Audit trail exported"),
+        "auth.login": _("Logged in"),
+        "auth.login_failed": _("Failed login"),
+        "auth.logout": _("Logged out"),
+        "auth.account_locked": _("Account locked after failed logins"),
+        "auth.sessions_ended": _("Sessions ended"),
+        "batch.create": _("Batch signing started"),
+        "batch.resume": _("Batch signing resumed"),
+        "department.create": _("Department created"),
+        "department.list": _("Departments listed"),
+        "document.create": _("Document uploaded"),
+        "document.download": _("Document downloaded"),
+        "document.list": _("Documents searched"),
+        "document.read": _("Document consulted"),
+        "document.sign": _("Document signed"),
+        "document.sign_prepare": _("Signature prepared (card)"),
+        "document.version_add": _("New version uploaded"),
+        "dossier.add_document": _("Document added to a dossier"),
+        "dossier.close": _("Dossier closed"),
+        "dossier.create": _("Dossier opened"),
+        "dossier.list": _("Dossiers listed"),
+        "dossier.move_document": _("Dossier reordered"),
+        "dossier.read": _("Dossier consulted"),
+        "dossier.seal": _("Dossier sealed by its signed index"),
+        "pki.revoke": _("Certificate revoked"),
+        "position.create": _("Position created"),
+        "position.list": _("Positions listed"),
+        "register.annul": _("Register entry annulled"),
+        "register.checkpoint": _("Register checkpoint signed"),
+        "register.entry": _("Document registered"),
+        "register.leaf_details": _("Register details consulted"),
+        "role_request.list": _("Role requests listed"),
+        "signing.lock": _("Signing session closed"),
+        "signing.unlock": _("Signing session opened"),
+        "signing.pin_lockout": _("Signing key locked after wrong PINs"),
+        "signing_line.cancel": _("Signature request cancelled"),
+        "signing_line.complete": _("Signature request completed"),
+        "signing_line.create": _("Signatures requested"),
+        "signing_line.reject": _("Signature request returned"),
+        "signing_line.resubmit": _("Signature request sent again"),
+        "signing_line.sign": _("Signed in a signing line"),
+        "signing_line.submit": _("Signature request submitted"),
+        "stand_in.name": _("Stand-in named"),
+        "store.orphans_removed": _("Orphan files removed from the store"),
+        "transfer.send": _("Transfer sent"),
+        "transfer.acknowledge": _("Transfer acknowledged"),
+        "transfer.return": _("Transfer returned"),
+        "user.activate": _("User activated"),
+        "user.create": _("User created"),
+        "user.deactivate": _("User deactivated"),
+        "user.list": _("Users listed"),
+        "user.password_change": _("Password changed"),
+        "user.password_set": _("Password reset by an administrator"),
+        "user.role_approved": _("Role approved"),
+        "user.role_grant": _("Role granted"),
+        "user.role_rejected": _("Role refused"),
+        "user.role_requested": _("Role requested"),
+    }
+    return labels.get(action, action)
+
+
+def audit_outcome_label(t: Translator, outcome: str) -> str:
+    labels = {
+        "ok": t.pgettext("audit outcome", "done"),
+        "denied": t.pgettext("audit outcome", "denied"),
+        "pending": t.pgettext("audit outcome", "pending"),
+    }
+    return labels.get(outcome, outcome)
+
+
 def version_reason(t: Translator, reason: str) -> str:
     """A version's reason in words (the service stores them in English)."""
     _ = t.gettext

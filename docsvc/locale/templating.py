@@ -21,6 +21,8 @@ from jinja2.runtime import Context
 from docsvc.locale import DEFAULT_LOCALE, DEFAULT_ZONE, Translator, translator
 from docsvc.locale.labels import (
     admin_warning_text,
+    audit_action_label,
+    audit_outcome_label,
     batch_item_kind_label,
     batch_item_status_label,
     batch_status_label,
@@ -126,6 +128,8 @@ FILTERS: Mapping[str, Callable[..., str]] = {
     "notice": _label_filter(notice_text),
     "admin_warning": _label_filter(admin_warning_text),
     "version_reason": _label_filter(version_reason),
+    "audit_action": _label_filter(audit_action_label),
+    "audit_outcome": _label_filter(audit_outcome_label),
     "verification_reason": _label_filter(verification_reason),
     "certificate_name": _label_filter(certificate_name),
     "error_message": _error_filter,
