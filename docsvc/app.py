@@ -37,6 +37,7 @@ from docsvc.throttles import Throttles
 from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.web import (
+    admin_pages,
     audit_pages,
     dashboard_pages,
     document_pages,
@@ -139,6 +140,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         official_pages.router,
         dashboard_pages.router,
         audit_pages.router,
+        admin_pages.router,
         registry_pages.router,
         # Before the document pages: /documentos/nuevo is no document id.
         draft_pages.router,

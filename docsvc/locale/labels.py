@@ -137,6 +137,19 @@ def batch_item_status_label(t: Translator, value: object) -> str:
     return labels.get(_value(value), _value(value))
 
 
+def role_label(t: Translator, value: object) -> str:
+    """A user's role in words."""
+    labels = {
+        "official": t.pgettext("role", "official"),
+        "registry_clerk": t.pgettext("role", "registry clerk"),
+        "legal": t.pgettext("role", "legal staff"),
+        "archivist": t.pgettext("role", "archivist"),
+        "admin": t.pgettext("role", "administrator"),
+        "auditor": t.pgettext("role", "auditor"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
 def step_role_label(t: Translator, value: str | None) -> str:
     """A signing step's role: the three stock words are translated, an institution's own
     word is shown as it was typed."""
@@ -168,6 +181,15 @@ def notice_text(t: Translator, value: object) -> str:
         "resubmitted": _("Sent again: the line starts from its first step."),
         "cancelled": _("Signature request cancelled."),
         "stand_in_named": _("Stand-in named."),
+        "user_created": _("User created."),
+        "user_changed": _("User changed."),
+        "password_reset": _("Password reset: the user's sessions have ended."),
+        "credential_issued": _("Signing credential issued."),
+        "credential_revoked": _("Signing credential revoked; its certificate is revoked."),
+        "department_created": _("Department created."),
+        "position_created": _("Position created."),
+        "holiday_added": _("Holiday added."),
+        "holiday_removed": _("Holiday removed."),
     }
     return labels.get(_value(value), "")
 

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from docsvc.actors.actor import Actor
 from docsvc.audit.denials import record_denial
+from docsvc.audit.service import record_event
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, InvalidInput, Locked, NotFound, PermissionDenied
-from docsvc.models import CredentialKind, Position, SigningCredential, User
-from docsvc.pki.service import dev_pki, record_issued
+from docsvc.models import CredentialKind, Position, Role, SigningCredential, User
+from docsvc.pki.service import dev_pki, record_issued, revoke
 from docsvc.runtime.keyring import Keyring
 from docsvc.runtime.signing import SigningRuntime
 from docsvc.signatures.pepper import key_pepper
@@ -113,6 +114,29 @@ def issue_dev_credential(db: Session, keys: Keyring, user: User, pin: str) -> Si
         pin,
         key_pepper(keys),
         _binding(credential),
+    )
+    return credential
+
+
+def revoke_credential(db: Session, actor: Actor, user: User) -> SigningCredential:
+    """An administrator withdraws the official's active credential: it signs no more, and
+    a certificate the development PKI issued is revoked (its CRL and OCSP say so at once)."""
+    if Role.admin not in actor.roles:
+        raise PermissionDenied("Administrators revoke credentials.", code="not_admin")
+    credential = active_credential(db, user.id)
+    credential.active = False
+    certificate = x509.load_pem_x509_certificate(credential.certificate_pem.encode())
+    # Not issued here (a card, a token), or already revoked: deactivated only.
+    with contextlib.suppress(NotFound, Conflict):
+        revoke(db, actor, certificate.serial_number, x509.ReasonFlags.cessation_of_operation)
+    record_event(
+        db,
+        actor,
+        "credential.revoke",
+        object_type="user",
+        object_id=str(user.id),
+        department_id=user.department_id,
+        details={"certificate_sha256": credential.certificate_sha256},
     )
     return credential
 
