@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from docsvc.batches import service as batches
-from docsvc.batches.schemas import BatchIn, BatchItemIn
+from docsvc.batches.schemas import BatchIn, BatchItemIn, BatchItemOut
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentOut
 from docsvc.dossiers import service as dossier_service
@@ -43,6 +43,7 @@ def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
         received=transfers.awaiting_answer(db, actor, settings),
         sent=transfers.list_transfers(db, actor, settings, "outgoing", None, 50, 0),
         deadlines=transfers.deadlines(db, actor, settings, None, 2),
+        select_all=page.request.query_params.get("todas") == "1",
         notice=page.notice(NOTICES),
     )
 
@@ -154,6 +155,29 @@ def sign_batch(background: BackgroundTasks, page: PageDep, form: FormListsDep) -
     )
 
 
+def _batch_titles(page: Page, items: list[BatchItemOut]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Each item's title and page, so that results name what was signed."""
+    db, actor = page.db, page.actor
+    found: dict[uuid.UUID, tuple[str, str]] = {}
+    for item in items:
+        target = item.target
+        try:
+            if target.kind == "line":
+                found[target.id] = (
+                    lines.get_line(db, actor, target.id).title,
+                    f"/firmas/{target.id}",
+                )
+            elif target.kind == "document":
+                title = documents.get_document(db, actor, target.id).title
+                found[target.id] = (title, f"/documentos/{target.id}")
+            else:
+                title = dossier_service.get_dossier(db, actor, target.id).title
+                found[target.id] = (title, f"/expedientes/{target.id}")
+        except DomainError:
+            continue
+    return found
+
+
 @router.get("/firmas/lote/{job_id}", response_model=None)
 def batch_progress(job_id: uuid.UUID, page: PageDep) -> Response:
     """The job's progress bar; the page reloads itself every two seconds until it ends
@@ -161,6 +185,11 @@ def batch_progress(job_id: uuid.UUID, page: PageDep) -> Response:
 
     def progress() -> Response:
         job = batches.get_job(page.db, page.actor, job_id)
-        return page.render("batch.html", job=job, running=job.status in ("queued", "running"))
+        return page.render(
+            "batch.html",
+            job=job,
+            titles=_batch_titles(page, job.items),
+            running=job.status in ("queued", "running"),
+        )
 
     return page.shown(progress, lambda exc: _inbox_page(page, exc))

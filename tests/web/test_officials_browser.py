@@ -15,7 +15,7 @@ from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from tests.support.accounts import login
 from tests.support.backends import Backend, build_backend
-from tests.support.browser import recorded, requires_chromium, screenshot
+from tests.support.browser import PHONE, recorded, requires_chromium, screenshot
 from tests.support.live_server import LiveServer, serve
 from tests.support.pdfs import unique_pdf
 
@@ -137,4 +137,51 @@ def test_a_department_acknowledges_a_transfer_and_the_board_draws(
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip"
     assert all(url.startswith(live.url) for url in session.requests)
+    session.context.close()
+
+
+def test_on_a_phone_the_inbox_is_compact_and_tappable(
+    browser: Browser, live: LiveServer, api: TestClient
+) -> None:
+    """On a phone the signed-in header stays small, the batch checkboxes are large, sit on
+    their titles' line and toggle by their titles, and "select all" ticks every line."""
+    requester = login(api, "preparador")
+    for n in (1, 2):
+        document = api.post(
+            "/api/v1/documents",
+            headers=requester,
+            data={"doc_type": "letter", "title": f"Oficio móvil {n}"},
+            files={"file": ("o.pdf", unique_pdf(f"Oficio móvil {n}"), "application/pdf")},
+        )
+        assert document.status_code == 201, document.text
+        line = api.post(
+            "/api/v1/signing-lines",
+            headers=requester,
+            json={
+                "document_id": document.json()["id"],
+                "steps": [{"signers": [{"user": "programas"}]}],
+            },
+        )
+        assert line.status_code == 201, line.text
+    session = recorded(browser, **PHONE)
+    page = session.page()
+    _log_in(page, live, "programas")
+    header = page.locator("header").bounding_box()
+    assert header is not None and header["height"] <= 915 * 0.25, header
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 412, width
+    first = page.get_by_label("Elegir para firmar en lote: Oficio móvil 1")
+    box, label = (
+        first.bounding_box(),
+        page.locator("label", has_text="Oficio móvil 1").bounding_box(),
+    )
+    assert box is not None and label is not None
+    assert box["width"] >= 20 and box["height"] >= 20
+    assert abs((box["y"] + box["height"] / 2) - (label["y"] + label["height"] / 2)) < 16
+    page.locator("label", has_text="Oficio móvil 1").click()
+    expect(first).to_be_checked()
+    screenshot(page, "bandeja-movil")
+    page.get_by_role("link", name="Seleccionar todas").click()
+    for n in (1, 2):
+        expect(page.get_by_label(f"Elegir para firmar en lote: Oficio móvil {n}")).to_be_checked()
     session.context.close()
