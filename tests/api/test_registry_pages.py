@@ -128,6 +128,9 @@ def test_register_transfer_and_read_the_case(
     assert "Solicita expediente laboral" in text  # a detail the leaf commits to
     assert "Remisión con oficio firmado" in text and "DAJ → DRH" in text
     assert "Remitir el expediente laboral del servidor." in text
+    # HR, whom the transfer went to, reads its details too (not only registry staff).
+    hr_timeline = _text(browser_as("rrhh").get(f"/casos/{case.group(1)}").text)
+    assert "Remitir el expediente laboral del servidor." in hr_timeline
     # Another department's official, not in the case, is not shown it.
     outsider = browser_as("financiero")
     assert "No existe ese caso." in outsider.get(f"/casos/{case.group(1)}").text
