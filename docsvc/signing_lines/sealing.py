@@ -1,5 +1,5 @@
 """Sealing a dossier: when its signing line completes, the dossier's index (índice
-electrónico del expediente) is generated as a PDF/A text document and signed by the
+electrónico del expediente) is generated as a tagged PDF/A document and signed by the
 official who completed the line. The index lists the documents in order with each
 version's sha256, registry number and date, and so seals the dossier's composition: a
 later change needs a new index version (a new version of the same index document).
@@ -28,13 +28,12 @@ from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents import codes
+from docsvc.documents.html_pdf import html_pdf
 from docsvc.documents.service import PDF_MEDIA_TYPE
-from docsvc.documents.text_pdf import build_text_pdf
 from docsvc.dossiers import repository as dossiers
 from docsvc.errors import NotFound
 from docsvc.ledger import events as register_events
 from docsvc.locale import Translator, translator
-from docsvc.locale.labels import doc_type_label
 from docsvc.models import Document, DocumentType, DocumentVersion, Dossier
 from docsvc.register.service import dossier_registry_numbers, registry_numbers
 from docsvc.runtime.signing import PdfSigner
@@ -44,7 +43,7 @@ from docsvc.signatures.schemas import SignIn
 from signing.pades import Level
 
 INDEX_FILENAME = "indice-expediente.pdf"
-NO_REGISTRY_NUMBER = "—"
+TEMPLATES = Path(__file__).parent / "pdf_templates"
 
 
 def index_heading(t: Translator) -> str:
@@ -65,56 +64,6 @@ class IndexEntry:
     registry_number: str | None = None
 
 
-def index_paragraphs(
-    t: Translator,
-    institution: str,
-    dossier_title: str,
-    entries: Sequence[IndexEntry],
-    sealed_at: datetime,
-    index_version: int,
-    dossier_registry_numbers: Sequence[str] = (),
-) -> list[str]:
-    """The index's text in ``t``'s language, its moments in the institution's time zone."""
-    numbers = ", ".join(dossier_registry_numbers) or NO_REGISTRY_NUMBER
-    head = "\n".join(
-        [
-            t.gettext("Institution: %(name)s", name=institution),
-            t.gettext("Dossier: %(title)s", title=dossier_title),
-            t.gettext("Dossier registry number: %(numbers)s", numbers=numbers),
-            t.gettext("Index version: %(version)s", version=index_version),
-            t.gettext("Sealed on: %(moment)s", moment=t.format_datetime(sealed_at, "long")),
-            t.gettext("Documents: %(count)s", count=len(entries)),
-        ]
-    )
-    paragraphs = [head]
-    for entry in entries:
-        facts = t.gettext(
-            "Type: %(type)s · Version: %(version)s · Date: %(date)s",
-            type=doc_type_label(t, entry.doc_type),
-            version=entry.version,
-            date=t.format_date(entry.version_date),
-        )
-        number = entry.registry_number or NO_REGISTRY_NUMBER
-        paragraphs.append(
-            "\n".join(
-                [
-                    f"{entry.position}. {entry.title}",
-                    facts,
-                    t.gettext("Registry number: %(number)s", number=number),
-                    "SHA-256:",
-                    entry.sha256,
-                ]
-            )
-        )
-    paragraphs.append(
-        t.gettext(
-            "This index seals the dossier's composition: any later change needs a new "
-            "version of the index."
-        )
-    )
-    return paragraphs
-
-
 def build_index_pdf(
     t: Translator,
     institution: str,
@@ -124,19 +73,21 @@ def build_index_pdf(
     index_version: int = 1,
     dossier_registry_numbers: Sequence[str] = (),
 ) -> bytes:
-    """The index as a PDF/A-2b document; the same inputs always give the same bytes."""
-    return build_text_pdf(
-        index_heading(t),
-        index_paragraphs(
-            t,
-            institution,
-            dossier_title,
-            entries,
-            sealed_at,
-            index_version,
-            dossier_registry_numbers,
-        ),
-        language=t.locale,
+    """The index as a tagged PDF/A-2a document in ``t``'s language, its moment in the
+    institution's zone; the same inputs always give the same bytes."""
+    return html_pdf(
+        TEMPLATES,
+        "index.html",
+        t,
+        {
+            "heading": index_heading(t),
+            "institution": institution,
+            "dossier_title": dossier_title,
+            "dossier_numbers": list(dossier_registry_numbers),
+            "index_version": index_version,
+            "sealed_at": sealed_at,
+            "entries": list(entries),
+        },
     )
 
 

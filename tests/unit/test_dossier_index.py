@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import subprocess
 
 import pikepdf
 
 from docsvc.locale import translator
-from docsvc.signing_lines.sealing import (
-    IndexEntry,
-    build_index_pdf,
-    index_paragraphs,
-    index_title,
-)
+from docsvc.signing_lines.sealing import IndexEntry, build_index_pdf, index_title
 
 # The institution's language and zone (Quito: UTC-5).
 T = translator("es", "America/Guayaquil")
@@ -28,31 +25,37 @@ ENTRIES = (
 )
 
 
+def _text(pdf: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, check=True, capture_output=True
+    ).stdout.decode()
+
+
 def test_the_index_lists_each_document_in_order() -> None:
-    paragraphs = index_paragraphs(
+    pdf = build_index_pdf(
         T, "Ministerio de Desarrollo Social", "Expediente X", ENTRIES, SEALED_AT, 2
     )
-    head = paragraphs[0]
-    assert "Institución: Ministerio de Desarrollo Social" in head
-    assert "Expediente: Expediente X" in head
-    assert "Versión del índice: 2" in head
-    # Local time, in words: 10:30 UTC is 05:30 in Quito, never shown as UTC.
-    assert "Fecha de sellado: 29 de noviembre de 2026, 5:30:00 -0500" in head
-    assert "UTC" not in head
-    assert "Documentos: 3" in head
-    listed = paragraphs[1:4]
-    for entry, paragraph in zip(ENTRIES, listed, strict=True):
-        lines = paragraph.splitlines()
-        assert lines[0] == f"{entry.position}. {entry.title}"
-        assert f"Versión: {entry.version}" in lines[1]
-        assert f"Fecha: {T.format_date(entry.version_date)}" in lines[1]
-        assert entry.version_date.isoformat() not in lines[1]
-        assert lines[-1] == entry.sha256  # in full, on a line of its own
-    assert "Tipo: Informe" in listed[0]  # the document type in Spanish, not "report"
-    assert "Tipo: Otro" in listed[1]
-    assert "Tipo: Resolución" in listed[2]
-    assert "Número de registro: —" in listed[0]
-    assert "Número de registro: R-2026-7" in listed[2]
+    text = _text(pdf)
+    head = text.split("Documentos en orden", 1)[0]
+    assert re.search(r"Institución\s+Ministerio de Desarrollo Social", head)
+    assert re.search(r"Expediente\s+Expediente X", head)
+    assert re.search(r"Versión del índice\s+2", head)
+    # Local time: 10:30 UTC is 05:30 in Quito, never shown as UTC.
+    assert "29 de noviembre de 2026, 5:30:00 -0500" in head
+    assert "UTC" not in text
+    assert re.search(r"Documentos\s+3", head)
+    listed = text.split("Documentos en orden", 1)[1]
+    positions = [listed.index(f"{e.position}. {e.title}") for e in ENTRIES]
+    assert positions == sorted(positions)  # in order
+    for entry in ENTRIES:
+        assert f"SHA-256: {entry.sha256}" in listed  # in full, on one line
+        assert entry.version_date.isoformat() not in listed
+    assert "Informe" in listed and "Otro" in listed and "Resolución" in listed
+    assert "report" not in listed  # the document type in Spanish
+    assert "R-2026-7" in listed
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert document.open_metadata().pdfa_status == "2A"  # tagged PDF/A
+        assert str(document.Root.Lang) == "es"
 
 
 def test_the_index_pdf_is_deterministic() -> None:
@@ -68,10 +71,7 @@ def test_the_index_pdf_is_deterministic() -> None:
     )
     assert first != build_index_pdf(T, "Ministerio", "Expediente X", changed, SEALED_AT, 1)
     with pikepdf.open(io.BytesIO(first)) as pdf:
-        assert str(pdf.docinfo["/Title"]) == "Índice del expediente"
-        text = b"".join(page.Contents.read_bytes() for page in pdf.pages)
-        for entry in ENTRIES:
-            assert entry.sha256.encode() in text  # never wrapped across lines
+        assert str(pdf.docinfo["/Title"]) == "Índice del expediente — Expediente X"
 
 
 def test_the_index_title_names_the_dossier() -> None:
