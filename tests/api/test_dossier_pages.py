@@ -137,6 +137,8 @@ def test_the_payment_dossier_from_the_pages(browser_as: Callable[[str], TestClie
     director = browser_as("financiero")
     his = director.get(line_url)
     assert "Informe de conformidad 7" in his.text and 'id="pin"' in his.text
+    preview = re.search(r'src="(/documentos/[^"]+/paginas/1\.png)"', his.text)
+    assert preview and director.get(preview.group(1)).headers["content-type"] == "image/png"
     returned = director.post(
         f"{line_url}/rechazar",
         data={"csrf_token": csrf_of(his.text), "reason": "Falta la firma del analista"},

@@ -1,7 +1,7 @@
 """Scenarios A and B (docs/architecture.md), driven in Debian's Chromium through Playwright,
-each step by the person who does it, on the pages they would use. Only what has no page yet
-(creating a signing line, a department's own working documents) is set up through the API.
-Screenshots: test-artifacts/screenshots/."""
+each step by the person who does it, on the pages they would use: no API call beyond the
+demo institution that ``docsvc init --demo`` makes. Screenshots:
+test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from docsvc.app import create_app
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN, PAYMENT_DOSSIER_TITLE
-from tests.support.accounts import login
+from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from tests.support.backends import Backend, build_backend
 from tests.support.browser import Recorded, recorded, requires_chromium, screenshot
 from tests.support.live_server import LiveServer, serve
@@ -36,13 +33,6 @@ def backend(
 @pytest.fixture(scope="module")
 def live(backend: Backend) -> Iterator[LiveServer]:
     yield from serve(backend)
-
-
-@pytest.fixture(scope="module")
-def api(backend: Backend, live: LiveServer) -> Iterator[TestClient]:
-    settings = backend.settings.model_copy(update={"public_url": live.url})
-    with TestClient(create_app(settings, backend.services)) as client:
-        yield client
 
 
 def _as(browser: Browser, live: LiveServer, username: str) -> tuple[Recorded, Page]:
@@ -83,6 +73,28 @@ def _transfer(
     page.wait_for_url("**/bandeja?hecho=sent")
 
 
+def _upload(
+    page: Page,
+    live: LiveServer,
+    path: Path,
+    title: str,
+    doc_type: str,
+    *,
+    dossier: str | None = None,
+) -> str:
+    """Upload a PDF as a new document from the upload page; its id."""
+    page.goto(f"{live.url}/documentos/nuevo" + (f"?expediente={dossier}" if dossier else ""))
+    page.get_by_label("Documento PDF").set_input_files(str(path))
+    page.get_by_label("Título").fill(title)
+    page.get_by_label("Tipo").select_option(doc_type)
+    page.get_by_role("button", name="Subir", exact=True).click()
+    page.wait_for_url("**/documentos/*?hecho=uploaded")
+    expect(page.get_by_role("status")).to_contain_text("Documento subido")
+    found = re.search(r"/documentos/([0-9a-f-]+)\?", page.url)
+    assert found, page.url
+    return found.group(1)
+
+
 def _acknowledge(page: Page, live: LiveServer, instructions: str) -> None:
     page.goto(f"{live.url}/bandeja")
     item = page.locator("li.card", has_text=instructions)
@@ -92,7 +104,7 @@ def _acknowledge(page: Page, live: LiveServer, instructions: str) -> None:
 
 
 def test_scenario_a_legal_request_with_a_deadline(
-    browser: Browser, live: LiveServer, api: TestClient, tmp_path: Path
+    browser: Browser, live: LiveServer, tmp_path: Path
 ) -> None:
     letter_pdf = tmp_path / "oficio-procuraduria.pdf"
     letter_pdf.write_bytes(unique_pdf("Oficio de la Procuraduría General del Estado"))
@@ -143,12 +155,9 @@ def test_scenario_a_legal_request_with_a_deadline(
     # HR acknowledges with a signed receipt and replies with the file.
     hr_session, hr = _as(browser, live, "rrhh")
     _acknowledge(hr, live, "Remitir el expediente laboral del servidor demandante.")
-    hr_file = api.post(
-        "/api/v1/documents",
-        headers=login(api, "rrhh"),
-        data={"doc_type": "report", "title": "Expediente laboral del servidor"},
-        files={"file": ("e.pdf", unique_pdf("Expediente laboral"), "application/pdf")},
-    ).json()["id"]
+    hr_pdf = tmp_path / "expediente-laboral.pdf"
+    hr_pdf.write_bytes(unique_pdf("Expediente laboral"))
+    hr_file = _upload(hr, live, hr_pdf, "Expediente laboral del servidor", "report")
     _transfer(
         hr,
         live,
@@ -162,12 +171,9 @@ def test_scenario_a_legal_request_with_a_deadline(
 
     # Legal acknowledges the reply, drafts the resolution and sends it for signature.
     _acknowledge(legal, live, "Se remite el expediente laboral solicitado.")
-    resolution = api.post(
-        "/api/v1/documents",
-        headers=login(api, "juridico"),
-        data={"doc_type": "resolution", "title": "Resolución de respuesta a la PGE"},
-        files={"file": ("r.pdf", unique_pdf("Resolución"), "application/pdf")},
-    ).json()["id"]
+    draft = tmp_path / "proyecto-resolucion.pdf"
+    draft.write_bytes(unique_pdf("Resolución"))
+    resolution = _upload(legal, live, draft, "Resolución de respuesta a la PGE", "resolution")
     case_label = f"{number} · Solicita el expediente laboral de un servidor"
     _transfer(
         legal,
@@ -189,6 +195,13 @@ def test_scenario_a_legal_request_with_a_deadline(
     expect(minister.get_by_role("status")).to_contain_text("Firmado.")
     expect(minister.locator("main")).to_contain_text("Ana María Rojas")
     screenshot(minister, "escenario-a-3-firma-ministra")
+    # Her signature is the answer the transfer "for signature" asked for: Legal's sent box
+    # says it is signed, and it no longer runs towards a deadline.
+    legal.goto(f"{live.url}/bandeja")
+    sent_row = legal.locator(
+        "section[aria-labelledby='sent'] tr", has_text="Resolución de respuesta"
+    )
+    expect(sent_row.first).to_contain_text("firmada")
     _transfer(
         minister,
         live,
@@ -228,52 +241,98 @@ def test_scenario_a_legal_request_with_a_deadline(
         session.context.close()
 
 
-def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, api: TestClient) -> None:
-    preparer = login(api, "preparador")
-    dossier = next(
-        d
-        for d in api.get("/api/v1/dossiers", headers=preparer).json()["items"]
-        if d["title"] == PAYMENT_DOSSIER_TITLE
+def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path: Path) -> None:
+    """The preparer builds a payment dossier of five documents and asks for three
+    signatures; the financial director returns it; she corrects a document and sends it
+    again; each official sees the documents and signs; the dossier is sealed and closed.
+    Only the pages are used."""
+    preparer_session, preparer = _as(browser, live, "preparador")
+    preparer.goto(f"{live.url}/expedientes")
+    preparer.get_by_text("Abrir un expediente nuevo").click()
+    preparer.get_by_label("Título").fill("Pago del bono, lote de diciembre")
+    preparer.get_by_label("Asunto").fill("Pago a 1.200 beneficiarios")
+    preparer.get_by_role("button", name="Abrir el expediente").click()
+    preparer.wait_for_url("**/expedientes/*?hecho=dossier_created")
+    found = re.search(r"/expedientes/([0-9a-f-]+)\?", preparer.url)
+    assert found
+    dossier_id = found.group(1)
+    titles = (
+        "Lista de beneficiarios",
+        "Certificación presupuestaria",
+        "Informe técnico",
+        "Orden de pago",
+        "Resolución de pago",
     )
-    line = api.post(
-        "/api/v1/signing-lines",
-        headers=preparer,
-        json={
-            "dossier_id": dossier["id"],
-            "level": "B-LT",
-            "steps": [
-                {"role_label": "elaborado", "signers": [{"user": "preparador"}]},
-                {"role_label": "revisado", "signers": [{"position": "DF:DIR-DF"}]},
-                {"role_label": "aprobado", "signers": [{"position": "DVM:VMIN"}]},
-            ],
-        },
-    )
-    assert line.status_code == 201, line.text
-    line_id = line.json()["id"]
+    documents = {}
+    for title in titles:
+        pdf = tmp_path / f"{title}.pdf"
+        pdf.write_bytes(unique_pdf(title))
+        documents[title] = _upload(preparer, live, pdf, title, "payment_order", dossier=dossier_id)
+    preparer.goto(f"{live.url}/expedientes/{dossier_id}")
+    table = preparer.locator("#documentos + table")
+    expect(table.locator("tbody tr")).to_have_count(5)
+    screenshot(preparer, "escenario-b-1-expediente")
 
-    sessions = []
-    for username in ("preparador", "financiero", "viceministro"):
-        session, page = _as(browser, live, username)
-        sessions.append(session)
-        to_sign = page.locator("section[aria-labelledby='to-sign']")
-        to_sign.get_by_role("link", name=PAYMENT_DOSSIER_TITLE).click()
-        page.wait_for_url(f"**/firmas/{line_id}")
+    preparer.get_by_role("link", name="Pedir firmas sobre el expediente").click()
+    preparer.get_by_label("Quién firma").first.select_option("user:preparador")
+    steps = preparer.locator("fieldset.step")
+    steps.nth(0).get_by_label("Su firma significa").select_option("prepared")
+    steps.nth(1).get_by_label("Quién firma").select_option("position:DF:DIR-DF")
+    steps.nth(1).get_by_label("Su firma significa").select_option("reviewed")
+    steps.nth(2).get_by_label("Quién firma").select_option("position:DVM:VMIN")
+    screenshot(preparer, "escenario-b-2-pedir-firmas")
+    preparer.get_by_role("button", name="Pedir las firmas").click()
+    preparer.wait_for_url("**/firmas/*?hecho=line_created")
+    line_url = preparer.url.split("?")[0]
+
+    def sign(page: Page) -> None:
+        page.goto(line_url)
+        # What is signed is in view before the PIN: the five documents, each with a preview.
+        expect(page.locator(".line-documents li")).to_have_count(5)
         page.get_by_label("PIN de firma").fill(DEMO_PIN)
         page.get_by_role("button", name="Firmar ahora").click()
         page.wait_for_url("**/bandeja?hecho=signed")
-        screenshot(page, f"escenario-b-firma-{username}")
 
-    # The last signature sealed the dossier with a signed index.
-    page = sessions[0].page()
-    page.goto(f"{live.url}/expedientes/{dossier['id']}")
-    expect(page.locator("main")).to_contain_text("ver el índice firmado")
-    page.get_by_role("link", name="ver el índice firmado").click()
-    code_link = page.locator("a.hash[href^='/verificar/']")
+    sign(preparer)
+    director_session, director = _as(browser, live, "financiero")
+    director.goto(line_url)
+    screenshot(director, "escenario-b-3-revision")
+    director.get_by_label("Motivo del rechazo").fill("Falta la firma del analista en la orden")
+    director.get_by_role("button", name="Rechazar con este motivo").click()
+    director.wait_for_url("**/bandeja?hecho=rejected")
+
+    # The preparer corrects the order of payment, then sends the line again.
+    preparer.goto(f"{live.url}/documentos/{documents['Orden de pago']}")
+    corrected = tmp_path / "orden-corregida.pdf"
+    corrected.write_bytes(unique_pdf("Orden de pago, corregida"))
+    preparer.get_by_label("Documento PDF").set_input_files(str(corrected))
+    preparer.get_by_label("Motivo de la nueva versión").fill("Con la firma del analista")
+    preparer.get_by_role("button", name="Subir la versión").click()
+    preparer.wait_for_url("**/documentos/*?hecho=version_added")
+    preparer.goto(line_url)
+    expect(preparer.locator("main")).to_contain_text("ya no se espera: la línea fue devuelta")
+    preparer.get_by_role("button", name="Volver a enviar a firma").click()
+    preparer.wait_for_url("**/firmas/*?hecho=resubmitted")
+
+    vice_session, vice = _as(browser, live, "viceministro")
+    for page in (preparer, director, vice):
+        sign(page)
+    screenshot(vice, "escenario-b-4-firmado")
+
+    # The last signature sealed the dossier with a signed index; the preparer closes it.
+    preparer.goto(f"{live.url}/expedientes/{dossier_id}")
+    expect(preparer.locator("main")).to_contain_text("ver el índice firmado")
+    preparer.get_by_role("button", name="Cerrar el expediente").click()
+    preparer.wait_for_url("**/expedientes/*?hecho=closed")
+    expect(preparer.get_by_role("status")).to_contain_text("Expediente cerrado.")
+    preparer.get_by_role("link", name="ver el índice firmado").click()
+    code_link = preparer.locator("a.hash[href^='/verificar/']")
     expect(code_link).to_be_visible()
-    screenshot(page, "escenario-b-indice-sellado")
+    screenshot(preparer, "escenario-b-5-indice-sellado")
     code_link.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Registro público del documento")
-    expect(page.locator("main")).to_contain_text("Carlos Méndez")
-    for session in sessions:
+    expect(preparer.get_by_role("heading", level=1)).to_have_text("Registro público del documento")
+    expect(preparer.locator("main")).to_contain_text("Documento auténtico")
+    expect(preparer.locator("main")).to_contain_text("Carlos Méndez")
+    for session in (preparer_session, director_session, vice_session):
         assert all(url.startswith(live.url) for url in session.requests)
         session.context.close()
