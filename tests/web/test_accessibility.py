@@ -1,0 +1,144 @@
+"""Every page people use passes axe-core's WCAG 2.1 A and AA rules with no serious or
+critical violation, in Debian's Chromium. axe-core is vendored under tests/vendor/axe-core
+(MPL-2.0, refreshed by its update.sh), so the test needs no network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
+
+from docsvc.app import create_app
+from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from tests.support.accounts import login
+from tests.support.backends import Backend, build_backend
+from tests.support.browser import requires_chromium
+from tests.support.live_server import LiveServer, serve
+from tests.support.pdfs import unique_pdf
+
+pytestmark = requires_chromium
+AXE = (Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js").read_text()
+RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend("sqlite-local", tmp_path_factory.mktemp("a11y"), request, pki=True)
+    yield built
+    built.services.close()
+
+
+@pytest.fixture(scope="module")
+def live(backend: Backend) -> Iterator[LiveServer]:
+    yield from serve(backend)
+
+
+@pytest.fixture(scope="module")
+def records(backend: Backend, live: LiveServer) -> dict[str, str]:
+    """A day's work to show: a signed document, a signing line waiting, a register entry."""
+    settings = backend.settings.model_copy(update={"public_url": live.url})
+    with TestClient(create_app(settings, backend.services)) as api:
+        legal = login(api, "juridico")
+        document = api.post(
+            "/api/v1/documents",
+            headers=legal,
+            data={"doc_type": "report", "title": "Informe accesible", "confidentiality": "public"},
+            files={"file": ("i.pdf", unique_pdf("Informe accesible"), "application/pdf")},
+        ).json()["id"]
+        signed = api.post(
+            f"/api/v1/documents/{document}/signatures", headers=legal, json={"pin": DEMO_PIN}
+        ).json()
+        entry = api.post(
+            "/api/v1/register/entries",
+            headers=login(api, "registro"),
+            json={
+                "direction": "incoming",
+                "subject": "Solicitud",
+                "counterpart": "Juan Pérez",
+                "document_id": document,
+            },
+        ).json()
+        preparer = login(api, "preparador")
+        dossier = next(
+            d
+            for d in api.get("/api/v1/dossiers", headers=preparer).json()["items"]
+            if d["title"] == PAYMENT_DOSSIER_TITLE
+        )
+        line = api.post(
+            "/api/v1/signing-lines",
+            headers=preparer,
+            json={"dossier_id": dossier["id"], "steps": [{"signers": [{"user": "preparador"}]}]},
+        ).json()
+    return {
+        "document": document,
+        "code": signed["verification_code"],
+        "case": entry["case_id"],
+        "dossier": dossier["id"],
+        "line": line["id"],
+    }
+
+
+def _violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(content=AXE)
+    result = page.evaluate(
+        "rules => axe.run(document, {runOnly: {type: 'tag', values: rules}})", RULES
+    )
+    assert result["passes"], "axe ran no rule"
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_every_page_passes_axe(browser: Browser, live: LiveServer, records: dict[str, str]) -> None:
+    pages = {
+        None: ["/login", "/verificar", f"/verificar/{records['code']}", "/no-existe"],
+        "preparador": [
+            "/bandeja",
+            "/",
+            "/documentos/nuevo",
+            "/expedientes",
+            f"/expedientes/{records['dossier']}",
+            f"/firmas/nueva?expediente={records['dossier']}",
+            f"/firmas/{records['line']}",
+            "/suplencias",
+        ],
+        "juridico": [
+            f"/documentos/{records['document']}",
+            f"/documentos/{records['document']}/transferir",
+            "/buscar?q=Informe",
+        ],
+        "registro": ["/registro", f"/casos/{records['case']}"],
+        "ministra": ["/tablero"],
+        "auditora": ["/auditoria"],
+        "admin": ["/admin"],
+    }
+    found: dict[str, list[str]] = {}
+    for username, paths in pages.items():
+        context = browser.new_context(locale="es-EC", bypass_csp=True)
+        page = context.new_page()
+        if username is not None:
+            page.goto(f"{live.url}/login")
+            page.get_by_label("Usuario").fill(username)
+            page.get_by_label("Contraseña").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Entrar").click()
+            page.wait_for_url("**/bandeja")
+        for path in paths:
+            page.goto(f"{live.url}{path}")
+            for violation in _violations(page):
+                targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
+                found.setdefault(path, []).append(f"{violation['id']}: {targets}")
+        context.close()
+    assert found == {}
+
+
+def test_the_check_sees_a_violation(browser: Browser, live: LiveServer) -> None:
+    context = browser.new_context(locale="es-EC", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live.url}/login")
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=x>')")
+    assert [v["id"] for v in _violations(page)] == ["image-alt"]
+    context.close()
