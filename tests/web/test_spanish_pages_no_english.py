@@ -231,6 +231,13 @@ def pages(
         ).text,
         "dashboard": signed_in("ministra").get("/tablero").text,
         "unknown address": legal.get("/no-existe", headers={"accept": "text/html"}).text,
+        "upload a document": legal.get("/documentos/nuevo").text,
+        "ask for signatures": signed_in("preparador")
+        .get(f"/firmas/nueva?expediente={dossier['id']}")
+        .text,
+        "stand-ins": legal.get("/suplencias").text,
+        "audit trail": signed_in("auditora").get("/auditoria").text,
+        "administration": signed_in("admin").get("/admin").text,
         "document not there": legal.get(
             f"/documentos/{dossier['id']}", headers={"accept": "text/html"}
         ).text,
@@ -243,6 +250,19 @@ def pages(
     )
     assert batch.status_code == 200 and "/firmas/lote/" in str(batch.url), batch.text
     found["batch"] = batch.text
+    for name, pdf in (
+        ("registry receipt (PDF)", registro.get(f"/registro/{entry['id']}/justificante.pdf")),
+        (
+            "dossier index (PDF)",
+            client.get(f"/api/v1/documents/{index_id}/content", headers=auth("preparador")),
+        ),
+    ):
+        assert pdf.status_code == 200, pdf.text
+        laid_out = pdfium.PdfDocument(pdf.content)
+        found[name] = "\n".join(
+            laid_out[i].get_textpage().get_text_range() for i in range(len(laid_out))
+        )
+        laid_out.close()
 
     with backend.client() as anonymous:
         found["login"] = anonymous.get("/login").text
