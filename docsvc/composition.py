@@ -16,6 +16,7 @@ from docsvc.register import periodic as register_periodic
 from docsvc.services import Services, SignatureRequestCheck
 from docsvc.signatures import periodic as signatures_periodic
 from docsvc.signing_lines.service import awaits_signature_on
+from docsvc.transfers import periodic as transfers_periodic
 from docsvc.transfers.service import sent_for_signature
 from docsvc.verification import periodic as verification_periodic
 from storage import ObjectStore
@@ -29,6 +30,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *verification_periodic.TASKS,
     *register_periodic.TASKS,
     *notifications_periodic.TASKS,
+    *transfers_periodic.TASKS,
 )
 
 

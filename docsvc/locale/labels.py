@@ -231,6 +231,13 @@ def inbox_message(
         return t.gettext("«%(title)s» awaits your signature.", title=title)
     if kind == "signed":
         return t.gettext("«%(title)s» is signed.", title=title)
+    if kind == "transfer_due":
+        return t.gettext(
+            "«%(title)s», sent by %(sender)s, is due on %(day)s.",
+            title=title,
+            sender=params.get("from", ""),
+            day=t.format_date(params.get("due_on", ""), "long"),
+        )
     if kind == "rejected":
         return t.gettext(
             "%(who)s returned «%(title)s»: %(reason)s",

@@ -111,13 +111,19 @@ class StandIn(Base):
 
 
 class InboxItem(Base):
-    """An in-app notification: a line awaits the user, or came back to its requester."""
+    """An in-app notification: a line awaits the user, or came back to its requester, or
+    a transfer to the user's department is nearly due (``transfer_id``, no line)."""
 
     __tablename__ = "inbox_items"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("signing_lines.id"), index=True)
+    line_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("signing_lines.id"), index=True, default=None
+    )
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("transfers.id"), index=True, default=None
+    )
     kind: Mapped[str] = mapped_column(String(32))
     # What the notice says, as parameters of its kind (the line's title, who returned it and
     # why, whether the reader stands in): worded in the reader's language when it is read

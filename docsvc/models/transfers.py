@@ -58,6 +58,8 @@ class Transfer(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     signature_level: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the receiving department was reminded of the coming deadline (once per transfer).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Receipt(Base):

@@ -24,6 +24,7 @@ def _subject(t: Translator, kind: str) -> str:
         "to_sign": t.pgettext("mail subject", "Signature pending"),
         "signed": t.pgettext("mail subject", "Signed"),
         "rejected": t.pgettext("mail subject", "Returned"),
+        "transfer_due": t.pgettext("mail subject", "Deadline approaching"),
     }
     return subjects.get(kind) or t.pgettext("mail subject", "Notice")
 
@@ -66,7 +67,11 @@ def notification_email(
             "",
             inbox_message(t, kind, params, legacy_message),
             "",
-            t.gettext("Signing line: «%(title)s»", title=line_title),
+            (
+                t.gettext("Transfer: «%(title)s»", title=line_title)
+                if kind == "transfer_due"
+                else t.gettext("Signing line: «%(title)s»", title=line_title)
+            ),
             t.gettext("Go to %(link)s and sign in to see it.", link=link),
             "",
             "-- ",

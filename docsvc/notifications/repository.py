@@ -42,13 +42,19 @@ def due_emails(
     rows = db.execute(
         select(InboxItem, User.email, User.full_name, SigningLine.title)
         .join(User, User.id == InboxItem.user_id)
-        .join(SigningLine, SigningLine.id == InboxItem.line_id)
+        .outerjoin(SigningLine, SigningLine.id == InboxItem.line_id)
         .where(InboxItem.email_status == EmailStatus.pending.value, due)
         .order_by(InboxItem.created_at, InboxItem.id)
         .limit(limit)
         .with_for_update(of=InboxItem, skip_locked=True)
     ).all()
+    # A transfer's reminder has no line: its title is among its parameters.
     return [
-        OutgoingEmail(item, (email or "").strip() or None, full_name, title)
+        OutgoingEmail(
+            item,
+            (email or "").strip() or None,
+            full_name,
+            title if title is not None else (item.params or {}).get("title", ""),
+        )
         for item, email, full_name, title in rows
     ]

@@ -592,7 +592,8 @@ def notifications(
     return [
         {
             "id": str(r.id),
-            "line_id": str(r.line_id),
+            "line_id": str(r.line_id) if r.line_id else None,
+            "transfer_id": str(r.transfer_id) if r.transfer_id else None,
             "kind": r.kind,
             "params": r.params or {},
             "message": inbox_message(t, r.kind, r.params, r.message),

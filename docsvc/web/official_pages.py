@@ -25,10 +25,11 @@ from docsvc.errors import DomainError, InvalidInput, PermissionDenied
 from docsvc.signing_lines import service as lines
 from docsvc.signing_lines.schemas import LineOut
 from docsvc.transfers import service as transfers
-from docsvc.web.page import FormDep, FormListsDep, Page, PageDep
+from docsvc.web.page import FormDep, FormListsDep, Page, PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
 
+NOTICES_SHOWN = 10  # the latest notices on the inbox page
 # Notices an action may redirect with; anything else in ?hecho= is ignored.
 NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
 
@@ -44,6 +45,9 @@ def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
         sent=transfers.list_transfers(db, actor, settings, "outgoing", None, 50, 0),
         deadlines=transfers.deadlines(db, actor, settings, None, 2),
         select_all=page.request.query_params.get("todas") == "1",
+        notices=lines.notifications(db, actor, False, page_translator(page.request, page.services))[
+            :NOTICES_SHOWN
+        ],
         notice=page.notice(NOTICES),
     )
 
