@@ -95,21 +95,7 @@ def list_dossiers(db: Session, actor: Actor, limit: int, offset: int) -> Dossier
 def add_document(
     db: Session, actor: Actor, dossier_id: uuid.UUID, document_id: uuid.UUID
 ) -> DossierOut:
-    dossier = _readable(db, actor, dossier_id)
-    if not can_author(actor, dossier.owning_department_id):
-        raise PermissionDenied(
-            "Only the owning department can add documents to this dossier.",
-            code="not_owning_department",
-        )
-    if dossier.status != DossierStatus.open.value:
-        raise Conflict("The dossier is closed.", code="dossier_closed")
-    if dossier.sealed_index_id is not None:
-        # The signed index seals the composition; a new index version (a new signing line
-        # over the dossier) is the only change it admits.
-        raise Conflict(
-            "The dossier is sealed by its signed index; its documents cannot change.",
-            code="dossier_sealed",
-        )
+    dossier = _editable(db, actor, dossier_id)
     document = document_by_id(db, document_id)
     if document is None or not can_read(
         actor,
@@ -152,6 +138,8 @@ def _editable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
     if dossier.status != DossierStatus.open.value:
         raise Conflict("The dossier is closed.", code="dossier_closed")
     if dossier.sealed_index_id is not None:
+        # The signed index seals the composition; a new index version (a new signing line
+        # over the dossier) is the only change it admits.
         raise Conflict(
             "The dossier is sealed by its signed index; its documents cannot change.",
             code="dossier_sealed",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from docsvc.calendar import holidays
 from docsvc.calendar.holidays import HolidayIn
 from docsvc.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from docsvc.models import Role, SigningCredential, StandIn
+from docsvc.models import Role, SigningCredential, StandIn, User
 from docsvc.organisation import repository as organisation
 from docsvc.organisation import service as admin
 from docsvc.organisation.schemas import DepartmentIn, PositionIn, UserIn
@@ -153,6 +153,13 @@ def reset_password(username: str, page: PageDep, form: FormDep) -> Response:
     )
 
 
+def _account(page: Page, username: str) -> User:
+    user = organisation.user_by_username(page.db, username)
+    if user is None:
+        raise NotFound(f"No user {username}.", code="user_not_found")
+    return user
+
+
 @router.post("/admin/usuarios/{username}/credencial", response_model=None)
 def issue_credential(username: str, page: PageDep, form: FormDep) -> Response:
     """A key and certificate from the development PKI under a first PIN that the
@@ -160,9 +167,7 @@ def issue_credential(username: str, page: PageDep, form: FormDep) -> Response:
 
     def issue() -> None:
         _admin_only(page)
-        user = organisation.user_by_username(page.db, username)
-        if user is None:
-            raise NotFound(f"No user {username}.", code="user_not_found")
+        user = _account(page, username)
         credentials.issue_dev_credential(page.db, page.services.keys, user, form.get("pin", ""))
 
     return page.act(
@@ -176,9 +181,7 @@ def issue_credential(username: str, page: PageDep, form: FormDep) -> Response:
 @router.post("/admin/usuarios/{username}/credencial/revocar", response_model=None)
 def revoke_credential(username: str, page: PageDep, form: FormDep) -> Response:
     def revoke() -> None:
-        user = organisation.user_by_username(page.db, username)
-        if user is None:
-            raise NotFound(f"No user {username}.", code="user_not_found")
+        user = _account(page, username)
         credentials.revoke_credential(page.db, page.actor, user)
 
     return page.act(
