@@ -8,8 +8,9 @@ import io
 import re
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pikepdf
 import pytest
@@ -188,7 +189,8 @@ def test_the_counter_receives_a_letter_and_prints_its_receipt(
     text = _pdf_text(receipt.content)
     assert "Justificante de registro" in text and number.group(1) in text
     assert "Rosa Quispe Mamani" in text and "Solicita copia de su expediente" in text
-    moment = format_datetime(datetime.now(UTC), "d 'de' MMMM 'de' y", locale="es")
+    local = datetime.now(ZoneInfo(backend.settings.timezone))
+    moment = format_datetime(local, "d 'de' MMMM 'de' y", locale="es")
     assert moment in text and "UTC" not in text  # local time, in words
     code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text)
     assert code, text
