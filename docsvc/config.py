@@ -218,6 +218,9 @@ class Settings(BaseSettings):
 
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
+    # The institution's colour (#rrggbb) for the pages' header and navigation bar; the
+    # design system's other colours are chosen for contrast and stay as they are.
+    brand_colour: str = Field(default="#0b4f8a", pattern=r"^#[0-9a-fA-F]{6}$")
     # The institution's IANA time zone: registry years and business days are local.
     timezone: str = "America/Guayaquil"
     default_language: str = "es"

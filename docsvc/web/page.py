@@ -47,8 +47,10 @@ from docsvc.web.i18n import (
     language_of,
     translator,
 )
+from docsvc.web.state_tags import state_colour
 
 templates = Jinja2Templates(env=jinja_environment(Path(__file__).parent / "templates"))
+templates.env.filters["state_colour"] = state_colour
 MAX_FORM_BYTES = 64 * 1024
 # A batch form lists up to 500 signing lines, one checkbox each.
 MAX_FORM_FIELDS = 520

@@ -109,6 +109,20 @@ def favicon() -> FileResponse:
     )
 
 
+@router.get("/marca.css", include_in_schema=False)
+def brand_stylesheet(services: ServicesDep) -> Response:
+    """The institution's colour for the design system's header and navigation bar.
+
+    A stylesheet rather than an inline style, so the pages keep ``style-src 'self'``.
+    """
+    colour = services.settings.brand_colour
+    return Response(
+        f":root{{--govuk-brand-colour:{colour}}}\n",
+        media_type="text/css",
+        headers={"Cache-Control": "max-age=3600"},
+    )
+
+
 @router.get("/", response_model=None)
 def home(page: PageDep) -> Response:
     listed = documents.list_documents(page.db, page.actor, DocumentFilter(limit=100))

@@ -46,13 +46,13 @@ def test_admins_see_the_warning_in_every_pages_footer_in_spanish(
         app = create_app(settings, backend.services)
         admin = _signed_in(app, "admin").get("/bandeja")
         assert admin.status_code == 200
-        footer = admin.text[admin.text.index('class="admin-warnings"') :]
+        footer = admin.text[admin.text.index('admin-warnings" role="alert"') :]
         assert "Modo de desarrollo" in footer
         assert ("secreto público" in footer) is (settings is legacy), footer
         assert not re.search(r"\b(the|keys|development|secret)\b", footer), footer
         official = _signed_in(app, "juridico").get("/bandeja")
         assert official.status_code == 200
-        assert 'class="admin-warnings"' not in official.text
+        assert 'admin-warnings" role="alert"' not in official.text
 
 
 def _signed_in(app: FastAPI, username: str) -> TestClient:
