@@ -39,7 +39,7 @@ from docsvc.models.signing_lines import (
 )
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.register.access import READ_ALL_ROLES
-from docsvc.transfers.service import is_open
+from docsvc.transfers.answers import answers_of
 
 # The longest window a board shows, in months.
 MAX_MONTHS = 24
@@ -214,8 +214,10 @@ def overdue_by_department(db: Session, settings: Settings, scope: Scope) -> dict
         .join(Department, Department.id == Transfer.to_department_id)
         .where(Transfer.due_on < today, _in(Transfer.to_department_id, scope.department_ids))
     )
-    for transfer, code in rows:
-        if is_open(db, transfer):
+    listed = [(transfer, code) for transfer, code in rows]
+    answers = answers_of(db, [transfer for transfer, _ in listed])
+    for transfer, code in listed:
+        if answers.is_open(transfer):
             counts[code] += 1
     return dict(sorted(counts.items()))
 

@@ -16,7 +16,8 @@ from docsvc.db.base import utcnow
 from docsvc.identity.repository import department_code
 from docsvc.models import Document, Dossier, InboxItem, Role, User, UserRole
 from docsvc.models.transfers import Transfer, TransferStatus
-from docsvc.transfers.service import awaits_answer, holidays
+from docsvc.transfers.answers import answers_of
+from docsvc.transfers.service import holidays
 
 REMIND_BUSINESS_DAYS = 1
 
@@ -59,9 +60,10 @@ def send_reminders(db: Session, settings: Settings) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     reminded = 0
+    answers = answers_of(db, due)
     for transfer in due:
         transfer.reminded_at = utcnow()
-        if not awaits_answer(db, transfer):
+        if not answers.awaits_answer(transfer):
             continue
         assert transfer.due_on is not None
         params = {

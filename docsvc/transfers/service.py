@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date
 from typing import Any
 
@@ -37,8 +38,6 @@ from docsvc.models import (
     Dossier,
     DossierItem,
     Holiday,
-    SignatureRecord,
-    User,
 )
 from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, TransferStatus
 from docsvc.organisation import repository as organisation
@@ -47,6 +46,7 @@ from docsvc.register.access import READ_ALL_ROLES, sees_transfer
 from docsvc.register.service import registry_numbers
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
+from docsvc.transfers.answers import Answers, answers_of
 from docsvc.transfers.schemas import (
     Deadlines,
     ReceiptOut,
@@ -57,10 +57,6 @@ from docsvc.transfers.schemas import (
 from transparency import canonical
 
 RECORD_VERSION = 1
-# Purposes that expect an answer by the deadline; "information" only needs a receipt.
-ANSWERED_PURPOSES = frozenset(
-    {TransferPurpose.action.value, TransferPurpose.signature.value, TransferPurpose.reply.value}
-)
 
 
 def holidays(db: Session) -> set[date]:
@@ -354,11 +350,13 @@ def sent_for_signature(db: Session, actor: Actor, document_id: uuid.UUID) -> boo
             ),
         )
     )
+    asking = list(candidates)
+    replied = answers_of(db, asking).replied
     return any(
         _pins_document(transfer, document_id)
         and _sender_may_send(db, transfer, document_id)
-        and not _answered(db, transfer)
-        for transfer in candidates
+        and transfer.id not in replied
+        for transfer in asking
     )
 
 
@@ -414,52 +412,7 @@ def list_transfers(
         query = query.where(Transfer.status == status)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Transfer.created_at.desc()).limit(limit).offset(offset))
-    return TransferPage(items=[transfer_out(db, t, settings) for t in rows], total=total)
-
-
-def _answered(db: Session, transfer: Transfer) -> bool:
-    return (
-        db.scalar(select(Transfer.id).where(Transfer.reply_to_id == transfer.id).limit(1))
-        is not None
-    )
-
-
-def signature_made(db: Session, transfer: Transfer) -> bool:
-    """For a transfer "for signature": whether someone of the receiving department has
-    signed the document since it was sent, which is the answer it asked for."""
-    if transfer.purpose != TransferPurpose.signature.value or transfer.document_id is None:
-        return False
-    found = db.scalar(
-        select(SignatureRecord.id)
-        .join(User, User.id == SignatureRecord.signer_id)
-        .where(
-            SignatureRecord.document_id == transfer.document_id,
-            SignatureRecord.signed_at >= transfer.created_at,
-            User.department_id == transfer.to_department_id,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
-def awaits_answer(db: Session, transfer: Transfer) -> bool:
-    """Whether the receiving department still owes this transfer something: a receipt
-    (until it acknowledges or returns it), then, for what asks for action, a signature or
-    a reply, that answer."""
-    if transfer.status == TransferStatus.sent.value:
-        return True
-    if transfer.status == TransferStatus.returned.value:
-        return False
-    return (
-        transfer.purpose in ANSWERED_PURPOSES
-        and not _answered(db, transfer)
-        and not signature_made(db, transfer)
-    )
-
-
-def is_open(db: Session, transfer: Transfer) -> bool:
-    """Open against its deadline: it has one, and is still owed an answer."""
-    return transfer.due_on is not None and awaits_answer(db, transfer)
+    return TransferPage(items=transfers_out(db, list(rows), settings), total=total)
 
 
 def awaiting_answer(db: Session, actor: Actor, settings: Settings) -> list[TransferOut]:
@@ -475,9 +428,11 @@ def awaiting_answer(db: Session, actor: Actor, settings: Settings) -> list[Trans
         .order_by(Transfer.created_at.desc())
         .limit(500)
     )
-    waiting = [t for t in rows if awaits_answer(db, t)]
+    received = list(rows)
+    answers = answers_of(db, received)
+    waiting = [t for t in received if answers.awaits_answer(t)]
     waiting.sort(key=lambda t: (t.due_on is None, t.due_on or date.max))
-    return [transfer_out(db, t, settings) for t in waiting]
+    return transfers_out(db, waiting, settings, answers)
 
 
 def deadlines(
@@ -509,67 +464,116 @@ def deadlines(
         )
         .order_by(Transfer.due_on)
     )
-    open_rows = [t for t in rows if is_open(db, t)]
+    due = list(rows)
+    answers = answers_of(db, due)
+    open_rows = [t for t in due if answers.is_open(t)]
+    shown = transfers_out(db, open_rows, settings, answers)
     return Deadlines(
         department=department.code,
         today=today,
-        overdue=[transfer_out(db, t, settings) for t in open_rows if t.due_on and t.due_on < today],
-        due_soon=[
-            transfer_out(db, t, settings) for t in open_rows if t.due_on and t.due_on >= today
-        ],
+        overdue=[out for out in shown if out.due_on and out.due_on < today],
+        due_soon=[out for out in shown if out.due_on and out.due_on >= today],
     )
 
 
 def transfer_out(db: Session, transfer: Transfer, settings: Settings) -> TransferOut:
-    receipt = db.scalar(select(Receipt).where(Receipt.transfer_id == transfer.id))
-    still_open = is_open(db, transfer)
-    document = db.get(Document, transfer.document_id) if transfer.document_id else None
-    dossier = db.get(Dossier, transfer.dossier_id) if transfer.dossier_id else None
-    numbers = (
-        registry_numbers(db, [document.id]).get(document.id, []) if document is not None else []
+    return transfers_out(db, [transfer], settings)[0]
+
+
+def transfers_out(
+    db: Session,
+    transfers: Sequence[Transfer],
+    settings: Settings,
+    answers: Answers | None = None,
+) -> list[TransferOut]:
+    """Transfers as the API and the pages show them, with a fixed number of queries
+    however many there are (an inbox lists dozens)."""
+    if not transfers:
+        return []
+    answers = answers if answers is not None else answers_of(db, transfers)
+    ids = [t.id for t in transfers]
+    receipts = {
+        r.transfer_id: r for r in db.scalars(select(Receipt).where(Receipt.transfer_id.in_(ids)))
+    }
+    document_ids = {t.document_id for t in transfers if t.document_id is not None}
+    dossier_ids = {t.dossier_id for t in transfers if t.dossier_id is not None}
+    titles = (
+        dict(
+            db.execute(
+                select(Document.id, Document.title).where(Document.id.in_(document_ids))
+            ).all()
+        )
+        if document_ids
+        else {}
     )
-    return TransferOut(
-        title=document.title if document is not None else dossier.title if dossier else None,
-        registry_numbers=numbers,
-        answered=_answered(db, transfer),
-        signature_made=signature_made(db, transfer),
-        id=transfer.id,
-        case_id=transfer.case_id,
-        document_id=transfer.document_id,
-        dossier_id=transfer.dossier_id,
-        from_department=department_code(db, transfer.from_department_id),
-        from_user=documents_repository.username_of(db, transfer.from_user_id),
-        to_department=department_code(db, transfer.to_department_id),
-        to_user=(
-            documents_repository.username_of(db, transfer.to_user_id)
-            if transfer.to_user_id
+    dossier_titles = (
+        dict(db.execute(select(Dossier.id, Dossier.title).where(Dossier.id.in_(dossier_ids))).all())
+        if dossier_ids
+        else {}
+    )
+    numbers = registry_numbers(db, document_ids)
+    departments = organisation.department_codes(db)
+    people = organisation.usernames_of(
+        db,
+        {t.from_user_id for t in transfers}
+        | {t.to_user_id for t in transfers if t.to_user_id is not None}
+        | {r.user_id for r in receipts.values()},
+    )
+    today = local_date(settings)
+    shown = []
+    for transfer in transfers:
+        receipt = receipts.get(transfer.id)
+        still_open = answers.is_open(transfer)
+        title = (
+            titles.get(transfer.document_id)
+            if transfer.document_id is not None
+            else dossier_titles.get(transfer.dossier_id)
+            if transfer.dossier_id is not None
             else None
-        ),
-        purpose=transfer.purpose,
-        instructions=transfer.instructions,
-        deadline_days=transfer.deadline_days,
-        due_on=transfer.due_on,
-        status=transfer.status,
-        forwarded_from=transfer.forwarded_from_id,
-        reply_to=transfer.reply_to_id,
-        signature_level=transfer.signature_level,
-        created_at=transfer.created_at,
-        receipt=(
-            ReceiptOut(
-                id=receipt.id,
-                kind=receipt.kind,
-                reason=receipt.reason,
-                by=documents_repository.username_of(db, receipt.user_id),
-                department=department_code(db, receipt.department_id),
-                signature_level=receipt.signature_level,
-                created_at=receipt.created_at,
+        )
+        shown.append(
+            TransferOut(
+                title=title,
+                registry_numbers=numbers.get(transfer.document_id, [])
+                if transfer.document_id is not None
+                else [],
+                answered=transfer.id in answers.replied,
+                signature_made=transfer.id in answers.signed,
+                id=transfer.id,
+                case_id=transfer.case_id,
+                document_id=transfer.document_id,
+                dossier_id=transfer.dossier_id,
+                from_department=departments.get(transfer.from_department_id, ""),
+                from_user=people.get(transfer.from_user_id, ""),
+                to_department=departments.get(transfer.to_department_id, ""),
+                to_user=people.get(transfer.to_user_id, "") if transfer.to_user_id else None,
+                purpose=transfer.purpose,
+                instructions=transfer.instructions,
+                deadline_days=transfer.deadline_days,
+                due_on=transfer.due_on,
+                status=transfer.status,
+                forwarded_from=transfer.forwarded_from_id,
+                reply_to=transfer.reply_to_id,
+                signature_level=transfer.signature_level,
+                created_at=transfer.created_at,
+                receipt=(
+                    ReceiptOut(
+                        id=receipt.id,
+                        kind=receipt.kind,
+                        reason=receipt.reason,
+                        by=people.get(receipt.user_id, ""),
+                        department=departments.get(receipt.department_id, ""),
+                        signature_level=receipt.signature_level,
+                        created_at=receipt.created_at,
+                    )
+                    if receipt is not None
+                    else None
+                ),
+                open=still_open,
+                overdue=bool(still_open and transfer.due_on and transfer.due_on < today),
             )
-            if receipt is not None
-            else None
-        ),
-        open=still_open,
-        overdue=bool(still_open and transfer.due_on and transfer.due_on < local_date(settings)),
-    )
+        )
+    return shown
 
 
 def check_reason(reason: str) -> str:

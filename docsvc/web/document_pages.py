@@ -1,7 +1,8 @@
 """Document pages for everyone signed in, archivists first: search with filters
 (``/buscar``), a document's page (``/documentos/{id}``: its facts, registry numbers and
 cases, every version to download, its signatures, previews of its first pages, and for
-officials a signing form), and the page previews themselves.
+officials a signing form), two versions' previews side by side (``/comparar``), and the
+page previews themselves.
 
 What a user may see is decided by the same services as the API: a document they may not
 read is "not found", as there."""
@@ -108,6 +109,34 @@ def document_page(document_id: uuid.UUID, page: PageDep) -> Response:
     # A record the reader may not see is answered as one that is not there: the error page
     # says so, where a silent return to the search would leave her guessing.
     return render_document(page, document_id)
+
+
+def _version_number(value: str | None, known: list[int], fallback: int) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return fallback
+    return number if number in known else fallback
+
+
+@router.get("/documentos/{document_id}/comparar", response_model=None)
+def compare_versions(document_id: uuid.UUID, page: PageDep) -> Response:
+    """Two versions' first pages side by side (by default the one before the latest and
+    the latest), each with the stamps of the signatures it carries."""
+    document = documents.get_document(page.db, page.actor, document_id)
+    versions = sorted(document.versions or [document.latest_version], key=lambda v: v.number)
+    known = [v.number for v in versions]
+    query = page.request.query_params
+    later = _version_number(query.get("b"), known, known[-1])
+    earlier = _version_number(query.get("a"), known, known[-2] if len(known) > 1 else known[0])
+    shown = [next(v for v in versions if v.number == n) for n in (earlier, later)]
+    return page.render(
+        "compare.html",
+        document=document,
+        versions=versions,
+        shown=shown,
+        pages=[range(1, min(PREVIEW_PAGES, v.pages or 1) + 1) for v in shown],
+    )
 
 
 @router.post("/documentos/{document_id}/firmar", response_model=None)

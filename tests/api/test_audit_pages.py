@@ -42,16 +42,15 @@ def test_an_auditor_filters_and_exports_the_trail(
     page = auditor.get("/auditoria")
     assert page.status_code == 200 and "Registro de auditoría" in page.text
     assert (
-        "Documento subido" in page.text
-        and "document.create" not in page.text.split("<tbody>", 1)[1]
+        "Documento subido" in page.text and "document.create" not in page.text.split("<tbody", 1)[1]
     )
     filtered = auditor.get(
         "/auditoria",
         params={"quien": "juridico", "accion": "document.create", "departamento": "DAJ"},
     )
-    body = filtered.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    body = filtered.text.split("<tbody", 1)[1].split("</tbody>", 1)[0]
     assert body.count("<tr") >= 2 and body.count("Documento subido") == body.count("<tr")
-    assert re.search(r"<p>\d+ eventos</p>", filtered.text)
+    assert re.search(r"<p[^>]*>\d+ eventos</p>", filtered.text)
     nobody = auditor.get("/auditoria", params={"quien": "nadie"})
     assert "Ningún evento coincide." in nobody.text
     bad = auditor.get("/auditoria", params={"desde": "ayer"})
@@ -69,7 +68,7 @@ def test_an_auditor_filters_and_exports_the_trail(
     )
     # Consulting and exporting are events themselves.
     again = auditor.get("/auditoria", params={"accion": "audit.export"})
-    assert "Exportación del registro de auditoría" in again.text.split("<tbody>", 1)[1]
+    assert "Exportación del registro de auditoría" in again.text.split("<tbody", 1)[1]
 
     official = browser_as("juridico")
     refused = official.get("/auditoria", headers={"accept": "text/html"})

@@ -136,7 +136,7 @@ def test_a_department_acknowledges_a_transfer_and_the_board_draws(
     screenshot(page, "tablero")
     # Keyboard: the first control after the skip link is the skip link itself.
     page.keyboard.press("Tab")
-    assert page.evaluate("() => document.activeElement.className") == "skip"
+    assert page.evaluate("() => document.activeElement.className") == "govuk-skip-link"
     assert all(url.startswith(live.url) for url in session.requests)
     session.context.close()
 

@@ -93,7 +93,7 @@ def test_a_court_verifies_an_upload_and_downloads_the_sealed_report(
     expect(page.locator(".signature-valid")).to_contain_text("Lucía Fernández")
     expect(page.locator(".copy")).to_contain_text("Es idéntico, bit a bit")
     # Green: the verdict's colour, beside its word and symbol.
-    assert verdict.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(232, 245, 233)"
+    assert verdict.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(229, 241, 235)"
     screenshot(page, "verificacion-valida")
 
     with page.expect_download() as download_info:
@@ -126,7 +126,7 @@ def test_an_attack_is_red_and_an_unknown_signer_amber(browser: Browser, live: Li
     notice = page.locator(".notice-invalid")
     expect(notice).to_contain_text("No válida")
     expect(page.locator(".reasons")).to_contain_text("El documento se modificó después de la firma")
-    assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 236, 234)"
+    assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(251, 233, 232)"
     screenshot(page, "verificacion-ataque")
 
     page.get_by_role("link", name="Verificar otro documento").click()
@@ -136,7 +136,7 @@ def test_an_attack_is_red_and_an_unknown_signer_amber(browser: Browser, live: Li
     page.get_by_role("button", name="Verificar").click()
     amber = page.locator(".notice-indeterminate")
     expect(amber).to_contain_text("Indeterminada")
-    assert amber.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 243, 205)"
+    assert amber.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 247, 219)"
     screenshot(page, "verificacion-indeterminada")
     _only_local(session.requests, live)
     session.context.close()

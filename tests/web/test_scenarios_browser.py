@@ -111,7 +111,7 @@ def test_scenario_a_legal_request_with_a_deadline(
 
     # The registry clerk receives the letter and registers it incoming.
     clerk_session, clerk = _as(browser, live, "registro")
-    clerk.get_by_role("link", name="Registro").click()
+    clerk.get_by_role("link", name="Registro", exact=True).click()
     upload = clerk.locator("form[action='/registro/nuevo']")
     upload.get_by_label("Documento PDF").set_input_files(str(letter_pdf))
     upload.get_by_label("Título").fill("Oficio PGE-2026-0451")
@@ -297,8 +297,8 @@ def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path
     director_session, director = _as(browser, live, "financiero")
     director.goto(line_url)
     screenshot(director, "escenario-b-3-revision")
-    director.get_by_label("Motivo del rechazo").fill("Falta la firma del analista en la orden")
-    director.get_by_role("button", name="Rechazar con este motivo").click()
+    director.get_by_label("Motivo de la devolución").fill("Falta la firma del analista en la orden")
+    director.get_by_role("button", name="Devolver con este motivo").click()
     director.wait_for_url("**/bandeja?hecho=rejected")
 
     # The preparer corrects the order of payment, then sends the line again.

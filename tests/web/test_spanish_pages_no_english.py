@@ -44,6 +44,30 @@ ENGLISH = re.compile(
 MACHINE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00|\bUTC\b")
 # Identifiers shown as they are stored, between tags.
 RAW_VALUES = (">other<", ">report<", ">letter<", ">created<", ">approved<", ">reviewed<")
+# Words of the Spanish interface that have no business on an English page (the records'
+# own titles, names and departments are Spanish, and stay so).
+SPANISH = re.compile(
+    r"\b("
+    r"descargar|firmar|bandeja|versión|versiones|plazo|remitir|remisi[oó]n|remisiones"
+    r"|expedientes|cerrar sesi[oó]n|buscar|subir|guardar|pendiente|firmad[oa]s?|devuelt[oa]"
+    r"|confidencialidad|unidad|usuario|contraseña|motivo|volver|cancelar|añadir|quitar"
+    r"|hay un problema|suplencias|tablero|auditor[ií]a|administraci[oó]n|registro de"
+    r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre"
+    r"|diciembre|lunes|martes|miércoles|jueves|viernes|hoy|ayer|creado|sin|ninguno|ninguna"
+    r"|documentos|verificar|página|inicio|asiento|justificante|entrada|salida|solicitar"
+    r")\b",
+    re.IGNORECASE,
+)
+# What the demo institution's records say in Spanish: their data, not the interface.
+SPANISH_DATA = re.compile(
+    r"Expediente de pago[^<]*|Bono de Protección Social[^<]*|noviembre 2026|Revisar y responder"
+    r"|Solicitud ciudadana|Oficio para firma|Informe técnico de becas|Nota de archivo"
+    r"|Dirección [^<(]*|Subsecretaría [^<(]*|Ministerio de Desarrollo Social|Unidad de [^<(]*"
+    r"|Registro [^<(]*\)|Juan Pérez|Viernes Santo"
+)
+# Where each page of the day's work is, by the records it was made with (for the English
+# pages, read once the Spanish ones have made them).
+WORLD: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +220,14 @@ def pages(
         },
     )
 
+    WORLD.update(
+        report=report,
+        dossier=str(dossier["id"]),
+        index=str(index_id),
+        line=str(awaiting["id"]),
+        entry=str(entry["id"]),
+        case=str(entry["case_id"]),
+    )
     programas, registro = signed_in("programas"), signed_in("registro")
     line_page = programas.get(f"/firmas/{awaiting['id']}")
     registry = registro.get("/registro")
@@ -294,6 +326,7 @@ def pages(
         )
         code = re.search(r'href="/verificar/([0-9A-Z-]{16,19})"', found["document"])
         assert code, found["document"]
+        WORLD["code"] = code.group(1)
         found["public record"] = anonymous.get(f"/verificar/{code.group(1)}").text
         found["verify, bad code"] = anonymous.get("/verificar", params={"codigo": "zz"}).text
         found["verify, unknown code"] = anonymous.get("/verificar/ABCDEFGHJKMNPQRS").text
@@ -328,7 +361,7 @@ def test_no_english_on_the_spanish_pages(pages: dict[str, str]) -> None:
 def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
     """What used to leak, now in words: a sample from each page that had it."""
     text = {name: _visible(page) for name, page in pages.items()}
-    assert all('<html lang="es">' in page for name, page in pages.items() if "PDF" not in name)
+    assert all('<html lang="es"' in page for name, page in pages.items() if "PDF" not in name)
     assert "Documento creado" in text["document"]
     assert "Firmado por Lucía Fernández (B-T, aprobación)" in text["document"]
     assert "Versión 2 del índice: el expediente se firmó de nuevo" in text["dossier index"]
@@ -365,3 +398,79 @@ def test_the_same_page_in_english(
     again = _visible(browser.get("/").text)
     assert "Documents" in again
     browser.get("/", params={"lang": "es"})  # back to Spanish for the module's other tests
+
+
+def _english_pages(backend: Backend) -> dict[str, str]:
+    """The pages that a GET shows, in English: each user in a browser of her own that asked
+    for English once (the cookie keeps it)."""
+    w = WORLD
+    wanted = {
+        "home": ("juridico", "/"),
+        "inbox": ("programas", "/bandeja"),
+        "signing line": ("programas", f"/firmas/{w['line']}"),
+        "document": ("juridico", f"/documentos/{w['report']}"),
+        "dossier index": ("preparador", f"/documentos/{w['index']}"),
+        "dossiers": ("juridico", "/expedientes"),
+        "dossier": ("preparador", f"/expedientes/{w['dossier']}"),
+        "registry": ("registro", "/registro"),
+        "case": ("registro", f"/casos/{w['case']}"),
+        "search": ("juridico", "/buscar?q=Informe"),
+        "search, invalid form": ("juridico", "/buscar?from=ayer"),
+        "transfer form": ("juridico", f"/documentos/{w['report']}/transferir"),
+        "dashboard": ("ministra", "/tablero"),
+        "upload a document": ("juridico", "/documentos/nuevo"),
+        "new version": ("juridico", f"/documentos/{w['report']}/versiones"),
+        "ask for signatures": ("preparador", f"/firmas/nueva?expediente={w['dossier']}"),
+        "stand-ins": ("juridico", "/suplencias"),
+        "audit trail": ("auditora", "/auditoria"),
+        "administration": ("admin", "/admin"),
+        "unknown address": ("juridico", "/no-existe"),
+        "forbidden": ("juridico", "/admin"),
+        "login": (None, "/login"),
+        "verify": (None, "/verificar"),
+        "public record": (None, f"/verificar/{w['code']}"),
+        "verify, unknown code": (None, "/verificar/ABCDEFGHJKMNPQRS"),
+    }
+    browsers: dict[str | None, TestClient] = {}
+    found: dict[str, str] = {}
+    try:
+        for name, (username, path) in wanted.items():
+            if username not in browsers:
+                browser = TestClient(create_app(backend.settings, backend.services))
+                browser.__enter__()
+                browser.get("/login", params={"lang": "en"})
+                if username is not None:
+                    form = browser.get("/login")
+                    browser.post(
+                        "/login",
+                        data={
+                            "username": username,
+                            "password": DEMO_PASSWORD,
+                            "csrf_token": csrf_of(form.text),
+                        },
+                    )
+                browsers[username] = browser
+            response = browsers[username].get(path, headers={"accept": "text/html"})
+            assert response.headers["content-type"].startswith("text/html"), (name, response)
+            found[name] = response.text
+    finally:
+        for browser in browsers.values():
+            browser.__exit__(None, None, None)
+    return found
+
+
+def test_every_page_in_english_too(backend: Backend, pages: dict[str, str]) -> None:
+    """The same pages in English: no Spanish word of the interface, English dates, and a
+    page (never JSON) for a browser's 404 and 403."""
+    english = _english_pages(backend)
+    leaks = {}
+    for name, page in english.items():
+        assert '<html lang="en"' in page, name
+        text = SPANISH_DATA.sub(" ", _visible(page))
+        found = sorted({m.group(0) for m in SPANISH.finditer(text)})
+        found += sorted({m.group(0) for m in MACHINE_TIME.finditer(text)})
+        if found:
+            leaks[name] = found
+    assert leaks == {}, leaks
+    assert "Page not found" in english["unknown address"]
+    assert "<h1" in english["forbidden"] and '"error"' not in english["forbidden"]
