@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, BackgroundTasks
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from docsvc.batches import service as batches
@@ -115,6 +115,12 @@ def reject_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
 
 
 @router.post("/transferencias/{transfer_id}/responder", response_model=None)
+def old_answer_address(transfer_id: uuid.UUID) -> Response:
+    """The answer's earlier address, for a form opened before it changed (308 keeps it a POST)."""
+    return RedirectResponse(f"/remisiones/{transfer_id}/responder", status_code=308)
+
+
+@router.post("/remisiones/{transfer_id}/responder", response_model=None)
 def answer_transfer(transfer_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
     """Acknowledge (``action=acknowledge``) or return with a reason (``action=return``)."""
     returning = form.get("action") == "return"

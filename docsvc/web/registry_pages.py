@@ -1,6 +1,6 @@
 """Pages for registry and legal staff: the department's register with the form to register
 a document incoming or outgoing (``/registro``), the transfer dialog of a document
-(``/documentos/{id}/transferir``: department, purpose, deadline, instructions, signed with
+(``/documentos/{id}/remitir``: department, purpose, deadline, instructions, signed with
 the PIN), and a case's history as a timeline (``/casos/{case_id}``), each item with its
 place in the tamper-evident register.
 
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -205,7 +205,15 @@ def _reply_defaults(page: Page, answerable: Sequence[TransferOut]) -> dict[str, 
     return {"purpose": "action"}
 
 
-@router.get("/documentos/{document_id}/transferir", response_model=None)
+@router.api_route("/documentos/{document_id}/transferir", methods=["GET", "POST"])
+def old_transfer_address(document_id: uuid.UUID, request: Request) -> Response:
+    """The dialog's earlier address, kept for bookmarks and open forms: 308 keeps a form's
+    method and body."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/documentos/{document_id}/remitir{query}", status_code=308)
+
+
+@router.get("/documentos/{document_id}/remitir", response_model=None)
 def transfer_dialog(document_id: uuid.UUID, page: PageDep) -> Response:
     return page.shown(
         lambda: _transfer_page(page, document_id),
@@ -234,7 +242,7 @@ def _transfer_in(document_id: uuid.UUID, form: dict[str, str]) -> TransferIn:
         ) from exc
 
 
-@router.post("/documentos/{document_id}/transferir", response_model=None)
+@router.post("/documentos/{document_id}/remitir", response_model=None)
 def send_transfer(document_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
     return page.act(
         form.get("csrf_token"),

@@ -495,7 +495,7 @@ def test_signing_another_departments_document_from_its_page_is_refused(
     hr = auth("rrhh")
     payroll = _upload(client, hr, "Nómina firmada desde la página")
     finance = browser_as("financiero")
-    token = csrf_of(finance.get(f"/documentos/{payroll}/transferir").text)
+    token = csrf_of(finance.get(f"/documentos/{payroll}/remitir").text)
     refused = finance.post(
         f"/documentos/{payroll}/firmar",
         data={"csrf_token": token, "pin": DEMO_PIN},
@@ -537,9 +537,9 @@ def test_sending_another_departments_document_is_refused(
         "not_owned_or_received",
     )
     page = browser_as("financiero")
-    token = csrf_of(page.get(f"/documentos/{memo}/transferir").text)
+    token = csrf_of(page.get(f"/documentos/{memo}/remitir").text)
     from_page = page.post(
-        f"/documentos/{memo}/transferir",
+        f"/documentos/{memo}/remitir",
         data={"csrf_token": token, "to_department": "DPS", "purpose": "information",
               "pin": DEMO_PIN},
         follow_redirects=False,

@@ -157,19 +157,19 @@ def test_a_department_acknowledges_or_returns_a_transfer(
     token = csrf_of(inbox.text)
 
     acknowledged = hr.post(
-        f"/transferencias/{documents[0]['id']}/responder",
+        f"/remisiones/{documents[0]['id']}/responder",
         data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
         follow_redirects=False,
     )
     assert acknowledged.status_code == 303
     assert acknowledged.headers["location"] == "/bandeja?hecho=acknowledged"
     no_reason = hr.post(
-        f"/transferencias/{documents[1]['id']}/responder",
+        f"/remisiones/{documents[1]['id']}/responder",
         data={"csrf_token": token, "pin": DEMO_PIN, "action": "return", "reason": ""},
     )
     assert no_reason.status_code == 400 and "Indique el motivo." in no_reason.text
     returned = hr.post(
-        f"/transferencias/{documents[1]['id']}/responder",
+        f"/remisiones/{documents[1]['id']}/responder",
         data={
             "csrf_token": token,
             "pin": DEMO_PIN,
@@ -191,7 +191,7 @@ def test_a_department_acknowledges_or_returns_a_transfer(
         states[documents[1]["id"]]["receipt"]["reason"] == "Corresponde a la Dirección Financiera."
     )
     again = hr.post(
-        f"/transferencias/{documents[0]['id']}/responder",
+        f"/remisiones/{documents[0]['id']}/responder",
         data={"csrf_token": token, "pin": DEMO_PIN, "action": "acknowledge"},
     )
     assert again.status_code in (404, 409) and "<html" in again.text
@@ -201,7 +201,7 @@ def test_a_department_acknowledges_or_returns_a_transfer(
     received = hr.get("/bandeja").text.split('id="received"', 1)[1].split('id="sent"', 1)[0]
     assert "Pedido de expediente laboral" in received and "Pedido duplicado" not in received
     assert "recibida, pendiente de respuesta" in received
-    assert f"/transferir?responde={documents[0]['id']}" in received
+    assert f"/remitir?responde={documents[0]['id']}" in received
     assert "/api/" not in received
     # The sender follows both in her sent box.
     legal_page = browser_as("juridico").get("/bandeja").text
@@ -210,11 +210,11 @@ def test_a_department_acknowledges_or_returns_a_transfer(
     assert "devuelta" in sent_box and "recibida, pendiente de respuesta" in sent_box
     # HR answers with a reply, from the dialog the card opens: the transfer is answered.
     dialog = hr.get(
-        f"/documentos/{documents[0]['document_id']}/transferir?responde={documents[0]['id']}"
+        f"/documentos/{documents[0]['document_id']}/remitir?responde={documents[0]['id']}"
     )
     assert f'<option value="{documents[0]["id"]}" selected>' in dialog.text
     replied = hr.post(
-        f"/documentos/{documents[0]['document_id']}/transferir",
+        f"/documentos/{documents[0]['document_id']}/remitir",
         data={
             "csrf_token": csrf_of(dialog.text),
             "to_department": "DAJ",
@@ -256,7 +256,7 @@ def test_a_transfer_for_signature_closes_when_the_signature_is_made(
     inbox = minister.get("/bandeja")
     assert "Resolución para la firma de la Ministra" in inbox.text
     acknowledged = minister.post(
-        f"/transferencias/{sent['id']}/responder",
+        f"/remisiones/{sent['id']}/responder",
         data={"csrf_token": csrf_of(inbox.text), "pin": DEMO_PIN, "action": "acknowledge"},
         follow_redirects=False,
     )

@@ -101,7 +101,7 @@ def test_register_transfer_and_read_the_case(
     assert case
 
     legal = browser_as("juridico")
-    dialog = legal.get(f"/documentos/{document}/transferir")
+    dialog = legal.get(f"/documentos/{document}/remitir")
     assert dialog.status_code == 200 and "Oficio de la Procuraduría 77" in dialog.text
     assert '<option value="DAJ"' not in dialog.text  # not to one's own department
     fields = {
@@ -111,11 +111,11 @@ def test_register_transfer_and_read_the_case(
         "deadline_days": "5",
         "instructions": "Remitir el expediente laboral del servidor.",
     }
-    wrong = legal.post(f"/documentos/{document}/transferir", data={**fields, "pin": "0000"})
+    wrong = legal.post(f"/documentos/{document}/remitir", data={**fields, "pin": "0000"})
     assert wrong.status_code == 403 and "PIN incorrecto." in wrong.text
     assert "Remitir el expediente laboral del servidor." in wrong.text  # kept
     sent = legal.post(
-        f"/documentos/{document}/transferir",
+        f"/documentos/{document}/remitir",
         data={**fields, "pin": DEMO_PIN},
         follow_redirects=False,
     )
@@ -207,3 +207,18 @@ def test_the_counter_receives_a_letter_and_prints_its_receipt(
     outsider = browser_as("financiero")
     hidden = outsider.get(receipt_link.group(1), headers={"accept": "text/html"})
     assert hidden.status_code == 404
+
+
+def test_the_transfer_dialogs_earlier_addresses_lead_to_the_new_ones(
+    browser_as: Callable[[str], TestClient],
+) -> None:
+    """``/transferir`` and ``/transferencias`` were the first addresses: a bookmark or a
+    form opened before the change still arrives, with its method and query."""
+    legal = browser_as("juridico")
+    document = "00000000-0000-0000-0000-000000000001"
+    old = legal.get(f"/documentos/{document}/transferir?responde=x", follow_redirects=False)
+    assert old.status_code == 308
+    assert old.headers["location"] == f"/documentos/{document}/remitir?responde=x"
+    answer = legal.post(f"/transferencias/{document}/responder", follow_redirects=False)
+    assert answer.status_code == 308
+    assert answer.headers["location"] == f"/remisiones/{document}/responder"

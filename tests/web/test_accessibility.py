@@ -108,7 +108,7 @@ def test_every_page_passes_axe(browser: Browser, live: LiveServer, records: dict
         ],
         "juridico": [
             f"/documentos/{records['document']}",
-            f"/documentos/{records['document']}/transferir",
+            f"/documentos/{records['document']}/remitir",
             "/buscar?q=Informe",
         ],
         "registro": ["/registro", f"/casos/{records['case']}"],

@@ -58,7 +58,7 @@ def _transfer(
     reply: bool = False,
     case: str | None = None,
 ) -> None:
-    page.goto(f"{live.url}/documentos/{document_id}/transferir")
+    page.goto(f"{live.url}/documentos/{document_id}/remitir")
     page.get_by_label("Unidad de destino").select_option(to)
     page.get_by_label("Propósito").select_option(purpose)
     if reply:
@@ -124,7 +124,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     number = row.locator("td.hash").inner_text()
     assert re.fullmatch(r"DAJ-E-\d{4}-\d{6}", number), number
     letter = re.search(
-        r"/documentos/([0-9a-f-]+)/transferir",
+        r"/documentos/([0-9a-f-]+)/remitir",
         row.get_by_role("link", name="Remitir").get_attribute("href") or "",
     )
     assert letter

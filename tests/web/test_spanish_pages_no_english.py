@@ -231,7 +231,7 @@ def pages(
     programas, registro = signed_in("programas"), signed_in("registro")
     line_page = programas.get(f"/firmas/{awaiting['id']}")
     registry = registro.get("/registro")
-    transfer_form = legal.get(f"/documentos/{report}/transferir")
+    transfer_form = legal.get(f"/documentos/{report}/remitir")
     found: dict[str, str] = {
         "home": legal.get("/").text,
         "inbox": programas.get("/bandeja").text,
@@ -253,7 +253,7 @@ def pages(
         "search": legal.get("/buscar", params={"q": "Informe"}).text,
         "search, invalid form": legal.get("/buscar", params={"from": "ayer"}).text,
         "transfer, same department": legal.post(
-            f"/documentos/{report}/transferir",
+            f"/documentos/{report}/remitir",
             data={
                 "csrf_token": csrf_of(transfer_form.text),
                 "to_department": "DAJ",
@@ -416,7 +416,7 @@ def _english_pages(backend: Backend) -> dict[str, str]:
         "case": ("registro", f"/casos/{w['case']}"),
         "search": ("juridico", "/buscar?q=Informe"),
         "search, invalid form": ("juridico", "/buscar?from=ayer"),
-        "transfer form": ("juridico", f"/documentos/{w['report']}/transferir"),
+        "transfer form": ("juridico", f"/documentos/{w['report']}/remitir"),
         "dashboard": ("ministra", "/tablero"),
         "upload a document": ("juridico", "/documentos/nuevo"),
         "new version": ("juridico", f"/documentos/{w['report']}/versiones"),
