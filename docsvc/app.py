@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from docsvc import health, periodic
+from docsvc.archival import api as archival_api
 from docsvc.audit import api as audit_api
 from docsvc.batches import api as batches_api
 from docsvc.calendar import api as calendar_api
@@ -131,6 +132,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         register_api.public_router,
         register_api.cases_router,
         transfers_api.router,
+        archival_api.router,
         calendar_api.router,
         verification_api.router,
         pages.router,

@@ -73,6 +73,21 @@ def _instance_secret(data_dir: Path) -> str:
 _HOST = re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname())[:63] or "host"
 
 
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1's contrast ratio of two ``#rrggbb`` colours."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 class Environment(StrEnum):
     development = "development"
     test = "test"
@@ -224,6 +239,16 @@ class Settings(BaseSettings):
     # The institution's IANA time zone: registry years and business days are local.
     timezone: str = "America/Guayaquil"
     default_language: str = "es"
+
+    @model_validator(mode="after")
+    def _brand_colour_carries_white_text(self) -> Self:
+        # The header writes the institution's name in white on this colour.
+        if contrast(self.brand_colour, "#ffffff") < 4.5:
+            raise ValueError(
+                f"DOCSVC_BRAND_COLOUR {self.brand_colour} is too light for the header's white "
+                "text: choose a colour that reaches 4.5:1 against white (WCAG 2.1, 1.4.3)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _require_a_complete_smtp_setup(self) -> Self:

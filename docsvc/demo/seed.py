@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor, Origin
 from docsvc.actors.sessions import actor_for
+from docsvc.demo.archive_seed import seed_archive
 from docsvc.demo.sample_pdfs import demo_documents
 from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentMetadataIn
@@ -104,7 +105,8 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
         "DIR-DPS",
         "Director de Programas Sociales",
     ),
-    DemoAccount("archivista", "Elena Vargas", "DAG", (Role.archivist,)),
+    DemoAccount("archivista", "Elena Vargas", "DAG", (Role.archivist, Role.official)),
+    DemoAccount("comite", "Ramiro Salazar", "DAG", (Role.archive_committee, Role.official)),
     DemoAccount("auditora", "Isabel Paredes", "UAI", (Role.auditor,)),
     DemoAccount("admin", "Administrador del sistema", "DTI", (Role.admin,)),
 )
@@ -151,7 +153,8 @@ def seed_demo(db: Session, services: Services) -> bool:
     transaction of its own, which SQLite can only take while no other write is open."""
     store, settings = services.store, services.settings
     if _payment_dossier_exists(db):
-        return _seed_credentials(db, services.keys)
+        made = _seed_credentials(db, services.keys)
+        return _seed_archive(db, services) or made
     for code, name, parent in DEPARTMENTS:
         if org_repository.department_by_code(db, code) is None:
             organisation.create_department(
@@ -224,7 +227,19 @@ def seed_demo(db: Session, services: Services) -> bool:
     _seed_payment_dossier(db, payment_dossier)
     db.commit()
     _seed_credentials(db, services.keys)
+    _seed_archive(db, services)
     return True
+
+
+def _seed_archive(db: Session, services: Services) -> bool:
+    """The archive's scheme and table in force, signed by the demo's archivist and archive
+    committee member (only where the development PKI gave them their credentials)."""
+    settings = services.settings
+    if not settings.dev_pki or not (settings.pki_dir / "root.pem").exists():
+        return False
+    return seed_archive(
+        db, services, lambda name: _actor(db, name), DEMO_PIN, PAYMENT_DOSSIER_TITLE
+    )
 
 
 def _seed_credentials(db: Session, keys: Keyring) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
+from docsvc.db.base import utcnow
 from docsvc.documents.access import can_author, can_read
 from docsvc.documents.repository import document_by_id, granted_departments
 from docsvc.dossiers import repository
@@ -189,6 +190,7 @@ def close_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOu
     if dossier.status == DossierStatus.closed.value:
         raise Conflict("The dossier is already closed.", code="dossier_closed")
     dossier.status = DossierStatus.closed.value
+    dossier.closed_at = utcnow()
     register_events.record_archival(
         db,
         "dossier_close",

@@ -144,6 +144,7 @@ def role_label(t: Translator, value: object) -> str:
         "registry_clerk": t.pgettext("role", "registry clerk"),
         "legal": t.pgettext("role", "legal staff"),
         "archivist": t.pgettext("role", "archivist"),
+        "archive_committee": t.pgettext("role", "archive committee member"),
         "admin": t.pgettext("role", "administrator"),
         "auditor": t.pgettext("role", "auditor"),
     }

@@ -1,5 +1,13 @@
 """Every ORM model, in one package so that Alembic and the repositories see one metadata."""
 
+from docsvc.models.archive import (
+    ArchiveHolding,
+    ArchivePhase,
+    ClassificationNode,
+    ClassificationVersion,
+    RetentionStep,
+    RetentionTable,
+)
 from docsvc.models.audit import AuditEvent
 from docsvc.models.auth import AuthSession
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
@@ -56,12 +64,16 @@ from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, Transfer
 
 __all__ = [
     "PRIVILEGED_ROLES",
+    "ArchiveHolding",
+    "ArchivePhase",
     "AuditEvent",
     "AuthSession",
     "BatchItem",
     "BatchItemStatus",
     "BatchJob",
     "BatchStatus",
+    "ClassificationNode",
+    "ClassificationVersion",
     "Confidentiality",
     "CredentialKind",
     "Department",
@@ -88,6 +100,8 @@ __all__ = [
     "RegisterCheckpoint",
     "RegisterCounter",
     "RegisterEntry",
+    "RetentionStep",
+    "RetentionTable",
     "Role",
     "RoleRequest",
     "RoleRequestStatus",

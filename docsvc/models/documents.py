@@ -103,6 +103,8 @@ class Dossier(Base):
         ForeignKey("documents.id", use_alter=True), default=None
     )
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When it was closed: the trigger of most retention rules.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class DossierItem(Base):

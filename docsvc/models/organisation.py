@@ -17,6 +17,9 @@ class Role(StrEnum):
     registry_clerk = "registry_clerk"
     legal = "legal"
     archivist = "archivist"
+    # A member of the archive committee (comité de archivo): approves retention tables and
+    # disposals, as a second person beside the archivist.
+    archive_committee = "archive_committee"
     admin = "admin"
     auditor = "auditor"
 

@@ -1,0 +1,146 @@
+"""The archive's records: the classification scheme's versions and nodes, the retention
+tables with their signed approval steps, and the holdings (a dossier or a document filed
+under a series, with its archive phase and dates).
+
+The rules themselves (what a valid scheme is, how a retention table moves between states,
+which dates a rule gives) live in the framework-free ``archive`` library; these rows keep
+what was decided, immutably where the law asks for it: a scheme version and a table's rules
+are canonical JSON kept byte for byte, and a new version never rewrites the old one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from docsvc.db.base import Base, UTCDateTime, utcnow
+
+
+class ClassificationVersion(Base):
+    """One version of the classification scheme (cuadro de clasificación documental)."""
+
+    __tablename__ = "classification_versions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    # The whole scheme as canonical JSON (archive.classification.scheme_to_json).
+    scheme: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClassificationNode(Base):
+    """A node of one scheme version. Records are filed under a node of the version in force
+    when they were filed, so a later version never moves them."""
+
+    __tablename__ = "classification_nodes"
+    __table_args__ = (UniqueConstraint("version_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("classification_versions.id"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    full_code: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Tipos documentales allowed, joined by ";" (empty: any).
+    document_types: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class RetentionTable(Base):
+    """A version of the retention table (tabla de retención documental), for one scheme
+    version: drafted, approved by the archive committee, put in force, superseded."""
+
+    __tablename__ = "retention_tables"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    classification_version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("classification_versions.id"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    # The rules as canonical JSON (archive.retention.rules_to_json): what was approved.
+    rules: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    in_force_from: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class RetentionStep(Base):
+    """A retention table's change of state, signed by whoever made it: a record (canonical
+    JSON naming the table, its rules' hash and the new state) and its CAdES signature."""
+
+    __tablename__ = "retention_table_steps"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    table_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("retention_tables.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    signature_level: Mapped[str] = mapped_column(String(8))
+
+
+class ArchivePhase(StrEnum):
+    office = "office"  # archivo de gestión
+    central = "central"  # archivo central
+    historical = "historical"  # archivo histórico
+    disposed = "disposed"  # eliminated: a metadata stub remains
+
+
+class ArchiveHolding(Base):
+    """A dossier, or a document outside any dossier, filed under a series or subseries:
+    its phase, and the dates its retention rule gives once its trigger has happened."""
+
+    __tablename__ = "archive_holdings"
+    __table_args__ = (
+        # What is due: "central phase, disposal date passed" and "office phase, transfer
+        # date passed" are range scans, whatever the number of holdings.
+        Index("ix_archive_holdings_disposal", "phase", "disposal_on"),
+        Index("ix_archive_holdings_transfer", "phase", "central_on"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dossiers.id"), unique=True, default=None
+    )
+    document_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("documents.id"), unique=True, default=None
+    )
+    node_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("classification_nodes.id"), index=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    phase: Mapped[str] = mapped_column(String(16), default=ArchivePhase.office.value)
+    # The trigger's date (the dossier's closing, a recorded date or event); None until then.
+    starts_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # What the retention table in force gave when the trigger happened.
+    table_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("retention_tables.id"), default=None
+    )
+    central_on: Mapped[date | None] = mapped_column(Date, default=None)
+    disposal_on: Mapped[date | None] = mapped_column(Date, default=None)
+    disposition: Mapped[str | None] = mapped_column(String(16), default=None)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
