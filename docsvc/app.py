@@ -39,6 +39,7 @@ from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.web import (
     admin_pages,
+    archive_pages,
     audit_pages,
     dashboard_pages,
     document_pages,
@@ -144,6 +145,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         audit_pages.router,
         admin_pages.router,
         registry_pages.router,
+        # Fixed addresses under /archivo, and /expedientes/{id}/clasificar.
+        archive_pages.router,
         # Before the document pages: /documentos/nuevo is no document id.
         draft_pages.router,
         dossier_pages.router,

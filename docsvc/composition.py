@@ -7,6 +7,7 @@ the CLI and the application factory build services here, never piece by piece.""
 from __future__ import annotations
 
 from docsvc import services as kernel
+from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.config import Settings
 from docsvc.maintenance import periodic as maintenance_periodic
@@ -31,6 +32,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *register_periodic.TASKS,
     *notifications_periodic.TASKS,
     *transfers_periodic.TASKS,
+    *archival_periodic.TASKS,
 )
 
 

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr = SecretStr("")
     s3_secure: bool = False
     s3_region: str | None = None
+    # Object lock's retention mode for records under retention: COMPLIANCE (nobody can
+    # shorten it) or GOVERNANCE (those granted s3:BypassGovernanceRetention can).
+    s3_retention_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
 
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
@@ -233,6 +236,9 @@ class Settings(BaseSettings):
 
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
+    # The department of the archive, which receives archival transfers (its code); left
+    # empty, the department of the first active archivist.
+    archive_department: str = ""
     # The institution's colour (#rrggbb) for the pages' header and navigation bar; the
     # design system's other colours are chosen for contrast and stay as they are.
     brand_colour: str = Field(default="#0b4f8a", pattern=r"^#[0-9a-fA-F]{6}$")

@@ -104,6 +104,7 @@ def build_store(settings: Settings) -> ObjectStore:
             secure=settings.s3_secure,
             region=settings.s3_region,
             spool_dir=settings.upload_tmp_dir,
+            retention_mode=settings.s3_retention_mode,
         )
     return LocalObjectStore(settings.local_store_dir)
 

@@ -12,10 +12,12 @@ callers may rely on, the same as the local store's:
   uploads nothing, so a key normally has one version; only racing puts of the same bytes
   can make more, and delete removes them all.
 
-Retention uses COMPLIANCE mode, which SeaweedFS, MinIO, Ceph RGW and AWS all enforce:
-nobody, not even the bucket owner or the root account, can shorten or remove it before it
-runs out. GOVERNANCE can be bypassed by anyone granted s3:BypassGovernanceRetention, and a
-record that the law says to keep must not depend on who holds that permission.
+Retention uses COMPLIANCE mode by default, which SeaweedFS, MinIO, Ceph RGW and AWS all
+enforce: nobody, not even the bucket owner or the root account, can shorten or remove it
+before it runs out. GOVERNANCE (``retention_mode="GOVERNANCE"``) can be bypassed by anyone
+granted s3:BypassGovernanceRetention; an institution that needs a way out of a mistaken
+retention chooses it knowingly, since a record that the law says to keep then depends on
+who holds that permission.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any, BinaryIO, cast
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import COMPLIANCE, ENABLED
+from minio.commonconfig import COMPLIANCE, ENABLED, GOVERNANCE
 from minio.datatypes import Object
 from minio.error import S3Error
 from minio.helpers import check_bucket_name
@@ -87,10 +89,14 @@ class S3ObjectStore:
         region: str | None = None,
         object_lock: bool = True,
         spool_dir: Path | None = None,
+        retention_mode: str = COMPLIANCE,
     ) -> None:
         """``spool_dir`` holds put_stream's temporary copies (default: the system's temp
         directory); it needs room for the largest object put at once."""
         check_bucket_name(bucket)  # a bad name is a configuration error: fail at start
+        if retention_mode not in (COMPLIANCE, GOVERNANCE):
+            raise StorageError(f"retention mode {retention_mode!r} is not COMPLIANCE or GOVERNANCE")
+        self._retention_mode = retention_mode
         self.bucket = bucket
         self._object_lock = object_lock
         self._region = region
@@ -283,7 +289,10 @@ class S3ObjectStore:
             return
         with mapped_errors(f"object {key}", locking=True):
             self._client.set_object_retention(
-                self.bucket, key, Retention(COMPLIANCE, until), version_id=head.version_id
+                self.bucket,
+                key,
+                Retention(self._retention_mode, until),
+                version_id=head.version_id,
             )
 
     def set_legal_hold(self, key: str, on: bool) -> None:

@@ -10,16 +10,36 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from docsvc.archival import classification, holdings, retention_tables
+from docsvc.archival import (
+    archive_transfers,
+    classification,
+    disposals,
+    holdings,
+    holds,
+    loans,
+    retention_tables,
+)
 from docsvc.archival.schemas import (
+    ArchiveTransferOut,
     FileIn,
+    HoldIn,
     HoldingOut,
+    HoldOut,
+    HoldReleaseIn,
     ImportIn,
+    LoanDecisionIn,
+    LoanIn,
+    LoanOut,
+    PrepareIn,
+    ProposalIn,
+    ProposalOut,
     SchemeVersionOut,
+    SendIn,
     StepIn,
     TableOut,
 )
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.locale import translator
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 
@@ -129,3 +149,175 @@ def due_for_transfer(
 ) -> list[HoldingOut]:
     """What is due for transfer to the central archive today, per office."""
     return holdings.due_for_transfer(db, actor, services.settings, department)
+
+
+@router.post("/transfers", status_code=201)
+def prepare_transfer(
+    body: PrepareIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ArchiveTransferOut:
+    """The inventory of what an office transfers to the central archive (step 1)."""
+    t = translator(services.settings.default_language, services.settings.timezone)
+    made = archive_transfers.prepare_primary(db, services, actor, body.holding_ids, t)
+    return archive_transfers.transfer_out(db, made)
+
+
+@router.post("/transfers/{transfer_id}/send")
+def send_transfer(
+    transfer_id: uuid.UUID, body: SendIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ArchiveTransferOut:
+    """Sign the inventory and send it to the archive (step 2); the archive acknowledges it
+    from its inbox like any transfer."""
+    sent = archive_transfers.send(db, services, actor, transfer_id, body.pin)
+    return archive_transfers.transfer_out(db, sent)
+
+
+@router.get("/transfers")
+def list_transfers(
+    actor: ActorDep, db: DbSession, services: ServicesDep
+) -> list[ArchiveTransferOut]:
+    archive_transfers.receive_acknowledged(db, services)
+    return [
+        archive_transfers.transfer_out(db, t) for t in archive_transfers.transfers_of(db, actor)
+    ]
+
+
+@router.get("/holdings")
+def list_holdings(
+    actor: ActorDep,
+    db: DbSession,
+    services: ServicesDep,
+    dossier_id: uuid.UUID | None = None,
+    document_id: uuid.UUID | None = None,
+) -> HoldingOut | None:
+    """A record's filing, phase and dates (for whoever may read the record)."""
+    holdings.require_readable(db, actor, dossier_id=dossier_id, document_id=document_id)
+    archive_transfers.receive_acknowledged(db, services)
+    return holdings.holding_of(db, dossier_id=dossier_id, document_id=document_id)
+
+
+@router.get("/transfers/{transfer_id}/inventory")
+def inventory_record(
+    transfer_id: uuid.UUID,
+    actor: ActorDep,
+    db: DbSession,
+    part: Annotated[str, Query(pattern="^(record|signature)$")] = "record",
+) -> Response:
+    """The inventory record (canonical JSON) or its detached CAdES signature, to check
+    offline."""
+    transfer = archive_transfers.visible_transfer(db, actor, transfer_id)
+    if part == "record":
+        return Response(transfer.record, media_type="application/json")
+    if transfer.signature is None:
+        raise archive_transfers.not_signed()
+    return Response(transfer.signature, media_type="application/pkcs7-signature")
+
+
+@router.post("/loans", status_code=201)
+def request_loan(body: LoanIn, actor: ActorDep, db: DbSession) -> LoanOut:
+    """An office asks for an archived record."""
+    return loans.request_loan(db, actor, body.holding_id, body.reason)
+
+
+@router.get("/loans")
+def list_loans(
+    actor: ActorDep,
+    db: DbSession,
+    services: ServicesDep,
+    overdue: bool = False,
+) -> list[LoanOut]:
+    return loans.loans_for(db, actor, services.settings, overdue)
+
+
+@router.post("/loans/{loan_id}/decision")
+def decide_loan(
+    loan_id: uuid.UUID, body: LoanDecisionIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> LoanOut:
+    """An archivist lends the record until a date, or refuses."""
+    return loans.decide(db, actor, services.settings, loan_id, body.approve, body.due_on)
+
+
+@router.post("/loans/{loan_id}/return")
+def return_loan(loan_id: uuid.UUID, actor: ActorDep, db: DbSession) -> LoanOut:
+    return loans.return_loan(db, actor, loan_id)
+
+
+@router.post("/holds", status_code=201)
+def place_hold(body: HoldIn, actor: ActorDep, db: DbSession, services: ServicesDep) -> HoldOut:
+    """A legal hold on a filed record or a whole series (archivists and legal staff)."""
+    return holds.place_hold(
+        db,
+        services,
+        actor,
+        holding_id=body.holding_id,
+        series_code=body.series_code,
+        reason=body.reason,
+        authority=body.authority,
+        reference=body.reference,
+    )
+
+
+@router.get("/holds")
+def list_holds(actor: ActorDep, db: DbSession, active: bool = False) -> list[HoldOut]:
+    del actor
+    return holds.holds(db, active)
+
+
+@router.post("/holds/{hold_id}/release")
+def release_hold(
+    hold_id: uuid.UUID, body: HoldReleaseIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> HoldOut:
+    """Another person than whoever placed it releases a hold."""
+    return holds.release_hold(db, services, actor, hold_id, body.reason)
+
+
+@router.get("/due-for-disposal")
+def due_for_disposal(actor: ActorDep, db: DbSession, services: ServicesDep) -> list[HoldingOut]:
+    """Central-archive records whose retention has ended, free of holds."""
+    archive_transfers.receive_acknowledged(db, services)
+    return disposals.due_for_disposal(db, actor, services)
+
+
+@router.post("/disposals", status_code=201)
+def propose_disposal(
+    body: ProposalIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ProposalOut:
+    return disposals.propose(db, services, actor, body.holding_ids, body.appraisal, body.keep_ids)
+
+
+@router.get("/disposals")
+def list_disposals(actor: ActorDep, db: DbSession) -> list[ProposalOut]:
+    del actor
+    return [disposals.proposal_out(db, p) for p in disposals.proposals(db)]
+
+
+@router.post("/disposals/{proposal_id}/approve")
+def approve_disposal(
+    proposal_id: uuid.UUID, body: SendIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ProposalOut:
+    """The archive committee approves, signed with the PIN."""
+    return disposals.approve(db, services, actor, proposal_id, body.pin)
+
+
+@router.post("/disposals/{proposal_id}/execute")
+def execute_disposal(
+    proposal_id: uuid.UUID, body: SendIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ProposalOut:
+    """The archivist carries it out and signs the disposal record (acta)."""
+    return disposals.execute(db, services, actor, proposal_id, body.pin)
+
+
+@router.get("/disposals/{proposal_id}/record")
+def disposal_record(
+    proposal_id: uuid.UUID,
+    actor: ActorDep,
+    db: DbSession,
+    part: Annotated[str, Query(pattern="^(record|signature)$")] = "record",
+) -> Response:
+    """The signed disposal record (acta de eliminación) or its CAdES signature."""
+    del actor
+    proposal = disposals.proposal_by_id(db, proposal_id)
+    data = proposal.record if part == "record" else proposal.signature
+    if data is None:
+        raise archive_transfers.not_signed()
+    media = "application/json" if part == "record" else "application/pkcs7-signature"
+    return Response(data, media_type=media)

@@ -34,6 +34,7 @@ from docsvc.models import (
     Dossier,
     DossierItem,
     DossierStatus,
+    LegalHold,
     RetentionTable,
     Role,
 )
@@ -99,6 +100,7 @@ def file_record(
             filed_by_id=actor.user_id,
         )
         db.add(holding)
+        holding.on_hold = _series_held(db, node.full_code)
     else:
         holding.node_id = node.id
         # A new series may have another rule: the dates are given again.
@@ -125,6 +127,16 @@ def file_record(
         details={"series": node.full_code},
     )
     return holdings_out(db, [holding])[0]
+
+
+def _series_held(db: Session, full_code: str) -> bool:
+    """Whether an active hold on a series covers a record filed under ``full_code``."""
+    codes = db.scalars(
+        select(LegalHold.series_code).where(
+            LegalHold.released_at.is_(None), LegalHold.series_code.is_not(None)
+        )
+    )
+    return any(full_code == code or full_code.startswith(f"{code}.") for code in codes if code)
 
 
 def refresh_schedules(db: Session, settings: Settings) -> int:
@@ -198,6 +210,23 @@ def due_for_transfer(
         query = query.where(ArchiveHolding.department_id == actor.department_id)
     rows = list(db.scalars(query.order_by(ArchiveHolding.central_on).limit(1000)))
     return holdings_out(db, rows)
+
+
+def require_readable(
+    db: Session,
+    actor: Actor,
+    *,
+    dossier_id: uuid.UUID | None = None,
+    document_id: uuid.UUID | None = None,
+) -> None:
+    """NotFound unless the actor may read the record asked about."""
+    if (dossier_id is None) == (document_id is None):
+        raise InvalidInput("Ask about a dossier or a document.", code="archive_file_one")
+    if dossier_id is not None:
+        readable_dossier(db, actor, dossier_id)
+    else:
+        assert document_id is not None
+        readable_document(db, actor, document_id)
 
 
 def holding_of(

@@ -96,3 +96,110 @@ class FileIn(BaseModel):
     series_code: str
     dossier_id: uuid.UUID | None = None
     document_id: uuid.UUID | None = None
+
+
+class PrepareIn(BaseModel):
+    holding_ids: list[uuid.UUID]
+
+
+class SendIn(BaseModel):
+    pin: str | None = None
+
+
+class ArchiveTransferOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    department: str
+    archive_department: str
+    inventory_document_id: uuid.UUID
+    record_sha256: str
+    signature_level: str | None
+    transfer_id: uuid.UUID | None
+    prepared_at: datetime
+    sent_at: datetime | None
+    received_at: datetime | None
+    items: int
+
+
+class LoanOut(BaseModel):
+    id: uuid.UUID
+    holding_id: uuid.UUID
+    dossier_id: uuid.UUID | None
+    document_id: uuid.UUID | None
+    title: str
+    department: str
+    requested_by: str
+    requested_at: datetime
+    reason: str
+    status: str
+    decided_by: str | None
+    due_on: date | None
+    returned_at: datetime | None
+    overdue: bool = False
+
+
+class LoanIn(BaseModel):
+    holding_id: uuid.UUID
+    reason: str
+
+
+class LoanDecisionIn(BaseModel):
+    approve: bool
+    due_on: date | None = None
+
+
+class HoldIn(BaseModel):
+    holding_id: uuid.UUID | None = None
+    series_code: str | None = None
+    reason: str
+    authority: str
+    reference: str = ""
+
+
+class HoldReleaseIn(BaseModel):
+    reason: str
+
+
+class HoldOut(BaseModel):
+    id: uuid.UUID
+    holding_id: uuid.UUID | None
+    series_code: str | None
+    title: str
+    reason: str
+    authority: str
+    reference: str
+    placed_by: str
+    placed_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    release_reason: str
+
+
+class ProposalIn(BaseModel):
+    holding_ids: list[uuid.UUID]
+    appraisal: str
+    # Of the items whose disposition is selection: those kept (the others are destroyed).
+    keep_ids: list[uuid.UUID] = []
+
+
+class DisposalItemOut(BaseModel):
+    holding_id: uuid.UUID
+    title: str
+    series_code: str
+    disposition: str
+    outcome: str
+
+
+class ProposalOut(BaseModel):
+    id: uuid.UUID
+    number: int
+    status: str
+    appraisal: str
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    executed_by: str | None
+    executed_at: datetime | None
+    record_sha256: str | None
+    items: list[DisposalItemOut]

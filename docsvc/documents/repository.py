@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from docsvc.actors.actor import Actor
 from docsvc.db.base import utcnow
+from docsvc.documents.archive_reads import archive_reads_document, disposed_condition
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.models import (
     Confidentiality,
@@ -32,6 +33,7 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
         Document.owning_department_id == actor.department_id,
         Document.confidentiality != Confidentiality.confidential.value,
         granted,
+        archive_reads_document(actor),
     )
 
 
@@ -134,3 +136,21 @@ def referenced_object_keys(db: Session) -> Iterator[str]:
     """Every object key the database points to; the orphan cleaner keeps these."""
     yield from db.scalars(select(DocumentVersion.sha256).distinct())
     yield from db.scalars(_pending_prepared(db))
+
+
+def archive_lets_read(db: Session, actor: Actor, document_id: uuid.UUID) -> bool:
+    """Whether the archive lets ``actor`` read the document (docsvc.documents.archive_reads)."""
+    return (
+        db.scalar(
+            select(Document.id).where(Document.id == document_id, archive_reads_document(actor))
+        )
+        is not None
+    )
+
+
+def content_disposed(db: Session, document_id: uuid.UUID) -> bool:
+    """Whether a disposal eliminated the document's content (its holding is disposed)."""
+    return (
+        db.scalar(select(Document.id).where(Document.id == document_id, disposed_condition()))
+        is not None
+    )

@@ -27,7 +27,7 @@ from docsvc.documents.schemas import (
     VersionOut,
 )
 from docsvc.documents.uploads import ReceivedFile
-from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from docsvc.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from docsvc.identity.repository import department_code
 from docsvc.ledger import events as register_events
 from docsvc.models import Confidentiality, Document, DocumentType, DocumentVersion
@@ -239,6 +239,16 @@ def list_documents(db: Session, actor: Actor, flt: DocumentFilter) -> DocumentPa
     return DocumentPage(total=total, limit=flt.limit, offset=flt.offset, items=items)
 
 
+def require_content(db: Session, document_id: uuid.UUID) -> None:
+    """Gone (410) when a disposal eliminated the document's content."""
+    if repository.content_disposed(db, document_id):
+        raise Gone(
+            "The document's content was eliminated under the retention table; its "
+            "description and the disposal record remain.",
+            code="content_disposed",
+        )
+
+
 def prepare_download(
     db: Session, actor: Actor, document_id: uuid.UUID, number: int | None
 ) -> Download:
@@ -247,6 +257,7 @@ def prepare_download(
     version = repository.version_of(db, document.id, wanted)
     if version is None:
         raise NotFound(f"The document has no version {wanted}.", code="version_not_found")
+    require_content(db, document.id)
     record_event(
         db,
         actor,
@@ -271,11 +282,14 @@ def stream_download(store: ObjectStore, download: Download) -> Iterator[bytes]:
 
 def _readable_document(db: Session, actor: Actor, document_id: uuid.UUID) -> Document:
     document = repository.document_by_id(db, document_id)
-    if document is None or not can_read(
-        actor,
-        document.owning_department_id,
-        document.confidentiality,
-        repository.granted_departments(db, document.id),
+    if document is None or not (
+        can_read(
+            actor,
+            document.owning_department_id,
+            document.confidentiality,
+            repository.granted_departments(db, document.id),
+        )
+        or repository.archive_lets_read(db, actor, document.id)
     ):
         # Same answer for "absent" and "not yours", so confidential documents of other
         # departments cannot be discovered by probing identifiers.

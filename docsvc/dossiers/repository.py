@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
+from docsvc.documents.archive_reads import archive_reads_dossier
 from docsvc.models import (
     Confidentiality,
     Department,
@@ -23,6 +24,15 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     return or_(
         Dossier.owning_department_id == actor.department_id,
         Dossier.confidentiality != Confidentiality.confidential.value,
+        archive_reads_dossier(actor),
+    )
+
+
+def archive_lets_read(db: Session, actor: Actor, dossier_id: uuid.UUID) -> bool:
+    """Whether the archive lets ``actor`` read the dossier (docsvc.documents.archive_reads)."""
+    return (
+        db.scalar(select(Dossier.id).where(Dossier.id == dossier_id, archive_reads_dossier(actor)))
+        is not None
     )
 
 

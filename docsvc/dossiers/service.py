@@ -55,8 +55,9 @@ def create_dossier(db: Session, actor: Actor, data: DossierIn) -> DossierOut:
 
 def _readable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
     dossier = repository.dossier_by_id(db, dossier_id)
-    if dossier is None or not can_read(
-        actor, dossier.owning_department_id, dossier.confidentiality, ()
+    if dossier is None or not (
+        can_read(actor, dossier.owning_department_id, dossier.confidentiality, ())
+        or repository.archive_lets_read(db, actor, dossier.id)
     ):
         raise NotFound("No such dossier, or it is not visible to you.", code="dossier_not_found")
     return dossier

@@ -50,6 +50,61 @@ def dossier_status_label(t: Translator, value: object) -> str:
     return labels.get(_value(value), _value(value))
 
 
+def archive_level_label(t: Translator, value: object) -> str:
+    """A level of the classification scheme (ISAD(G)), as the archive names it."""
+    labels = {
+        "fonds": t.pgettext("archive level", "fonds"),
+        "section": t.pgettext("archive level", "section"),
+        "subsection": t.pgettext("archive level", "subsection"),
+        "series": t.pgettext("archive level", "series"),
+        "subseries": t.pgettext("archive level", "subseries"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def disposition_label(t: Translator, value: object) -> str:
+    """What happens to a series' records when their retention ends (disposición final)."""
+    labels = {
+        "keep": t.pgettext("disposition", "Keep permanently"),
+        "destroy": t.pgettext("disposition", "Destroy"),
+        "sample": t.pgettext("disposition", "Keep a sample"),
+        "digitize": t.pgettext("disposition", "Digitize"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def trigger_label(t: Translator, value: object) -> str:
+    """What starts a record's retention count."""
+    labels = {
+        "closing": t.pgettext("retention trigger", "Closing of the dossier"),
+        "date": t.pgettext("retention trigger", "A recorded date"),
+        "event": t.pgettext("retention trigger", "An event"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def table_state_label(t: Translator, value: object) -> str:
+    """A retention table's state."""
+    labels = {
+        "draft": t.pgettext("retention table state", "draft"),
+        "approved": t.pgettext("retention table state", "approved"),
+        "in_force": t.pgettext("retention table state", "in force"),
+        "superseded": t.pgettext("retention table state", "superseded"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def archive_phase_label(t: Translator, value: object) -> str:
+    """Where a record is in its life cycle."""
+    labels = {
+        "office": t.pgettext("archive phase", "Office archive"),
+        "central": t.pgettext("archive phase", "Central archive"),
+        "historical": t.pgettext("archive phase", "Historical archive"),
+        "disposed": t.pgettext("archive phase", "Destroyed"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
 def direction_label(t: Translator, value: object) -> str:
     _ = t.gettext
     labels = {"incoming": _("Incoming"), "outgoing": _("Outgoing")}
@@ -191,6 +246,11 @@ def notice_text(t: Translator, value: object) -> str:
         "position_created": _("Position created."),
         "holiday_added": _("Holiday added."),
         "holiday_removed": _("Holiday removed."),
+        "scheme_imported": _("New version of the classification scheme imported."),
+        "table_drafted": _("Retention table drafted: the archive committee approves it."),
+        "table_approved": _("Retention table approved with your signature."),
+        "table_in_force": _("Retention table put in force with your signature."),
+        "filed": _("Dossier filed under the series."),
     }
     return labels.get(_value(value), "")
 
@@ -255,6 +315,17 @@ def audit_action_label(t: Translator, action: str) -> str:
     _ = t.gettext
     labels = {
         "access.denied": _("Access denied"),
+        "archive.classification.import": _("Classification scheme version imported"),
+        "archive.retention.draft": _("Retention table drafted"),
+        "archive.retention.approved": _("Retention table approved"),
+        "archive.retention.in_force": _("Retention table put in force"),
+        "archive.file": _("Record filed under a series"),
+        "archive.transfer.prepare": _("Archival transfer inventory prepared"),
+        "archive.transfer.send": _("Archival transfer sent"),
+        "archive.transfer.receive": _("Archival transfer received"),
+        "archive.disposal.propose": _("Disposal proposed"),
+        "archive.disposal.approve": _("Disposal approved"),
+        "archive.disposal.execute": _("Disposal carried out"),
         "audit.query": _("Audit trail consulted"),
         "audit.export": _("Audit trail exported"),
         "auth.login": _("Logged in"),
@@ -936,6 +1007,56 @@ def error_message(t: Translator, code: str) -> str | None:
         "already_answered": _("That transfer has already been answered."),
         "not_recipient": _("Only the department it was sent to answers a transfer."),
         "not_acknowledged": _("Acknowledge the transfer with a signed receipt first."),
+        # The archive: the classification scheme, retention tables and filing
+        "not_an_archivist": _("Only the archive's staff can do this."),
+        "not_archive_committee": _("Only the archive committee approves a retention table."),
+        "scheme_not_found": _("No such version of the classification scheme."),
+        "retention_table_not_found": _("No such retention table."),
+        "node_not_found": _("That series is not in the classification scheme."),
+        "archive_unknown_node": _("That series is not in the classification scheme."),
+        "archive_file_missing": _("Choose a CSV or JSON file."),
+        "archive_bad_format": _("Choose the file's format: CSV or JSON."),
+        "archive_bad_csv": _(
+            "The CSV file could not be read: check its header, its columns and that it is "
+            "saved as UTF-8 text."
+        ),
+        "archive_bad_json": _("The JSON file could not be read: check its structure and fields."),
+        "archive_unknown_parent": _("A node names a parent that is not in the scheme."),
+        "archive_wrong_parent_level": _(
+            "A node hangs from the wrong level: a series hangs from a section or a subsection, "
+            "a subseries from a series."
+        ),
+        "archive_root_not_fonds": _("Only the fonds has no parent."),
+        "archive_duplicate_code": _("A code appears twice in the scheme."),
+        "archive_bad_code": _(
+            "A code has 1 to 32 letters, digits, hyphens or underscores, and no spaces."
+        ),
+        "archive_empty_field": _("Every node needs a code and a name."),
+        "archive_bad_level": _("A node has an unknown level."),
+        "archive_cycle": _("Some nodes hang from each other in a cycle."),
+        "archive_types_not_allowed": _("Only series and subseries list document types."),
+        "archive_bad_document_type": _("A document type is empty, repeated or holds a semicolon."),
+        "archive_unknown_series": _(
+            "A rule names a series that is not in the latest classification scheme."
+        ),
+        "archive_duplicate_rule": _("A series has two rules."),
+        "archive_bad_years": _("Years are whole numbers from 0 to 100."),
+        "archive_bad_disposition": _("A rule has an unknown final disposition."),
+        "archive_bad_trigger": _("A rule has an unknown start of its retention count."),
+        "archive_event_required": _(
+            "A rule names its event when, and only when, its retention count starts with an event."
+        ),
+        "archive_bad_transition": _(
+            "The table is not in the state this step needs: a draft is approved, then put in force."
+        ),
+        "archive_same_person": _("Whoever drafted a table does not approve it."),
+        "archive_not_a_series": _("Records are filed under a series or a subseries."),
+        "archive_type_not_allowed": _("That series does not list this document type."),
+        "archive_in_a_dossier": _("A document in a dossier is filed with its dossier."),
+        "archive_transferred": _(
+            "It was transferred to the central archive: its filing no longer changes."
+        ),
+        "archive_file_one": _("File a dossier or a document."),
         # What an error of each kind means when its code has no words of its own
         "invalid_input": _("Check what you sent."),
         "payload_too_large": _("What you sent is larger than the limit."),
@@ -947,7 +1068,13 @@ def error_message(t: Translator, code: str) -> str | None:
         "service_unavailable": _("The service is not available. Try again later."),
         "busy": _("The service is busy. Please try again in a minute."),
     }
-    return messages.get(code)
+    found = messages.get(code)
+    if found is None and code.startswith("archive_"):
+        # A rule of the archive without words of its own (a new one).
+        return _(
+            "What was sent breaks a rule of the classification scheme or of the retention tables."
+        )
+    return found
 
 
 def _value(value: object) -> str:

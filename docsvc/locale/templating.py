@@ -21,6 +21,8 @@ from jinja2.runtime import Context
 from docsvc.locale import DEFAULT_LOCALE, DEFAULT_ZONE, Translator, translator
 from docsvc.locale.labels import (
     admin_warning_text,
+    archive_level_label,
+    archive_phase_label,
     audit_action_label,
     audit_outcome_label,
     batch_item_kind_label,
@@ -29,6 +31,7 @@ from docsvc.locale.labels import (
     certificate_name,
     confidentiality_label,
     direction_label,
+    disposition_label,
     doc_type_label,
     dossier_status_label,
     error_message,
@@ -40,6 +43,8 @@ from docsvc.locale.labels import (
     role_label,
     signer_status_label,
     step_role_label,
+    table_state_label,
+    trigger_label,
     verification_reason,
     version_reason,
 )
@@ -134,6 +139,11 @@ FILTERS: Mapping[str, Callable[..., str]] = {
     "role": _label_filter(role_label),
     "verification_reason": _label_filter(verification_reason),
     "certificate_name": _label_filter(certificate_name),
+    "archive_level": _label_filter(archive_level_label),
+    "disposition": _label_filter(disposition_label),
+    "trigger": _label_filter(trigger_label),
+    "table_state": _label_filter(table_state_label),
+    "archive_phase": _label_filter(archive_phase_label),
     "error_message": _error_filter,
 }
 

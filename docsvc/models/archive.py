@@ -103,6 +103,31 @@ class RetentionStep(Base):
     signature_level: Mapped[str] = mapped_column(String(8))
 
 
+class ArchiveTransfer(Base):
+    """An archival transfer (transferencia primaria or secundaria): the inventory of what
+    an office hands to the archive, as a document (the PDF people read) and a record
+    (canonical JSON, archive.inventory) signed by whoever sends it; it travels as an ordinary
+    transfer of that document, and the archive's signed receipt completes it."""
+
+    __tablename__ = "archive_transfers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(16))  # primary | secondary
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    archive_department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"))
+    inventory_document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    signature_level: Mapped[str | None] = mapped_column(String(8), default=None)
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("transfers.id"), index=True, default=None
+    )
+    prepared_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    prepared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class ArchivePhase(StrEnum):
     office = "office"  # archivo de gestión
     central = "central"  # archivo central
@@ -142,5 +167,100 @@ class ArchiveHolding(Base):
     disposal_on: Mapped[date | None] = mapped_column(Date, default=None)
     disposition: Mapped[str | None] = mapped_column(String(16), default=None)
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The archival transfer it is listed in, from its inventory until the archive receives it.
+    archive_transfer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("archive_transfers.id"), index=True, default=None
+    )
     filed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoanStatus(StrEnum):
+    requested = "requested"
+    lent = "lent"
+    returned = "returned"
+    refused = "refused"
+
+
+class ArchiveLoan(Base):
+    """A loan (préstamo) of an archived record to an office: asked for, approved by an
+    archivist with a return date, read by the borrowing office until it is returned."""
+
+    __tablename__ = "archive_loans"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    holding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("archive_holdings.id"), index=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"), index=True)
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=LoanStatus.requested.value, index=True)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    due_on: Mapped[date | None] = mapped_column(Date, default=None)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class LegalHold(Base):
+    """A legal hold (retención legal): on a holding, or on every holding of a series; it
+    suspends disposal and sets the storage's legal hold on every object under it. Whoever
+    releases it is another person than whoever placed it."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    holding_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("archive_holdings.id"), index=True, default=None
+    )
+    # A series' full code (every version's nodes with that code are held).
+    series_code: Mapped[str | None] = mapped_column(String(300), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(300), default="")
+    placed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    release_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DisposalStatus(StrEnum):
+    proposed = "proposed"  # listed by the archivist, with her appraisal
+    approved = "approved"  # approved by the archive committee
+    executed = "executed"  # carried out; its signed record (acta) is kept
+
+
+class DisposalProposal(Base):
+    """A supervised disposal: what the archivist appraised among the holdings whose
+    retention ended, the committee's approval, and, once executed, the signed disposal
+    record (acta de eliminación) naming what was destroyed under which table."""
+
+    __tablename__ = "disposal_proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=DisposalStatus.proposed.value)
+    appraisal: Mapped[str] = mapped_column(Text, default="")
+    proposed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    approval_record: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    approval_signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    executed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The acta: canonical JSON listing every item and what was done, and its signature.
+    record: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class DisposalItem(Base):
+    __tablename__ = "disposal_items"
+    __table_args__ = (UniqueConstraint("proposal_id", "holding_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("disposal_proposals.id"), index=True)
+    holding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("archive_holdings.id"), index=True)
+    disposition: Mapped[str] = mapped_column(String(16))
+    # What was done: destroyed, moved to the historical archive, kept (not selected).
+    outcome: Mapped[str] = mapped_column(String(16), default="")

@@ -172,6 +172,7 @@ def page_preview(
     )
     if version is None:
         raise NotFound("No such version.", code="version_not_found")
+    documents.require_content(db, document_id)
     png = previews.preview_png(services, version, page)
     return Response(
         png,

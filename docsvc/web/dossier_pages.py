@@ -12,18 +12,21 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from docsvc.archival import classification, holdings
+from docsvc.archival.schemas import NodeOut
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
 from docsvc.dossiers.schemas import DossierIn
 from docsvc.errors import DomainError, InvalidInput
-from docsvc.models import Confidentiality, DossierStatus, RegisterEntry
+from docsvc.models import ArchivePhase, Confidentiality, DossierStatus, RegisterEntry, Role
 from docsvc.register import service as register
 from docsvc.signing_lines import service as lines
 from docsvc.web.page import FormDep, Page, PageDep
 
 router = APIRouter(include_in_schema=False)
+FILEABLE_LEVELS = ("series", "subseries")
 NOTICES = (
     "dossier_created",
     "document_added",
@@ -32,6 +35,7 @@ NOTICES = (
     "line_created",
     "resubmitted",
     "cancelled",
+    "filed",
 )
 
 
@@ -99,6 +103,29 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
     if editable:
         listed = documents.list_documents(db, actor, DocumentFilter(limit=200))
         addable = [d for d in listed.items if d.id not in inside]
+    # Its filing in the archive; its office or an archivist files it, or files it again
+    # while it is in the office archive, under a series of the scheme's latest version.
+    holding = holdings.holding_of(db, dossier_id=dossier_id)
+    if (
+        holding is not None
+        and holding.central_on is None
+        and dossier.status == DossierStatus.closed.value
+    ):
+        # Closed since it was filed: the table in force gives it its dates now.
+        holdings.refresh_schedules(db, page.settings)
+        holding = holdings.holding_of(db, dossier_id=dossier_id)
+    series: list[NodeOut] = []
+    latest = classification.current(db)
+    if (
+        latest is not None
+        and (author or actor.has_any(Role.archivist))
+        and (holding is None or holding.phase == ArchivePhase.office.value)
+    ):
+        series = [
+            node
+            for node in classification.version_out(db, latest).nodes
+            if node.level in FILEABLE_LEVELS
+        ]
     return page.render(
         "dossier.html",
         error=error,
@@ -110,6 +137,8 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
         addable=addable,
         lines=lines.lines_for(db, actor, dossier_id=dossier_id),
         notice=page.notice(NOTICES),
+        holding=holding,
+        series=series,
     )
 
 

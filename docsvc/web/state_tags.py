@@ -13,12 +13,14 @@ _COLOURS: Mapping[str, str] = {
     "finished": "green",
     "valid": "green",
     "answered": "green",
+    "in_force": "green",  # a retention table
     # Waiting for someone.
     "pending": "blue",
     "sent": "blue",
     "in_signature": "blue",
     "open": "blue",
     "queued": "blue",
+    "approved": "blue",  # a retention table, waiting to be put in force
     # Being worked on, or not yet decided.
     "draft": "yellow",
     "running": "yellow",
@@ -34,6 +36,7 @@ _COLOURS: Mapping[str, str] = {
     "cancelled": "grey",
     "closed": "grey",
     "not_needed": "grey",
+    "superseded": "grey",
 }
 
 

@@ -11,7 +11,7 @@ import psutil
 import pytest
 from minio.error import S3Error
 
-from storage import NotSupported, S3ObjectStore, StoreUnavailable
+from storage import NotSupported, S3ObjectStore, StorageError, StoreUnavailable
 from tests.harness.seaweedfs import LOOPBACK, S3Endpoint, refuse_non_loopback
 from tests.support.s3 import new_bucket_name, raw_client, s3_store
 
@@ -104,6 +104,25 @@ def test_retention_is_compliance_mode(storage_s3: S3Endpoint, tmp_path: Path) ->
             retention = client.get_object_retention(store.bucket, key)
         assert retention is not None
         assert retention.mode == "COMPLIANCE"
+
+
+def test_governance_mode_is_chosen_knowingly_and_still_enforced(
+    storage_s3: S3Endpoint, tmp_path: Path
+) -> None:
+    """DOCSVC_S3_RETENTION_MODE=GOVERNANCE: the server records it, and a delete without the
+    bypass permission is still refused."""
+    with s3_store(storage_s3, tmp_path, retention_mode="GOVERNANCE") as store:
+        key = store.put_stream(io.BytesIO(b"kept, with a way out")).key
+        store.set_retention(key, datetime.now(UTC) + timedelta(minutes=1))
+        with raw_client(storage_s3) as client:
+            retention = client.get_object_retention(store.bucket, key)
+            assert retention is not None and retention.mode == "GOVERNANCE"
+            version = client.stat_object(store.bucket, key).version_id
+            with pytest.raises(S3Error, match="AccessDenied"):
+                client.remove_object(store.bucket, key, version_id=version)
+        assert store.exists(key)
+    with pytest.raises(StorageError):
+        S3ObjectStore(storage_s3.endpoint, "k" * 8, "s" * 16, "b" * 8, retention_mode="LAX")
 
 
 def test_the_server_itself_enforces_retention_and_hold(

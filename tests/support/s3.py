@@ -8,6 +8,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import urllib3
 from minio import Minio
@@ -45,7 +46,7 @@ def raw_client(endpoint: S3Endpoint) -> Iterator[Minio]:
 
 
 @contextlib.contextmanager
-def s3_store(endpoint: S3Endpoint, spool_dir: Path, **options: bool) -> Iterator[S3ObjectStore]:
+def s3_store(endpoint: S3Endpoint, spool_dir: Path, **options: Any) -> Iterator[S3ObjectStore]:
     refuse_non_loopback(endpoint.endpoint)
     store = S3ObjectStore(
         endpoint.endpoint,

@@ -75,7 +75,9 @@ def records(backend: Backend, live: LiveServer) -> dict[str, str]:
             headers=preparer,
             json={"dossier_id": dossier["id"], "steps": [{"signers": [{"user": "preparador"}]}]},
         ).json()
+        tables = api.get("/api/v1/archive/retention-tables", headers=legal).json()
     return {
+        "table": next(t["id"] for t in tables if t["state"] == "in_force"),
         "document": document,
         "code": signed["verification_code"],
         "case": entry["case_id"],
@@ -115,6 +117,7 @@ def test_every_page_passes_axe(browser: Browser, live: LiveServer, records: dict
         "ministra": ["/tablero"],
         "auditora": ["/auditoria"],
         "admin": ["/admin"],
+        "archivista": ["/archivo", f"/archivo/tablas/{records['table']}", "/archivo/cuadro/1"],
     }
     found: dict[str, list[str]] = {}
     for username, paths in pages.items():

@@ -64,6 +64,7 @@ SPANISH_DATA = re.compile(
     r"|Solicitud ciudadana|Oficio para firma|Informe técnico de becas|Nota de archivo"
     r"|Dirección [^<(]*|Subsecretaría [^<(]*|Ministerio de Desarrollo Social|Unidad de [^<(]*"
     r"|Registro [^<(]*\)|Juan Pérez|Viernes Santo"
+    r"|Expedientes de pago|Selección de los expedientes|al vencer el plazo"
 )
 # Where each page of the day's work is, by the records it was made with (for the English
 # pages, read once the Spanish ones have made them).
@@ -220,7 +221,13 @@ def pages(
         },
     )
 
+    (in_force,) = [
+        t
+        for t in _api(client, "GET", "/api/v1/archive/retention-tables", auth("juridico"))
+        if t["state"] == "in_force"
+    ]
     WORLD.update(
+        table=str(in_force["id"]),
         report=report,
         dossier=str(dossier["id"]),
         index=str(index_id),
@@ -270,6 +277,15 @@ def pages(
         "stand-ins": legal.get("/suplencias").text,
         "audit trail": signed_in("auditora").get("/auditoria").text,
         "administration": signed_in("admin").get("/admin").text,
+        "archive": signed_in("archivista").get("/archivo").text,
+        "archive, broken file": signed_in("archivista")
+        .post(
+            "/archivo/cuadro",
+            data={"csrf_token": csrf_of(signed_in("archivista").get("/archivo").text)},
+            files={"file": ("cuadro.csv", b"codigo;nombre\r\n", "text/csv")},
+        )
+        .text,
+        "retention table": legal.get(f"/archivo/tablas/{in_force['id']}").text,
         "document not there": legal.get(
             f"/documentos/{dossier['id']}", headers={"accept": "text/html"}
         ).text,
@@ -370,6 +386,7 @@ def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
     assert "PIN incorrecto." in text["document, wrong PIN"]
     assert "Revise los campos del formulario." in text["registry, invalid form"]
     assert "La remisión va a otra unidad." in text["transfer, same department"]
+    assert "No se pudo leer el archivo CSV" in text["archive, broken file"]
     assert "Usuario o contraseña incorrectos." in text["login, wrong password"]
     assert "Nombre común: Lucía Fernández" in text["verification result"]
     assert "Emisor del certificado Nombre común: CA emisora" in text["verification result"]
@@ -424,6 +441,8 @@ def _english_pages(backend: Backend) -> dict[str, str]:
         "stand-ins": ("juridico", "/suplencias"),
         "audit trail": ("auditora", "/auditoria"),
         "administration": ("admin", "/admin"),
+        "archive": ("juridico", "/archivo"),
+        "retention table": ("juridico", f"/archivo/tablas/{w['table']}"),
         "unknown address": ("juridico", "/no-existe"),
         "forbidden": ("juridico", "/admin"),
         "login": (None, "/login"),

@@ -1,0 +1,368 @@
+"""The archive from the pages (``/archivo``): the classification scheme's latest version as
+a tree with its older versions, the retention tables and what is due for transfer to the
+central archive; for archivists, importing a new version of the scheme and drafting a
+table from a CSV or JSON file; a table's page with its rules and signed steps, where the
+archive committee approves it and an archivist or the committee puts it in force; and
+filing a dossier under a series from its page. Every file is downloaded with the web
+session. The rules are the services' (``docsvc.archival``); a refusal shows the page again
+with the reason in the page's language."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from docsvc.archival import classification, holdings, retention_tables
+from docsvc.archival.schemas import NodeOut, SchemeVersionOut
+from docsvc.calendar.local import local_date
+from docsvc.documents.uploads import receive_multipart
+from docsvc.errors import DomainError, InvalidInput
+from docsvc.models import RetentionTable, Role
+from docsvc.organisation import repository as organisation
+from docsvc.register.access import reads_all
+from docsvc.web.dossier_pages import render_dossier
+from docsvc.web.page import FormDep, Page, PageDep
+
+router = APIRouter(include_in_schema=False)
+NOTICES = ("scheme_imported",)
+TABLE_NOTICES = ("table_drafted", "table_approved", "table_in_force")
+# A scheme or a table is a few hundred rows: far below this.
+MAX_ARCHIVE_FILE_BYTES = 512 * 1024
+MAX_NOTE_LENGTH = 2000
+FORMATS = classification.FORMATS
+
+
+@dataclass(frozen=True, slots=True)
+class TreeNode:
+    """A node of the scheme with the nodes under it, for the tree the pages draw."""
+
+    node: NodeOut
+    children: list[TreeNode] = field(default_factory=list)
+
+    @property
+    def fileable(self) -> bool:
+        return self.node.level in ("series", "subseries")
+
+
+def scheme_tree(nodes: list[NodeOut]) -> list[TreeNode]:
+    """The scheme's nodes (each parent before its children) as a tree from its roots."""
+    under: dict[str | None, list[NodeOut]] = {}
+    for node in nodes:
+        under.setdefault(node.parent, []).append(node)
+
+    def build(parent: str | None) -> list[TreeNode]:
+        return [TreeNode(node, build(node.code)) for node in under.get(parent, [])]
+
+    return build(None)
+
+
+def _table_rows(page: Page) -> list[dict[str, object]]:
+    """The retention tables, the one in force first, then the others, newest first."""
+    numbers = {v.id: v.number for v in classification.versions(page.db)}
+    rows: list[dict[str, object]] = [
+        {
+            "id": table.id,
+            "number": table.number,
+            "state": table.state,
+            "scheme_version": numbers.get(table.classification_version_id),
+            "note": table.note,
+            "in_force_from": table.in_force_from,
+            "created_at": table.created_at,
+        }
+        for table in retention_tables.tables(page.db)
+    ]
+    return sorted(rows, key=lambda row: row["state"] != "in_force")
+
+
+def _hub(
+    page: Page,
+    *,
+    scheme_form: dict[str, str] | None = None,
+    table_form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    db, actor = page.db, page.actor
+    latest = classification.current(db)
+    scheme = classification.version_out(db, latest) if latest is not None else None
+    every_office = reads_all(actor)
+    department = page.request.query_params.get("unidad", "").strip()[:32] or None
+    due = holdings.due_for_transfer(db, actor, page.settings, department if every_office else None)
+    return page.render(
+        "archive.html",
+        error=error,
+        notice=page.notice(NOTICES),
+        scheme=scheme,
+        tree=scheme_tree(scheme.nodes) if scheme is not None else [],
+        versions=classification.versions(db),
+        tables=_table_rows(page),
+        due=due,
+        every_office=every_office,
+        departments=organisation.departments(db) if every_office else [],
+        department=department or "",
+        archivist=actor.has_any(Role.archivist),
+        scheme_form=scheme_form or {},
+        table_form=table_form or {},
+    )
+
+
+@router.get("/archivo", response_model=None)
+def archive_hub(page: PageDep) -> Response:
+    return _hub(page)
+
+
+def _scheme_file(page: Page, number: int, fmt: str) -> Response:
+    version = classification.version_by_number(page.db, number)
+    content, media_type = classification.export_scheme(version, fmt)
+    name = f"cuadro-de-clasificacion-v{number}.{fmt}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
+
+
+# The downloads before the version's page: "2.csv" is no version number.
+@router.get("/archivo/cuadro/{number}.csv", response_model=None)
+def scheme_csv(number: VersionNumber, page: PageDep) -> Response:
+    return _scheme_file(page, number, "csv")
+
+
+@router.get("/archivo/cuadro/{number}.json", response_model=None)
+def scheme_json(number: VersionNumber, page: PageDep) -> Response:
+    return _scheme_file(page, number, "json")
+
+
+@router.get("/archivo/cuadro/{number}", response_model=None)
+def scheme_version(number: VersionNumber, page: PageDep) -> Response:
+    db = page.db
+    version: SchemeVersionOut = classification.version_out(
+        db, classification.version_by_number(db, number)
+    )
+    latest = classification.current(db)
+    return page.render(
+        "archive_scheme.html",
+        scheme=version,
+        tree=scheme_tree(version.nodes),
+        latest=latest is not None and latest.number == version.number,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A small file sent with a form, read whole, and the form's other fields."""
+
+    fields: dict[str, str]
+    content: bytes
+    filename: str
+
+
+async def _receive_upload(request: Request, page: Page) -> Upload:
+    """The form's file (within the archive's size limit) and fields; the file never stays
+    on disk."""
+    received = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=page.settings.upload_tmp_dir,
+        max_file_bytes=MAX_ARCHIVE_FILE_BYTES,
+    )
+    try:
+        if received.file is None or received.file.size == 0:
+            raise InvalidInput("Choose a CSV or JSON file.", code="archive_file_missing")
+        content = received.file.path.read_bytes()
+        return Upload(dict(received.fields), content, received.file.filename)
+    finally:
+        received.discard()
+
+
+def _format(upload: Upload) -> str:
+    """The format chosen on the form, else the file name's."""
+    chosen = upload.fields.get("format", "")
+    if chosen in FORMATS:
+        return chosen
+    suffix = upload.filename.rpartition(".")[2].lower()
+    if suffix in FORMATS:
+        return suffix
+    raise InvalidInput("Choose the file's format: CSV or JSON.", code="archive_bad_format")
+
+
+def _kept(fields: dict[str, str]) -> dict[str, str]:
+    """What a refused form shows again (never the file: a browser does not keep it)."""
+    return {"note": fields.get("note", "")[:MAX_NOTE_LENGTH], "format": fields.get("format", "")}
+
+
+def _import_scheme(page: Page, upload: Upload) -> Response:
+    fields = upload.fields
+    return page.act(
+        fields.get("csrf_token"),
+        lambda: classification.import_scheme(
+            page.db,
+            page.actor,
+            upload.content,
+            _format(upload),
+            fields.get("note", "")[:MAX_NOTE_LENGTH],
+        ),
+        "/archivo?hecho=scheme_imported",
+        lambda exc: _hub(page, scheme_form=_kept(fields), error=exc),
+    )
+
+
+@router.post("/archivo/cuadro", response_model=None)
+async def import_scheme(request: Request, page: PageDep) -> Response:
+    """A new version of the scheme (multipart: ``file``, ``format``, ``note``)."""
+    try:
+        upload = await _receive_upload(request, page)
+    except DomainError as exc:
+        return await run_in_threadpool(_hub, page, scheme_form={"note": ""}, error=exc)
+    return await run_in_threadpool(_import_scheme, page, upload)
+
+
+def _draft_table(page: Page, upload: Upload) -> Response:
+    fields = upload.fields
+    made: list[uuid.UUID] = []
+    return page.act(
+        fields.get("csrf_token"),
+        lambda: made.append(
+            retention_tables.draft_table(
+                page.db,
+                page.actor,
+                upload.content,
+                _format(upload),
+                fields.get("note", "")[:MAX_NOTE_LENGTH],
+            ).id
+        ),
+        lambda: f"/archivo/tablas/{made[0]}?hecho=table_drafted",
+        lambda exc: _hub(page, table_form=_kept(fields), error=exc),
+    )
+
+
+@router.post("/archivo/tablas", response_model=None)
+async def draft_table(request: Request, page: PageDep) -> Response:
+    """A draft retention table for the latest scheme (multipart: ``file``, ``format``,
+    ``note``)."""
+    try:
+        upload = await _receive_upload(request, page)
+    except DomainError as exc:
+        return await run_in_threadpool(_hub, page, table_form={"note": ""}, error=exc)
+    return await run_in_threadpool(_draft_table, page, upload)
+
+
+def _table(page: Page, table_id: uuid.UUID) -> RetentionTable:
+    return retention_tables.table_by_id(page.db, table_id)
+
+
+def _table_file(page: Page, table_id: uuid.UUID, fmt: str) -> Response:
+    table = _table(page, table_id)
+    content, media_type = retention_tables.export_rules(table, fmt)
+    name = f"tabla-de-retencion-v{table.number}.{fmt}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# The downloads before the table's page: "{id}.csv" is no table id.
+@router.get("/archivo/tablas/{table_id}.csv", response_model=None)
+def table_csv(table_id: uuid.UUID, page: PageDep) -> Response:
+    return _table_file(page, table_id, "csv")
+
+
+@router.get("/archivo/tablas/{table_id}.json", response_model=None)
+def table_json(table_id: uuid.UUID, page: PageDep) -> Response:
+    return _table_file(page, table_id, "json")
+
+
+def _table_page(
+    page: Page,
+    table_id: uuid.UUID,
+    *,
+    form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    db, actor = page.db, page.actor
+    table = retention_tables.table_out(db, _table(page, table_id))
+    names = {user.username: user.full_name for user in organisation.users(db)}
+    return page.render(
+        "archive_table.html",
+        error=error,
+        notice=page.notice(TABLE_NOTICES),
+        table=table,
+        names=names,
+        may_approve=table.state == "draft" and actor.has_any(Role.archive_committee),
+        may_put_in_force=table.state == "approved"
+        and actor.has_any(Role.archivist, Role.archive_committee),
+        today=local_date(page.settings).isoformat(),
+        form=form or {},
+    )
+
+
+@router.get("/archivo/tablas/{table_id}", response_model=None)
+def table_page(table_id: uuid.UUID, page: PageDep) -> Response:
+    return _table_page(page, table_id)
+
+
+@router.post("/archivo/tablas/{table_id}/aprobar", response_model=None)
+def approve_table(table_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """The archive committee approves a draft, signed with the PIN."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: retention_tables.advance(
+            page.db, page.services, page.actor, table_id, "approved", form.get("pin") or None
+        ),
+        f"/archivo/tablas/{table_id}?hecho=table_approved",
+        lambda exc: _table_page(page, table_id, error=exc),
+    )
+
+
+def _day(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput("The date is a day of the calendar.", code="form_invalid") from exc
+
+
+@router.post("/archivo/tablas/{table_id}/vigor", response_model=None)
+def put_in_force(table_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """An archivist or the committee puts an approved table in force from a date, signed
+    with the PIN; the table in force until then is superseded."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: retention_tables.advance(
+            page.db,
+            page.services,
+            page.actor,
+            table_id,
+            "in_force",
+            form.get("pin") or None,
+            _day(form.get("in_force_from", "").strip()),
+        ),
+        f"/archivo/tablas/{table_id}?hecho=table_in_force",
+        lambda exc: _table_page(
+            page, table_id, form={"in_force_from": form.get("in_force_from", "")}, error=exc
+        ),
+    )
+
+
+@router.post("/expedientes/{dossier_id}/clasificar", response_model=None)
+def file_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """File (or, in the office archive, refile) a dossier under a series of the latest
+    scheme: its office or an archivist."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: holdings.file_record(
+            page.db, page.actor, form.get("series_code", ""), dossier_id=dossier_id
+        ),
+        f"/expedientes/{dossier_id}?hecho=filed#archivo",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
