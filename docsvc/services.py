@@ -87,9 +87,17 @@ class Services:
             return self._signing[0]
 
     def close(self) -> None:
-        for runtime in self._signing:
+        """Stop the signing and verifier processes (shared with every copy of these
+        services) and the database connections. They are forgotten too: a copy that is
+        still in use starts new ones at its next signature or verification, instead of
+        calling into a pool that was shut down."""
+        with self._lazy_lock:
+            runtimes, verifiers = list(self._signing), list(self._verifiers.values())
+            self._signing.clear()
+            self._verifiers.clear()
+        for runtime in runtimes:
             runtime.close()
-        for verifier in self._verifiers.values():
+        for verifier in verifiers:
             verifier.close()
         self.engine.dispose()
 

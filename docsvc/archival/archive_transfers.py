@@ -29,6 +29,7 @@ from docsvc.actors.actor import Actor
 from docsvc.archival.schemas import ArchiveTransferOut
 from docsvc.audit.service import record_event
 from docsvc.calendar.local import local_date
+from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
@@ -110,7 +111,9 @@ def prepare_primary(
     office = db.get(Department, office_id)
     archive = archive_department(db, services)
     assert office is not None
-    items = tuple(_item(db, number, row) for number, row in enumerate(rows, start=1))
+    items = tuple(
+        _item(db, services.settings, number, row) for number, row in enumerate(rows, start=1)
+    )
     table_numbers = {row.table_id for row in rows}
     table = db.get(RetentionTable, next(iter(table_numbers))) if len(table_numbers) == 1 else None
     inventory = Inventory(
@@ -177,6 +180,23 @@ def prepare_primary(
     db.flush()
     for row in rows:
         row.archive_transfer_id = transfer.id
+    record_leaf(
+        db,
+        "archive.inventory",
+        "archive_transfer",
+        transfer.id,
+        LeafData(
+            public={
+                "kind": transfer.kind,
+                "from": office.code,
+                "to": archive.code,
+                "items": len(items),
+                "record_sha256": hashlib.sha256(record).hexdigest(),
+                "inventory_document": str(document.id),
+            },
+            private={"by": actor.username},
+        ),
+    )
     record_event(
         db,
         actor,
@@ -190,7 +210,8 @@ def prepare_primary(
     return transfer
 
 
-def _item(db: Session, number: int, row: ArchiveHolding) -> InventoryItem:
+def _item(db: Session, settings: Settings, number: int, row: ArchiveHolding) -> InventoryItem:
+    """One line of the inventory: its dates are the institution's local days."""
     node = db.get(ClassificationNode, row.node_id)
     assert node is not None
     if row.dossier_id is not None:
@@ -219,8 +240,8 @@ def _item(db: Session, number: int, row: ArchiveHolding) -> InventoryItem:
         title=title,
         # A record's dates as kept; a closing recorded before the opening (moved by hand)
         # must not make an inventory that cannot be read back.
-        first_date=min(first, last).date(),
-        last_date=max(first, last).date(),
+        first_date=local_date(settings, min(first, last)),
+        last_date=local_date(settings, max(first, last)),
         volume=len(document_ids),
         sha256s=hashes,
     )

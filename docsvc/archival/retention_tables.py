@@ -91,6 +91,16 @@ def save_draft(db: Session, actor: Actor, rules: list[Rule], note: str) -> Table
     )
     db.add(table)
     db.flush()
+    record_leaf(
+        db,
+        "archive.retention_table",
+        "retention_table",
+        table.id,
+        LeafData(
+            public={"table": number, "state": TableState.draft.value, "rules_sha256": table.sha256},
+            private={"note": table.note, "by": actor.username},
+        ),
+    )
     record_event(
         db,
         actor,

@@ -105,6 +105,58 @@ def archive_phase_label(t: Translator, value: object) -> str:
     return labels.get(_value(value), _value(value))
 
 
+def archive_transfer_state_label(t: Translator, value: object) -> str:
+    """Where a transfer to the central archive is: its inventory prepared, signed and sent,
+    or received by the archive."""
+    labels = {
+        "prepared": t.pgettext("archive transfer state", "prepared"),
+        "sent": t.pgettext("archive transfer state", "sent"),
+        "received": t.pgettext("archive transfer state", "received"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def loan_status_label(t: Translator, value: object) -> str:
+    """Where a loan of an archived record is."""
+    labels = {
+        "requested": t.pgettext("loan status", "requested"),
+        "lent": t.pgettext("loan status", "lent"),
+        "returned": t.pgettext("loan status", "returned"),
+        "refused": t.pgettext("loan status", "refused"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def hold_state_label(t: Translator, value: object) -> str:
+    """Whether a legal hold is in effect."""
+    labels = {
+        "active": t.pgettext("legal hold state", "in effect"),
+        "released": t.pgettext("legal hold state", "released"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def disposal_status_label(t: Translator, value: object) -> str:
+    """Where a disposal proposal is."""
+    labels = {
+        "proposed": t.pgettext("disposal status", "proposed"),
+        "approved": t.pgettext("disposal status", "approved"),
+        "executed": t.pgettext("disposal status", "carried out"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def disposal_outcome_label(t: Translator, value: object) -> str:
+    """What a disposal did to one record; nothing yet before it is carried out."""
+    labels = {
+        "": t.pgettext("disposal outcome", "not carried out yet"),
+        "destroyed": t.pgettext("disposal outcome", "Destroyed: its description remains"),
+        "historical": t.pgettext("disposal outcome", "Moved to the historical archive"),
+        "held": t.pgettext("disposal outcome", "Kept: under a legal hold"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
 def direction_label(t: Translator, value: object) -> str:
     _ = t.gettext
     labels = {"incoming": _("Incoming"), "outgoing": _("Outgoing")}
@@ -251,6 +303,20 @@ def notice_text(t: Translator, value: object) -> str:
         "table_approved": _("Retention table approved with your signature."),
         "table_in_force": _("Retention table put in force with your signature."),
         "filed": _("Dossier filed under the series."),
+        "transfer_prepared": _("Inventory prepared: sign it and send it to the archive."),
+        "transfer_sent": _(
+            "Inventory signed and sent to the archive: the transfer is complete when the "
+            "archive acknowledges it."
+        ),
+        "loan_requested": _("Loan requested: the archive decides on it."),
+        "loan_lent": _("Loan approved until its return date."),
+        "loan_refused": _("Loan refused."),
+        "loan_returned": _("Return recorded: the record is back in the archive."),
+        "hold_placed": _("Legal hold placed: what it covers cannot be disposed of."),
+        "hold_released": _("Legal hold released."),
+        "disposal_proposed": _("Disposal proposed: the archive committee approves it."),
+        "disposal_approved": _("Disposal approved with your signature."),
+        "disposal_executed": _("Disposal carried out: its signed record can be downloaded below."),
     }
     return labels.get(_value(value), "")
 
@@ -323,6 +389,12 @@ def audit_action_label(t: Translator, action: str) -> str:
         "archive.transfer.prepare": _("Archival transfer inventory prepared"),
         "archive.transfer.send": _("Archival transfer sent"),
         "archive.transfer.receive": _("Archival transfer received"),
+        "archive.loan.request": _("Loan requested"),
+        "archive.loan.lend": _("Loan approved"),
+        "archive.loan.refuse": _("Loan refused"),
+        "archive.loan.return": _("Loan returned"),
+        "archive.hold.place": _("Legal hold placed"),
+        "archive.hold.release": _("Legal hold released"),
         "archive.disposal.propose": _("Disposal proposed"),
         "archive.disposal.approve": _("Disposal approved"),
         "archive.disposal.execute": _("Disposal carried out"),
@@ -1049,7 +1121,9 @@ def error_message(t: Translator, code: str) -> str | None:
         "archive_bad_transition": _(
             "The table is not in the state this step needs: a draft is approved, then put in force."
         ),
-        "archive_same_person": _("Whoever drafted a table does not approve it."),
+        "archive_same_person": _(
+            "Another person approves it: not whoever drafted the table or proposed the disposal."
+        ),
         "archive_not_a_series": _("Records are filed under a series or a subseries."),
         "archive_type_not_allowed": _("That series does not list this document type."),
         "archive_in_a_dossier": _("A document in a dossier is filed with its dossier."),
@@ -1057,6 +1131,47 @@ def error_message(t: Translator, code: str) -> str | None:
             "It was transferred to the central archive: its filing no longer changes."
         ),
         "archive_file_one": _("File a dossier or a document."),
+        # The archive: transfers, loans, legal holds and disposal
+        "archive_no_department": _("No archive department is configured: ask an administrator."),
+        "archive_nothing_chosen": _("Choose at least one record."),
+        "archive_one_office": _(
+            "A transfer holds one department's records: choose records of one department."
+        ),
+        "archive_not_due": _(
+            "A record chosen is not due yet, is under a legal hold, or is in another "
+            "disposal proposal."
+        ),
+        "archive_sent": _("The inventory was sent already."),
+        "archive_not_sent": _("It is not signed yet."),
+        "archive_transfer_not_found": _("No such archival transfer, or it is not visible to you."),
+        "holding_not_found": _("The archive holds no such record."),
+        "loan_open": _("Your department has asked for it already."),
+        "loan_not_found": _("No such loan."),
+        "loan_decided": _("The loan was decided already."),
+        "loan_bad_due_date": _("Give a return date within a year from today."),
+        "loan_not_lent": _("The record is not on loan."),
+        "not_borrower": _("Only the borrowing department or an archivist records the return."),
+        "not_hold_role": _("Only archivists and legal staff place and release legal holds."),
+        "hold_one_target": _("Hold one record or one series."),
+        "hold_reason_required": _(
+            "Give the reason (and, to place a hold, the authority that ordered it)."
+        ),
+        "hold_not_found": _("No such legal hold."),
+        "hold_released": _("The hold was released already."),
+        "hold_same_person": _("Another person must release the hold: not whoever placed it."),
+        "appraisal_required": _("Write the appraisal."),
+        "disposal_not_found": _("No such disposal proposal."),
+        "disposal_decided": _("The proposal was approved already."),
+        "disposal_not_approved": _("Only an approved proposal is carried out."),
+        "archive_still_retained": _(
+            "The storage still retains a record to destroy: its retention has not ended."
+        ),
+        "archive_delete_refused": _(
+            "The storage refused to delete a record. Tell the service's administrators."
+        ),
+        "content_disposed": _(
+            "Its content was destroyed in a supervised disposal: only its description remains."
+        ),
         # What an error of each kind means when its code has no words of its own
         "invalid_input": _("Check what you sent."),
         "payload_too_large": _("What you sent is larger than the limit."),

@@ -1,11 +1,13 @@
 """The archive from the pages (``/archivo``): the classification scheme's latest version as
-a tree with its older versions, the retention tables and what is due for transfer to the
-central archive; for archivists, importing a new version of the scheme and drafting a
-table from a CSV or JSON file; a table's page with its rules and signed steps, where the
-archive committee approves it and an archivist or the committee puts it in force; and
-filing a dossier under a series from its page. Every file is downloaded with the web
-session. The rules are the services' (``docsvc.archival``); a refusal shows the page again
-with the reason in the page's language."""
+a tree with its older versions, the retention tables, what is due for transfer to the
+central archive (chosen there for a transfer's inventory) and the transfers made; for
+archivists, importing a new version of the scheme and drafting a table from a CSV or JSON
+file; a table's page with its rules and signed steps, where the archive committee approves
+it and an archivist or the committee puts it in force; and filing a dossier under a series
+from its page. Every file is downloaded with the web session. The rules are the services'
+(``docsvc.archival``); a refusal shows the page again with the reason in the page's
+language. Transfers, loans, holds and disposal have their pages in
+``archive_lifecycle_pages``."""
 
 from __future__ import annotations
 
@@ -16,18 +18,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from docsvc.archival import classification, holdings, retention_tables
-from docsvc.archival.schemas import NodeOut, SchemeVersionOut
+from docsvc.archival import archive_transfers, classification, holdings, retention_tables
+from docsvc.archival.schemas import HoldingOut, NodeOut, SchemeVersionOut
 from docsvc.calendar.local import local_date
+from docsvc.documents.access import AUTHOR_ROLES
 from docsvc.documents.uploads import receive_multipart
 from docsvc.errors import DomainError, InvalidInput
-from docsvc.models import RetentionTable, Role
+from docsvc.models import ArchiveHolding, RetentionTable, Role
 from docsvc.organisation import repository as organisation
 from docsvc.register.access import reads_all
+from docsvc.web.archive_lifecycle_pages import DISPOSAL_READERS, HOLD_READERS, chosen_ids, first
 from docsvc.web.dossier_pages import render_dossier
-from docsvc.web.page import FormDep, Page, PageDep
+from docsvc.web.page import FormDep, FormListsDep, Page, PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
 NOTICES = ("scheme_imported",)
@@ -85,9 +90,12 @@ def _hub(
     *,
     scheme_form: dict[str, str] | None = None,
     table_form: dict[str, str] | None = None,
+    chosen: list[str] | None = None,
     error: DomainError | None = None,
 ) -> Response:
     db, actor = page.db, page.actor
+    # What the archive acknowledged from its inbox moves to the central archive now.
+    archive_transfers.receive_acknowledged(db, page.services)
     latest = classification.current(db)
     scheme = classification.version_out(db, latest) if latest is not None else None
     every_office = reads_all(actor)
@@ -97,6 +105,17 @@ def _hub(
         "archive.html",
         error=error,
         notice=page.notice(NOTICES),
+        in_inventory=_in_inventory(page, due),
+        transfers=[
+            archive_transfers.transfer_out(db, transfer)
+            for transfer in archive_transfers.transfers_of(db, actor)
+        ],
+        # An office transfers what is its own; an archivist, any office's.
+        may_prepare=actor.has_any(Role.archivist)
+        or (not every_office and bool(actor.roles & AUTHOR_ROLES)),
+        chosen=set(chosen or ()),
+        may_see_holds=actor.has_any(*HOLD_READERS),
+        may_see_disposal=actor.has_any(*DISPOSAL_READERS),
         scheme=scheme,
         tree=scheme_tree(scheme.nodes) if scheme is not None else [],
         versions=classification.versions(db),
@@ -111,9 +130,45 @@ def _hub(
     )
 
 
+def _in_inventory(page: Page, due: list[HoldingOut]) -> dict[uuid.UUID, uuid.UUID]:
+    """Of what is due, what an inventory lists already: the holding and its transfer."""
+    if not due:
+        return {}
+    rows = page.db.execute(
+        select(ArchiveHolding.id, ArchiveHolding.archive_transfer_id).where(
+            ArchiveHolding.id.in_([holding.id for holding in due]),
+            ArchiveHolding.archive_transfer_id.is_not(None),
+        )
+    )
+    return {row.id: row.archive_transfer_id for row in rows}
+
+
 @router.get("/archivo", response_model=None)
 def archive_hub(page: PageDep) -> Response:
     return _hub(page)
+
+
+@router.post("/archivo/transferencias", response_model=None)
+def prepare_transfer(page: PageDep, form: FormListsDep) -> Response:
+    """The inventory of what was chosen among what is due (one office's records): a record
+    and a PDF document of the office, worded in the page's language; then its page, where
+    the office signs it and sends it."""
+    made: list[uuid.UUID] = []
+    chosen = form.get("holding", [])
+    return page.act(
+        first(form, "csrf_token"),
+        lambda: made.append(
+            archive_transfers.prepare_primary(
+                page.db,
+                page.services,
+                page.actor,
+                chosen_ids(chosen),
+                page_translator(page.request, page.services),
+            ).id
+        ),
+        lambda: f"/archivo/transferencias/{made[0]}?hecho=transfer_prepared",
+        lambda exc: _hub(page, chosen=chosen, error=exc),
+    )
 
 
 def _scheme_file(page: Page, number: int, fmt: str) -> Response:

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from docsvc.archival import classification, holdings
+from docsvc.archival import archive_transfers, classification, holdings
+from docsvc.archival.holds import HOLD_ROLES
 from docsvc.archival.schemas import NodeOut
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
@@ -36,7 +37,12 @@ NOTICES = (
     "resubmitted",
     "cancelled",
     "filed",
+    "loan_requested",
+    "hold_placed",
 )
+# Who asks the archive for a loan of a record it holds (archivists read it anyway).
+LOAN_ROLES = (Role.official, Role.legal, Role.registry_clerk)
+ARCHIVED = (ArchivePhase.central.value, ArchivePhase.historical.value)
 
 
 def _dossiers_page(
@@ -106,6 +112,13 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
     # Its filing in the archive; its office or an archivist files it, or files it again
     # while it is in the office archive, under a series of the scheme's latest version.
     holding = holdings.holding_of(db, dossier_id=dossier_id)
+    # Sent to the archive and acknowledged from its inbox: in the central archive now.
+    if (
+        holding is not None
+        and holding.phase == ArchivePhase.office.value
+        and archive_transfers.receive_acknowledged(db, page.services)
+    ):
+        holding = holdings.holding_of(db, dossier_id=dossier_id)
     if (
         holding is not None
         and holding.central_on is None
@@ -139,6 +152,15 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
         notice=page.notice(NOTICES),
         holding=holding,
         series=series,
+        # Another office that reads it asks for it (its own office reads it anyway).
+        may_request_loan=holding is not None
+        and holding.phase in ARCHIVED
+        and actor.has_any(*LOAN_ROLES)
+        and not actor.has_any(Role.archivist)
+        and actor.department_id != readable.owning_department_id,
+        may_hold=holding is not None
+        and holding.phase != ArchivePhase.disposed.value
+        and actor.has_any(*HOLD_ROLES),
     )
 
 

@@ -14,29 +14,38 @@ _COLOURS: Mapping[str, str] = {
     "valid": "green",
     "answered": "green",
     "in_force": "green",  # a retention table
+    "received": "green",  # a transfer to the central archive
+    "executed": "green",  # a disposal
     # Waiting for someone.
     "pending": "blue",
     "sent": "blue",
     "in_signature": "blue",
     "open": "blue",
     "queued": "blue",
-    "approved": "blue",  # a retention table, waiting to be put in force
+    "approved": "blue",  # a retention table or a disposal, waiting for its next step
+    "requested": "blue",  # a loan, waiting for the archive
+    "proposed": "blue",  # a disposal, waiting for the committee
     # Being worked on, or not yet decided.
     "draft": "yellow",
     "running": "yellow",
     "interrupted": "yellow",
     "indeterminate": "yellow",
+    "prepared": "yellow",  # a transfer's inventory, not sent yet
+    "lent": "yellow",  # a loan, until the record comes back
+    "active": "yellow",  # a legal hold in effect
     # Refused or failed.
     "rejected": "red",
     "returned": "red",
     "failed": "red",
     "invalid": "red",
     "overdue": "red",
+    "refused": "red",  # a loan
     # No longer in play.
     "cancelled": "grey",
     "closed": "grey",
     "not_needed": "grey",
     "superseded": "grey",
+    "released": "grey",  # a legal hold
 }
 
 

@@ -105,9 +105,7 @@ def test_a_closed_dossier_goes_to_the_central_archive_under_retention(
     inventory_doc = _ok(
         client.get(f"/api/v1/documents/{prepared['inventory_document_id']}", headers=preparer)
     )
-    assert str(inventory_doc["title"]).startswith(
-        ("Inventario de transferencia primaria", "Primary")
-    )  # TEMP
+    assert str(inventory_doc["title"]).startswith("Inventario de transferencia primaria, DPS, ")
 
     sent = _ok(
         client.post(

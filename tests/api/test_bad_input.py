@@ -102,7 +102,7 @@ def test_a_role_that_may_not_author_is_403(
     client: TestClient, backend: Backend, auth: Auth
 ) -> None:
     before = holdings(backend)
-    for username in ("archivista", "auditora", "admin"):
+    for username in ("auditora", "admin"):
         status, body = post_file(client, auth(username), "oficio.pdf", unique_pdf())
         assert status == 403
         assert body["error"]["code"] == "role_cannot_create_documents"

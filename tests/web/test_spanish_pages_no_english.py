@@ -235,6 +235,19 @@ def pages(
         entry=str(entry["id"]),
         case=str(entry["case_id"]),
     )
+    hold = _api(
+        client,
+        "POST",
+        "/api/v1/archive/holds",
+        auth("juridico"),
+        json={
+            "series_code": "MDS.DAJ.INF",
+            "reason": "Revisión de informes",
+            "authority": "Contraloría General",
+            "reference": "Oficio CGE-2026-118",
+        },
+    )
+    holds_page = legal.get("/archivo/retenciones")
     programas, registro = signed_in("programas"), signed_in("registro")
     line_page = programas.get(f"/firmas/{awaiting['id']}")
     registry = registro.get("/registro")
@@ -286,6 +299,23 @@ def pages(
         )
         .text,
         "retention table": legal.get(f"/archivo/tablas/{in_force['id']}").text,
+        "loans": signed_in("archivista").get("/archivo/prestamos").text,
+        "loans, unknown record": signed_in("rrhh")
+        .post(
+            "/archivo/prestamos",
+            data={
+                "csrf_token": csrf_of(signed_in("rrhh").get("/archivo/prestamos").text),
+                "record": "no-es-un-identificador",
+                "reason": "Consulta",
+            },
+        )
+        .text,
+        "legal holds": holds_page.text,
+        "legal hold, same person": legal.post(
+            f"/archivo/retenciones/{hold['id']}/levantar",
+            data={"csrf_token": csrf_of(holds_page.text), "reason": "Fin de la revisión"},
+        ).text,
+        "disposal": signed_in("archivista").get("/archivo/eliminacion").text,
         "document not there": legal.get(
             f"/documentos/{dossier['id']}", headers={"accept": "text/html"}
         ).text,
@@ -387,6 +417,8 @@ def test_the_pages_say_it_in_spanish(pages: dict[str, str]) -> None:
     assert "Revise los campos del formulario." in text["registry, invalid form"]
     assert "La remisión va a otra unidad." in text["transfer, same department"]
     assert "No se pudo leer el archivo CSV" in text["archive, broken file"]
+    assert "Otra persona debe levantar la retención" in text["legal hold, same person"]
+    assert "El archivo no custodia ese expediente" in text["loans, unknown record"]
     assert "Usuario o contraseña incorrectos." in text["login, wrong password"]
     assert "Nombre común: Lucía Fernández" in text["verification result"]
     assert "Emisor del certificado Nombre común: CA emisora" in text["verification result"]
@@ -443,6 +475,9 @@ def _english_pages(backend: Backend) -> dict[str, str]:
         "administration": ("admin", "/admin"),
         "archive": ("juridico", "/archivo"),
         "retention table": ("juridico", f"/archivo/tablas/{w['table']}"),
+        "loans": ("archivista", "/archivo/prestamos"),
+        "legal holds": ("juridico", "/archivo/retenciones"),
+        "disposal": ("archivista", "/archivo/eliminacion"),
         "unknown address": ("juridico", "/no-existe"),
         "forbidden": ("juridico", "/admin"),
         "login": (None, "/login"),
