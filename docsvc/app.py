@@ -39,6 +39,7 @@ from docsvc.transfers import api as transfers_api
 from docsvc.verification import api as verification_api
 from docsvc.web import (
     admin_pages,
+    archive_document_pages,
     archive_lifecycle_pages,
     archive_pages,
     audit_pages,
@@ -149,6 +150,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # Fixed addresses under /archivo, and /expedientes/{id}/clasificar.
         archive_pages.router,
         archive_lifecycle_pages.router,
+        archive_document_pages.router,
         # Before the document pages: /documentos/nuevo is no document id.
         draft_pages.router,
         dossier_pages.router,

@@ -239,6 +239,10 @@ class Settings(BaseSettings):
     # The department of the archive, which receives archival transfers (its code); left
     # empty, the department of the first active archivist.
     archive_department: str = ""
+    # The department of the historical archive, which receives secondary transfers from
+    # the central archive; left empty, the department of the first active archivist
+    # outside the central archive's.
+    historical_archive_department: str = ""
     # The institution's colour (#rrggbb) for the pages' header and navigation bar; the
     # design system's other colours are chosen for contrast and stay as they are.
     brand_colour: str = Field(default="#0b4f8a", pattern=r"^#[0-9a-fA-F]{6}$")

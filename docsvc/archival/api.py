@@ -28,6 +28,7 @@ from docsvc.archival.schemas import (
     HoldReleaseIn,
     ImportIn,
     LoanDecisionIn,
+    LoanExtensionIn,
     LoanIn,
     LoanOut,
     PrepareIn,
@@ -37,7 +38,9 @@ from docsvc.archival.schemas import (
     SendIn,
     StepIn,
     TableOut,
+    TriggerIn,
 )
+from docsvc.attachments import attachment
 from docsvc.deps import ActorDep, DbSession, ServicesDep
 from docsvc.locale import translator
 
@@ -76,11 +79,7 @@ def export_scheme(
         classification.version_by_number(db, number), format
     )
     name = f"cuadro-de-clasificacion-v{number}.{format}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 @router.post("/retention-tables", status_code=201)
@@ -114,11 +113,7 @@ def export_table(
     table = retention_tables.table_by_id(db, table_id)
     content, media_type = retention_tables.export_rules(table, format)
     name = f"tabla-de-retencion-v{table.number}.{format}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 @router.post("/retention-tables/{table_id}/steps")
@@ -151,13 +146,27 @@ def due_for_transfer(
     return holdings.due_for_transfer(db, actor, services.settings, department)
 
 
+@router.get("/due-for-secondary")
+def due_for_secondary(actor: ActorDep, db: DbSession, services: ServicesDep) -> list[HoldingOut]:
+    """What the central archive hands to the historical archive: records an executed
+    disposal kept for good, not yet in a secondary transfer's inventory."""
+    archive_transfers.receive_acknowledged(db, services)
+    return archive_transfers.due_for_secondary(db, actor)
+
+
 @router.post("/transfers", status_code=201)
 def prepare_transfer(
     body: PrepareIn, actor: ActorDep, db: DbSession, services: ServicesDep
 ) -> ArchiveTransferOut:
-    """The inventory of what an office transfers to the central archive (step 1)."""
+    """The inventory of what an office transfers to the central archive, or the central
+    archive to the historical archive (step 1)."""
     t = translator(services.settings.default_language, services.settings.timezone)
-    made = archive_transfers.prepare_primary(db, services, actor, body.holding_ids, t)
+    prepare = (
+        archive_transfers.prepare_primary
+        if body.kind == "primary"
+        else archive_transfers.prepare_secondary
+    )
+    made = prepare(db, services, actor, body.holding_ids, t)
     return archive_transfers.transfer_out(db, made)
 
 
@@ -191,8 +200,19 @@ def list_holdings(
 ) -> HoldingOut | None:
     """A record's filing, phase and dates (for whoever may read the record)."""
     holdings.require_readable(db, actor, dossier_id=dossier_id, document_id=document_id)
+    # As the periodic task would within minutes: a receipt or a closing since then shows.
     archive_transfers.receive_acknowledged(db, services)
+    holdings.refresh_schedules(db, services.settings)
     return holdings.holding_of(db, dossier_id=dossier_id, document_id=document_id)
+
+
+@router.post("/holdings/{holding_id}/trigger")
+def record_trigger(
+    holding_id: uuid.UUID, body: TriggerIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> HoldingOut:
+    """The day a record's count starts, for a series counted from a date or an event (or
+    a document's closing); the table in force then gives its dates."""
+    return holdings.record_trigger(db, actor, services.settings, holding_id, body.day, body.note)
 
 
 @router.get("/transfers/{transfer_id}/inventory")
@@ -234,6 +254,14 @@ def decide_loan(
 ) -> LoanOut:
     """An archivist lends the record until a date, or refuses."""
     return loans.decide(db, actor, services.settings, loan_id, body.approve, body.due_on)
+
+
+@router.post("/loans/{loan_id}/extend")
+def extend_loan(
+    loan_id: uuid.UUID, body: LoanExtensionIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> LoanOut:
+    """A new return date for a lent record (archivists)."""
+    return loans.extend(db, actor, services.settings, loan_id, body.due_on)
 
 
 @router.post("/loans/{loan_id}/return")
@@ -318,6 +346,6 @@ def disposal_record(
     proposal = disposals.proposal_by_id(db, proposal_id)
     data = proposal.record if part == "record" else proposal.signature
     if data is None:
-        raise archive_transfers.not_signed()
+        raise archive_transfers.not_signed("disposal record")
     media = "application/json" if part == "record" else "application/pkcs7-signature"
     return Response(data, media_type=media)

@@ -21,12 +21,19 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from archive.inventory import Inventory, InventoryItem, InventoryKind, inventory_record
+from archive.inventory import (
+    Inventory,
+    InventoryItem,
+    InventoryKind,
+    inventory_from_record,
+    inventory_record,
+)
 from docsvc.actors.actor import Actor
-from docsvc.archival.schemas import ArchiveTransferOut
+from docsvc.archival.holdings import holdings_out
+from docsvc.archival.schemas import ArchiveTransferOut, HoldingOut
 from docsvc.audit.service import record_event
 from docsvc.calendar.local import local_date
 from docsvc.config import Settings
@@ -46,6 +53,9 @@ from docsvc.models import (
     ClassificationNode,
     Confidentiality,
     Department,
+    DisposalItem,
+    DisposalProposal,
+    DisposalStatus,
     Document,
     DocumentType,
     DocumentVersion,
@@ -64,6 +74,20 @@ from docsvc.transfers import service as transfers
 from docsvc.transfers.schemas import TransferIn
 
 TEMPLATES = Path(__file__).parent / "pdf_templates"
+# The transfer's instructions, in the institution's language like its registry entries.
+INSTRUCTIONS = {
+    InventoryKind.primary.value: "Transferencia primaria al archivo central: inventario adjunto.",
+    InventoryKind.secondary.value: (
+        "Transferencia secundaria al archivo histórico: inventario adjunto."
+    ),
+}
+# A disposal item's outcome when the record is kept for good (docsvc.archival.disposals).
+KEPT_FOR_HISTORY = "historical"
+# The phase a transfer's receipt moves its records to.
+PHASE_AFTER = {
+    InventoryKind.primary.value: ArchivePhase.central.value,
+    InventoryKind.secondary.value: ArchivePhase.historical.value,
+}
 
 
 def archive_department(db: Session, services: Services) -> Department:
@@ -86,16 +110,77 @@ def archive_department(db: Session, services: Services) -> Department:
     return found
 
 
+def historical_department(db: Session, services: Services, central: Department) -> Department:
+    """Where the historical archive is: ``DOCSVC_HISTORICAL_ARCHIVE_DEPARTMENT``, or else the
+    department of the first active archivist outside the central archive's."""
+    code = services.settings.historical_archive_department
+    if code:
+        found = db.scalar(select(Department).where(Department.code == code))
+    else:
+        found = db.scalar(
+            select(Department)
+            .join(User, User.department_id == Department.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.role == Role.archivist.value,
+                User.active.is_(True),
+                Department.id != central.id,
+            )
+            .order_by(User.username)
+            .limit(1)
+        )
+    if found is None or found.id == central.id:
+        raise Conflict(
+            "No historical archive is configured apart from the central archive.",
+            code="archive_no_historical",
+        )
+    return found
+
+
+def _listed_in_secondary() -> Select[uuid.UUID]:
+    return select(ArchiveTransfer.id).where(ArchiveTransfer.kind == InventoryKind.secondary.value)
+
+
+def kept_for_history() -> ColumnElement[bool]:
+    """A condition on ``ArchiveHolding``: in the central archive, kept for good by an
+    executed disposal (conservación total, or kept by selection), and not yet listed in a
+    secondary transfer's inventory."""
+    return and_(
+        ArchiveHolding.phase == ArchivePhase.central.value,
+        ArchiveHolding.id.in_(
+            select(DisposalItem.holding_id)
+            .join(DisposalProposal, DisposalProposal.id == DisposalItem.proposal_id)
+            .where(
+                DisposalProposal.status == DisposalStatus.executed.value,
+                DisposalItem.outcome == KEPT_FOR_HISTORY,
+            )
+        ),
+        or_(
+            ArchiveHolding.archive_transfer_id.is_(None),
+            ArchiveHolding.archive_transfer_id.not_in(_listed_in_secondary()),
+        ),
+    )
+
+
+def due_for_secondary(db: Session, actor: Actor) -> list[HoldingOut]:
+    """What the central archive hands to the historical archive (secondary transfer)."""
+    if not actor.has_any(Role.archivist, Role.archive_committee, Role.auditor, Role.admin):
+        return []
+    rows = db.scalars(
+        select(ArchiveHolding)
+        .where(kept_for_history())
+        .order_by(ArchiveHolding.disposal_on, ArchiveHolding.id)
+        .limit(1000)
+    )
+    return holdings_out(db, list(rows))
+
+
 def prepare_primary(
     db: Session, services: Services, actor: Actor, holding_ids: list[uuid.UUID], t: Translator
 ) -> ArchiveTransfer:
     """The inventory of the chosen holdings (all of one office, in the office phase, due),
     as a record and a PDF document of the office; the holdings are reserved for it."""
-    if not holding_ids:
-        raise InvalidInput("Choose what to transfer.", code="archive_nothing_chosen")
-    rows = list(db.scalars(select(ArchiveHolding).where(ArchiveHolding.id.in_(holding_ids))))
-    if len(rows) != len(set(holding_ids)):
-        raise NotFound("Not every record chosen is filed.", code="holding_not_found")
+    rows = _chosen(db, holding_ids)
     offices = {row.department_id for row in rows}
     if len(offices) != 1:
         raise InvalidInput("A transfer is one office's.", code="archive_one_office")
@@ -109,27 +194,90 @@ def prepare_primary(
         if row.central_on is None or row.central_on > today:
             raise Conflict("A record chosen is not due for transfer yet.", code="archive_not_due")
     office = db.get(Department, office_id)
-    archive = archive_department(db, services)
     assert office is not None
+    return _prepare(
+        db,
+        services,
+        actor,
+        rows,
+        InventoryKind.primary,
+        office,
+        archive_department(db, services),
+        t,
+    )
+
+
+def prepare_secondary(
+    db: Session, services: Services, actor: Actor, holding_ids: list[uuid.UUID], t: Translator
+) -> ArchiveTransfer:
+    """The central archive's inventory of what it hands to the historical archive: records
+    an executed disposal kept for good. Its archivists prepare it."""
+    rows = _chosen(db, holding_ids)
+    central = archive_department(db, services)
+    if not (actor.has_any(Role.archivist) and can_author(actor, central.id)):
+        raise PermissionDenied(
+            "The central archive's archivists hand records to the historical archive.",
+            code="not_an_archivist",
+        )
+    kept = set(db.scalars(select(ArchiveHolding.id).where(kept_for_history())))
+    if not {row.id for row in rows} <= kept:
+        raise Conflict(
+            "A record chosen is not kept for the historical archive, or is listed already.",
+            code="archive_not_due",
+        )
+    historical = historical_department(db, services, central)
+    return _prepare(db, services, actor, rows, InventoryKind.secondary, central, historical, t)
+
+
+def _chosen(db: Session, holding_ids: list[uuid.UUID]) -> list[ArchiveHolding]:
+    if not holding_ids:
+        raise InvalidInput("Choose what to transfer.", code="archive_nothing_chosen")
+    rows = list(db.scalars(select(ArchiveHolding).where(ArchiveHolding.id.in_(holding_ids))))
+    if len(rows) != len(set(holding_ids)):
+        raise NotFound("Not every record chosen is filed.", code="holding_not_found")
+    return rows
+
+
+def _prepare(
+    db: Session,
+    services: Services,
+    actor: Actor,
+    rows: list[ArchiveHolding],
+    kind: InventoryKind,
+    sender: Department,
+    receiver: Department,
+    t: Translator,
+) -> ArchiveTransfer:
+    """The inventory as a canonical record, and as a PDF document of the sender; the
+    holdings are listed in it until the receiver acknowledges it."""
+    today = local_date(services.settings)
     items = tuple(
         _item(db, services.settings, number, row) for number, row in enumerate(rows, start=1)
     )
     table_numbers = {row.table_id for row in rows}
     table = db.get(RetentionTable, next(iter(table_numbers))) if len(table_numbers) == 1 else None
     inventory = Inventory(
-        kind=InventoryKind.primary,
+        kind=kind,
         institution=services.settings.institution_code,
-        from_unit=office.code,
-        to_unit=archive.code,
+        from_unit=sender.code,
+        to_unit=receiver.code,
         made_on=today,
         items=items,
         table_version=table.number if table is not None else None,
     )
     record = inventory_record(inventory)
-    title = t.gettext(
-        "Primary transfer inventory, %(office)s, %(day)s",
-        office=office.code,
-        day=t.format_date(today, "long"),
+    title = (
+        t.gettext(
+            "Primary transfer inventory, %(office)s, %(day)s",
+            office=sender.code,
+            day=t.format_date(today, "long"),
+        )
+        if kind is InventoryKind.primary
+        else t.gettext(
+            "Secondary transfer inventory, %(office)s, %(day)s",
+            office=sender.code,
+            day=t.format_date(today, "long"),
+        )
     )
     pdf = html_pdf(
         TEMPLATES,
@@ -138,8 +286,8 @@ def prepare_primary(
         {
             "title": title,
             "institution": services.settings.institution_name,
-            "office": office,
-            "archive": archive,
+            "office": sender,
+            "archive": receiver,
             "made_on": today,
             "table_number": inventory.table_version or "—",
             "record_sha256": hashlib.sha256(record).hexdigest(),
@@ -169,9 +317,9 @@ def prepare_primary(
             ),
         )
     transfer = ArchiveTransfer(
-        kind=InventoryKind.primary.value,
-        department_id=office_id,
-        archive_department_id=archive.id,
+        kind=kind.value,
+        department_id=sender.id,
+        archive_department_id=receiver.id,
         inventory_document_id=document.id,
         record=record,
         prepared_by_id=actor.user_id,
@@ -188,8 +336,8 @@ def prepare_primary(
         LeafData(
             public={
                 "kind": transfer.kind,
-                "from": office.code,
-                "to": archive.code,
+                "from": sender.code,
+                "to": receiver.code,
                 "items": len(items),
                 "record_sha256": hashlib.sha256(record).hexdigest(),
                 "inventory_document": str(document.id),
@@ -203,8 +351,8 @@ def prepare_primary(
         "archive.transfer.prepare",
         object_type="archive_transfer",
         object_id=str(transfer.id),
-        department_id=office_id,
-        details={"items": len(items)},
+        department_id=sender.id,
+        details={"items": len(items), "kind": transfer.kind},
     )
     db.flush()
     return transfer
@@ -281,7 +429,7 @@ def send(
             document_id=transfer.inventory_document_id,
             to_department=archive.code,
             purpose="action",
-            instructions="Transferencia primaria al archivo central: inventario adjunto.",
+            instructions=INSTRUCTIONS[transfer.kind],
             pin=pin,
         ),
     )
@@ -323,8 +471,9 @@ def _transfer(db: Session, transfer_id: uuid.UUID) -> ArchiveTransfer:
 
 def receive_acknowledged(db: Session, services: Services) -> int:
     """Archival transfers whose transfer the archive acknowledged: their holdings move to
-    the central archive, under retention in storage until their disposal date. Returns how
-    many transfers were completed."""
+    the central archive, under retention in storage until their disposal date (a primary
+    transfer), or to the historical archive (a secondary one). Returns how many transfers
+    were completed."""
     pending = db.execute(
         select(ArchiveTransfer, Transfer)
         .join(Transfer, Transfer.id == ArchiveTransfer.transfer_id)
@@ -332,6 +481,9 @@ def receive_acknowledged(db: Session, services: Services) -> int:
             ArchiveTransfer.received_at.is_(None),
             Transfer.status == TransferStatus.acknowledged.value,
         )
+        # Several processes may complete transfers at once (pages, the periodic task):
+        # each takes its own, so none is received twice.
+        .with_for_update(of=ArchiveTransfer, skip_locked=True)
     ).all()
     for archival, _ in pending:
         archival.received_at = utcnow()
@@ -340,8 +492,9 @@ def receive_acknowledged(db: Session, services: Services) -> int:
                 select(ArchiveHolding).where(ArchiveHolding.archive_transfer_id == archival.id)
             )
         )
+        phase = PHASE_AFTER[archival.kind]
         for row in rows:
-            row.phase = ArchivePhase.central.value
+            row.phase = phase
             retain(db, services, row)
         record_leaf(
             db,
@@ -349,7 +502,7 @@ def receive_acknowledged(db: Session, services: Services) -> int:
             "archive_transfer",
             archival.id,
             LeafData(
-                public={"phase": ArchivePhase.central.value, "items": len(rows)},
+                public={"phase": phase, "items": len(rows)},
                 private={},
             ),
         )
@@ -405,8 +558,9 @@ def visible_transfer(db: Session, actor: Actor, transfer_id: uuid.UUID) -> Archi
     raise NotFound("No such archival transfer.", code="archive_transfer_not_found")
 
 
-def not_signed() -> Conflict:
-    return Conflict("The inventory is not signed yet.", code="archive_not_sent")
+def not_signed(what: str = "inventory") -> Conflict:
+    """A signed record asked for before it is signed (an inventory, a disposal record)."""
+    return Conflict(f"The {what} is not signed yet.", code="archive_not_sent")
 
 
 def transfers_of(db: Session, actor: Actor) -> list[ArchiveTransfer]:
@@ -418,7 +572,7 @@ def transfers_of(db: Session, actor: Actor) -> list[ArchiveTransfer]:
 
 def transfer_out(db: Session, transfer: ArchiveTransfer) -> ArchiveTransferOut:
     codes = {row.id: row.code for row in db.execute(select(Department.id, Department.code))}
-    items = db.scalar(select(func.count()).where(ArchiveHolding.archive_transfer_id == transfer.id))
+    items = len(inventory_from_record(transfer.record).items)
     return ArchiveTransferOut(
         id=transfer.id,
         kind=transfer.kind,

@@ -2,10 +2,11 @@
 central archive whose retention has ended and appraises them; the archive committee (a
 second person) approves the proposal with its signature; the archivist executes it: for
 elimination the stored content is deleted where storage allows and a metadata stub remains;
-conservation (total, or the records kept by selection, or digitization) moves the record to
-the historical archive. The signed disposal record (acta de eliminación) lists every item,
-what was done and under which table and approval. Held records can never be selected, and
-a hold placed after the approval keeps its record out of the execution."""
+conservation (total, or the records kept by selection, or digitization) keeps the record
+for the historical archive, to which the central archive hands it with a secondary
+transfer. The signed disposal record (acta de eliminación) lists every item, what was done
+and under which table and approval. Held records can never be selected, and a hold placed
+after the approval keeps its record out of the execution."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from archive.retention import Disposition
 from docsvc.actors.actor import Actor
-from docsvc.archival.archive_transfers import object_keys
+from docsvc.archival.archive_transfers import KEPT_FOR_HISTORY, object_keys
 from docsvc.archival.holdings import holdings_out, refresh_schedules
 from docsvc.archival.schemas import DisposalItemOut, HoldingOut, ProposalOut
 from docsvc.audit.service import record_event
@@ -43,7 +44,7 @@ from transparency.leaves import canonical
 
 RECORD_TYPE = "docsvc.archive.disposal_record"
 APPROVAL_TYPE = "docsvc.archive.disposal_approval"
-DESTROYED, HISTORICAL, HELD = "destroyed", "historical", "held"
+DESTROYED, HISTORICAL, HELD = "destroyed", KEPT_FOR_HISTORY, "held"
 
 
 def _open_items() -> Select[uuid.UUID]:
@@ -62,16 +63,34 @@ def due_for_disposal(
     refresh_schedules(db, services.settings)
     rows = db.scalars(
         select(ArchiveHolding)
-        .where(
-            ArchiveHolding.phase == ArchivePhase.central.value,
-            ArchiveHolding.disposal_on <= local_date(services.settings),
-            ArchiveHolding.on_hold.is_(False),
-            ArchiveHolding.id.not_in(_open_items()),
-        )
+        .where(_due(services))
         .order_by(ArchiveHolding.disposal_on, ArchiveHolding.id)
         .limit(limit)
     )
     return holdings_out(db, list(rows))
+
+
+def _due(services: Services) -> ColumnElement[bool]:
+    """A condition on ``ArchiveHolding``: its retention in the central archive has ended,
+    it is not held, no open proposal lists it, and no executed one kept it already."""
+    return and_(
+        ArchiveHolding.phase == ArchivePhase.central.value,
+        ArchiveHolding.disposal_on <= local_date(services.settings),
+        ArchiveHolding.on_hold.is_(False),
+        ArchiveHolding.id.not_in(_open_items()),
+        ArchiveHolding.id.not_in(_kept_items()),
+    )
+
+
+def _kept_items() -> Select[uuid.UUID]:
+    return (
+        select(DisposalItem.holding_id)
+        .join(DisposalProposal, DisposalProposal.id == DisposalItem.proposal_id)
+        .where(
+            DisposalProposal.status == DisposalStatus.executed.value,
+            DisposalItem.outcome == HISTORICAL,
+        )
+    )
 
 
 def _require(actor: Actor, *roles: Role) -> None:
@@ -95,8 +114,11 @@ def propose(
         raise InvalidInput("Choose what to dispose of.", code="archive_nothing_chosen")
     if not appraisal.strip():
         raise InvalidInput("Write the appraisal.", code="appraisal_required")
-    due = {h.id for h in due_for_disposal(db, actor, services, limit=100_000)}
     chosen = set(holding_ids)
+    refresh_schedules(db, services.settings)
+    due = set(
+        db.scalars(select(ArchiveHolding.id).where(ArchiveHolding.id.in_(chosen), _due(services)))
+    )
     if not chosen <= due:
         raise Conflict(
             "A record chosen is not due for disposal, is held, or is in another proposal.",
@@ -253,7 +275,9 @@ def execute(
                     ) from exc
             holding.phase = ArchivePhase.disposed.value
         elif outcome == HISTORICAL:
-            holding.phase = ArchivePhase.historical.value
+            # Kept for good: the central archive hands it to the historical archive with
+            # a secondary transfer (docsvc.archival.archive_transfers.prepare_secondary).
+            holding.disposition = Disposition.keep.value
     proposal.status = DisposalStatus.executed.value
     proposal.executed_by_id, proposal.executed_at = actor.user_id, utcnow()
     proposal.record, proposal.signature = record, signature

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive.classification import Scheme
 from archive.phases import Phase
-from archive.retention import Rule, Trigger, rule_for, schedule
+from archive.retention import MAX_YEARS, Rule, Trigger, rule_for, schedule
 from docsvc.actors.actor import Actor
 from docsvc.archival import classification, retention_tables
 from docsvc.archival.schemas import HoldingOut
@@ -23,7 +23,7 @@ from docsvc.config import Settings
 from docsvc.documents.access import can_author
 from docsvc.documents.service import readable_document
 from docsvc.dossiers.service import readable_dossier
-from docsvc.errors import Conflict, InvalidInput, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.ledger.events import LeafData, record_leaf
 from docsvc.models import (
     ArchiveHolding,
@@ -141,11 +141,12 @@ def _series_held(db: Session, full_code: str) -> bool:
 
 def refresh_schedules(db: Session, settings: Settings) -> int:
     """Give their dates to holdings whose trigger has happened: a closed dossier's closing
-    day starts its retention under the table in force. Returns how many got dates."""
+    day, or the day recorded for a date or an event (or for a document's closing), starts
+    its retention under the table in force. Returns how many got dates."""
     table = retention_tables.in_force(db)
     if table is None:
         return 0
-    pending = db.execute(
+    closed = db.execute(
         select(ArchiveHolding, Dossier.closed_at, ClassificationNode)
         .join(Dossier, Dossier.id == ArchiveHolding.dossier_id)
         .join(ClassificationNode, ClassificationNode.id == ArchiveHolding.node_id)
@@ -156,24 +157,129 @@ def refresh_schedules(db: Session, settings: Settings) -> int:
             Dossier.closed_at.is_not(None),
         )
     ).all()
-    if not pending:
+    recorded = db.execute(
+        select(ArchiveHolding, ClassificationNode)
+        .join(ClassificationNode, ClassificationNode.id == ArchiveHolding.node_id)
+        .where(
+            ArchiveHolding.phase == ArchivePhase.office.value,
+            ArchiveHolding.central_on.is_(None),
+            ArchiveHolding.trigger_on.is_not(None),
+        )
+    ).all()
+    if not closed and not recorded:
         return 0
-    rules = retention_tables.rules_of(table)
-    schemes: dict[uuid.UUID, Scheme] = {}
+    rules = RuleFinder(db, table)
     given = 0
-    for holding, closed_at, node in pending:
-        scheme = schemes.get(node.version_id)
-        if scheme is None:
-            version = classification.version_by_id(db, node.version_id)
-            scheme = schemes[node.version_id] = classification.scheme_of(version)
-        rule = _rule(rules, scheme, node.code)
-        if rule is None or rule.trigger is not Trigger.closing:
-            continue
-        starts = local_date(settings, closed_at)
-        _schedule(holding, table, rule, starts)
-        given += 1
+    for holding, closed_at, node in closed:
+        rule = rules.rule(node)
+        if rule is not None and rule.trigger is Trigger.closing:
+            _schedule(holding, table, rule, local_date(settings, closed_at))
+            given += 1
+    for holding, node in recorded:
+        rule = rules.rule(node)
+        if (
+            rule is not None
+            and holding.trigger_on is not None
+            and counts_from_record(rule, holding)
+        ):
+            _schedule(holding, table, rule, holding.trigger_on)
+            given += 1
     db.flush()
     return given
+
+
+def counts_from_record(rule: Rule, holding: ArchiveHolding) -> bool:
+    """Whether its office records the day the holding's count starts: a date or an event,
+    or the closing of a document filed outside any dossier (a dossier closes itself)."""
+    return rule.trigger is not Trigger.closing or holding.dossier_id is None
+
+
+class RuleFinder:
+    """The rule of the table in force for a node, parsing each scheme version once."""
+
+    def __init__(self, db: Session, table: RetentionTable | None) -> None:
+        self._db = db
+        self._rules = retention_tables.rules_of(table) if table is not None else ()
+        self._schemes: dict[uuid.UUID, Scheme] = {}
+
+    def rule(self, node: ClassificationNode) -> Rule | None:
+        if not self._rules:
+            return None
+        scheme = self._schemes.get(node.version_id)
+        if scheme is None:
+            version = classification.version_by_id(self._db, node.version_id)
+            scheme = self._schemes[node.version_id] = classification.scheme_of(version)
+        return _rule(self._rules, scheme, node.code)
+
+
+def record_trigger(
+    db: Session,
+    actor: Actor,
+    settings: Settings,
+    holding_id: uuid.UUID,
+    day: date,
+    note: str,
+) -> HoldingOut:
+    """Record the day a holding's count starts (its office or an archivist): the date its
+    series counts from, or the day its event happened (never in the future), or a
+    document's closing. The table in force then gives it its dates."""
+    holding = db.get(ArchiveHolding, holding_id)
+    if holding is None:
+        raise NotFound("The archive holds no such record.", code="holding_not_found")
+    require_readable(db, actor, dossier_id=holding.dossier_id, document_id=holding.document_id)
+    if not (can_author(actor, holding.department_id) or actor.has_any(Role.archivist)):
+        raise PermissionDenied(
+            "Its office or an archivist records its dates.", code="not_owning_department"
+        )
+    if holding.phase != ArchivePhase.office.value:
+        raise Conflict("The archive holds it: its dates stay.", code="archive_transferred")
+    node = db.get(ClassificationNode, holding.node_id)
+    assert node is not None
+    rule = RuleFinder(db, retention_tables.in_force(db)).rule(node)
+    if rule is None:
+        raise Conflict(
+            "The retention table in force has no rule for its series.", code="archive_no_rule"
+        )
+    if not counts_from_record(rule, holding):
+        raise Conflict(
+            "Its series counts from the dossier's closing.", code="archive_counts_from_closing"
+        )
+    today = local_date(settings)
+    if rule.trigger is not Trigger.date and day > today:
+        raise InvalidInput(
+            "An event or a closing is recorded once it has happened.", code="archive_future_day"
+        )
+    if abs((day - today).days) > MAX_YEARS * 366:
+        raise InvalidInput("The day is not plausible.", code="archive_bad_day")
+    holding.trigger_on, holding.trigger_note = day, note.strip()[:2000]
+    holding.table_id = holding.central_on = holding.disposal_on = holding.starts_on = None
+    holding.disposition = None
+    db.flush()
+    record_leaf(
+        db,
+        "archive.trigger",
+        "dossier" if holding.dossier_id is not None else "document",
+        holding.dossier_id or holding.document_id,
+        LeafData(
+            public={"trigger": rule.trigger.value, "day": day.isoformat()},
+            private={
+                "event": rule.trigger_event,
+                "note": holding.trigger_note,
+                "by": actor.username,
+            },
+        ),
+    )
+    record_event(
+        db,
+        actor,
+        "archive.trigger",
+        object_type="dossier" if holding.dossier_id is not None else "document",
+        object_id=str(holding.dossier_id or holding.document_id),
+        department_id=holding.department_id,
+        details={"trigger": rule.trigger.value, "day": day.isoformat()},
+    )
+    refresh_schedules(db, settings)
+    return holdings_out(db, [holding])[0]
 
 
 def _rule(rules: tuple[Rule, ...], scheme: Scheme, code: str) -> Rule | None:
@@ -229,6 +335,21 @@ def require_readable(
         readable_document(db, actor, document_id)
 
 
+def readable_holding(
+    db: Session,
+    actor: Actor,
+    *,
+    dossier_id: uuid.UUID | None = None,
+    document_id: uuid.UUID | None = None,
+) -> HoldingOut:
+    """The filing of a record the actor may read; NotFound if it is not filed."""
+    require_readable(db, actor, dossier_id=dossier_id, document_id=document_id)
+    holding = holding_of(db, dossier_id=dossier_id, document_id=document_id)
+    if holding is None:
+        raise NotFound("The archive holds no such record.", code="holding_not_found")
+    return holding
+
+
 def holding_of(
     db: Session, *, dossier_id: uuid.UUID | None = None, document_id: uuid.UUID | None = None
 ) -> HoldingOut | None:
@@ -271,9 +392,11 @@ def holdings_out(db: Session, rows: list[ArchiveHolding]) -> list[HoldingOut]:
     tables = {
         row.id: row.number for row in db.execute(select(RetentionTable.id, RetentionTable.number))
     }
+    rules = RuleFinder(db, retention_tables.in_force(db))
     shown = []
     for row in rows:
         node = nodes[row.node_id]
+        rule = rules.rule(node)
         shown.append(
             HoldingOut(
                 id=row.id,
@@ -296,6 +419,10 @@ def holdings_out(db: Session, rows: list[ArchiveHolding]) -> list[HoldingOut]:
                 disposition=row.disposition,
                 table_number=tables.get(row.table_id) if row.table_id else None,
                 on_hold=row.on_hold,
+                trigger=rule.trigger.value if rule is not None else None,
+                trigger_event=rule.trigger_event if rule is not None else "",
+                trigger_on=row.trigger_on,
+                trigger_note=row.trigger_note,
             )
         )
     return shown

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from docsvc.actors.actor import Actor
 from docsvc.archival.schemas import LoanOut
 from docsvc.audit.service import record_event
-from docsvc.calendar.local import local_date
+from docsvc.calendar.local import end_of_local_day, local_date
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -79,17 +79,36 @@ def decide(
     if loan.status != LoanStatus.requested.value:
         raise Conflict("The loan was decided already.", code="loan_decided")
     if approve:
-        today = local_date(settings)
-        if due_on is None or due_on < today or (due_on - today).days > MAX_LOAN_DAYS:
-            raise InvalidInput(
-                "Give a return date within a year from today.", code="loan_bad_due_date"
-            )
-        loan.status, loan.due_on = LoanStatus.lent.value, due_on
+        _lend_until(loan, settings, due_on)
+        loan.status = LoanStatus.lent.value
     else:
         loan.status = LoanStatus.refused.value
     loan.decided_by_id, loan.decided_at = actor.user_id, utcnow()
     db.flush()
     _record(db, actor, loan, "lend" if approve else "refuse")
+    return loans_out(db, [loan])[0]
+
+
+def _lend_until(loan: ArchiveLoan, settings: Settings, due_on: date | None) -> None:
+    today = local_date(settings)
+    if due_on is None or due_on < today or (due_on - today).days > MAX_LOAN_DAYS:
+        raise InvalidInput("Give a return date within a year from today.", code="loan_bad_due_date")
+    loan.due_on, loan.lent_until = due_on, end_of_local_day(settings, due_on)
+
+
+def extend(
+    db: Session, actor: Actor, settings: Settings, loan_id: uuid.UUID, due_on: date | None
+) -> LoanOut:
+    """An archivist gives a lent record a new return date (prórroga), overdue or not: the
+    borrowing office reads it again until then."""
+    if not actor.has_any(Role.archivist):
+        raise PermissionDenied("An archivist extends a loan.", code="not_an_archivist")
+    loan = _loan(db, loan_id)
+    if loan.status != LoanStatus.lent.value:
+        raise Conflict("The record is not on loan.", code="loan_not_lent")
+    _lend_until(loan, settings, due_on)
+    db.flush()
+    _record(db, actor, loan, "extend")
     return loans_out(db, [loan])[0]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -76,6 +77,19 @@ class HoldingOut(BaseModel):
     disposition: str | None
     table_number: int | None
     on_hold: bool
+    # What starts its count under the table in force ("closing", "date" or "event"; None
+    # when its series has no rule), the event's name, and the day recorded for it.
+    trigger: str | None = None
+    trigger_event: str = ""
+    trigger_on: date | None = None
+    trigger_note: str = ""
+
+
+class TriggerIn(BaseModel):
+    """The day a record's count starts: a date, or an event when it has happened."""
+
+    day: date
+    note: str = ""
 
 
 class ImportIn(BaseModel):
@@ -100,6 +114,9 @@ class FileIn(BaseModel):
 
 class PrepareIn(BaseModel):
     holding_ids: list[uuid.UUID]
+    # primary: an office to the central archive; secondary: the central archive to the
+    # historical archive.
+    kind: Literal["primary", "secondary"] = "primary"
 
 
 class SendIn(BaseModel):
@@ -146,6 +163,10 @@ class LoanIn(BaseModel):
 class LoanDecisionIn(BaseModel):
     approve: bool
     due_on: date | None = None
+
+
+class LoanExtensionIn(BaseModel):
+    due_on: date
 
 
 class HoldIn(BaseModel):

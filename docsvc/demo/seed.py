@@ -62,6 +62,7 @@ DEPARTMENTS: tuple[tuple[str, str, str | None], ...] = (
     ("DF", "Dirección Financiera", "DVM"),
     ("DPS", "Dirección de Programas Sociales", "DVM"),
     ("DAG", "Archivo General", "DM"),
+    ("DAH", "Archivo Histórico", "DAG"),
     ("UAI", "Unidad de Auditoría Interna", "DM"),
     ("DTI", "Dirección de Tecnologías de la Información", "DVM"),
 )
@@ -107,6 +108,7 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("archivista", "Elena Vargas", "DAG", (Role.archivist, Role.official)),
     DemoAccount("comite", "Ramiro Salazar", "DAG", (Role.archive_committee, Role.official)),
+    DemoAccount("historico", "Teresa Benítez", "DAH", (Role.archivist, Role.official)),
     DemoAccount("auditora", "Isabel Paredes", "UAI", (Role.auditor,)),
     DemoAccount("admin", "Administrador del sistema", "DTI", (Role.admin,)),
 )

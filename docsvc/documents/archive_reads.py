@@ -1,14 +1,15 @@
 """Reads the archive grants beyond a department's own: an archivist reads every record the
 archive holds (central and historical phases), confidential ones included; an office reads
-an archived record lent to it until it is returned. Each read is audited by the service
-that serves it, like any other. Office-phase records keep their department's rules: a
-confidential one still needs a grant."""
+an archived record lent to it until it is returned or its return day has ended. Each read
+is audited by the service that serves it, like any other. Office-phase records keep their
+department's rules: a confidential one still needs a grant."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from docsvc.actors.actor import Actor
+from docsvc.db.base import utcnow
 from docsvc.models import (
     ArchiveHolding,
     ArchiveLoan,
@@ -51,6 +52,8 @@ def _grants(actor: Actor, covers: ColumnElement[bool]) -> ColumnElement[bool]:
             ArchiveLoan.holding_id == ArchiveHolding.id,
             ArchiveLoan.department_id == actor.department_id,
             ArchiveLoan.status == LoanStatus.lent.value,
+            # Until the end of its return day: an overdue loan no longer opens the record.
+            ArchiveLoan.lent_until > utcnow(),
         )
     )
     return or_(*conditions) if conditions else false()

@@ -106,12 +106,22 @@ def archive_phase_label(t: Translator, value: object) -> str:
 
 
 def archive_transfer_state_label(t: Translator, value: object) -> str:
-    """Where a transfer to the central archive is: its inventory prepared, signed and sent,
-    or received by the archive."""
+    """Where an archival transfer is: its inventory prepared, signed and sent, or received
+    by the archive."""
     labels = {
         "prepared": t.pgettext("archive transfer state", "prepared"),
         "sent": t.pgettext("archive transfer state", "sent"),
         "received": t.pgettext("archive transfer state", "received"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def archive_transfer_kind_label(t: Translator, value: object) -> str:
+    """Which archival transfer: an office's to the central archive, or the central
+    archive's to the historical archive."""
+    labels = {
+        "primary": t.pgettext("archive transfer", "Primary (to the central archive)"),
+        "secondary": t.pgettext("archive transfer", "Secondary (to the historical archive)"),
     }
     return labels.get(_value(value), _value(value))
 
@@ -151,7 +161,7 @@ def disposal_outcome_label(t: Translator, value: object) -> str:
     labels = {
         "": t.pgettext("disposal outcome", "not carried out yet"),
         "destroyed": t.pgettext("disposal outcome", "Destroyed: its description remains"),
-        "historical": t.pgettext("disposal outcome", "Moved to the historical archive"),
+        "historical": t.pgettext("disposal outcome", "Kept for the historical archive"),
         "held": t.pgettext("disposal outcome", "Kept: under a legal hold"),
     }
     return labels.get(_value(value), _value(value))
@@ -194,6 +204,10 @@ def event_label(t: Translator, value: object) -> str:
         "document.signature": _("Signature"),
         "dossier.sealed": _("Dossier sealed"),
         "dossier.closed": _("Dossier closed"),
+        "archive.dossier_seal": _("Dossier sealed"),
+        "archive.dossier_close": _("Dossier closed"),
+        "archive.filing": _("Filed under a series of the classification scheme"),
+        "archive.trigger": _("Start of the retention count recorded"),
     }
     return labels.get(_value(value), _value(value))
 
@@ -303,6 +317,10 @@ def notice_text(t: Translator, value: object) -> str:
         "table_approved": _("Retention table approved with your signature."),
         "table_in_force": _("Retention table put in force with your signature."),
         "filed": _("Dossier filed under the series."),
+        "secondary_prepared": _(
+            "Secondary transfer inventory prepared: sign it and send it to the historical archive."
+        ),
+        "trigger_recorded": _("Date recorded: the retention table gives the record its dates."),
         "transfer_prepared": _("Inventory prepared: sign it and send it to the archive."),
         "transfer_sent": _(
             "Inventory signed and sent to the archive: the transfer is complete when the "
@@ -312,6 +330,7 @@ def notice_text(t: Translator, value: object) -> str:
         "loan_lent": _("Loan approved until its return date."),
         "loan_refused": _("Loan refused."),
         "loan_returned": _("Return recorded: the record is back in the archive."),
+        "loan_extended": _("Loan extended until its new return date."),
         "hold_placed": _("Legal hold placed: what it covers cannot be disposed of."),
         "hold_released": _("Legal hold released."),
         "disposal_proposed": _("Disposal proposed: the archive committee approves it."),
@@ -386,12 +405,14 @@ def audit_action_label(t: Translator, action: str) -> str:
         "archive.retention.approved": _("Retention table approved"),
         "archive.retention.in_force": _("Retention table put in force"),
         "archive.file": _("Record filed under a series"),
+        "archive.trigger": _("Start of a record's retention count recorded"),
         "archive.transfer.prepare": _("Archival transfer inventory prepared"),
         "archive.transfer.send": _("Archival transfer sent"),
         "archive.transfer.receive": _("Archival transfer received"),
         "archive.loan.request": _("Loan requested"),
         "archive.loan.lend": _("Loan approved"),
         "archive.loan.refuse": _("Loan refused"),
+        "archive.loan.extend": _("Loan extended"),
         "archive.loan.return": _("Loan returned"),
         "archive.hold.place": _("Legal hold placed"),
         "archive.hold.release": _("Legal hold released"),
@@ -1131,8 +1152,18 @@ def error_message(t: Translator, code: str) -> str | None:
             "It was transferred to the central archive: its filing no longer changes."
         ),
         "archive_file_one": _("File a dossier or a document."),
+        "archive_no_rule": _("The retention table in force has no rule for its series."),
+        "archive_counts_from_closing": _(
+            "Its series counts from the dossier's closing: closing it gives its dates."
+        ),
+        "archive_future_day": _("An event or a closing is recorded once it has happened."),
+        "archive_bad_day": _("That day is not plausible."),
         # The archive: transfers, loans, legal holds and disposal
         "archive_no_department": _("No archive department is configured: ask an administrator."),
+        "archive_no_historical": _(
+            "No historical archive is configured apart from the central archive: ask an "
+            "administrator."
+        ),
         "archive_nothing_chosen": _("Choose at least one record."),
         "archive_one_office": _(
             "A transfer holds one department's records: choose records of one department."

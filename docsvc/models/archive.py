@@ -159,6 +159,11 @@ class ArchiveHolding(Base):
     phase: Mapped[str] = mapped_column(String(16), default=ArchivePhase.office.value)
     # The trigger's date (the dossier's closing, a recorded date or event); None until then.
     starts_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # For a series counted from a date or an event (a contract's signature, its end): the
+    # day its office or an archivist recorded, and what it was. A document outside any
+    # dossier counted from its closing records its closing day here too.
+    trigger_on: Mapped[date | None] = mapped_column(Date, default=None)
+    trigger_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # What the retention table in force gave when the trigger happened.
     table_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("retention_tables.id"), default=None
@@ -198,6 +203,9 @@ class ArchiveLoan(Base):
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     due_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # The end of the return day where the institution is: the borrowing office reads the
+    # record until then, and no longer, even if the record has not come back.
+    lent_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

@@ -1,6 +1,7 @@
 """A case's history: every register entry, transfer, receipt, version and signature of the
-case, in the order the register recorded them, each with its leaf and its inclusion proof
-against a signed checkpoint, so that the whole chain can be checked offline."""
+case, and its dossiers' own steps (closing, sealing, filing in the archive), in the order
+the register recorded them, each with its leaf and its inclusion proof against a signed
+checkpoint, so that the whole chain can be checked offline."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def case_history(
         + [("transfer", str(t.id)) for t in transfers]
         + [("receipt", str(r.id)) for r in receipts]
         + [("document", str(d)) for d in documents]
+        # The dossiers' own steps: closing, sealing, filing in the archive, its dates.
+        + [("dossier", str(d)) for d in dossiers]
     )
     leaves = list(
         db.scalars(

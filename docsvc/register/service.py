@@ -270,6 +270,17 @@ def leaf_details(db: Session, actor: Actor, index: int) -> dict[str, Any]:
 
 
 CHECKPOINT_ROLES = frozenset({Role.admin, Role.auditor, Role.registry_clerk})
+# Leaves about the archive's own records (docsvc.archival).
+ARCHIVE_OBJECTS = frozenset(
+    {
+        "archive_transfer",
+        "archive_loan",
+        "legal_hold",
+        "disposal",
+        "retention_table",
+        "classification",
+    }
+)
 
 
 def checkpoint_now(db: Session, keys: Keyring, actor: Actor) -> RegisterCheckpoint:
@@ -293,7 +304,8 @@ def checkpoint_now(db: Session, keys: Keyring, actor: Actor) -> RegisterCheckpoi
 def sees_leaf_object(db: Session, actor: Actor, object_type: str, object_id: str) -> bool:
     """Whether ``actor`` may see what a leaf describes, by the rule of that thing: a
     register entry (its department), a transfer or its receipt (the sending and receiving
-    departments), a document or a dossier (who may read it). Anything else: nobody."""
+    departments), a document or a dossier (who may read it), the archive's own records (its
+    staff and auditors). Anything else: nobody."""
     try:
         ident = uuid.UUID(object_id)
     except ValueError:
@@ -308,6 +320,10 @@ def sees_leaf_object(db: Session, actor: Actor, object_type: str, object_id: str
         receipt = db.get(Receipt, ident)
         transfer = db.get(Transfer, receipt.transfer_id) if receipt is not None else None
         return transfer is not None and sees_transfer(actor, transfer)
+    if object_type in ARCHIVE_OBJECTS:
+        # The archive's own records (its transfers' inventories, loans, holds, disposals)
+        # are its staff's and its auditors'.
+        return actor.has_any(Role.archivist, Role.archive_committee, Role.auditor, Role.admin)
     try:
         if object_type == "document":
             readable_document(db, actor, ident)

@@ -28,9 +28,9 @@ from docsvc.archival import (
     loans,
 )
 from docsvc.archival.schemas import HoldingOut, HoldOut
+from docsvc.attachments import attachment
 from docsvc.calendar.local import local_date
 from docsvc.documents.access import can_author
-from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from docsvc.models import ArchiveHolding, Department, Document, Role, User
 from docsvc.organisation import repository as organisation
@@ -38,8 +38,8 @@ from docsvc.web.dossier_pages import LOAN_ROLES, render_dossier
 from docsvc.web.page import FormDep, FormListsDep, Page, PageDep
 
 router = APIRouter(include_in_schema=False)
-TRANSFER_NOTICES = ("transfer_prepared", "transfer_sent")
-LOAN_NOTICES = ("loan_requested", "loan_lent", "loan_refused", "loan_returned")
+TRANSFER_NOTICES = ("transfer_prepared", "secondary_prepared", "transfer_sent")
+LOAN_NOTICES = ("loan_requested", "loan_lent", "loan_refused", "loan_returned", "loan_extended")
 HOLD_NOTICES = ("hold_placed", "hold_released")
 DISPOSAL_NOTICES = ("disposal_proposed",)
 PROPOSAL_NOTICES = ("disposal_proposed", "disposal_approved", "disposal_executed")
@@ -125,11 +125,7 @@ def _inventory_file(page: Page, transfer_id: uuid.UUID, part: str) -> Response:
             raise archive_transfers.not_signed()
         content, media_type, suffix = transfer.signature, "application/pkcs7-signature", "p7s"
     name = f"inventario-{transfer.id}.{suffix}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 @router.get("/archivo/transferencias/{transfer_id}/inventario.json", response_model=None)
@@ -259,6 +255,19 @@ def decide_loan(loan_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
     )
 
 
+@router.post("/archivo/prestamos/{loan_id}/prorroga", response_model=None)
+def extend_loan(loan_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """An archivist gives a lent record a new return date."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: loans.extend(
+            page.db, page.actor, page.settings, loan_id, _return_by(form.get("due_on", "").strip())
+        ),
+        "/archivo/prestamos?hecho=loan_extended",
+        lambda exc: _loans_page(page, error=exc),
+    )
+
+
 @router.post("/archivo/prestamos/{loan_id}/devolucion", response_model=None)
 def return_loan(loan_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
     """The borrowing office or an archivist records that the record came back."""
@@ -271,12 +280,7 @@ def return_loan(loan_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
 
 
 def _dossier_holding(page: Page, dossier_id: uuid.UUID) -> HoldingOut:
-    """The filing of a dossier the actor may read."""
-    dossier_service.readable_dossier(page.db, page.actor, dossier_id)
-    holding = holdings.holding_of(page.db, dossier_id=dossier_id)
-    if holding is None:
-        raise NotFound("The archive holds no such record.", code="holding_not_found")
-    return holding
+    return holdings.readable_holding(page.db, page.actor, dossier_id=dossier_id)
 
 
 @router.post("/expedientes/{dossier_id}/prestamo", response_model=None)
@@ -486,13 +490,9 @@ def _record_file(page: Page, proposal_id: uuid.UUID, part: str) -> Response:
     else:
         content, media_type, suffix = proposal.signature, "application/pkcs7-signature", "p7s"
     if content is None:
-        raise archive_transfers.not_signed()
+        raise archive_transfers.not_signed("disposal record")
     name = f"acta-de-eliminacion-{proposal.number}.{suffix}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 @router.get("/archivo/eliminacion/{proposal_id}/acta.json", response_model=None)

@@ -12,6 +12,7 @@ language. Transfers, loans, holds and disposal have their pages in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
@@ -19,18 +20,24 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from docsvc.actors.actor import Actor
 from docsvc.archival import archive_transfers, classification, holdings, retention_tables
 from docsvc.archival.schemas import HoldingOut, NodeOut, SchemeVersionOut
+from docsvc.attachments import attachment
 from docsvc.calendar.local import local_date
 from docsvc.documents.access import AUTHOR_ROLES
 from docsvc.documents.uploads import receive_multipart
-from docsvc.errors import DomainError, InvalidInput
-from docsvc.models import ArchiveHolding, RetentionTable, Role
+from docsvc.errors import DomainError, InvalidInput, NotFound
+from docsvc.locale import Translator
+from docsvc.models import ArchiveHolding, ArchiveTransfer, RetentionTable, Role
 from docsvc.organisation import repository as organisation
 from docsvc.register.access import reads_all
+from docsvc.services import Services
 from docsvc.web.archive_lifecycle_pages import DISPOSAL_READERS, HOLD_READERS, chosen_ids, first
+from docsvc.web.document_pages import render_document
 from docsvc.web.dossier_pages import render_dossier
 from docsvc.web.page import FormDep, FormListsDep, Page, PageDep, page_translator
 
@@ -101,11 +108,14 @@ def _hub(
     every_office = reads_all(actor)
     department = page.request.query_params.get("unidad", "").strip()[:32] or None
     due = holdings.due_for_transfer(db, actor, page.settings, department if every_office else None)
+    secondary_due = archive_transfers.due_for_secondary(db, actor)
     return page.render(
         "archive.html",
         error=error,
         notice=page.notice(NOTICES),
-        in_inventory=_in_inventory(page, due),
+        in_inventory=_in_inventory(page, [*due, *secondary_due]),
+        secondary_due=secondary_due,
+        show_secondary=every_office,
         transfers=[
             archive_transfers.transfer_out(db, transfer)
             for transfer in archive_transfers.transfers_of(db, actor)
@@ -135,9 +145,11 @@ def _in_inventory(page: Page, due: list[HoldingOut]) -> dict[uuid.UUID, uuid.UUI
     if not due:
         return {}
     rows = page.db.execute(
-        select(ArchiveHolding.id, ArchiveHolding.archive_transfer_id).where(
+        select(ArchiveHolding.id, ArchiveHolding.archive_transfer_id)
+        .join(ArchiveTransfer, ArchiveTransfer.id == ArchiveHolding.archive_transfer_id)
+        .where(
             ArchiveHolding.id.in_([holding.id for holding in due]),
-            ArchiveHolding.archive_transfer_id.is_not(None),
+            ArchiveTransfer.received_at.is_(None),
         )
     )
     return {row.id: row.archive_transfer_id for row in rows}
@@ -153,12 +165,28 @@ def prepare_transfer(page: PageDep, form: FormListsDep) -> Response:
     """The inventory of what was chosen among what is due (one office's records): a record
     and a PDF document of the office, worded in the page's language; then its page, where
     the office signs it and sends it."""
+    return _prepare(page, form, archive_transfers.prepare_primary, "transfer_prepared")
+
+
+@router.post("/archivo/transferencias-secundarias", response_model=None)
+def prepare_secondary_transfer(page: PageDep, form: FormListsDep) -> Response:
+    """The central archive's inventory of what it hands to the historical archive; then
+    its page, where an archivist signs it and sends it."""
+    return _prepare(page, form, archive_transfers.prepare_secondary, "secondary_prepared")
+
+
+def _prepare(
+    page: Page,
+    form: dict[str, list[str]],
+    prepare: Callable[[Session, Services, Actor, list[uuid.UUID], Translator], ArchiveTransfer],
+    notice: str,
+) -> Response:
     made: list[uuid.UUID] = []
     chosen = form.get("holding", [])
     return page.act(
         first(form, "csrf_token"),
         lambda: made.append(
-            archive_transfers.prepare_primary(
+            prepare(
                 page.db,
                 page.services,
                 page.actor,
@@ -166,7 +194,7 @@ def prepare_transfer(page: PageDep, form: FormListsDep) -> Response:
                 page_translator(page.request, page.services),
             ).id
         ),
-        lambda: f"/archivo/transferencias/{made[0]}?hecho=transfer_prepared",
+        lambda: f"/archivo/transferencias/{made[0]}?hecho={notice}",
         lambda exc: _hub(page, chosen=chosen, error=exc),
     )
 
@@ -175,11 +203,7 @@ def _scheme_file(page: Page, number: int, fmt: str) -> Response:
     version = classification.version_by_number(page.db, number)
     content, media_type = classification.export_scheme(version, fmt)
     name = f"cuadro-de-clasificacion-v{number}.{fmt}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
@@ -318,11 +342,7 @@ def _table_file(page: Page, table_id: uuid.UUID, fmt: str) -> Response:
     table = _table(page, table_id)
     content, media_type = retention_tables.export_rules(table, fmt)
     name = f"tabla-de-retencion-v{table.number}.{fmt}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, media_type, name)
 
 
 # The downloads before the table's page: "{id}.csv" is no table id.
@@ -406,6 +426,35 @@ def put_in_force(table_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
         lambda exc: _table_page(
             page, table_id, form={"in_force_from": form.get("in_force_from", "")}, error=exc
         ),
+    )
+
+
+@router.post("/archivo/registros/{holding_id}/inicio", response_model=None)
+def record_trigger(holding_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """From a record's page: the day its count starts (a date or an event its series counts
+    from, or a document's closing); then the table in force gives its dates."""
+    row = page.db.get(ArchiveHolding, holding_id)
+    if row is None:
+        raise NotFound("The archive holds no such record.", code="holding_not_found")
+    dossier_id, document_id = row.dossier_id, row.document_id
+    back = f"/expedientes/{dossier_id}" if dossier_id else f"/documentos/{document_id}"
+
+    def record() -> object:
+        day = _day(form.get("day", ""))
+        if day is None:
+            raise InvalidInput("Give the day.", code="form_invalid")
+        return holdings.record_trigger(
+            page.db, page.actor, page.settings, holding_id, day, form.get("note", "")[:2000]
+        )
+
+    def refused(exc: DomainError) -> Response:
+        if dossier_id is not None:
+            return render_dossier(page, dossier_id, exc)
+        assert document_id is not None
+        return render_document(page, document_id, exc)
+
+    return page.act(
+        form.get("csrf_token"), record, f"{back}?hecho=trigger_recorded#archivo", refused
     )
 
 

@@ -1,8 +1,9 @@
 """Document pages for everyone signed in, archivists first: search with filters
 (``/buscar``), a document's page (``/documentos/{id}``: its facts, registry numbers and
 cases, every version to download, its signatures, previews of its first pages, and for
-officials a signing form), two versions' previews side by side (``/comparar``), and the
-page previews themselves.
+officials a signing form, and its filing in the archive: a document outside any dossier
+is filed, lent and held from its page, whose forms ``archive_document_pages`` answers), two
+versions' previews side by side (``/comparar``), and the page previews themselves.
 
 What a user may see is decided by the same services as the API: a document they may not
 read is "not found", as there."""
@@ -11,28 +12,50 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from docsvc.archival import archive_transfers, classification, holdings
+from docsvc.archival.holds import HOLD_ROLES
+from docsvc.archival.schemas import HoldingOut, NodeOut
 from docsvc.deps import DbSession, ServicesDep
 from docsvc.documents import previews
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.errors import DomainError, InvalidInput, NotFound
-from docsvc.models import DocumentType, DocumentVersion, RegisterEntry
+from docsvc.models import (
+    ArchivePhase,
+    Document,
+    DocumentType,
+    DocumentVersion,
+    DossierItem,
+    RegisterEntry,
+    Role,
+)
 from docsvc.organisation import repository as organisation
 from docsvc.signatures import service as signatures
 from docsvc.signatures.schemas import SignIn
+from docsvc.web.dossier_pages import ARCHIVED, FILEABLE_LEVELS, LOAN_ROLES
 from docsvc.web.page import FormDep, Page, PageDep, WebSession
 
 router = APIRouter(include_in_schema=False)
 PREVIEW_PAGES = 3
 DOC_TYPES = tuple(doc_type.value for doc_type in DocumentType)
 LEVELS = ("confidential", "internal", "public")
+NOTICES = (
+    "signed",
+    "uploaded",
+    "version_added",
+    "filed",
+    "loan_requested",
+    "hold_placed",
+    "trigger_recorded",
+)
 
 
 def _day(value: str, end: bool) -> datetime | None:
@@ -89,6 +112,7 @@ def render_document(
     readable = documents.readable_document(db, actor, document_id)
     return page.render(
         "document.html",
+        **_archive_section(page, readable),
         error=error,
         document=document,
         entries=entries,
@@ -100,8 +124,74 @@ def render_document(
         official=signatures.may_sign(db, page.services, actor, readable),
         # The new-version form for the owning department (the service checks it again).
         may_add_version=can_author(actor, readable.owning_department_id),
-        notice=page.notice(("signed", "uploaded", "version_added")),
+        notice=page.notice(NOTICES),
     )
+
+
+def _archive_section(page: Page, document: Document) -> dict[str, Any]:
+    """What the document's page shows of its filing in the archive, as the dossier's page
+    does for a dossier: a document in a dossier is filed with it (its page links to the
+    dossier's filing); one outside any dossier is filed on its own by its office or an
+    archivist, under a series of the scheme's latest version that takes its type."""
+    db, actor = page.db, page.actor
+    in_dossier = db.scalar(
+        select(DossierItem.dossier_id)
+        .where(DossierItem.document_id == document.id)
+        .order_by(DossierItem.added_at)
+        .limit(1)
+    )
+    if in_dossier is not None:
+        return {"in_dossier": in_dossier, "holding": None}
+    holding = holdings.holding_of(db, document_id=document.id)
+    # Sent to the archive and acknowledged from its inbox: in the central archive now.
+    if (
+        holding is not None
+        and holding.phase == ArchivePhase.office.value
+        and archive_transfers.receive_acknowledged(db, page.services)
+    ):
+        holding = holdings.holding_of(db, document_id=document.id)
+    may_file = (
+        can_author(actor, document.owning_department_id) or actor.has_any(Role.archivist)
+    ) and (holding is None or holding.phase == ArchivePhase.office.value)
+    series = _series_for(page, document.doc_type) if may_file else None
+    return {
+        "in_dossier": None,
+        "holding": holding,
+        "series": series or [],
+        "series_hint": True,
+        # The scheme has series, none of which takes this document's type.
+        "no_series_for_type": series == [],
+        **_archive_actions(page, document, holding),
+    }
+
+
+def _series_for(page: Page, doc_type: str) -> list[NodeOut] | None:
+    """The series and subseries of the scheme's latest version that take documents of
+    this type (None without a scheme)."""
+    latest = classification.current(page.db)
+    if latest is None:
+        return None
+    scheme = classification.scheme_of(latest)
+    return [
+        node
+        for node in classification.version_out(page.db, latest).nodes
+        if node.level in FILEABLE_LEVELS and scheme.allows(node.code, doc_type)
+    ]
+
+
+def _archive_actions(page: Page, document: Document, holding: HoldingOut | None) -> dict[str, bool]:
+    actor = page.actor
+    return {
+        # Another office that reads it asks for it (its own office reads it anyway).
+        "may_request_loan": holding is not None
+        and holding.phase in ARCHIVED
+        and actor.has_any(*LOAN_ROLES)
+        and not actor.has_any(Role.archivist)
+        and actor.department_id != document.owning_department_id,
+        "may_hold": holding is not None
+        and holding.phase != ArchivePhase.disposed.value
+        and actor.has_any(*HOLD_ROLES),
+    }
 
 
 @router.get("/documentos/{document_id}", response_model=None)

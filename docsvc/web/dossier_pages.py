@@ -37,6 +37,7 @@ NOTICES = (
     "resubmitted",
     "cancelled",
     "filed",
+    "trigger_recorded",
     "loan_requested",
     "hold_placed",
 )

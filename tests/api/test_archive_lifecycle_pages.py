@@ -12,7 +12,6 @@ signed disposal record verifies offline against the development root."""
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import json
 import re
@@ -29,7 +28,7 @@ from docsvc.demo.seed import DEMO_PIN
 from docsvc.models import ArchiveHolding, ArchiveLoan, Dossier
 from signing.cades import verify_record
 from tests.support.backends import Backend, build_backend
-from tests.support.pages import csrf_of
+from tests.support.pages import csrf_of, page_text, redirected, submit
 from tests.support.pdfs import unique_pdf
 
 Browser = Callable[[str], TestClient]
@@ -73,36 +72,16 @@ def backend(
     built.services.close()
 
 
-def _text(page: str) -> str:
-    """What a reader sees: the text between tags, spaces collapsed."""
-    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
-
-
 def _spanish(response: Response, *shown: str) -> str:
     """A page in Spanish, saying each of ``shown``, and no English word; its text."""
     assert response.status_code in (200, 400, 403, 404, 409, 410), response.text
     assert '<html lang="es"' in response.text
-    text = _text(response.text)
+    text = page_text(response.text)
     for phrase in shown:
         assert phrase in text, (phrase, text)
     leaks = sorted({m.group(0) for m in ENGLISH.finditer(text)})
     assert not leaks, (leaks, text)
     return text
-
-
-def _post(browser: TestClient, page_url: str, to: str, /, **fields: object) -> Response:
-    """Submit a form of ``page_url`` (its CSRF token) to ``to``, without following the
-    redirect."""
-    token = csrf_of(browser.get(page_url).text)
-    return browser.post(to, data={"csrf_token": token, **fields}, follow_redirects=False)
-
-
-def _done(response: Response, location: str) -> str:
-    """A 303 to ``location`` (a regular expression); where it goes."""
-    assert response.status_code == 303, response.text
-    found = response.headers["location"]
-    assert re.fullmatch(location, found), found
-    return found
 
 
 def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
@@ -118,18 +97,18 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         files={"file": ("tabla.csv", RULES.encode(), "text/csv")},
         follow_redirects=False,
     )
-    table = _done(drafted, rf"/archivo/tablas/{UUID}\?hecho=table_drafted").split("?")[0]
-    approved = _post(committee, table, f"{table}/aprobar", pin=DEMO_PIN)
-    _done(approved, rf"{table}\?hecho=table_approved")
+    table = redirected(drafted, rf"/archivo/tablas/{UUID}\?hecho=table_drafted").split("?")[0]
+    approved = submit(committee, table, f"{table}/aprobar", pin=DEMO_PIN)
+    redirected(approved, rf"{table}\?hecho=table_approved")
     page = archivist.get(table).text
     today = re.search(r'name="in_force_from" type="date" value="([0-9-]{10})"', page)
     assert today
-    in_force = _post(archivist, table, f"{table}/vigor", pin=DEMO_PIN, in_force_from=today[1])
-    _done(in_force, rf"{table}\?hecho=table_in_force")
+    in_force = submit(archivist, table, f"{table}/vigor", pin=DEMO_PIN, in_force_from=today[1])
+    redirected(in_force, rf"{table}\?hecho=table_in_force")
     _spanish(archivist.get(table), "en vigor", "OFI — Oficios 0 0 Eliminación")
 
     # A confidential dossier of the legal department with a letter, filed and closed.
-    opened = _post(
+    opened = submit(
         legal,
         "/expedientes",
         "/expedientes",
@@ -137,7 +116,7 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         subject="Oficios reservados",
         confidentiality="confidential",
     )
-    dossier_url = _done(opened, rf"/expedientes/{UUID}\?hecho=dossier_created").split("?")[0]
+    dossier_url = redirected(opened, rf"/expedientes/{UUID}\?hecho=dossier_created").split("?")[0]
     dossier_id = dossier_url.rsplit("/", 1)[1]
     uploaded = legal.post(
         "/documentos/nuevo",
@@ -152,11 +131,11 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         files={"file": ("o.pdf", unique_pdf("Oficio reservado 2025"), "application/pdf")},
         follow_redirects=False,
     )
-    document_url = _done(uploaded, rf"/documentos/{UUID}\?hecho=uploaded").split("?")[0]
-    filed = _post(legal, dossier_url, f"{dossier_url}/clasificar", series_code="OFI")
-    _done(filed, rf"{dossier_url}\?hecho=filed#archivo")
-    closed = _post(legal, dossier_url, f"{dossier_url}/cerrar")
-    _done(closed, rf"{dossier_url}\?hecho=closed")
+    document_url = redirected(uploaded, rf"/documentos/{UUID}\?hecho=uploaded").split("?")[0]
+    filed = submit(legal, dossier_url, f"{dossier_url}/clasificar", series_code="OFI")
+    redirected(filed, rf"{dossier_url}\?hecho=filed#archivo")
+    closed = submit(legal, dossier_url, f"{dossier_url}/cerrar")
+    redirected(closed, rf"{dossier_url}\?hecho=closed")
     with backend.services.sessions() as db:
         row = db.get(Dossier, uuid.UUID(dossier_id))
         assert row is not None and row.closed_at is not None
@@ -174,11 +153,11 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     hub = legal.get("/archivo")
     _spanish(hub, "Pendiente de transferencia al archivo central", "Preparar el inventario")
     assert f'name="holding" value="{holding_id}"' in hub.text
-    nothing = _post(legal, "/archivo", "/archivo/transferencias")
+    nothing = submit(legal, "/archivo", "/archivo/transferencias")
     assert nothing.status_code == 400
     _spanish(nothing, "Elija al menos un expediente o documento.")
-    prepared = _post(legal, "/archivo", "/archivo/transferencias", holding=[holding_id])
-    transfer_url = _done(
+    prepared = submit(legal, "/archivo", "/archivo/transferencias", holding=[holding_id])
+    transfer_url = redirected(
         prepared, rf"/archivo/transferencias/{UUID}\?hecho=transfer_prepared"
     ).split("?")[0]
     page = legal.get(f"{transfer_url}?hecho=transfer_prepared")
@@ -229,11 +208,11 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     assert f'href="{transfer_url}">En un inventario' in hub
 
     # Signed with the PIN and sent to the archive (a wrong PIN sends nothing).
-    wrong = _post(legal, transfer_url, f"{transfer_url}/enviar", pin="000000")
+    wrong = submit(legal, transfer_url, f"{transfer_url}/enviar", pin="000000")
     assert wrong.status_code == 403
     _spanish(wrong, "PIN incorrecto.", "Estado preparada")
-    sent = _post(legal, transfer_url, f"{transfer_url}/enviar", pin=DEMO_PIN)
-    _done(sent, rf"{transfer_url}\?hecho=transfer_sent")
+    sent = submit(legal, transfer_url, f"{transfer_url}/enviar", pin=DEMO_PIN)
+    redirected(sent, rf"{transfer_url}\?hecho=transfer_sent")
     _spanish(
         legal.get(f"{transfer_url}?hecho=transfer_sent"),
         "Inventario firmado y enviado al archivo",
@@ -241,9 +220,9 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         "El archivo completa la transferencia cuando acusa recibo",
         "Su firma (CAdES, .p7s)",
     )
-    again = _post(legal, transfer_url, f"{transfer_url}/enviar", pin=DEMO_PIN)
+    again = submit(legal, transfer_url, f"{transfer_url}/enviar", pin=DEMO_PIN)
     assert again.status_code == 403 or again.status_code == 409
-    assert "Firmar y enviar al archivo" not in _text(legal.get(transfer_url).text)
+    assert "Firmar y enviar al archivo" not in page_text(legal.get(transfer_url).text)
 
     # The archive acknowledges it from its inbox, as any transfer.
     inbox = archivist.get("/bandeja").text
@@ -256,16 +235,20 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     assert card, inbox
     answer = re.search(r'action="(/remisiones/[0-9a-f-]{36}/responder)"', card[0])
     assert answer, card[0]
-    acknowledged = _post(archivist, "/bandeja", answer[1], action="acknowledge", pin=DEMO_PIN)
-    _done(acknowledged, r"/bandeja\?hecho=acknowledged")
+    acknowledged = submit(archivist, "/bandeja", answer[1], action="acknowledge", pin=DEMO_PIN)
+    redirected(acknowledged, r"/bandeja\?hecho=acknowledged")
     _spanish(
         archivist.get(transfer_url),
         "Estado recibida",
         "Recibida: sus documentos están en el archivo central.",
     )
     hub = archivist.get("/archivo")
-    text = _spanish(hub, "Transferencias al archivo central")
-    assert re.search(rf"DAJ, preparada el {SPANISH_MOMENT} recibida 1 {SPANISH_MOMENT}", text)
+    text = _spanish(hub, "Transferencias de archivo")
+    assert re.search(
+        rf"DAJ a DAG, preparada el {SPANISH_MOMENT} Primaria \(al archivo central\) recibida 1 "
+        rf"{SPANISH_MOMENT}",
+        text,
+    ), text
     _spanish(legal.get(dossier_url), "Fase Archivo central")
     # The archive reads it now.
     assert archivist.get(dossier_url).status_code == 200
@@ -275,16 +258,16 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     _spanish(
         hr.get("/archivo/prestamos"), "Préstamos", "Solicitar un préstamo", "No hay préstamos."
     )
-    asked = _post(
+    asked = submit(
         hr, "/archivo/prestamos", "/archivo/prestamos", record=dossier_id, reason="Auditoría"
     )
-    _done(asked, r"/archivo/prestamos\?hecho=loan_requested")
-    twice = _post(
+    redirected(asked, r"/archivo/prestamos\?hecho=loan_requested")
+    twice = submit(
         hr, "/archivo/prestamos", "/archivo/prestamos", record=dossier_id, reason="Auditoría"
     )
     assert twice.status_code == 409
     _spanish(twice, "Su unidad ya lo ha solicitado.")
-    unknown = _post(
+    unknown = submit(
         hr, "/archivo/prestamos", "/archivo/prestamos", record=str(uuid.uuid4()), reason="x"
     )
     assert unknown.status_code == 404
@@ -301,8 +284,8 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     decide = re.search(r'action="(/archivo/prestamos/[0-9a-f-]{36}/decision)"', loans.text)
     due = re.search(r'name="due_on" type="date" value="([0-9-]{10})"', loans.text)
     assert decide and due
-    lent = _post(archivist, "/archivo/prestamos", decide[1], decision="lend", due_on=due[1])
-    _done(lent, r"/archivo/prestamos\?hecho=loan_lent")
+    lent = submit(archivist, "/archivo/prestamos", decide[1], decision="lend", due_on=due[1])
+    redirected(lent, r"/archivo/prestamos\?hecho=loan_lent")
     assert hr.get(dossier_url).status_code == 200
     assert hr.get(f"{document_url}/descargar").status_code == 200
     # Past its return date: overdue, said in words.
@@ -313,12 +296,12 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         db.commit()
     overdue = hr.get("/archivo/prestamos?vencidos=1")
     _spanish(overdue, f"{TITLE} prestado vencido", "vencido", "Registrar la devolución")
-    returned = _post(
+    returned = submit(
         hr,
         "/archivo/prestamos",
         re.sub(r"/decision$", "/devolucion", decide[1]),
     )
-    _done(returned, r"/archivo/prestamos\?hecho=loan_returned")
+    redirected(returned, r"/archivo/prestamos\?hecho=loan_returned")
     _spanish(
         hr.get("/archivo/prestamos?hecho=loan_returned"),
         "Devolución registrada: el documento vuelve al archivo.",
@@ -330,7 +313,7 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     # a hold does not release it, another person does.
     page = legal.get(dossier_url)
     _spanish(page, "Registrar una retención legal sobre este expediente")
-    placed = _post(
+    placed = submit(
         legal,
         dossier_url,
         f"{dossier_url}/retencion",
@@ -338,13 +321,13 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         authority="Juzgado Segundo de Trabajo",
         reference="Causa 17371-2026-00042",
     )
-    _done(placed, rf"{dossier_url}\?hecho=hold_placed#archivo")
+    redirected(placed, rf"{dossier_url}\?hecho=hold_placed#archivo")
     _spanish(
         legal.get(f"{dossier_url}?hecho=hold_placed"),
         "Retención legal registrada: lo que cubre no puede eliminarse.",
         "Retención legal vigente",
     )
-    series_hold = _post(
+    series_hold = submit(
         legal,
         "/archivo/retenciones",
         "/archivo/retenciones",
@@ -353,7 +336,7 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         authority="Contraloría General del Estado",
         reference="",
     )
-    _done(series_hold, r"/archivo/retenciones\?hecho=hold_placed")
+    redirected(series_hold, r"/archivo/retenciones\?hecho=hold_placed")
     holds = legal.get("/archivo/retenciones")
     text = _spanish(
         holds,
@@ -366,12 +349,12 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     releases = re.findall(r'action="(/archivo/retenciones/[0-9a-f-]{36}/levantar)"', holds.text)
     assert len(releases) == 2
     _spanish(archivist.get("/archivo/eliminacion"), "No hay nada pendiente de eliminación.")
-    same = _post(legal, "/archivo/retenciones", releases[0], reason="Fin de la auditoría")
+    same = submit(legal, "/archivo/retenciones", releases[0], reason="Fin de la auditoría")
     assert same.status_code == 409
     _spanish(same, "Otra persona debe levantar la retención: no quien la registró.")
     for release in releases:
-        done = _post(archivist, "/archivo/retenciones", release, reason="Sentencia ejecutoriada")
-        _done(done, r"/archivo/retenciones\?hecho=hold_released")
+        done = submit(archivist, "/archivo/retenciones", release, reason="Sentencia ejecutoriada")
+        redirected(done, r"/archivo/retenciones\?hecho=hold_released")
     text = _spanish(
         archivist.get("/archivo/retenciones?hecho=hold_released"),
         "Retención legal levantada.",
@@ -384,22 +367,22 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
     due_page = archivist.get("/archivo/eliminacion")
     _spanish(due_page, "Pendiente de eliminación", TITLE, "Valoración", "Proponer")
     assert f'name="holding" value="{holding_id}"' in due_page.text
-    no_appraisal = _post(
+    no_appraisal = submit(
         archivist, "/archivo/eliminacion", "/archivo/eliminacion", holding=[holding_id]
     )
     assert no_appraisal.status_code == 400
     _spanish(no_appraisal, "Escriba la valoración.")
     assert f'value="{holding_id}" id="holding-{holding_id}" checked' in no_appraisal.text
-    proposed = _post(
+    proposed = submit(
         archivist,
         "/archivo/eliminacion",
         "/archivo/eliminacion",
         holding=[holding_id],
         appraisal="Sin valor secundario",
     )
-    proposal_url = _done(proposed, rf"/archivo/eliminacion/{UUID}\?hecho=disposal_proposed").split(
-        "?"
-    )[0]
+    proposal_url = redirected(
+        proposed, rf"/archivo/eliminacion/{UUID}\?hecho=disposal_proposed"
+    ).split("?")[0]
     page = archivist.get(f"{proposal_url}?hecho=disposal_proposed")
     _spanish(
         page,
@@ -415,16 +398,16 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         ).status_code
         == 403
     )
-    approved = _post(committee, proposal_url, f"{proposal_url}/aprobar", pin=DEMO_PIN)
-    _done(approved, rf"{proposal_url}\?hecho=disposal_approved")
+    approved = submit(committee, proposal_url, f"{proposal_url}/aprobar", pin=DEMO_PIN)
+    redirected(approved, rf"{proposal_url}\?hecho=disposal_approved")
     _spanish(
         committee.get(f"{proposal_url}?hecho=disposal_approved"),
         "Eliminación aprobada con su firma.",
         "Estado aprobada",
         "Aprobada por Ramiro Salazar (comite)",
     )
-    executed = _post(archivist, proposal_url, f"{proposal_url}/ejecutar", pin=DEMO_PIN)
-    _done(executed, rf"{proposal_url}\?hecho=disposal_executed")
+    executed = submit(archivist, proposal_url, f"{proposal_url}/ejecutar", pin=DEMO_PIN)
+    redirected(executed, rf"{proposal_url}\?hecho=disposal_executed")
     _spanish(
         archivist.get(f"{proposal_url}?hecho=disposal_executed"),
         "Eliminación ejecutada: el acta firmada puede descargarse abajo.",
@@ -464,7 +447,7 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         english = archivist.get(url, params={"lang": "en"})
         assert '<html lang="en"' in english.text
         # The records' own words stay Spanish: the title, the inventory's, the reasons.
-        text = _text(english.text).replace(TITLE, " ").replace(inventory_title[0], " ")
+        text = page_text(english.text).replace(TITLE, " ").replace(inventory_title[0], " ")
         assert shown in text, (shown, text)
         leaks = sorted({m.group(0) for m in SPANISH.finditer(text)})
         assert not leaks, (url, leaks, text)
@@ -481,7 +464,7 @@ def test_a_record_is_archived_lent_held_and_disposed_of_through_the_pages(
         ("archive.disposal.execute", "Eliminación ejecutada"),
     ):
         trail = auditor.get("/auditoria", params={"accion": action})
-        assert words in _text(trail.text), (action, _text(trail.text))
+        assert words in page_text(trail.text), (action, page_text(trail.text))
 
 
 def test_who_may_not(backend: Backend, browser_as: Browser) -> None:
@@ -510,10 +493,10 @@ def test_another_office_asks_for_a_loan_from_the_dossiers_page(
     database): another office asks for it from its page; its own office is not offered
     to."""
     legal, hr = browser_as("juridico"), browser_as("rrhh")
-    opened = _post(legal, "/expedientes", "/expedientes", title="Informes 2024", subject="")
-    dossier_url = _done(opened, rf"/expedientes/{UUID}\?hecho=dossier_created").split("?")[0]
-    _done(
-        _post(legal, dossier_url, f"{dossier_url}/clasificar", series_code="OFI"),
+    opened = submit(legal, "/expedientes", "/expedientes", title="Informes 2024", subject="")
+    dossier_url = redirected(opened, rf"/expedientes/{UUID}\?hecho=dossier_created").split("?")[0]
+    redirected(
+        submit(legal, dossier_url, f"{dossier_url}/clasificar", series_code="OFI"),
         rf"{dossier_url}\?hecho=filed#archivo",
     )
     with backend.services.sessions() as db:
@@ -524,11 +507,11 @@ def test_another_office_asks_for_a_loan_from_the_dossiers_page(
     assert "Solicitar un préstamo" not in own
     assert f'action="{dossier_url}/prestamo"' not in legal.get(dossier_url).text
     _spanish(hr.get(dossier_url), "Solicitar un préstamo")
-    empty = _post(hr, dossier_url, f"{dossier_url}/prestamo", reason=" ")
+    empty = submit(hr, dossier_url, f"{dossier_url}/prestamo", reason=" ")
     assert empty.status_code == 400
     _spanish(empty, "Indique el motivo.")
-    asked = _post(hr, dossier_url, f"{dossier_url}/prestamo", reason="Consulta de antecedentes")
-    _done(asked, rf"{dossier_url}\?hecho=loan_requested#archivo")
+    asked = submit(hr, dossier_url, f"{dossier_url}/prestamo", reason="Consulta de antecedentes")
+    redirected(asked, rf"{dossier_url}\?hecho=loan_requested#archivo")
     _spanish(hr.get(f"{dossier_url}?hecho=loan_requested"), "Préstamo solicitado")
     _spanish(
         browser_as("archivista").get("/archivo/prestamos"),

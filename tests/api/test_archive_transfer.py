@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from contextlib import AbstractContextManager
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
+from freezegun import freeze_time
 from httpx2 import Response
 from sqlalchemy import select
 
 from archive.inventory import inventory_from_record
+from archive.retention import add_years
+from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.ledger.log import inclusion, log_size, root_at
-from docsvc.models import Dossier, LogLeaf
+from docsvc.models import LogLeaf
 from signing.cades import verify_record
 from storage import OperationNotAllowed
+from tests.support.accounts import login
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.pdfs import unique_pdf
 from transparency.proofs import verify_inclusion
@@ -34,10 +39,12 @@ Auth = Callable[[str], dict[str, str]]
 SECRET = "confidential"
 TRANSFERS = "/api/v1/archive/transfers"
 HOLDINGS = "/api/v1/archive/holdings"
+NINE = time(9, 0)
 RULES = (
     "series_code,office_years,central_years,disposition,trigger,trigger_event,legal_basis,"
     "procedure\nPAG,0,10,destroy,closing,,Normas de control,Eliminación con acta\n"
-    "OFI,0,0,destroy,closing,,Norma de archivo,Eliminación al vencer el plazo\n"
+    "OFI,1,0,destroy,closing,,Norma de archivo,Eliminación al vencer el plazo\n"
+    "HLB,0,0,keep,event,Retiro del servidor,Ley de servicio público,Conservación total\n"
 )
 
 
@@ -170,13 +177,27 @@ def test_a_closed_dossier_goes_to_the_central_archive_under_retention(
 
 
 def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
-    backend: Backend, client: TestClient, auth: Auth
+    backend: Backend, client: TestClient
 ) -> None:
-    """Runs after the previous test (the table in force gives official letters no time in
-    either archive). Its closing is moved 40 days back, as if it had been closed then, so
-    its retention has ended and the storage lets it go."""
-    archivist, committee, legal = auth("archivista"), auth("comite"), auth("juridico")
-    hr = auth("rrhh")
+    """Runs after the previous test, under its table: official letters stay a year in
+    the office and none in the central archive. The clock is moved by freezegun, a year
+    and a day past the closing for the transfer, then past the loan's return day.
+
+    The S3 server keeps its own clock, which freezegun cannot move: the objects of a
+    record whose retention has ended by the service's clock are not locked, so that the
+    elimination that follows is allowed by both clocks. The lock itself is checked in
+    real time by the previous test."""
+    sessions: dict[str, dict[str, str]] = {}
+
+    def auth(username: str) -> dict[str, str]:
+        # Sessions expire when the clock moves by days: each step signs in again.
+        sessions[username] = sessions.get(username) or login(client, username)
+        return sessions[username]
+
+    def sign_in_again() -> None:
+        sessions.clear()
+
+    legal = auth("juridico")
     dossier = _ok(
         client.post(
             "/api/v1/dossiers",
@@ -218,28 +239,280 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
         201,
     )
     _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=legal))
-    with backend.services.sessions() as db:
-        row = db.get(Dossier, uuid.UUID(dossier["id"]))
-        assert row is not None and row.closed_at is not None
-        row.closed_at = row.closed_at - timedelta(days=40)
-        db.commit()
-    # The archive does not read an office's confidential dossier.
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=archivist).status_code == 404
-
+    closed_on = local_date(backend.settings)
+    holding = _ok(client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=legal))
+    assert holding["starts_on"] == closed_on.isoformat()
+    assert holding["central_on"] == add_years(closed_on, 1).isoformat()
+    # A year in the office first: not due yet.
     due = client.get("/api/v1/archive/due-for-transfer", headers=legal).json()
-    assert filed["id"] in {h["id"] for h in due}
-    prepared = _ok(
+    assert filed["id"] not in {h["id"] for h in due}
+
+    zone = ZoneInfo(backend.settings.timezone)
+    a_year_later = datetime.combine(add_years(closed_on, 1) + timedelta(days=1), NINE, zone)
+    with _clock_at(a_year_later):
+        sign_in_again()
+        legal, archivist, hr = auth("juridico"), auth("archivista"), auth("rrhh")
+        # The archive does not read an office's confidential dossier.
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=archivist).status_code == 404
+        due = client.get("/api/v1/archive/due-for-transfer", headers=legal).json()
+        assert filed["id"] in {h["id"] for h in due}
+        prepared = _ok(
+            client.post(
+                "/api/v1/archive/transfers", headers=legal, json={"holding_ids": [filed["id"]]}
+            ),
+            201,
+        )
+        sent = _ok(
+            client.post(
+                f"/api/v1/archive/transfers/{prepared['id']}/send",
+                headers=legal,
+                json={"pin": DEMO_PIN},
+            )
+        )
+        _ok(
+            client.post(
+                f"/api/v1/transfers/{sent['transfer_id']}/acknowledge",
+                headers=archivist,
+                json={"pin": DEMO_PIN},
+            )
+        )
+        holding = _ok(
+            client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=legal)
+        )
+        assert holding["phase"] == "central"
+        # Held by the archive now: the archivist reads it and its document, confidential as
+        # they are; another office still does not.
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=archivist).status_code == 200
+        content = client.get(f"/api/v1/documents/{document['id']}/content", headers=archivist)
+        assert content.status_code == 200
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
+
+        # A loan to Human Resources, for a week.
+        loan = _ok(
+            client.post(
+                "/api/v1/archive/loans",
+                headers=hr,
+                json={"holding_id": holding["id"], "reason": "Auditoría de personal"},
+            ),
+            201,
+        )
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
+        week = {"approve": True, "due_on": (local_date(backend.settings) + timedelta(days=7))}
+        decision = f"/api/v1/archive/loans/{loan['id']}/decision"
+        week_json = {"approve": True, "due_on": week["due_on"].isoformat()}
+        assert client.post(decision, headers=hr, json=week_json).status_code == 403
+        lent = _ok(client.post(decision, headers=archivist, json=week_json))
+        assert lent["status"] == "lent"
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 200
+        assert (
+            client.get(f"/api/v1/documents/{document['id']}/content", headers=hr).status_code == 200
+        )
+
+    # Past its return day the loan no longer opens the record; then it comes back.
+    past_the_loan = a_year_later + timedelta(days=8)
+    with _clock_at(past_the_loan):
+        sign_in_again()
+        legal, archivist, hr = auth("juridico"), auth("archivista"), auth("rrhh")
+        committee = auth("comite")
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
+        overdue = _ok(client.get("/api/v1/archive/loans?overdue=true", headers=archivist))
+        assert loan["id"] in {row["id"] for row in overdue}
+        _ok(client.post(f"/api/v1/archive/loans/{loan['id']}/return", headers=hr))
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
+
+        # Due for disposal; a hold takes it out of the list until another person releases it.
+        due = client.get("/api/v1/archive/due-for-disposal", headers=archivist).json()
+        assert holding["id"] in {h["id"] for h in due}
+        hold = _ok(
+            client.post(
+                "/api/v1/archive/holds",
+                headers=legal,
+                json={
+                    "series_code": "MDS.DAJ.OFI",
+                    "reason": "Demanda laboral en curso",
+                    "authority": "Juzgado Segundo de Trabajo",
+                    "reference": "Causa 17371-2026-00042",
+                },
+            ),
+            201,
+        )
+        due = client.get("/api/v1/archive/due-for-disposal", headers=archivist).json()
+        assert holding["id"] not in {h["id"] for h in due}
+        refused = client.post(
+            "/api/v1/archive/disposals",
+            headers=archivist,
+            json={"holding_ids": [holding["id"]], "appraisal": "Sin valor secundario"},
+        )
+        assert refused.status_code == 409
+        store = backend.services.store
+        keys = _keys(client, archivist, dossier["id"])
+        if store.capabilities.legal_hold:
+            assert all(store.stat(key).legal_hold for key in keys)
+            with pytest.raises(OperationNotAllowed):
+                store.delete(keys[0])
+        same = client.post(
+            f"/api/v1/archive/holds/{hold['id']}/release", headers=legal, json={"reason": "Fin"}
+        )
+        assert same.status_code == 409 and same.json()["error"]["code"] == "hold_same_person"
+        _ok(
+            client.post(
+                f"/api/v1/archive/holds/{hold['id']}/release",
+                headers=archivist,
+                json={"reason": "Sentencia ejecutoriada"},
+            )
+        )
+        assert not any(store.stat(key).legal_hold for key in keys)
+
+        # Proposed, approved by the committee (not by the archivist), executed.
+        proposal = _ok(
+            client.post(
+                "/api/v1/archive/disposals",
+                headers=archivist,
+                json={"holding_ids": [holding["id"]], "appraisal": "Sin valor secundario"},
+            ),
+            201,
+        )
+        approve = f"/api/v1/archive/disposals/{proposal['id']}/approve"
+        assert client.post(approve, headers=archivist, json={"pin": DEMO_PIN}).status_code == 403
+        _ok(client.post(approve, headers=committee, json={"pin": DEMO_PIN}))
+        done = _ok(
+            client.post(
+                f"/api/v1/archive/disposals/{proposal['id']}/execute",
+                headers=archivist,
+                json={"pin": DEMO_PIN},
+            )
+        )
+        assert done["status"] == "executed"
+        assert [i["outcome"] for i in done["items"]] == ["destroyed"]
+        for key in keys:
+            assert not store.exists(key)
+        gone = _ok(
+            client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=archivist)
+        )
+        assert gone["phase"] == "disposed"
+        # A metadata stub remains: the dossier and its document are still described, and
+        # asking for the content says it is gone.
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=legal).status_code == 200
+        assert client.get(f"/api/v1/documents/{document['id']}", headers=legal).status_code == 200
+        destroyed = client.get(f"/api/v1/documents/{document['id']}/content", headers=legal)
+        assert destroyed.status_code == 410, destroyed.text
+        assert destroyed.json()["error"]["code"] == "content_disposed"
+
+        # The disposal record verifies offline and names what was destroyed.
+        record = client.get(
+            f"/api/v1/archive/disposals/{proposal['id']}/record", headers=archivist
+        ).content
+        signature = client.get(
+            f"/api/v1/archive/disposals/{proposal['id']}/record?part=signature", headers=archivist
+        ).content
+        root = x509.load_pem_x509_certificate((backend.settings.pki_dir / "root.pem").read_bytes())
+        check = verify_record(record, signature, [root.public_bytes(Encoding.DER)])
+        assert check.intact and check.trusted, check.reasons
+        acta = json.loads(record)
+        assert acta["type"] == "docsvc.archive.disposal_record"
+        (item,) = acta["items"]
+        assert item["record"] == dossier["id"] and item["outcome"] == "destroyed"
+        assert sorted(item["sha256s"]) == sorted(keys)
+
+        # Every step is a leaf of the register, and each leaf's inclusion proof verifies.
+        with backend.services.sessions() as db:
+            kinds = {
+                leaf.kind: leaf.idx
+                for leaf in db.scalars(select(LogLeaf).where(LogLeaf.kind.like("archive.%")))
+            }
+            for step in (
+                "archive.filing",
+                "archive.transfer",
+                "archive.phase",
+                "archive.loan.request",
+                "archive.loan.lend",
+                "archive.loan.return",
+                "archive.hold.place",
+                "archive.hold.release",
+                "archive.disposal",
+                "archive.retention_table",
+                "archive.classification",
+            ):
+                assert step in kinds, step
+                size = log_size(db)
+                leaf, proof, _ = inclusion(db, kinds[step], size)
+                verify_inclusion(kinds[step], size, leaf, proof, root_at(db, size))
+
+
+def _clock_at(moment: datetime) -> AbstractContextManager[object]:
+    """The service's clock at ``moment``, running on from there. The S3 client keeps the
+    real time: it signs its requests with it, and the server refuses a skewed clock."""
+    return freeze_time(moment, tick=True, real_asyncio=True, ignore=["minio", "urllib3"])
+
+
+def _keys(client: TestClient, headers: dict[str, str], dossier_id: str) -> list[str]:
+    dossier = _ok(client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers))
+    return [entry["sha256"] for entry in dossier["items"]]
+
+
+def test_a_personnel_file_counted_from_retirement_reaches_the_historical_archive(
+    backend: Backend, client: TestClient, auth: Auth
+) -> None:
+    """Runs after the first test, under its table: personnel files count from the
+    official's retirement, an event their office records, and are kept for good. Once an
+    executed disposal keeps one, the central archive hands it to the historical archive
+    with a secondary transfer: a signed inventory, sent as a transfer and acknowledged
+    with a signed receipt by the historical archive."""
+    hr, archivist, committee = auth("rrhh"), auth("archivista"), auth("comite")
+    historian = auth("historico")
+    dossier = _ok(
         client.post(
-            "/api/v1/archive/transfers", headers=legal, json={"holding_ids": [filed["id"]]}
+            "/api/v1/dossiers",
+            headers=hr,
+            json={"title": "Historia laboral de Marta Quiroga", "confidentiality": "internal"},
         ),
         201,
     )
-    sent = _ok(
+    document = _ok(
         client.post(
-            f"/api/v1/archive/transfers/{prepared['id']}/send",
-            headers=legal,
-            json={"pin": DEMO_PIN},
+            "/api/v1/documents",
+            headers=hr,
+            data={"doc_type": "letter", "title": "Acción de personal: cese por jubilación"},
+            files={"file": ("c.pdf", unique_pdf("Cese por jubilación"), "application/pdf")},
+        ),
+        201,
+    )
+    _ok(
+        client.post(
+            f"/api/v1/dossiers/{dossier['id']}/items",
+            headers=hr,
+            json={"document_id": document["id"]},
+        ),
+        201,
+    )
+    filed = _ok(
+        client.post(HOLDINGS, headers=hr, json={"series_code": "HLB", "dossier_id": dossier["id"]}),
+        201,
+    )
+    assert filed["trigger"] == "event" and filed["trigger_event"] == "Retiro del servidor"
+    _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=hr))
+    # Closed, but its count starts at the retirement: no dates yet.
+    holding = _ok(client.get(f"{HOLDINGS}?dossier_id={dossier['id']}", headers=hr))
+    assert holding["central_on"] is None and holding["disposal_on"] is None
+    trigger = f"{HOLDINGS}/{filed['id']}/trigger"
+    today = local_date(backend.settings)
+    future = client.post(trigger, headers=hr, json={"day": str(today + timedelta(days=30))})
+    assert future.status_code == 400 and future.json()["error"]["code"] == "archive_future_day"
+    stranger = client.post(trigger, headers=auth("juridico"), json={"day": str(today)})
+    assert stranger.status_code in (403, 404)
+    retired = today - timedelta(days=1)
+    recorded = _ok(
+        client.post(
+            trigger, headers=hr, json={"day": str(retired), "note": "Jubilación, resolución 12"}
         )
+    )
+    assert recorded["trigger_on"] == str(retired) and recorded["starts_on"] == str(retired)
+    assert recorded["central_on"] == str(retired) and recorded["disposition"] == "keep"
+
+    # To the central archive (primary transfer), then appraised and kept for good.
+    prepared = _ok(client.post(TRANSFERS, headers=hr, json={"holding_ids": [filed["id"]]}), 201)
+    sent = _ok(
+        client.post(f"{TRANSFERS}/{prepared['id']}/send", headers=hr, json={"pin": DEMO_PIN})
     )
     _ok(
         client.post(
@@ -248,101 +521,32 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
             json={"pin": DEMO_PIN},
         )
     )
-    holding = _ok(client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=legal))
-    assert holding["phase"] == "central"
-    # Held by the archive now: the archivist reads it and its document, confidential as
-    # they are; another office still does not.
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=archivist).status_code == 200
-    content = client.get(f"/api/v1/documents/{document['id']}/content", headers=archivist)
-    assert content.status_code == 200
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
-
-    # A loan to Human Resources, until a return date; readable while lent.
-    loan = _ok(
-        client.post(
-            "/api/v1/archive/loans",
-            headers=hr,
-            json={"holding_id": holding["id"], "reason": "Auditoría de personal"},
-        ),
-        201,
+    assert _ok(client.get(f"{HOLDINGS}?dossier_id={dossier['id']}", headers=hr))["phase"] == (
+        "central"
     )
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
-    assert (
-        client.post(
-            f"/api/v1/archive/loans/{loan['id']}/decision",
-            headers=hr,
-            json={"approve": True, "due_on": (date.today() + timedelta(days=7)).isoformat()},
-        ).status_code
-        == 403
+    # Not before an executed disposal keeps it.
+    assert filed["id"] not in {
+        h["id"] for h in _ok(client.get("/api/v1/archive/due-for-secondary", headers=archivist))
+    }
+    early = client.post(
+        TRANSFERS, headers=archivist, json={"holding_ids": [filed["id"]], "kind": "secondary"}
     )
-    lent = _ok(
-        client.post(
-            f"/api/v1/archive/loans/{loan['id']}/decision",
-            headers=archivist,
-            json={"approve": True, "due_on": (date.today() + timedelta(days=7)).isoformat()},
-        )
-    )
-    assert lent["status"] == "lent"
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 200
-    assert client.get(f"/api/v1/documents/{document['id']}/content", headers=hr).status_code == 200
-    _ok(client.post(f"/api/v1/archive/loans/{loan['id']}/return", headers=hr))
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
-
-    # Due for disposal; a hold takes it out of the list until another person releases it.
-    due = client.get("/api/v1/archive/due-for-disposal", headers=archivist).json()
-    assert holding["id"] in {h["id"] for h in due}
-    hold = _ok(
-        client.post(
-            "/api/v1/archive/holds",
-            headers=legal,
-            json={
-                "series_code": "MDS.DAJ.OFI",
-                "reason": "Demanda laboral en curso",
-                "authority": "Juzgado Segundo de Trabajo",
-                "reference": "Causa 17371-2026-00042",
-            },
-        ),
-        201,
-    )
-    due = client.get("/api/v1/archive/due-for-disposal", headers=archivist).json()
-    assert holding["id"] not in {h["id"] for h in due}
-    refused = client.post(
-        "/api/v1/archive/disposals",
-        headers=archivist,
-        json={"holding_ids": [holding["id"]], "appraisal": "Sin valor secundario"},
-    )
-    assert refused.status_code == 409
-    store = backend.services.store
-    keys = _keys(client, archivist, dossier["id"])
-    if store.capabilities.legal_hold:
-        assert all(store.stat(key).legal_hold for key in keys)
-        with pytest.raises(OperationNotAllowed):
-            store.delete(keys[0])
-    same = client.post(
-        f"/api/v1/archive/holds/{hold['id']}/release", headers=legal, json={"reason": "Fin"}
-    )
-    assert same.status_code == 409 and same.json()["error"]["code"] == "hold_same_person"
-    _ok(
-        client.post(
-            f"/api/v1/archive/holds/{hold['id']}/release",
-            headers=archivist,
-            json={"reason": "Sentencia ejecutoriada"},
-        )
-    )
-    assert not any(store.stat(key).legal_hold for key in keys)
-
-    # Proposed, approved by the committee (not by the archivist), executed.
+    assert early.status_code == 409
     proposal = _ok(
         client.post(
             "/api/v1/archive/disposals",
             headers=archivist,
-            json={"holding_ids": [holding["id"]], "appraisal": "Sin valor secundario"},
+            json={"holding_ids": [filed["id"]], "appraisal": "Valor histórico: se conserva"},
         ),
         201,
     )
-    approve = f"/api/v1/archive/disposals/{proposal['id']}/approve"
-    assert client.post(approve, headers=archivist, json={"pin": DEMO_PIN}).status_code == 403
-    _ok(client.post(approve, headers=committee, json={"pin": DEMO_PIN}))
+    _ok(
+        client.post(
+            f"/api/v1/archive/disposals/{proposal['id']}/approve",
+            headers=committee,
+            json={"pin": DEMO_PIN},
+        )
+    )
     done = _ok(
         client.post(
             f"/api/v1/archive/disposals/{proposal['id']}/execute",
@@ -350,63 +554,58 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
             json={"pin": DEMO_PIN},
         )
     )
-    assert done["status"] == "executed"
-    assert [i["outcome"] for i in done["items"]] == ["destroyed"]
-    for key in keys:
-        assert not store.exists(key)
-    gone = _ok(
-        client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=archivist)
-    )
-    assert gone["phase"] == "disposed"
-    # A metadata stub remains: the dossier and its document are still described, and
-    # asking for the content says it is gone.
-    assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=legal).status_code == 200
-    assert client.get(f"/api/v1/documents/{document['id']}", headers=legal).status_code == 200
-    destroyed = client.get(f"/api/v1/documents/{document['id']}/content", headers=legal)
-    assert destroyed.status_code == 410, destroyed.text
-    assert destroyed.json()["error"]["code"] == "content_disposed"
+    assert [item["outcome"] for item in done["items"]] == ["historical"]
+    due = _ok(client.get("/api/v1/archive/due-for-secondary", headers=archivist))
+    assert filed["id"] in {h["id"] for h in due}
+    # Nor is it due for disposal again.
+    assert filed["id"] not in {
+        h["id"] for h in _ok(client.get("/api/v1/archive/due-for-disposal", headers=archivist))
+    }
 
-    # The disposal record verifies offline and names what was destroyed.
-    record = client.get(
-        f"/api/v1/archive/disposals/{proposal['id']}/record", headers=archivist
-    ).content
+    # The secondary transfer: only the central archive's archivists prepare it.
+    body = {"holding_ids": [filed["id"]], "kind": "secondary"}
+    assert client.post(TRANSFERS, headers=hr, json=body).status_code == 403
+    secondary = _ok(client.post(TRANSFERS, headers=archivist, json=body), 201)
+    assert secondary["kind"] == "secondary"
+    assert (secondary["department"], secondary["archive_department"]) == ("DAG", "DAH")
+    assert client.post(TRANSFERS, headers=archivist, json=body).status_code == 409
+    inventory_doc = _ok(
+        client.get(f"/api/v1/documents/{secondary['inventory_document_id']}", headers=archivist)
+    )
+    assert str(inventory_doc["title"]).startswith("Inventario de transferencia secundaria, DAG")
+    sent = _ok(
+        client.post(
+            f"{TRANSFERS}/{secondary['id']}/send", headers=archivist, json={"pin": DEMO_PIN}
+        )
+    )
+    record = client.get(f"{TRANSFERS}/{secondary['id']}/inventory", headers=historian).content
     signature = client.get(
-        f"/api/v1/archive/disposals/{proposal['id']}/record?part=signature", headers=archivist
+        f"{TRANSFERS}/{secondary['id']}/inventory?part=signature", headers=historian
     ).content
     root = x509.load_pem_x509_certificate((backend.settings.pki_dir / "root.pem").read_bytes())
     check = verify_record(record, signature, [root.public_bytes(Encoding.DER)])
     assert check.intact and check.trusted, check.reasons
-    acta = json.loads(record)
-    assert acta["type"] == "docsvc.archive.disposal_record"
-    (item,) = acta["items"]
-    assert item["record"] == dossier["id"] and item["outcome"] == "destroyed"
-    assert sorted(item["sha256s"]) == sorted(keys)
-
-    # Every step is a leaf of the register, and each leaf's inclusion proof verifies.
+    inventory = inventory_from_record(record)
+    assert inventory.kind == "secondary"
+    assert (inventory.from_unit, inventory.to_unit) == ("DAG", "DAH")
+    (item,) = inventory.items
+    assert item.item_id == dossier["id"] and item.series_code == "MDS.DAF.DRH.HLB"
+    _ok(
+        client.post(
+            f"/api/v1/transfers/{sent['transfer_id']}/acknowledge",
+            headers=historian,
+            json={"pin": DEMO_PIN},
+        )
+    )
+    holding = _ok(client.get(f"{HOLDINGS}?dossier_id={dossier['id']}", headers=hr))
+    assert holding["phase"] == "historical"
+    assert filed["id"] not in {
+        h["id"] for h in _ok(client.get("/api/v1/archive/due-for-secondary", headers=archivist))
+    }
     with backend.services.sessions() as db:
         kinds = {
-            leaf.kind: leaf.idx
+            (leaf.kind, leaf.object_id)
             for leaf in db.scalars(select(LogLeaf).where(LogLeaf.kind.like("archive.%")))
         }
-        for step in (
-            "archive.filing",
-            "archive.transfer",
-            "archive.phase",
-            "archive.loan.request",
-            "archive.loan.lend",
-            "archive.loan.return",
-            "archive.hold.place",
-            "archive.hold.release",
-            "archive.disposal",
-            "archive.retention_table",
-            "archive.classification",
-        ):
-            assert step in kinds, step
-            size = log_size(db)
-            leaf, proof, _ = inclusion(db, kinds[step], size)
-            verify_inclusion(kinds[step], size, leaf, proof, root_at(db, size))
-
-
-def _keys(client: TestClient, headers: dict[str, str], dossier_id: str) -> list[str]:
-    dossier = _ok(client.get(f"/api/v1/dossiers/{dossier_id}", headers=headers))
-    return [entry["sha256"] for entry in dossier["items"]]
+    assert ("archive.trigger", dossier["id"]) in kinds
+    assert ("archive.phase", secondary["id"]) in kinds

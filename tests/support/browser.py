@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from docsvc.demo.seed import DEMO_PASSWORD
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 requires_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is installed by make test"
@@ -53,3 +55,15 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def signed_in(browser: Browser, url: str, username: str) -> tuple[Recorded, Page]:
+    """A recorded context of ``username`` (a demo account), signed in at ``url``."""
+    session = recorded(browser)
+    page = session.page()
+    page.goto(f"{url}/login")
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_label("Contraseña").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url("**/bandeja")
+    return session, page

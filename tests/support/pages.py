@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
 
 
 def csrf_of(page: str) -> str:
@@ -10,3 +14,23 @@ def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found, page
     return found.group(1)
+
+
+def page_text(page: str) -> str:
+    """What a reader sees of a page: the text between tags, spaces collapsed."""
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def submit(browser: TestClient, page_url: str, to: str, /, **fields: object) -> Response:
+    """Submit a form of ``page_url`` (with its CSRF token) to ``to``, without following
+    the redirect."""
+    token = csrf_of(browser.get(page_url).text)
+    return browser.post(to, data={"csrf_token": token, **fields}, follow_redirects=False)
+
+
+def redirected(response: Response, location: str) -> str:
+    """A 303 to ``location`` (a regular expression); where it goes."""
+    assert response.status_code == 303, response.text
+    found = response.headers["location"]
+    assert re.fullmatch(location, found), found
+    return found

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from tests.support.backends import Backend
 from tests.support.browser import CHROMIUM
+from tests.support.live_server import LiveServer, serve
 
 
 # Module scope, not session: while sync Playwright runs, its event loop is the running loop
@@ -30,3 +32,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
     yield launched
     launched.close()
+
+
+@pytest.fixture(scope="module")
+def live(backend: Backend) -> Iterator[LiveServer]:
+    """The module's institution (its ``backend`` fixture), served on 127.0.0.1."""
+    yield from serve(backend)

@@ -20,7 +20,7 @@ from docsvc.models import ArchiveHolding, Dossier
 from tests.support.accounts import login
 from tests.support.backends import Backend, build_backend
 from tests.support.browser import requires_chromium
-from tests.support.live_server import LiveServer, serve
+from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
 pytestmark = requires_chromium
@@ -35,11 +35,6 @@ def backend(
     built = build_backend("sqlite-local", tmp_path_factory.mktemp("a11y"), request, pki=True)
     yield built
     built.services.close()
-
-
-@pytest.fixture(scope="module")
-def live(backend: Backend) -> Iterator[LiveServer]:
-    yield from serve(backend)
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.demo.seed import DEMO_PIN
 from docsvc.models import ArchiveHolding, Dossier
 from signing.cades import verify_record
 from tests.support.backends import Backend, build_backend
-from tests.support.browser import Recorded, recorded, requires_chromium, screenshot
-from tests.support.live_server import LiveServer, serve
+from tests.support.browser import requires_chromium, screenshot, signed_in
+from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
 pytestmark = requires_chromium
@@ -50,22 +50,6 @@ def backend(
     built.services.close()
 
 
-@pytest.fixture(scope="module")
-def live(backend: Backend) -> Iterator[LiveServer]:
-    yield from serve(backend)
-
-
-def _as(browser: Browser, live: LiveServer, username: str) -> tuple[Recorded, Page]:
-    session = recorded(browser)
-    page = session.page()
-    page.goto(f"{live.url}/login")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url("**/bandeja")
-    return session, page
-
-
 def _sign(page: Page, button: str, url: str) -> None:
     page.get_by_label("PIN de firma").fill(DEMO_PIN)
     page.get_by_role("button", name=button).click()
@@ -76,10 +60,11 @@ def _sign(page: Page, button: str, url: str) -> None:
 def test_the_archivist_transfers_lends_and_disposes_of_a_record(
     browser: Browser, live: LiveServer, backend: Backend, tmp_path: Path
 ) -> None:
-    archivist_session, archivist = _as(browser, live, "archivista")
-    committee_session, committee = _as(browser, live, "comite")
-    legal_session, legal = _as(browser, live, "juridico")
-    hr_session, hr = _as(browser, live, "rrhh")
+    archivist_session, archivist = signed_in(browser, live.url, "archivista")
+    committee_session, committee = signed_in(browser, live.url, "comite")
+    legal_session, legal = signed_in(browser, live.url, "juridico")
+    hr_session, hr = signed_in(browser, live.url, "rrhh")
+    historian_session, historian = signed_in(browser, live.url, "historico")
 
     # The table, in force: drafted by the archivist, approved by the committee.
     rules = tmp_path / "tabla.csv"
@@ -196,7 +181,7 @@ def test_the_archivist_transfers_lends_and_disposes_of_a_record(
     _sign(committee, "Aprobar", "**?hecho=disposal_approved")
     archivist.goto(proposal_url)
     _sign(archivist, "Ejecutar", "**?hecho=disposal_executed")
-    expect(archivist.locator("main")).to_contain_text("Transferido al archivo histórico")
+    expect(archivist.locator("main")).to_contain_text("Conservado para el archivo histórico")
     screenshot(archivist, "archivo-7-eliminacion-ejecutada")
     with archivist.expect_download() as record_download:
         archivist.get_by_role("link", name="Acta de eliminación firmada (JSON)").click()
@@ -210,11 +195,32 @@ def test_the_archivist_transfers_lends_and_disposes_of_a_record(
     assert check.intact and check.trusted, check.reasons
     (item,) = json.loads(record)["items"]
     assert item["record"] == dossier_id and item["outcome"] == "historical"
+
+    # Kept for good: the central archive hands it to the historical archive (secondary
+    # transfer), whose archivist acknowledges it from her inbox.
+    archivist.goto(f"{live.url}/archivo#historico")
+    archivist.get_by_label(f"Elegir para el archivo histórico: {TITLE}").check()
+    archivist.get_by_role(
+        "button", name="Preparar el inventario de transferencia secundaria"
+    ).click()
+    archivist.wait_for_url("**/archivo/transferencias/*?hecho=secondary_prepared")
+    secondary_url = archivist.url.split("?")[0]
+    expect(archivist.locator("h1")).to_have_text("Transferencia secundaria al archivo histórico")
+    _sign(archivist, "Firmar y enviar al archivo", "**?hecho=transfer_sent")
+    historian.goto(f"{live.url}/bandeja")
+    card = historian.locator("li.card", has_text="Transferencia secundaria al archivo histórico")
+    card.get_by_label("PIN de firma").fill(DEMO_PIN)
+    card.get_by_role("button", name="Acusar recibo firmado").click()
+    historian.wait_for_url("**/bandeja?hecho=acknowledged")
+    historian.goto(secondary_url)
+    expect(historian.locator("main")).to_contain_text("Recibida: sus documentos están")
+    screenshot(historian, "archivo-8-transferencia-secundaria-recibida")
     legal.goto(dossier_url)
     expect(legal.locator("#archivo + dl")).to_contain_text("Archivo histórico")
 
     # Nothing was loaded from outside the service.
-    for session in (archivist_session, committee_session, legal_session, hr_session):
+    sessions = (archivist_session, committee_session, legal_session, hr_session, historian_session)
+    for session in sessions:
         outside = [u for u in session.requests if not u.startswith(live.url)]
         assert outside == [], outside
         session.context.close()

@@ -16,7 +16,7 @@ from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from tests.support.accounts import login
 from tests.support.backends import Backend, build_backend
 from tests.support.browser import PHONE, recorded, requires_chromium, screenshot
-from tests.support.live_server import LiveServer, serve
+from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
 pytestmark = requires_chromium
@@ -29,11 +29,6 @@ def backend(
     built = build_backend("sqlite-local", tmp_path_factory.mktemp("officials"), request, pki=True)
     yield built
     built.services.close()
-
-
-@pytest.fixture(scope="module")
-def live(backend: Backend) -> Iterator[LiveServer]:
-    yield from serve(backend)
 
 
 @pytest.fixture(scope="module")

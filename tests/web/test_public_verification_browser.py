@@ -19,7 +19,7 @@ from signing.verification import VerificationPolicy, verify
 from tests.support.accounts import login
 from tests.support.backends import Backend, build_backend
 from tests.support.browser import PHONE, recorded, requires_chromium, screenshot
-from tests.support.live_server import LiveServer, serve
+from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
 DATA = Path(__file__).parents[1] / "data"
@@ -33,11 +33,6 @@ def backend(
     built = build_backend("sqlite-local", tmp_path_factory.mktemp("browser"), request, pki=True)
     yield built
     built.services.close()
-
-
-@pytest.fixture(scope="module")
-def live(backend: Backend) -> Iterator[LiveServer]:
-    yield from serve(backend)
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.demo.seed import DEMO_PIN
 from tests.support.backends import Backend, build_backend
-from tests.support.browser import Recorded, recorded, requires_chromium, screenshot
-from tests.support.live_server import LiveServer, serve
+from tests.support.browser import requires_chromium, screenshot, signed_in
+from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
 pytestmark = requires_chromium
@@ -28,22 +28,6 @@ def backend(
     built = build_backend("sqlite-local", tmp_path_factory.mktemp("scenarios"), request, pki=True)
     yield built
     built.services.close()
-
-
-@pytest.fixture(scope="module")
-def live(backend: Backend) -> Iterator[LiveServer]:
-    yield from serve(backend)
-
-
-def _as(browser: Browser, live: LiveServer, username: str) -> tuple[Recorded, Page]:
-    session = recorded(browser)
-    page = session.page()
-    page.goto(f"{live.url}/login")
-    page.get_by_label("Usuario").fill(username)
-    page.get_by_label("Contraseña").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url("**/bandeja")
-    return session, page
 
 
 def _transfer(
@@ -110,7 +94,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     letter_pdf.write_bytes(unique_pdf("Oficio de la Procuraduría General del Estado"))
 
     # The registry clerk receives the letter and registers it incoming.
-    clerk_session, clerk = _as(browser, live, "registro")
+    clerk_session, clerk = signed_in(browser, live.url, "registro")
     clerk.get_by_role("link", name="Registro", exact=True).click()
     upload = clerk.locator("form[action='/registro/nuevo']")
     upload.get_by_label("Documento PDF").set_input_files(str(letter_pdf))
@@ -133,7 +117,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     screenshot(clerk, "escenario-a-1-registro")
 
     # Legal sends it to HR for action in 5 business days, and to the Minister's Office.
-    legal_session, legal = _as(browser, live, "juridico")
+    legal_session, legal = signed_in(browser, live.url, "juridico")
     _transfer(
         legal,
         live,
@@ -153,7 +137,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     )
 
     # HR acknowledges with a signed receipt and replies with the file.
-    hr_session, hr = _as(browser, live, "rrhh")
+    hr_session, hr = signed_in(browser, live.url, "rrhh")
     _acknowledge(hr, live, "Remitir el expediente laboral del servidor demandante.")
     hr_pdf = tmp_path / "expediente-laboral.pdf"
     hr_pdf.write_bytes(unique_pdf("Expediente laboral"))
@@ -186,7 +170,7 @@ def test_scenario_a_legal_request_with_a_deadline(
     )
 
     # The Minister acknowledges, signs on the document's page, and sends it back.
-    minister_session, minister = _as(browser, live, "ministra")
+    minister_session, minister = signed_in(browser, live.url, "ministra")
     _acknowledge(minister, live, "Para la firma de la señora Ministra.")
     minister.goto(f"{live.url}/documentos/{resolution}")
     minister.get_by_label("PIN de firma").fill(DEMO_PIN)
@@ -246,7 +230,7 @@ def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path
     signatures; the financial director returns it; she corrects a document and sends it
     again; each official sees the documents and signs; the dossier is sealed and closed.
     Only the pages are used."""
-    preparer_session, preparer = _as(browser, live, "preparador")
+    preparer_session, preparer = signed_in(browser, live.url, "preparador")
     preparer.goto(f"{live.url}/expedientes")
     preparer.get_by_text("Abrir un expediente nuevo").click()
     preparer.get_by_label("Título").fill("Pago del bono, lote de diciembre")
@@ -294,7 +278,7 @@ def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path
         page.wait_for_url("**/bandeja?hecho=signed")
 
     sign(preparer)
-    director_session, director = _as(browser, live, "financiero")
+    director_session, director = signed_in(browser, live.url, "financiero")
     director.goto(line_url)
     screenshot(director, "escenario-b-3-revision")
     director.get_by_label("Motivo de la devolución").fill("Falta la firma del analista en la orden")
@@ -314,7 +298,7 @@ def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path
     preparer.get_by_role("button", name="Volver a enviar a firma").click()
     preparer.wait_for_url("**/firmas/*?hecho=resubmitted")
 
-    vice_session, vice = _as(browser, live, "viceministro")
+    vice_session, vice = signed_in(browser, live.url, "viceministro")
     for page in (preparer, director, vice):
         sign(page)
     screenshot(vice, "escenario-b-4-firmado")
