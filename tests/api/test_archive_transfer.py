@@ -1,8 +1,11 @@
-"""A primary transfer to the central archive, on the embedded store and on a real S3
-server: the office lists what is due, prepares the inventory and sends it signed; the
-archive acknowledges it from its inbox with a signed receipt; the dossier is then in the
-central archive and its stored objects are under retention, which the store itself
-enforces, also against the service's own credentials."""
+"""The archive's lifecycle on the embedded store and on a real S3 server. A primary
+transfer to the central archive: the office lists what is due, prepares the inventory and
+sends it signed; the archive acknowledges it from its inbox with a signed receipt; the
+dossier is then in the central archive and its stored objects are under retention, which
+the store itself enforces, also against the service's own credentials. Then, with the
+clock moved by freezegun, a payment dossier's whole life to its elimination; and a
+personnel file counted from a recorded event, kept by a disposal and handed to the
+historical archive with a secondary transfer."""
 
 from __future__ import annotations
 
@@ -176,12 +179,14 @@ def test_a_closed_dossier_goes_to_the_central_archive_under_retention(
         assert store.exists(sha256)
 
 
-def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
+def test_a_confidential_payment_dossier_is_archived_lent_held_and_disposed_of(
     backend: Backend, client: TestClient
 ) -> None:
-    """Runs after the previous test, under its table: official letters stay a year in
-    the office and none in the central archive. The clock is moved by freezegun, a year
-    and a day past the closing for the transfer, then past the loan's return day.
+    """Runs after the previous test. A second version of the table is put in force, under
+    which payment dossiers stay a year in the office and none in the central archive (what
+    the first version gave the demo's payment dossier stays). The clock is moved by
+    freezegun, a year and a day past the closing for the transfer, then past the loan's
+    return day.
 
     The S3 server keeps its own clock, which freezegun cannot move: the objects of a
     record whose retention has ended by the service's clock are not locked, so that the
@@ -197,13 +202,25 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
     def sign_in_again() -> None:
         sessions.clear()
 
-    legal = auth("juridico")
+    archivist, committee = auth("archivista"), auth("comite")
+    table = _ok(
+        client.post(
+            "/api/v1/archive/retention-tables",
+            headers=archivist,
+            json={"format": "csv", "content": RULES.replace("PAG,0,10,", "PAG,1,0,")},
+        ),
+        201,
+    )
+    steps = f"/api/v1/archive/retention-tables/{table['id']}/steps"
+    _ok(client.post(steps, headers=committee, json={"state": "approved", "pin": DEMO_PIN}))
+    _ok(client.post(steps, headers=archivist, json={"state": "in_force", "pin": DEMO_PIN}))
+    office = auth("financiero")
     dossier = _ok(
         client.post(
             "/api/v1/dossiers",
-            headers=legal,
+            headers=office,
             json={
-                "title": "Expediente reservado de oficios 2025",
+                "title": "Expediente de pago reservado 2026",
                 "confidentiality": "confidential",
             },
         ),
@@ -212,20 +229,20 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
     document = _ok(
         client.post(
             "/api/v1/documents",
-            headers=legal,
+            headers=office,
             data={
-                "doc_type": "letter",
-                "title": "Oficio reservado",
+                "doc_type": "payment_order",
+                "title": "Orden de pago reservada",
                 "confidentiality": "confidential",
             },
-            files={"file": ("o.pdf", unique_pdf("Oficio reservado 2025"), "application/pdf")},
+            files={"file": ("p.pdf", unique_pdf("Orden de pago reservada"), "application/pdf")},
         ),
         201,
     )
     _ok(
         client.post(
             f"/api/v1/dossiers/{dossier['id']}/items",
-            headers=legal,
+            headers=office,
             json={"document_id": document["id"]},
         ),
         201,
@@ -233,39 +250,41 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
     filed = _ok(
         client.post(
             "/api/v1/archive/holdings",
-            headers=legal,
-            json={"series_code": "OFI", "dossier_id": dossier["id"]},
+            headers=office,
+            json={"series_code": "PAG", "dossier_id": dossier["id"]},
         ),
         201,
     )
-    _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=legal))
+    _ok(client.post(f"/api/v1/dossiers/{dossier['id']}/close", headers=office))
     closed_on = local_date(backend.settings)
-    holding = _ok(client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=legal))
+    holding = _ok(
+        client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=office)
+    )
     assert holding["starts_on"] == closed_on.isoformat()
     assert holding["central_on"] == add_years(closed_on, 1).isoformat()
     # A year in the office first: not due yet.
-    due = client.get("/api/v1/archive/due-for-transfer", headers=legal).json()
+    due = client.get("/api/v1/archive/due-for-transfer", headers=office).json()
     assert filed["id"] not in {h["id"] for h in due}
 
     zone = ZoneInfo(backend.settings.timezone)
     a_year_later = datetime.combine(add_years(closed_on, 1) + timedelta(days=1), NINE, zone)
     with _clock_at(a_year_later):
         sign_in_again()
-        legal, archivist, hr = auth("juridico"), auth("archivista"), auth("rrhh")
+        office, archivist, hr = auth("financiero"), auth("archivista"), auth("rrhh")
         # The archive does not read an office's confidential dossier.
         assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=archivist).status_code == 404
-        due = client.get("/api/v1/archive/due-for-transfer", headers=legal).json()
+        due = client.get("/api/v1/archive/due-for-transfer", headers=office).json()
         assert filed["id"] in {h["id"] for h in due}
         prepared = _ok(
             client.post(
-                "/api/v1/archive/transfers", headers=legal, json={"holding_ids": [filed["id"]]}
+                "/api/v1/archive/transfers", headers=office, json={"holding_ids": [filed["id"]]}
             ),
             201,
         )
         sent = _ok(
             client.post(
                 f"/api/v1/archive/transfers/{prepared['id']}/send",
-                headers=legal,
+                headers=office,
                 json={"pin": DEMO_PIN},
             )
         )
@@ -277,7 +296,7 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
             )
         )
         holding = _ok(
-            client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=legal)
+            client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=office)
         )
         assert holding["phase"] == "central"
         # Held by the archive now: the archivist reads it and its document, confidential as
@@ -313,6 +332,7 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
     with _clock_at(past_the_loan):
         sign_in_again()
         legal, archivist, hr = auth("juridico"), auth("archivista"), auth("rrhh")
+        office = auth("financiero")
         committee = auth("comite")
         assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=hr).status_code == 404
         overdue = _ok(client.get("/api/v1/archive/loans?overdue=true", headers=archivist))
@@ -328,7 +348,7 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
                 "/api/v1/archive/holds",
                 headers=legal,
                 json={
-                    "series_code": "MDS.DAJ.OFI",
+                    "series_code": "MDS.DAF.DF.PAG",
                     "reason": "Demanda laboral en curso",
                     "authority": "Juzgado Segundo de Trabajo",
                     "reference": "Causa 17371-2026-00042",
@@ -392,9 +412,9 @@ def test_a_confidential_dossier_is_archived_lent_held_and_disposed_of(
         assert gone["phase"] == "disposed"
         # A metadata stub remains: the dossier and its document are still described, and
         # asking for the content says it is gone.
-        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=legal).status_code == 200
-        assert client.get(f"/api/v1/documents/{document['id']}", headers=legal).status_code == 200
-        destroyed = client.get(f"/api/v1/documents/{document['id']}/content", headers=legal)
+        assert client.get(f"/api/v1/dossiers/{dossier['id']}", headers=office).status_code == 200
+        assert client.get(f"/api/v1/documents/{document['id']}", headers=office).status_code == 200
+        destroyed = client.get(f"/api/v1/documents/{document['id']}/content", headers=office)
         assert destroyed.status_code == 410, destroyed.text
         assert destroyed.json()["error"]["code"] == "content_disposed"
 
@@ -453,10 +473,10 @@ def _keys(client: TestClient, headers: dict[str, str], dossier_id: str) -> list[
 def test_a_personnel_file_counted_from_retirement_reaches_the_historical_archive(
     backend: Backend, client: TestClient, auth: Auth
 ) -> None:
-    """Runs after the first test, under its table: personnel files count from the
-    official's retirement, an event their office records, and are kept for good. Once an
-    executed disposal keeps one, the central archive hands it to the historical archive
-    with a secondary transfer: a signed inventory, sent as a transfer and acknowledged
+    """Runs after the others, under the table they put in force: personnel files count
+    from the official's retirement, an event their office records, and are kept for good.
+    Once an executed disposal keeps one, the central archive hands it to the historical
+    archive with a secondary transfer: a signed inventory, sent as a transfer and acknowledged
     with a signed receipt by the historical archive."""
     hr, archivist, committee = auth("rrhh"), auth("archivista"), auth("comite")
     historian = auth("historico")
