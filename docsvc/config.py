@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     # the central archive; left empty, the department of the first active archivist
     # outside the central archive's.
     historical_archive_department: str = ""
+    # How long the storage keeps what the historical archive receives from being deleted
+    # (object lock, or the local store's own), in years; 0 leaves it unlocked.
+    historical_retention_years: int = Field(default=100, ge=0, le=1000)
     # The institution's colour (#rrggbb) for the pages' header and navigation bar; the
     # design system's other colours are chosen for contrast and stay as they are.
     brand_colour: str = Field(default="#0b4f8a", pattern=r"^#[0-9a-fA-F]{6}$")

@@ -31,6 +31,7 @@ from archive.inventory import (
     inventory_from_record,
     inventory_record,
 )
+from archive.retention import add_years
 from docsvc.actors.actor import Actor
 from docsvc.archival.holdings import holdings_out
 from docsvc.archival.schemas import ArchiveTransferOut, HoldingOut
@@ -534,12 +535,22 @@ def object_keys(db: Session, row: ArchiveHolding) -> list[str]:
 
 
 def retain(db: Session, services: Services, row: ArchiveHolding) -> None:
-    """Forbid deleting the holding's objects before the day after its disposal date (the
-    end of that day where the institution is, rounded up to UTC)."""
-    store = services.store
-    if row.disposal_on is None or not store.capabilities.retention:
+    """Forbid deleting the holding's objects: in the central archive, until the day after
+    its disposal date (the end of that day where the institution is, rounded up to UTC);
+    in the historical archive, where records are kept for good, for
+    ``DOCSVC_HISTORICAL_RETENTION_YEARS`` (0: no lock)."""
+    store, settings = services.store, services.settings
+    if not store.capabilities.retention:
         return
-    until = datetime.combine(row.disposal_on + timedelta(days=1), time.min, tzinfo=UTC)
+    if row.phase == ArchivePhase.historical.value:
+        if settings.historical_retention_years == 0:
+            return
+        last = add_years(local_date(settings), settings.historical_retention_years)
+    elif row.disposal_on is not None:
+        last = row.disposal_on
+    else:
+        return
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     if until <= datetime.now(UTC):
         return  # its retention has ended already: nothing to lock
     for key in object_keys(db, row):

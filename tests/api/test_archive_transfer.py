@@ -619,6 +619,14 @@ def test_a_personnel_file_counted_from_retirement_reaches_the_historical_archive
     )
     holding = _ok(client.get(f"{HOLDINGS}?dossier_id={dossier['id']}", headers=hr))
     assert holding["phase"] == "historical"
+    # Kept for good: the storage refuses to delete it for a century.
+    store = backend.services.store
+    for sha256 in item.sha256s:
+        info = store.stat(sha256)
+        assert info.retain_until is not None
+        assert info.retain_until.year >= today.year + 99
+        with pytest.raises(OperationNotAllowed):
+            store.delete(sha256)
     assert filed["id"] not in {
         h["id"] for h in _ok(client.get("/api/v1/archive/due-for-secondary", headers=archivist))
     }
