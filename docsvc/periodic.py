@@ -1,19 +1,30 @@
 """Work the service does on its own, on a schedule. Each feature declares its tasks in its
 own ``periodic.py`` as ``PeriodicTask`` values; ``docsvc.composition`` collects them and the
-application's lifespan runs them, one asyncio task each, the work itself in a thread."""
+application's lifespan runs them, one asyncio task each, the work itself in a thread.
+
+Every app process runs the loops, but work on the shared database and store runs once per
+deployment: before each turn a process takes it in ``periodic_turns`` (one conditional
+UPDATE, so two processes never both take it), and the others let it pass. Work on a
+process's own memory or disk (forgetting its unlocked keys) runs in every process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.config import Settings
+from docsvc.db.base import utcnow
+from docsvc.models import PeriodicTurn
 from docsvc.services import Services
 
 log = logging.getLogger("docsvc.periodic")
@@ -32,6 +43,48 @@ class PeriodicTask:
     wait_first: bool = False
     # Whether this deployment runs the task at all (e-mail only with an SMTP server).
     enabled: Callable[[Settings], bool] = always
+    # Work on the shared database and store: one process of the deployment per turn. Work
+    # on a process's own memory or files: every process.
+    once_per_deployment: bool = True
+
+
+def take_turn(services: Services, task: PeriodicTask, now: datetime | None = None) -> bool:
+    """Whether this process takes the task's turn now: its next turn was due, and no other
+    process took it first. Taking it sets the next one an interval later."""
+    now = now or utcnow()
+    who = f"{socket.gethostname()}:{os.getpid()}"[:200]
+    with services.sessions() as db:
+        result = db.execute(
+            update(PeriodicTurn)
+            .where(PeriodicTurn.name == task.name, PeriodicTurn.next_at <= now)
+            .values(next_at=now + task.interval, taken_by=who, taken_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if int(getattr(result, "rowcount", 0) or 0):
+            db.commit()
+            return True
+        if db.get(PeriodicTurn, task.name) is not None:
+            db.rollback()
+            return False
+        db.add(
+            PeriodicTurn(name=task.name, next_at=now + task.interval, taken_by=who, taken_at=now)
+        )
+        try:
+            db.commit()
+        except IntegrityError:  # another process made the row, and took the turn, first
+            db.rollback()
+            return False
+        return True
+
+
+async def _my_turn(task: PeriodicTask, services: Services) -> bool:
+    if not task.once_per_deployment:
+        return True
+    try:
+        return await run_in_threadpool(take_turn, services, task)
+    except Exception:
+        log.exception("%s: its turn could not be taken", task.name)
+        return False
 
 
 async def run_forever(task: PeriodicTask, services: Services) -> None:
@@ -40,6 +93,9 @@ async def run_forever(task: PeriodicTask, services: Services) -> None:
     if task.wait_first:
         await asyncio.sleep(task.interval.total_seconds())
     while True:
+        if not await _my_turn(task, services):
+            await asyncio.sleep(task.interval.total_seconds())
+            continue
         run = asyncio.ensure_future(run_in_threadpool(task.work, services))
         try:
             await asyncio.shield(run)

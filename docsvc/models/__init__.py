@@ -41,6 +41,7 @@ from docsvc.models.organisation import (
     User,
     UserRole,
 )
+from docsvc.models.periodic import PeriodicTurn
 from docsvc.models.pki import IssuedCertificate
 from docsvc.models.register import (
     Direction,
@@ -109,6 +110,7 @@ __all__ = [
     "LogState",
     "ObjectClaim",
     "PendingExternalSignature",
+    "PeriodicTurn",
     "Position",
     "Receipt",
     "RegisterCheckpoint",

@@ -16,5 +16,12 @@ def forget_expired_keys(services: Services) -> None:
 
 
 TASKS = (
-    PeriodicTask("expired key sweep", timedelta(seconds=30), forget_expired_keys, wait_first=True),
+    # Each process forgets the keys it holds in memory.
+    PeriodicTask(
+        "expired key sweep",
+        timedelta(seconds=30),
+        forget_expired_keys,
+        wait_first=True,
+        once_per_deployment=False,
+    ),
 )

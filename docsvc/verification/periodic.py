@@ -19,4 +19,12 @@ def sweep_retained_verifications(services: Services) -> None:
         log.info("deleted %d files kept for the public verification page", gone)
 
 
-TASKS = (PeriodicTask("verification sweep", timedelta(minutes=1), sweep_retained_verifications),)
+# The kept files are on each host's disk (DOCSVC_DATA_DIR/tmp): every process sweeps its own.
+TASKS = (
+    PeriodicTask(
+        "verification sweep",
+        timedelta(minutes=1),
+        sweep_retained_verifications,
+        once_per_deployment=False,
+    ),
+)
