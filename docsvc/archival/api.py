@@ -225,11 +225,10 @@ def inventory_record(
     """The inventory record (canonical JSON) or its detached CAdES signature, to check
     offline."""
     transfer = archive_transfers.visible_transfer(db, actor, transfer_id)
-    if part == "record":
-        return Response(transfer.record, media_type="application/json")
-    if transfer.signature is None:
-        raise archive_transfers.not_signed()
-    return Response(transfer.signature, media_type="application/pkcs7-signature")
+    content, media_type, _ = archive_transfers.signed_part(
+        transfer.record, transfer.signature, part
+    )
+    return Response(content, media_type=media_type)
 
 
 @router.post("/loans", status_code=201)
@@ -344,8 +343,7 @@ def disposal_record(
     """The signed disposal record (acta de eliminación) or its CAdES signature."""
     del actor
     proposal = disposals.proposal_by_id(db, proposal_id)
-    data = proposal.record if part == "record" else proposal.signature
-    if data is None:
-        raise archive_transfers.not_signed("disposal record")
-    media = "application/json" if part == "record" else "application/pkcs7-signature"
-    return Response(data, media_type=media)
+    content, media_type, _ = archive_transfers.signed_part(
+        proposal.record, proposal.signature, part, "disposal record"
+    )
+    return Response(content, media_type=media_type)

@@ -574,6 +574,20 @@ def not_signed(what: str = "inventory") -> Conflict:
     return Conflict(f"The {what} is not signed yet.", code="archive_not_sent")
 
 
+def signed_part(
+    record: bytes | None, signature: bytes | None, part: str, what: str = "inventory"
+) -> tuple[bytes, str, str]:
+    """A signed record (canonical JSON, ``part`` "record") or its detached CAdES signature
+    (any other ``part``), as downloaded: its bytes, media type and file suffix."""
+    if part == "record":
+        content, media_type, suffix = record, "application/json", "json"
+    else:
+        content, media_type, suffix = signature, "application/pkcs7-signature", "p7s"
+    if content is None:
+        raise not_signed(what)
+    return content, media_type, suffix
+
+
 def transfers_of(db: Session, actor: Actor) -> list[ArchiveTransfer]:
     query = select(ArchiveTransfer).order_by(ArchiveTransfer.prepared_at.desc()).limit(200)
     if not actor.has_any(Role.archivist, Role.archive_committee, Role.auditor, Role.admin):

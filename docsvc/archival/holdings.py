@@ -235,8 +235,9 @@ def record_trigger(
         raise Conflict("The archive holds it: its dates stay.", code="archive_transferred")
     node = db.get(ClassificationNode, holding.node_id)
     assert node is not None
-    rule = RuleFinder(db, retention_tables.in_force(db)).rule(node)
-    if rule is None:
+    table = retention_tables.in_force(db)
+    rule = RuleFinder(db, table).rule(node)
+    if table is None or rule is None:
         raise Conflict(
             "The retention table in force has no rule for its series.", code="archive_no_rule"
         )
@@ -252,8 +253,8 @@ def record_trigger(
     if abs((day - today).days) > MAX_YEARS * 366:
         raise InvalidInput("The day is not plausible.", code="archive_bad_day")
     holding.trigger_on, holding.trigger_note = day, note.strip()[:2000]
-    holding.table_id = holding.central_on = holding.disposal_on = holding.starts_on = None
-    holding.disposition = None
+    # Its dates from that day, under the table in force (as refresh_schedules would give).
+    _schedule(holding, table, rule, day)
     db.flush()
     record_leaf(
         db,
@@ -278,7 +279,6 @@ def record_trigger(
         department_id=holding.department_id,
         details={"trigger": rule.trigger.value, "day": day.isoformat()},
     )
-    refresh_schedules(db, settings)
     return holdings_out(db, [holding])[0]
 
 

@@ -118,12 +118,9 @@ def transfer_page(transfer_id: uuid.UUID, page: PageDep) -> Response:
 
 def _inventory_file(page: Page, transfer_id: uuid.UUID, part: str) -> Response:
     transfer = archive_transfers.visible_transfer(page.db, page.actor, transfer_id)
-    if part == "record":
-        content, media_type, suffix = transfer.record, "application/json", "json"
-    else:
-        if transfer.signature is None:
-            raise archive_transfers.not_signed()
-        content, media_type, suffix = transfer.signature, "application/pkcs7-signature", "p7s"
+    content, media_type, suffix = archive_transfers.signed_part(
+        transfer.record, transfer.signature, part
+    )
     name = f"inventario-{transfer.id}.{suffix}"
     return attachment(content, media_type, name)
 
@@ -485,12 +482,9 @@ def proposal_page(proposal_id: uuid.UUID, page: PageDep) -> Response:
 def _record_file(page: Page, proposal_id: uuid.UUID, part: str) -> Response:
     _require(page, DISPOSAL_READERS, "not_an_archivist")
     proposal = disposals.proposal_by_id(page.db, proposal_id)
-    if part == "record":
-        content, media_type, suffix = proposal.record, "application/json", "json"
-    else:
-        content, media_type, suffix = proposal.signature, "application/pkcs7-signature", "p7s"
-    if content is None:
-        raise archive_transfers.not_signed("disposal record")
+    content, media_type, suffix = archive_transfers.signed_part(
+        proposal.record, proposal.signature, part, "disposal record"
+    )
     name = f"acta-de-eliminacion-{proposal.number}.{suffix}"
     return attachment(content, media_type, name)
 

@@ -444,7 +444,7 @@ def record_trigger(holding_id: uuid.UUID, page: PageDep, form: FormDep) -> Respo
         if day is None:
             raise InvalidInput("Give the day.", code="form_invalid")
         return holdings.record_trigger(
-            page.db, page.actor, page.settings, holding_id, day, form.get("note", "")[:2000]
+            page.db, page.actor, page.settings, holding_id, day, form.get("note", "")
         )
 
     def refused(exc: DomainError) -> Response:
