@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from docsvc.models.organisation import Role
 
@@ -17,6 +17,11 @@ class Actor:
     roles: frozenset[Role]
     client_ip: str = ""
     user_agent: str = ""
+    # The login session the request came with (its token's SHA-256, as the database keeps
+    # it), and a key derived from the token itself, which only the client holds: it opens
+    # the signing session sealed for this login (``docsvc.signatures.sessions``).
+    session_id: str | None = None
+    session_key: bytes | None = field(default=None, repr=False, compare=False)
 
     def has_any(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)

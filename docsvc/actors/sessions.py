@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def actor_for(user: User, origin: Origin) -> Actor:
+def token_key(token: str) -> bytes:
+    """A 256-bit key only the token's holder can derive (the database keeps the token's
+    SHA-256, a different function of it): what seals the login's signing session."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"docsvc signing session"
+    ).derive(token.encode())
+
+
+def actor_for(
+    user: User, origin: Origin, session: AuthSession | None = None, token: str = ""
+) -> Actor:
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -27,6 +39,8 @@ def actor_for(user: User, origin: Origin) -> Actor:
         roles=user.role_set,
         client_ip=origin.client_ip,
         user_agent=origin.user_agent,
+        session_id=session.token_sha256 if session is not None else None,
+        session_key=token_key(token) if session is not None and token else None,
     )
 
 
@@ -49,4 +63,4 @@ def resolve_session(
         raise NotAuthenticated("The account is disabled.", code="account_disabled")
     if session.generation != user.session_generation:
         raise NotAuthenticated("The token is missing, expired or revoked.", code="invalid_token")
-    return actor_for(user, origin), session
+    return actor_for(user, origin, session, token), session

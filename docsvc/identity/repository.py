@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.models import AuthSession, Department, User
+from docsvc.models import AuthSession, Department, SigningSession, User
 
 
 def user_by_username(db: Session, username: str) -> User | None:
@@ -102,7 +102,18 @@ def end_sessions(
         revoke.values(revoked_at=now).returning(AuthSession.token_sha256),
         execution_options={"synchronize_session": False},
     ).all()
+    forget_signing_sessions(db, list(revoked))
     return generation, len(revoked)
+
+
+def forget_signing_sessions(db: Session, session_ids: list[str]) -> None:
+    """A login that ends takes its open signing session with it (the sealed key could no
+    longer be opened without the token, but it should not outlive the login either)."""
+    if session_ids:
+        db.execute(
+            delete(SigningSession).where(SigningSession.auth_session.in_(session_ids)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def department_code(db: Session, department_id: uuid.UUID) -> str:

@@ -160,6 +160,7 @@ def open_session(
 
 def close_session(db: Session, actor: Actor, session: AuthSession) -> None:
     session.revoked_at = utcnow()
+    repository.forget_signing_sessions(db, [session.token_sha256])
     record_event(db, actor, "auth.logout", object_type="user", object_id=str(actor.user_id))
 
 

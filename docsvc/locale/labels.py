@@ -292,6 +292,10 @@ def notice_text(t: Translator, value: object) -> str:
         "acknowledged": _("Receipt signed and registered."),
         "returned": _("Returned with your reason, in a signed receipt."),
         "sent": _("Transfer sent with your signed note."),
+        "signing_session_opened": _(
+            "Signing session open: until it ends you sign without typing the PIN."
+        ),
+        "signing_session_locked": _("Signing session locked: the next signature asks for the PIN."),
         "registered": _("Document registered."),
         "uploaded": _("Document uploaded: this is its version 1."),
         "version_added": _("New version uploaded."),
@@ -1047,6 +1051,11 @@ def error_message(t: Translator, code: str) -> str | None:
         ),
         "wrong_pin": _("Wrong PIN."),
         "pin_required": _("Type your signing PIN."),
+        "cannot_unlock_kind": _(
+            "Only a key kept by the service can stay unlocked: a token or a card asks for its "
+            "PIN at each signature."
+        ),
+        "no_login_session": _("A signing session belongs to a login: log in to open one."),
         "pin_locked": _("Signing is locked after too many wrong PINs. Wait a few minutes."),
         "pin_too_short": _("The signing PIN is too short."),
         "no_signing_credential": _(

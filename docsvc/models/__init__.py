@@ -57,6 +57,7 @@ from docsvc.models.signatures import (
     PendingExternalSignature,
     SignatureRecord,
     SigningCredential,
+    SigningSession,
 )
 from docsvc.models.signing_lines import (
     InboxItem,
@@ -125,6 +126,7 @@ __all__ = [
     "SignerStatus",
     "SigningCredential",
     "SigningLine",
+    "SigningSession",
     "SigningStep",
     "StandIn",
     "StepMode",

@@ -87,3 +87,27 @@ class PendingExternalSignature(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SigningSession(Base):
+    """An official's open signing session, shared by every app process of the deployment.
+
+    ``sealed`` is the official's key (a PKCS#12 without a password) encrypted with AES-GCM
+    under a key derived from the login session's token, which only the client holds (the
+    database keeps the token's SHA-256): whoever reads this table cannot open it, and any
+    process that receives the client's next request can (``docsvc.signatures.sessions``).
+    """
+
+    __tablename__ = "signing_sessions"
+
+    # The login session it belongs to; logging out or its expiry ends this one too.
+    auth_session: Mapped[str] = mapped_column(
+        ForeignKey("auth_sessions.token_sha256", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    credential_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("signing_credentials.id", ondelete="CASCADE")
+    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,8 +1,9 @@
-"""Per-process signing state: officials' unlocked keys and the pool that runs pyHanko.
+"""Per-process signing state: the pool that runs pyHanko, and caches of keys.
 
-Unlocked keys live only in this process's memory and only until their session expires or
-the official locks it; they are never written anywhere. With several server processes each
-keeps its own, so an official may be asked for the PIN again by another process.
+Open signing sessions are kept in the database, sealed under the client's token, so that
+every app process serves them (``docsvc.signatures.sessions``); what this process keeps
+is only what spares work: keys it has parsed for a session, and keys a PIN opened a moment
+ago. Neither is ever written anywhere.
 """
 
 from __future__ import annotations
@@ -29,49 +30,55 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class UnlockedKey:
     credential_id: uuid.UUID
+    sealed_digest: bytes
     key: SigningKey
     expires_at: datetime
 
 
 class UnlockedKeys:
-    def __init__(self, lifetime: timedelta) -> None:
-        self._lifetime = lifetime
-        self._keys: dict[uuid.UUID, UnlockedKey] = {}
+    """Keys of open signing sessions this process has parsed, by login session.
+
+    The session itself is in the database (``docsvc.signatures.sessions``), sealed under a
+    key only the client's token gives; this only spares re-parsing the PKCS#12 at each
+    signature. An entry is used only for the very sealed value the database still holds
+    (its digest), so a session locked, replaced or expired elsewhere is never served from
+    here."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, UnlockedKey] = {}
         self._lock = threading.Lock()
 
-    def put(
-        self, user_id: uuid.UUID, credential_id: uuid.UUID, key: SigningKey, now: datetime
-    ) -> UnlockedKey:
-        unlocked = UnlockedKey(credential_id, key, now + self._lifetime)
+    def put(self, session_id: str, unlocked: UnlockedKey) -> None:
         with self._lock:
-            self._keys[user_id] = unlocked
-        return unlocked
+            self._keys[session_id] = unlocked
 
-    def get(self, user_id: uuid.UUID, credential_id: uuid.UUID, now: datetime) -> SigningKey | None:
+    def get(
+        self, session_id: str, credential_id: uuid.UUID, sealed_digest: bytes, now: datetime
+    ) -> SigningKey | None:
         with self._lock:
-            unlocked = self._keys.get(user_id)
+            unlocked = self._keys.get(session_id)
             if unlocked is None:
                 return None
-            if unlocked.expires_at <= now or unlocked.credential_id != credential_id:
-                # Expired, or the credential was replaced: forget the parsed key at once.
-                del self._keys[user_id]
+            if (
+                unlocked.expires_at <= now
+                or unlocked.credential_id != credential_id
+                or not hmac.compare_digest(unlocked.sealed_digest, sealed_digest)
+            ):
+                # Expired, re-opened or the credential replaced: forget the parsed key.
+                del self._keys[session_id]
                 return None
             return unlocked.key
 
-    def expires_at(self, user_id: uuid.UUID, now: datetime) -> datetime | None:
+    def drop(self, session_ids: Iterable[str]) -> None:
         with self._lock:
-            unlocked = self._keys.get(user_id)
-        return unlocked.expires_at if unlocked and unlocked.expires_at > now else None
-
-    def drop(self, user_id: uuid.UUID) -> bool:
-        with self._lock:
-            return self._keys.pop(user_id, None) is not None
+            for session_id in session_ids:
+                self._keys.pop(session_id, None)
 
     def sweep(self, now: datetime) -> int:
         with self._lock:
-            expired = [u for u, k in self._keys.items() if k.expires_at <= now]
-            for user_id in expired:
-                del self._keys[user_id]
+            expired = [s for s, k in self._keys.items() if k.expires_at <= now]
+            for session_id in expired:
+                del self._keys[session_id]
         return len(expired)
 
 
@@ -147,7 +154,8 @@ class SigningRuntime:
 
     def __init__(self, workers: int, session_lifetime: timedelta) -> None:
         self.workers = workers or (os.cpu_count() or 1)
-        self.keys = UnlockedKeys(session_lifetime)
+        self.keys = UnlockedKeys()
+        self.session_lifetime = session_lifetime
         self.recent = RecentlyOpened(session_lifetime)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="signing")
 

@@ -37,18 +37,21 @@ def my_credential(db: DbSession, actor: ActorDep) -> CredentialOut:
 
 
 @router.get("/signing/session")
-def session_state(services: ServicesDep, actor: ActorDep) -> SessionOut:
-    return service.session_state(services.signing, actor)
+def session_state(db: DbSession, actor: ActorDep) -> SessionOut:
+    """Whether this login's signing session is open, and until when."""
+    return service.session_state(db, actor)
 
 
 @router.post("/signing/session")
 def unlock(body: UnlockIn, db: DbSession, services: ServicesDep, actor: ActorDep) -> SessionOut:
-    """Type the PIN once; the key stays unlocked in memory for a few minutes."""
+    """Type the PIN once; the key stays unlocked for this login for a few minutes, in
+    every app process, sealed under a key only this login's token gives."""
     return service.unlock_session(db, services, services.signing, actor, body.pin)
 
 
 @router.delete("/signing/session")
 def lock(db: DbSession, services: ServicesDep, actor: ActorDep) -> SessionOut:
+    """Lock every signing session of the caller's (each of her logins), in every process."""
     return service.lock_session(db, services.signing, actor)
 
 

@@ -40,6 +40,7 @@ from docsvc.models import (
 from docsvc.pki.authorities import material_for, timestamper_for
 from docsvc.runtime.signing import KeySigner, PdfJob, PdfSigner, SigningRuntime
 from docsvc.services import Services
+from docsvc.signatures import sessions as signing_sessions
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
@@ -105,28 +106,41 @@ def unlock_session(
         )
     now = utcnow()
     check_not_locked(credential, now)
-    key = _open_pkcs12(services, runtime, credential, actor, pin)
-    unlocked = runtime.keys.put(actor.user_id, credential.id, key, now)
+    plain = open_with_pin(services.sessions, services.keys, runtime, credential, actor, pin)
+    opened = signing_sessions.open_session(db, runtime, actor, credential, plain, now)
     record_event(
         db, actor, "signing.unlock", object_type="credential", object_id=str(credential.id)
     )
-    return SessionOut(unlocked=True, expires_at=unlocked.expires_at)
+    return SessionOut(unlocked=True, expires_at=opened.expires_at)
 
 
 def lock_session(db: Session, runtime: SigningRuntime, actor: Actor) -> SessionOut:
-    # Locking also forgets keys her PIN opened recently: the next signature asks for the
-    # PIN and derives the key again.
+    # Locking also forgets keys her PIN opened recently in this process: the next
+    # signature here asks for the PIN and derives the key again.
     runtime.recent.drop(
         db.scalars(select(SigningCredential.id).where(SigningCredential.user_id == actor.user_id))
     )
-    if runtime.keys.drop(actor.user_id):
+    if signing_sessions.close_sessions(db, runtime, actor.user_id, utcnow()):
         record_event(db, actor, "signing.lock", object_type="user", object_id=str(actor.user_id))
     return SessionOut(unlocked=False, expires_at=None)
 
 
-def session_state(runtime: SigningRuntime, actor: Actor) -> SessionOut:
-    expires = runtime.keys.expires_at(actor.user_id, utcnow())
-    return SessionOut(unlocked=expires is not None, expires_at=expires)
+def session_state(db: Session, actor: Actor) -> SessionOut:
+    row = signing_sessions.open_row(db, actor, utcnow())
+    return SessionOut(unlocked=row is not None, expires_at=row.expires_at if row else None)
+
+
+def session_offer(db: Session, actor: Actor) -> SessionOut | None:
+    """The signing session's state for an official whose key the service keeps (only such a
+    key can stay unlocked); None for anyone else, to whom a page offers no session."""
+    if Role.official not in actor.roles:
+        return None
+    kind = db.scalar(
+        select(SigningCredential.kind).where(
+            SigningCredential.user_id == actor.user_id, SigningCredential.active.is_(True)
+        )
+    )
+    return session_state(db, actor) if kind == CredentialKind.pkcs12.value else None
 
 
 @contextlib.contextmanager
@@ -164,7 +178,8 @@ def _signing_key(
     if pin is not None:
         yield _open_pkcs12(services, runtime, credential, actor, pin)
         return
-    unlocked = runtime.keys.get(actor.user_id, credential.id, utcnow())
+    with services.sessions() as db:
+        unlocked = signing_sessions.session_key(db, runtime, actor, credential, utcnow())
     if unlocked is None:
         raise InvalidInput(
             "Type your PIN: your signing session is not open or has expired.",

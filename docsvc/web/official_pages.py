@@ -22,6 +22,7 @@ from docsvc.documents import service as documents
 from docsvc.documents.schemas import DocumentOut
 from docsvc.dossiers import service as dossier_service
 from docsvc.errors import DomainError, InvalidInput, PermissionDenied
+from docsvc.signatures import service as signatures
 from docsvc.signing_lines import service as lines
 from docsvc.signing_lines.schemas import LineOut
 from docsvc.transfers import service as transfers
@@ -31,7 +32,15 @@ router = APIRouter(include_in_schema=False)
 
 NOTICES_SHOWN = 10  # the latest notices on the inbox page
 # Notices an action may redirect with; anything else in ?hecho= is ignored.
-NOTICES = ("signed", "rejected", "acknowledged", "returned", "sent")
+NOTICES = (
+    "signed",
+    "rejected",
+    "acknowledged",
+    "returned",
+    "sent",
+    "signing_session_opened",
+    "signing_session_locked",
+)
 
 
 def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
@@ -49,12 +58,38 @@ def _inbox_page(page: Page, error: DomainError | None = None) -> Response:
             :NOTICES_SHOWN
         ],
         notice=page.notice(NOTICES),
+        signing_session=signatures.session_offer(db, actor),
+        session_minutes=settings.signing_session_minutes,
     )
 
 
 @router.get("/bandeja", response_model=None)
 def inbox(page: PageDep) -> Response:
     return _inbox_page(page)
+
+
+@router.post("/firma/sesion", response_model=None)
+def open_signing_session(page: PageDep, form: FormDep) -> Response:
+    """Type the PIN once to sign without it for a while, on this login, through whichever
+    app process takes the next request."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: signatures.unlock_session(
+            page.db, page.services, page.services.signing, page.actor, form.get("pin", "")
+        ),
+        "/bandeja?hecho=signing_session_opened",
+        lambda exc: _inbox_page(page, exc),
+    )
+
+
+@router.post("/firma/sesion/cerrar", response_model=None)
+def lock_signing_session(page: PageDep, form: FormDep) -> Response:
+    return page.act(
+        form.get("csrf_token"),
+        lambda: signatures.lock_session(page.db, page.services.signing, page.actor),
+        "/bandeja?hecho=signing_session_locked",
+        lambda exc: _inbox_page(page, exc),
+    )
 
 
 def _line_documents(page: Page, line: LineOut) -> list[DocumentOut]:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from docsvc.documents import codes
-from docsvc.runtime.signing import SigningRuntime, UnlockedKeys
+from docsvc.runtime.signing import SigningRuntime, UnlockedKey, UnlockedKeys
 from signing.pades import SigningKey
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -46,31 +46,43 @@ def _key() -> SigningKey:
     return SigningKey(signer=None, subject="x")  # type: ignore[arg-type]
 
 
-def test_an_unlocked_key_expires_and_is_forgotten() -> None:
-    keys = UnlockedKeys(timedelta(minutes=15))
-    user, credential = uuid.uuid4(), uuid.uuid4()
-    key = _key()
-    keys.put(user, credential, key, NOW)
-    assert keys.get(user, credential, NOW + timedelta(minutes=14)) is key
-    assert keys.expires_at(user, NOW) == NOW + timedelta(minutes=15)
-    assert keys.get(user, credential, NOW + timedelta(minutes=15)) is None
-    assert keys.expires_at(user, NOW) is None
+SEALED = b"\x01" * 32
+
+
+def test_a_cached_key_expires_and_is_forgotten() -> None:
+    keys = UnlockedKeys()
+    credential, key = uuid.uuid4(), _key()
+    keys.put("s", UnlockedKey(credential, SEALED, key, NOW + timedelta(minutes=15)))
+    assert keys.get("s", credential, SEALED, NOW + timedelta(minutes=14)) is key
+    assert keys.get("s", credential, SEALED, NOW + timedelta(minutes=15)) is None
+    # Forgotten for good, even if asked again with an earlier clock.
+    assert keys.get("s", credential, SEALED, NOW) is None
+
+
+def test_a_cached_key_serves_only_the_sealed_value_it_came_from() -> None:
+    """A session re-opened (or locked and opened again) in another process has another
+    sealed value: this process's parsed key is not used for it."""
+    keys = UnlockedKeys()
+    credential = uuid.uuid4()
+    keys.put("s", UnlockedKey(credential, SEALED, _key(), NOW + timedelta(minutes=15)))
+    assert keys.get("s", credential, b"\x02" * 32, NOW) is None
+    assert keys.get("s", credential, SEALED, NOW) is None
 
 
 def test_a_replaced_credential_does_not_reuse_the_old_key() -> None:
-    keys = UnlockedKeys(timedelta(minutes=15))
-    user = uuid.uuid4()
-    keys.put(user, uuid.uuid4(), _key(), NOW)
-    assert keys.get(user, uuid.uuid4(), NOW) is None
+    keys = UnlockedKeys()
+    keys.put("s", UnlockedKey(uuid.uuid4(), SEALED, _key(), NOW + timedelta(minutes=15)))
+    assert keys.get("s", uuid.uuid4(), SEALED, NOW) is None
 
 
 def test_sweep_and_drop() -> None:
-    keys = UnlockedKeys(timedelta(minutes=1))
-    a, b = uuid.uuid4(), uuid.uuid4()
-    keys.put(a, uuid.uuid4(), _key(), NOW)
-    keys.put(b, uuid.uuid4(), _key(), NOW + timedelta(minutes=5))
+    keys = UnlockedKeys()
+    keys.put("a", UnlockedKey(uuid.uuid4(), SEALED, _key(), NOW + timedelta(minutes=1)))
+    keys.put("b", UnlockedKey(uuid.uuid4(), SEALED, _key(), NOW + timedelta(minutes=5)))
+    keys.put("c", UnlockedKey(uuid.uuid4(), SEALED, _key(), NOW + timedelta(minutes=5)))
     assert keys.sweep(NOW + timedelta(minutes=2)) == 1
-    assert keys.drop(b) and not keys.drop(b)
+    keys.drop(["b"])
+    assert keys.sweep(NOW + timedelta(minutes=6)) == 1
 
 
 def test_the_pool_runs_work_off_the_calling_thread() -> None:
