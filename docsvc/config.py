@@ -329,7 +329,8 @@ class Settings(BaseSettings):
 
     @property
     def shared_tmp_dir(self) -> Path:
-        """Scratch files every process of this host reads (kept verification uploads)."""
+        """The host's scratch area: each process's own directory (``upload_tmp_dir``) is in
+        it."""
         return self.data_dir / "tmp"
 
     @property

@@ -1,7 +1,8 @@
 """Object stores for docsvc: one small interface, a local directory and S3.
 
 Only this package imports ``minio``. It knows nothing of the service: it takes and
-returns bytes, streams and frozen dataclasses.
+returns bytes, streams and frozen dataclasses. Objects are content-addressed; beside them,
+named temporary objects (``put_temporary`` and its kin) are never locked.
 
 Exception tree (every error raised here derives from :class:`StorageError`)::
 
@@ -23,11 +24,19 @@ from storage.errors import (
     StorageError,
     StoreUnavailable,
 )
-from storage.interface import ObjectInfo, ObjectStore, StoreCapabilities, StoredObject
+from storage.interface import (
+    TEMPORARY_PREFIX,
+    ObjectInfo,
+    ObjectStore,
+    StoreCapabilities,
+    StoredObject,
+    TemporaryInfo,
+)
 from storage.local import LocalObjectStore
 from storage.s3 import S3ObjectStore
 
 __all__ = [
+    "TEMPORARY_PREFIX",
     "IntegrityError",
     "LocalObjectStore",
     "NotSupported",
@@ -41,4 +50,5 @@ __all__ = [
     "StoreCapabilities",
     "StoreUnavailable",
     "StoredObject",
+    "TemporaryInfo",
 ]

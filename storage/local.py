@@ -4,12 +4,14 @@ Layout under ``root``::
 
     objects/ab/cd/<sha256>             the bytes, read-only
     objects/ab/cd/<sha256>.meta.json   retention and legal hold, only once either is set
+    temporary/<name>                   temporary objects (``put_temporary``), never locked
     tmp/                               writes in progress; never listed, safe to empty
     lock                               serialises retention, hold and delete
 
 A put streams into ``tmp/`` (same filesystem) while hashing, fsyncs, links into place
 (a rename that cannot replace) and fsyncs the directory, so after a crash an object is
-wholly present or absent. Reads
+wholly present or absent; a temporary object is renamed into place the same way, replacing
+any of its name. Reads
 are hash-checked. Retention and legal hold are enforced by this class only: anyone with
 write access to the directory can still remove files, which is why S3 object lock is the
 production choice.
@@ -38,8 +40,21 @@ from storage.errors import (
     StoreUnavailable,
 )
 from storage.hashing import Digest, OverlappedSha256, copy_while_hashing
-from storage.interface import DEFAULT_CHUNK_SIZE, ObjectInfo, StoreCapabilities, StoredObject
-from storage.keys import checked_key, is_key, is_key_prefix
+from storage.interface import (
+    DEFAULT_CHUNK_SIZE,
+    ObjectInfo,
+    StoreCapabilities,
+    StoredObject,
+    TemporaryInfo,
+)
+from storage.keys import (
+    checked_key,
+    checked_temporary_name,
+    is_key,
+    is_key_prefix,
+    is_temporary_name,
+    is_temporary_prefix,
+)
 from storage.retention_dates import normalised_retention, retention_blocks_delete
 
 META_SUFFIX = ".meta.json"
@@ -73,6 +88,7 @@ class LocalObjectStore:
         self.root = Path(root)
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
+        self._temporary = self.root / "temporary"
 
     @property
     def name(self) -> str:
@@ -200,6 +216,67 @@ class LocalObjectStore:
             lock = self._read_lock(self._existing(key))
             self._write_lock(key, _Lock(lock.retain_until, on))
 
+    # -- temporary objects ---------------------------------------------------------------
+
+    def put_temporary(self, name: str, stream: BinaryIO, length: int) -> None:
+        final = self._temporary_path(name)
+        self._ensure_dirs()
+        fd, tmp_name = tempfile.mkstemp(prefix="temporary-", dir=self._tmp)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                written = _copy_exactly(stream, out, length)
+                if written != length:
+                    raise StorageError(
+                        f"temporary object {name}: {written} bytes arrived, not {length}"
+                    )
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+                # A name that is another's directory, or under another's file.
+                raise StorageError(f"temporary object {name}: {exc}") from exc
+            _fsync_dir(final.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def iter_temporary(self, name: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        path = self._temporary_path(name)
+        if not path.is_file():
+            raise ObjectNotFound(name)  # before the first chunk, as iter_chunks does
+        return _temporary_chunks(path, name, chunk_size)
+
+    def list_temporary(self, prefix: str = "") -> Iterator[TemporaryInfo]:
+        if not is_temporary_prefix(prefix):
+            return
+        # Start from the deepest directory the prefix names whole, and walk only that.
+        head, _, _ = prefix.rpartition("/")
+        start = self._temporary / head if head else self._temporary
+        found: list[tuple[str, Path]] = []
+        for directory, _dirs, files in os.walk(start):
+            for file_name in files:
+                path = Path(directory) / file_name
+                name = path.relative_to(self._temporary).as_posix()
+                if name.startswith(prefix) and is_temporary_name(name):
+                    found.append((name, path))
+        for name, path in sorted(found):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            yield TemporaryInfo(
+                name=name, size=st.st_size, modified_at=datetime.fromtimestamp(st.st_mtime, UTC)
+            )
+
+    def delete_temporary(self, name: str) -> None:
+        path = self._temporary_path(name)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            path.unlink()
+            _fsync_dir(path.parent)
+
     # -- health and housekeeping ---------------------------------------------------------
 
     def check_ready(self) -> None:
@@ -240,6 +317,9 @@ class LocalObjectStore:
     def _path(self, key: str) -> Path:
         key = checked_key(key)
         return self._objects / key[:2] / key[2:4] / key
+
+    def _temporary_path(self, name: str) -> Path:
+        return self._temporary / checked_temporary_name(name)
 
     def _meta_path(self, key: str) -> Path:
         path = self._path(key)
@@ -328,6 +408,29 @@ _CAN_ADVISE = hasattr(os, "posix_fadvise")
 def _check_claim(digest: Digest, expected_sha256: str | None) -> None:
     if expected_sha256 is not None and digest.sha256 != expected_sha256.lower():
         raise IntegrityError(f"the bytes hash to {digest.sha256}, not to {expected_sha256}")
+
+
+def _copy_exactly(stream: BinaryIO, out: BinaryIO, length: int) -> int:
+    """Copy up to ``length`` bytes and one more (to notice a longer stream); return how
+    many were read."""
+    written = 0
+    while written <= length:
+        chunk = stream.read(min(DEFAULT_CHUNK_SIZE, length + 1 - written))
+        if not chunk:
+            break
+        out.write(chunk)
+        written += len(chunk)
+    return written
+
+
+def _temporary_chunks(path: Path, name: str, chunk_size: int) -> Iterator[bytes]:
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError as exc:  # deleted since the check
+        raise ObjectNotFound(name) from exc
+    with handle:
+        while chunk := handle.read(chunk_size):
+            yield chunk
 
 
 def _checked_chunks(path: Path, key: str, chunk_size: int) -> Iterator[bytes]:

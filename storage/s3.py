@@ -11,6 +11,10 @@ callers may rely on, the same as the local store's:
 - Retention and legal hold apply to the current version. A put of bytes already stored
   uploads nothing, so a key normally has one version; only racing puts of the same bytes
   can make more, and delete removes them all.
+- Temporary objects are under ``tmp/`` (``TEMPORARY_PREFIX``), beside the content keys
+  and never among them (a content key has no ``/``). They are put with no retention or
+  legal hold, and ``ensure_bucket`` refuses a bucket whose default retention would lock
+  them (and every other object) anyway; ``delete_temporary`` removes every version.
 
 Retention uses COMPLIANCE mode by default, which SeaweedFS, MinIO, Ceph RGW and AWS all
 enforce: nobody, not even the bucket owner or the root account, can shorten or remove it
@@ -54,8 +58,22 @@ from storage.hashing import (
     copy_while_hashing,
     digest_of,
 )
-from storage.interface import DEFAULT_CHUNK_SIZE, ObjectInfo, StoreCapabilities, StoredObject
-from storage.keys import checked_key, is_key, is_key_prefix
+from storage.interface import (
+    DEFAULT_CHUNK_SIZE,
+    TEMPORARY_PREFIX,
+    ObjectInfo,
+    StoreCapabilities,
+    StoredObject,
+    TemporaryInfo,
+)
+from storage.keys import (
+    checked_key,
+    checked_temporary_name,
+    is_key,
+    is_key_prefix,
+    is_temporary_name,
+    is_temporary_prefix,
+)
 from storage.retention_dates import normalised_retention, retention_blocks_delete
 from storage.s3_errors import mapped_errors
 
@@ -140,7 +158,7 @@ class S3ObjectStore:
         if self._object_lock:
             with mapped_errors(f"bucket {self.bucket}", locking=True):
                 try:
-                    self._client.get_object_lock_config(self.bucket)
+                    lock = self._client.get_object_lock_config(self.bucket)
                 except S3Error as exc:
                     if exc.code == "ObjectLockConfigurationNotFoundError":
                         raise NotSupported(
@@ -148,6 +166,13 @@ class S3ObjectStore:
                             "be turned on later: use a new bucket"
                         ) from exc
                     raise
+            if lock.mode is not None:
+                # docsvc sets retention object by object; a bucket default would lock its
+                # temporary objects and readiness probes too, which must stay deletable.
+                raise NotSupported(
+                    f"bucket {self.bucket} has a default retention ({lock.mode}, "
+                    f"{lock.duration} {lock.duration_unit}): remove it"
+                )
 
     def _make_bucket(self) -> None:
         try:
@@ -304,6 +329,71 @@ class S3ObjectStore:
             else:
                 self._client.disable_object_legal_hold(self.bucket, key, head.version_id)
 
+    # -- temporary objects ---------------------------------------------------------------
+
+    def put_temporary(self, name: str, stream: BinaryIO, length: int) -> None:
+        object_name = _temporary_object(name)
+        reader = _CountingReader(stream)
+        with mapped_errors(f"temporary object {name}"):
+            # No retention and no legal hold: this object must stay deletable.
+            result = self._client.put_object(
+                self.bucket,
+                object_name,
+                cast(BinaryIO, reader),
+                length=length,
+                part_size=PART_SIZE,
+                num_parallel_uploads=PARALLEL_PARTS,
+            )
+        if reader.count != length or stream.read(1):
+            with mapped_errors(f"temporary object {name}", locking=True):
+                self._client.remove_object(self.bucket, object_name, version_id=result.version_id)
+            raise StorageError(f"temporary object {name}: the stream did not hold {length} bytes")
+
+    def iter_temporary(self, name: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+        object_name = _temporary_object(name)
+        with mapped_errors(f"temporary object {name}"):
+            head = self._client.stat_object(self.bucket, object_name)
+        return self._temporary_download(name, object_name, head.version_id, chunk_size)
+
+    def _temporary_download(
+        self, name: str, object_name: str, version_id: str | None, chunk_size: int
+    ) -> Iterator[bytes]:
+        with mapped_errors(f"temporary object {name}"):
+            response = self._client.get_object(self.bucket, object_name, version_id=version_id)
+            try:
+                yield from response.stream(chunk_size)
+            finally:
+                response.close()
+                response.release_conn()
+
+    def list_temporary(self, prefix: str = "") -> Iterator[TemporaryInfo]:
+        if not is_temporary_prefix(prefix):
+            return
+        with mapped_errors(f"listing temporary {prefix!r}"):
+            for entry in self._client.list_objects(
+                self.bucket, prefix=TEMPORARY_PREFIX + prefix, recursive=True
+            ):
+                object_name = entry.object_name or ""
+                name = object_name.removeprefix(TEMPORARY_PREFIX)
+                if not object_name.startswith(TEMPORARY_PREFIX) or not is_temporary_name(name):
+                    continue
+                modified = entry.last_modified or datetime.now(UTC)
+                yield TemporaryInfo(
+                    name=name, size=entry.size or 0, modified_at=modified.astimezone(UTC)
+                )
+
+    def delete_temporary(self, name: str) -> None:
+        object_name = _temporary_object(name)
+        with mapped_errors(f"temporary object {name}", locking=True):
+            # Every version and delete marker, so that nothing of it stays in the bucket.
+            for entry in self._client.list_objects(
+                self.bucket, prefix=object_name, include_version=True
+            ):
+                if entry.object_name == object_name:
+                    self._client.remove_object(
+                        self.bucket, object_name, version_id=entry.version_id
+                    )
+
     # -- health --------------------------------------------------------------------------
 
     def check_ready(self) -> None:
@@ -345,8 +435,25 @@ class S3ObjectStore:
             raise NotSupported(f"{what} needs object lock, which this store was built without")
 
 
+class _CountingReader:
+    """Counts the bytes minio reads, to check a stream held what its length said."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._inner.read(size)
+        self.count += len(chunk)
+        return chunk
+
+
 class _AlreadyCreated(Exception):
     """Someone else created the bucket between our check and our create."""
+
+
+def _temporary_object(name: str) -> str:
+    return TEMPORARY_PREFIX + checked_temporary_name(name)
 
 
 def _object_info(key: str, entry: Object) -> ObjectInfo:

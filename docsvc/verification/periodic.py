@@ -1,5 +1,5 @@
 """The public verifier's scheduled work: files kept for the public verification page are
-deleted when their time is up."""
+deleted from the object store when their time is up."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ log = logging.getLogger("docsvc.periodic")
 
 
 def sweep_retained_verifications(services: Services) -> None:
-    gone = retained.sweep(services.settings)
+    gone = retained.sweep(services.store)
     if gone:
         log.info("deleted %d files kept for the public verification page", gone)
 
 
-# The kept files are on each host's disk (DOCSVC_DATA_DIR/tmp): every process sweeps its own.
+# The kept files are in the object store the whole deployment shares: one process sweeps.
 TASKS = (
     PeriodicTask(
         "verification sweep",
         timedelta(minutes=1),
         sweep_retained_verifications,
-        once_per_deployment=False,
+        once_per_deployment=True,
     ),
 )

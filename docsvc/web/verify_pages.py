@@ -3,8 +3,9 @@ in every stamp links to ``/verificar/{code}``), and read the result in plain wor
 
 - ``GET /verificar``: the two forms; ``?codigo=`` redirects to the record.
 - ``POST /verificar``: verifies the upload (in a killable worker, as the API does), keeps
-  it for a short while (``docsvc.verification.retained``) and redirects to its result, so
-  that a reload or a change of language does not post the file again.
+  it for a short while in the object store (``docsvc.verification.retained``), so that any
+  process of any host can answer the next request, and redirects to its result, so that a
+  reload or a change of language does not post the file again.
 - ``GET /verificar/resultado/{token}``: the report, each verdict in green, amber or red
   with its reasons, and downloads: the PDF report sealed by the institution, the ETSI XML
   and the JSON.
@@ -106,7 +107,7 @@ async def verify_upload(request: Request, db: DbSession, services: ServicesDep) 
 def _verify_and_keep(db: Session, services: Services, form: ReceivedForm, used: WorkerTime) -> str:
     assert form.file is not None
     report = service.verify_upload(db, services, form.file, used)
-    return retained.keep(services.settings, form.file, report)
+    return retained.keep(services.store, form.file, report)
 
 
 def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
     ]
     return {
         "token": found.token,
-        "filename": found.upload.filename,
+        "filename": found.filename,
         "report": report,
         "verdict": report["verdict"],
         "verdict_text": wording.verdict(report["verdict"], lang),
@@ -139,7 +140,7 @@ def _result_context(found: retained.Retained, lang: str) -> dict[str, Any]:
 @router.get("/verificar/resultado/{token}", response_model=None)
 def verify_result(request: Request, token: str, services: ServicesDep) -> Response:
     try:
-        found = retained.find(services.settings, token)
+        found = retained.find(services.store, token)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     lang = language_of(request, services.settings.default_language)
@@ -152,12 +153,10 @@ def verify_result_pdf(
 ) -> Response:
     try:
         limit_public_requests(request)
-        found = retained.find(services.settings, token)
+        found = retained.find(services.store, token)
         lang = language_of(request, services.settings.default_language)
         # The report the page shows, kept with the file: sealed, not verified again.
-        pdf = sealed_report(
-            db, services.keys, found.report, file_name=found.upload.filename, lang=lang
-        )
+        pdf = sealed_report(db, services.keys, found.report, file_name=found.filename, lang=lang)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(
@@ -173,9 +172,12 @@ def verify_result_etsi(
 ) -> Response:
     try:
         limit_public_requests(request)
-        found = retained.find(services.settings, token)
-        with public_verification(request) as used:  # verified again, in ETSI's terms
-            xml = service.verify_upload_etsi(db, services, found.upload, used)
+        found = retained.find(services.store, token)
+        with (
+            public_verification(request) as used,  # verified again, in ETSI's terms
+            retained.local_copy(services.store, found, services.settings.upload_tmp_dir) as kept,
+        ):
+            xml = service.verify_upload_etsi(db, services, kept, used)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(
@@ -188,7 +190,7 @@ def verify_result_etsi(
 @router.get("/verificar/resultado/{token}/informe.json", response_model=None)
 def verify_result_json(request: Request, token: str, services: ServicesDep) -> Response:
     try:
-        found = retained.find(services.settings, token)
+        found = retained.find(services.store, token)
     except DomainError as exc:
         return _form_page(request, services, error=exc)
     return Response(

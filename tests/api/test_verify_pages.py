@@ -5,19 +5,26 @@ English), download the sealed PDF report, the ETSI XML and the JSON."""
 from __future__ import annotations
 
 import html
-import os
+import io
+import json
 import re
-import time
+import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pyhanko.sign.general import load_cert_from_pemder
 
+from docsvc.app import create_app
+from docsvc.composition import build_services
+from docsvc.config import StorageBackend
 from docsvc.demo.seed import DEMO_PIN
 from docsvc.verification import retained
+from docsvc.verification.periodic import TASKS, sweep_retained_verifications
 from signing.verification import VerificationPolicy, verify
+from storage import LocalObjectStore
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.pdfs import unique_pdf
 
@@ -201,7 +208,7 @@ def test_an_untrusted_signature_is_amber(client: TestClient) -> None:
 def test_bad_uploads_get_the_form_back_with_the_reason(
     client: TestClient, backend: Backend
 ) -> None:
-    kept = set(retained._directory(backend.settings).iterdir())
+    kept = _kept(backend)
     status, page, _ = _upload(client, (DATA / "bad_inputs" / "truncated.pdf").read_bytes())
     assert status == 400
     assert "El archivo no se puede leer como PDF." in page
@@ -212,7 +219,7 @@ def test_bad_uploads_get_the_form_back_with_the_reason(
     response = client.post("/verificar", files={"file": ("c.pdf", b"%PDF-1.7", "application/pdf")})
     assert response.status_code == 403
     assert "La sesión del formulario caducó" in response.text
-    assert set(retained._directory(backend.settings).iterdir()) == kept
+    assert _kept(backend) == kept
 
 
 def test_a_typed_code_leads_to_the_public_record(client: TestClient, public_doc: dict) -> None:
@@ -261,23 +268,115 @@ def test_unknown_and_malformed_codes(client: TestClient) -> None:
     assert "<b>no</b>" not in page.text
 
 
+def _kept(backend: Backend) -> set[str]:
+    """The names of the objects kept for the verification page, in the shared store."""
+    return {info.name for info in backend.services.store.list_temporary(retained.PREFIX)}
+
+
+def _token_of(location: str) -> str:
+    return location.rsplit("/", 1)[1]
+
+
+def _age(backend: Backend, token: str, by: timedelta) -> None:
+    """Make a kept verification look ``by`` older, as a process reading it would see it."""
+    store = backend.services.store
+    name = f"{retained.PREFIX}{token}.json"
+    meta = json.loads(b"".join(store.iter_temporary(name)))
+    meta["kept_at"] = (datetime.fromisoformat(meta["kept_at"]) - by).isoformat()
+    data = json.dumps(meta).encode()
+    store.put_temporary(name, io.BytesIO(data), len(data))
+
+
 def test_kept_files_expire(client: TestClient, backend: Backend, public_doc: dict) -> None:
     status, _, location = _upload(client, public_doc["content"])
     assert status == 200
-    token = location.rsplit("/", 1)[1]
-    directory = retained._directory(backend.settings)
-    old = time.time() - retained.RETAINED_FOR.total_seconds() - 5
-    os.utime(directory / f"{token}.json", (old, old))
+    token = _token_of(location)
+    assert {f"{retained.PREFIX}{token}.json", f"{retained.PREFIX}{token}.pdf"} <= _kept(backend)
+    _age(backend, token, retained.RETAINED_FOR + timedelta(seconds=5))
     page = client.get(location)
     assert page.status_code == 410
     assert "Esta verificación caducó" in page.text
-    assert not (directory / f"{token}.pdf").exists()
-    # The periodic sweep deletes what nobody came back for.
+    # The first access after its time deleted it from the store.
+    assert not any(token in name for name in _kept(backend))
+    assert client.get(location).status_code == 404
+    assert client.get(f"{location}/informe.json").status_code == 404
+
+
+def test_the_sweep_deletes_expired_kept_files_from_the_store(
+    client: TestClient, backend: Backend, public_doc: dict
+) -> None:
     status, _, location = _upload(client, public_doc["content"])
-    token = location.rsplit("/", 1)[1]
-    os.utime(directory / f"{token}.json", (old, old))
-    assert retained.sweep(backend.settings) >= 1
-    assert not (directory / f"{token}.pdf").exists()
+    assert status == 200
+    token = _token_of(location)
+    store = backend.services.store
+    # Not yet due: nothing goes.
+    assert retained.sweep(store) == 0
+    assert any(token in name for name in _kept(backend))
+    # A file whose report never arrived (a process died between the two puts) goes too.
+    store.put_temporary(f"{retained.PREFIX}orphan.pdf", io.BytesIO(b"%PDF-1.7"), 8)
+    later = datetime.now(UTC) + retained.RETAINED_FOR + timedelta(seconds=5)
+    assert retained.sweep(store, now=later) >= 1
+    assert _kept(backend) == set()
+    assert client.get(location).status_code == 404
+    # The sweep works on the store the deployment shares: one process of it takes each turn.
+    (task,) = TASKS
+    assert task.work is sweep_retained_verifications and task.once_per_deployment
+
+
+def test_a_file_verified_on_one_host_is_shown_and_downloaded_on_another(
+    backend: Backend, public_doc: dict, tmp_path: Path
+) -> None:
+    """Two app processes as two hosts behind a load balancer would run them: services of
+    their own built from their own data directories (so nothing on one host's disk is seen
+    by the other), over the one database and the one object store."""
+    other_dir = tmp_path / "other-host"
+    shutil.copytree(  # its own copy of the PKI and secrets, no objects, no scratch
+        backend.settings.data_dir,
+        other_dir,
+        ignore=shutil.ignore_patterns("objects", "tmp", "docsvc.sqlite3*"),
+    )
+    other_settings = backend.settings.model_copy(
+        update={"data_dir": other_dir, "database_url": backend.settings.effective_database_url}
+    )
+    shared_store = (
+        LocalObjectStore(backend.settings.local_store_dir)
+        if backend.settings.storage_backend is StorageBackend.local
+        else None  # the same bucket, by the same settings
+    )
+    first_services = build_services(backend.settings)
+    other_services = build_services(other_settings, store=shared_store)
+    try:
+        first = TestClient(create_app(backend.settings, first_services))
+        second = TestClient(create_app(other_settings, other_services))
+        with first, second:
+            status, page, location = _upload(first, public_doc["content"], "copia-host-a.pdf")
+            assert status == 200, page
+            token = _token_of(location)
+            for settings in (backend.settings, other_settings):
+                assert not [p for p in settings.shared_tmp_dir.rglob("*") if token in p.name]
+            assert f"{retained.PREFIX}{token}.json" in _kept(backend)
+
+            shown = second.get(location)
+            assert shown.status_code == 200, shown.text
+            assert "Resultado del documento: Válida" in _text(shown.text)
+            assert "copia-host-a.pdf" in shown.text
+            assert "Document result: Valid" in _text(second.get(f"{location}?lang=en").text)
+            pdf = second.get(f"{location}/informe.pdf")
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+            xml = second.get(f"{location}/informe-etsi.xml")
+            assert xml.status_code == 200 and b"ValidationReport" in xml.content
+            report = second.get(f"{location}/informe.json").json()
+            assert report["verdict"] == "valid" and report["copy"]["status"] == "identical"
+            # The copy downloaded for the ETSI report is gone from the second host's disk.
+            assert not [p for p in (other_dir / "tmp").rglob("*") if p.is_file()]
+
+            # Expired, it is gone for both.
+            _age(backend, token, retained.RETAINED_FOR + timedelta(seconds=5))
+            assert second.get(location).status_code == 410
+            assert first.get(location).status_code == 404
+    finally:
+        first_services.close()
+        other_services.close()
 
 
 def hashlib_of(data: bytes) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from storage import ObjectInfo, ObjectStore, StoreCapabilities, StoredObject
+from storage import ObjectInfo, ObjectStore, StoreCapabilities, StoredObject, TemporaryInfo
 
 
 class _ReaderThatDies:
@@ -79,6 +79,18 @@ class FaultyStore:
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         self.real.set_legal_hold(key, on)
+
+    def put_temporary(self, name: str, stream: BinaryIO, length: int) -> None:
+        self.real.put_temporary(name, stream, length)
+
+    def iter_temporary(self, name: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        return self.real.iter_temporary(name, chunk_size)
+
+    def list_temporary(self, prefix: str = "") -> Iterator[TemporaryInfo]:
+        return self.real.list_temporary(prefix)
+
+    def delete_temporary(self, name: str) -> None:
+        self.real.delete_temporary(name)
 
     def check_ready(self) -> None:
         self.real.check_ready()
