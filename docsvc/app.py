@@ -19,12 +19,16 @@ from docsvc.archival import api as archival_api
 from docsvc.audit import api as audit_api
 from docsvc.batches import api as batches_api
 from docsvc.calendar import api as calendar_api
-from docsvc.composition import PERIODIC_TASKS, build_services
+from docsvc.composition import JOB_HANDLERS, PERIODIC_TASKS, build_services
 from docsvc.config import Settings
 from docsvc.documents import api as documents_api
 from docsvc.dossiers import api as dossiers_api
 from docsvc.http_errors import install_error_handlers
 from docsvc.identity import api as identity_api
+from docsvc.jobs import api as jobs_api
+from docsvc.jobs.handlers import JobHandler
+from docsvc.jobs.queues import concurrency_limits
+from docsvc.jobs.runner import JobRunner, runs_in_app
 from docsvc.maintenance.permissions import make_private, private_umask
 from docsvc.maintenance.scratch import remove_dead_scratch
 from docsvc.organisation import api as organisation_api
@@ -62,7 +66,14 @@ from signing.verification import quiet_validation_logs
 log = logging.getLogger("docsvc")
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    job_handlers: tuple[JobHandler, ...] = JOB_HANDLERS,
+) -> FastAPI:
+    """``job_handlers``: what the in-process job runner runs (the features', and the
+    tests' own kinds beside them)."""
     quiet_validation_logs()
     private_umask()
     services = services or build_services(settings)
@@ -71,6 +82,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = dataclasses.replace(
         services, settings=settings, limits=Throttles.for_settings(settings)
     )
+
+    # Checked here, so a mistaken DOCSVC_JOB_CONCURRENCY stops the start at once.
+    job_limits = concurrency_limits(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,9 +106,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # uploads (starting one takes a second).
         warm_verifier = asyncio.create_task(run_in_threadpool(services.verifier.warm))
         tasks = periodic.start(PERIODIC_TASKS, services)
+        # On SQLite the serving process runs the job queue itself: `make run` is the whole
+        # service. On PostgreSQL `docsvc worker` processes do, unless configured otherwise.
+        jobs: JobRunner | None = None
+        if runs_in_app(services.settings):
+            jobs = JobRunner(services, job_handlers, job_limits)
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                # Claims stop at once; running jobs get the drain to finish, the rest go
+                # back to their queues (off the event loop: it may take a while).
+                await run_in_threadpool(jobs.stop)
             with contextlib.suppress(Exception):
                 await warm
             with contextlib.suppress(Exception):
@@ -131,6 +155,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         signatures_api.router,
         signing_lines_api.router,
         batches_api.router,
+        jobs_api.router,
         register_api.router,
         register_api.public_router,
         register_api.cases_router,

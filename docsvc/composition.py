@@ -1,8 +1,9 @@
 """The composition root: the one place that knows every feature.
 
 It builds the ``Services`` registry with what features above ``signatures`` contribute,
-and collects each feature's periodic tasks for the application's lifespan. The web pages,
-the CLI and the application factory build services here, never piece by piece."""
+and collects each feature's periodic tasks for the application's lifespan and its job
+handlers for the job runner (the lifespan's, or ``docsvc worker``'s). The web pages, the
+CLI and the application factory build services here, never piece by piece."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from docsvc import services as kernel
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.config import Settings
+from docsvc.jobs.handlers import JobHandler
 from docsvc.maintenance import periodic as maintenance_periodic
 from docsvc.notifications import periodic as notifications_periodic
 from docsvc.periodic import PeriodicTask
@@ -34,6 +36,10 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *transfers_periodic.TASKS,
     *archival_periodic.TASKS,
 )
+
+# Each feature that hands work to the job queue declares its handlers in its own module
+# (``JOB_HANDLERS: tuple[JobHandler, ...]``), collected here like the periodic tasks.
+JOB_HANDLERS: tuple[JobHandler, ...] = ()
 
 
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:

@@ -234,6 +234,22 @@ class Settings(BaseSettings):
     smtp_from: str = ""
     smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
 
+    # The job queue (docsvc.jobs). Whether the serving process runs jobs too: left unset,
+    # only on the embedded SQLite database (one host, one writer, so `make run` needs no
+    # second process); on PostgreSQL `docsvc worker` runs them unless this is true.
+    jobs_in_app: bool | None = None
+    # Jobs each queue runs at once in one process, over the defaults of
+    # docsvc.jobs.queues (JSON, e.g. {"ocr": 2, "exports": 1}; 0 runs none of that queue).
+    job_concurrency: dict[str, int] = Field(default_factory=dict)
+    # A running job whose heartbeat is older than this lost its worker (killed, host
+    # gone): it goes back to its queue, the attempt counted.
+    job_stale_seconds: float = Field(default=120, ge=5, le=24 * 3600)
+    # How long a stopping worker waits for its running jobs before giving them back.
+    job_drain_seconds: float = Field(default=60, ge=0, le=3600)
+    # The delay before a failed job's first retry; each further one doubles it (at most an
+    # hour).
+    job_retry_seconds: float = Field(default=10, ge=0, le=3600)
+
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
     # The department of the archive, which receives archival transfers (its code); left

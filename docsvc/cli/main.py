@@ -27,6 +27,7 @@ from docsvc.cli import (
     register_commands,
     sign_command,
     verify_command,
+    worker_command,
 )
 from docsvc.cli.common import fail, load_settings, services_session
 from docsvc.composition import build_services
@@ -62,6 +63,7 @@ app.add_typer(positions_app, name="positions")
 app.add_typer(store_app, name="store")
 app.command("sign")(sign_command.sign)
 app.command("verify")(verify_command.verify)
+app.command("worker")(worker_command.worker)
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(notifications_commands.app, name="notifications")
 app.add_typer(register_commands.app, name="register")

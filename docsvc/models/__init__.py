@@ -29,6 +29,7 @@ from docsvc.models.documents import (
     DossierItem,
     DossierStatus,
 )
+from docsvc.models.jobs import Job, JobState
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import (
     PRIVILEGED_ROLES,
@@ -103,6 +104,8 @@ __all__ = [
     "InboxItem",
     "Institution",
     "IssuedCertificate",
+    "Job",
+    "JobState",
     "LegalHold",
     "LineStatus",
     "LoanStatus",

@@ -1,0 +1,348 @@
+"""The queue's operations on the ``jobs`` table.
+
+- ``enqueue`` only adds the row to the caller's session: the job is committed with the
+  change that asked for it, or not at all.
+- ``claim`` hands one queued job to one worker. On PostgreSQL the candidate row is
+  locked with ``FOR UPDATE SKIP LOCKED``, so claimers on many hosts pass over each other's
+  rows instead of queueing on them; on SQLite (one writer at a time) a conditional UPDATE
+  (``state = 'queued'``) takes it, and whoever loses the race asks again.
+- The claimed ``Job`` is the worker's ticket: ``report_progress``, ``heartbeat``,
+  ``succeed`` and ``fail`` change the row only while it is still that run of that worker
+  (its ``locked_by`` and ``attempts``), so a worker that was presumed dead and comes back
+  cannot overwrite what the job's next run records.
+- ``recover_stale`` puts back the jobs whose worker stopped sending heartbeats.
+
+Each function runs in a short transaction of its own (``sessions``), except ``enqueue``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from docsvc.db.base import utcnow
+from docsvc.jobs.backoff import retry_delay
+from docsvc.jobs.queues import queue_named
+from docsvc.models import Job, JobState
+
+DEFAULT_MAX_ATTEMPTS = 5
+# How many times a SQLite claimer asks again after another took the job it picked.
+_SQLITE_CLAIM_TRIES = 8
+# ``jobs.error`` is Text; a traceback-sized message is cut, keeping its start.
+_MAX_ERROR_CHARS = 4000
+
+Sessions = sessionmaker[Session]
+
+
+def enqueue(
+    db: Session,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    queue: str,
+    priority: int | None = None,
+    owner: uuid.UUID | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    run_after: datetime | None = None,
+) -> Job:
+    """Add a job to ``db``'s transaction; it exists once the caller commits. ``priority``
+    defaults to the queue's; ``owner`` (a user id) may read it through the API.
+
+    Mistakes of the calling code (an unknown queue, a payload that is not JSON) raise
+    here, where the caller is, not later in a worker."""
+    default = queue_named(queue).default_priority
+    if not kind or len(kind) > 64:
+        raise ValueError(f"a job kind has 1 to 64 characters: {kind!r}")
+    if max_attempts < 1:
+        raise ValueError("a job needs at least one attempt")
+    if run_after is not None and run_after.tzinfo is None:
+        raise ValueError("run_after must be an aware datetime")
+    # A round trip through JSON: refuses what the column could not store (and copies the
+    # payload, so the caller changing its dict later changes nothing).
+    stored: dict[str, Any] = json.loads(json.dumps(dict(payload)))
+    now = utcnow()
+    job = Job(
+        id=uuid.uuid4(),
+        kind=kind,
+        queue=queue,
+        priority=default if priority is None else priority,
+        state=JobState.queued.value,
+        payload=stored,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=run_after or now,
+        progress_done=0,
+        progress_total=0,
+        user_id=owner,
+        created_at=now,
+    )
+    db.add(job)
+    return job
+
+
+def claim(
+    sessions: Sessions,
+    queues: Collection[str],
+    worker_id: str,
+    *,
+    kinds: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> Job | None:
+    """Take the most urgent job that may run now from ``queues`` (highest priority, then
+    the longest waiting), mark it running for ``worker_id`` and count the attempt; None
+    when there is none. ``kinds``, when given, limits it to the kinds this worker has
+    handlers for: during an upgrade an older worker leaves a new kind to the newer ones.
+
+    The Job returned is detached from any session: read it, and hand it back to the other
+    functions of this module."""
+    if not queues or (kinds is not None and not kinds):
+        return None
+    now = now or utcnow()
+    conditions = [
+        Job.state == JobState.queued.value,
+        Job.queue.in_(list(queues)),
+        Job.run_after <= now,
+    ]
+    if kinds is not None:
+        conditions.append(Job.kind.in_(list(kinds)))
+    candidate = (
+        select(Job.id)
+        .where(*conditions)
+        .order_by(Job.priority.desc(), Job.run_after, Job.created_at)
+        .limit(1)
+    )
+    with sessions() as db:
+        if db.get_bind().dialect.name == "postgresql":
+            # The row stays locked until the commit below; other claimers skip it and take
+            # the next, so none waits and none takes the same job.
+            job_id = db.scalar(candidate.with_for_update(skip_locked=True))
+            if job_id is None:
+                db.rollback()
+                return None
+            return _take(db, job_id, worker_id, now)
+        for _ in range(_SQLITE_CLAIM_TRIES):
+            # Reading the candidate holds no lock in SQLite; the UPDATE below is the one
+            # write, and only succeeds if no one took the job in between.
+            job_id = db.scalar(candidate)
+            db.rollback()
+            if job_id is None:
+                return None
+            taken = _take(db, job_id, worker_id, now)
+            if taken is not None:
+                return taken
+        return None
+
+
+def _take(db: Session, job_id: uuid.UUID, worker_id: str, now: datetime) -> Job | None:
+    result = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.queued.value)
+        .values(
+            state=JobState.running.value,
+            attempts=Job.attempts + 1,
+            locked_by=worker_id[:200],
+            locked_at=now,
+            heartbeat_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not _rowcount(result):
+        db.rollback()
+        return None
+    job = db.get(Job, job_id, populate_existing=True)
+    db.commit()
+    if job is not None:
+        db.expunge(job)
+    return job
+
+
+def _ours(job: Job) -> ColumnElement[bool]:
+    """The row is still this run of this worker."""
+    return and_(
+        Job.id == job.id,
+        Job.state == JobState.running.value,
+        Job.locked_by == job.locked_by,
+        Job.attempts == job.attempts,
+    )
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _change(sessions: Sessions, where: ColumnElement[bool], **values: Any) -> int:
+    with sessions() as db:
+        result = db.execute(
+            update(Job).where(where).values(**values).execution_options(synchronize_session=False)
+        )
+        db.commit()
+        return _rowcount(result)
+
+
+def report_progress(
+    sessions: Sessions, job: Job, done: int, total: int, *, now: datetime | None = None
+) -> bool:
+    """Record ``done`` of ``total`` (which also proves the worker alive). False when the
+    job is no longer this run's."""
+    done, total = max(0, done), max(0, total)
+    return bool(
+        _change(
+            sessions,
+            _ours(job),
+            progress_done=done,
+            progress_total=total,
+            heartbeat_at=now or utcnow(),
+        )
+    )
+
+
+def heartbeat(
+    sessions: Sessions, jobs: Iterable[Job], *, now: datetime | None = None
+) -> set[uuid.UUID]:
+    """Refresh the heartbeat of the jobs a worker runs, in one statement; the ids of those
+    still its own."""
+    jobs = list(jobs)
+    if not jobs:
+        return set()
+    mine = or_(*(_ours(job) for job in jobs))
+    with sessions() as db:
+        db.execute(
+            update(Job)
+            .where(mine)
+            .values(heartbeat_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        kept = set(db.scalars(select(Job.id).where(mine)))
+        db.commit()
+        return kept
+
+
+def succeed(
+    sessions: Sessions,
+    job: Job,
+    result: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """The job is done; ``result`` (JSON) is kept for whoever reads it. False when the run
+    was no longer this worker's (the job was handed on), and nothing is recorded."""
+    now = now or utcnow()
+    stored = json.loads(json.dumps(dict(result))) if result is not None else None
+    return bool(
+        _change(
+            sessions,
+            _ours(job),
+            state=JobState.succeeded.value,
+            result=stored,
+            error=None,
+            heartbeat_at=now,
+            finished_at=now,
+        )
+    )
+
+
+def fail(
+    sessions: Sessions,
+    job: Job,
+    error: str,
+    *,
+    retry: bool = True,
+    retry_base: timedelta = timedelta(seconds=10),
+    now: datetime | None = None,
+) -> JobState | None:
+    """The run failed with ``error``. With attempts left (and ``retry``), the job goes
+    back to its queue after the back-off (``retry_delay``), the error kept until a run
+    succeeds; otherwise it is ``failed`` for good. The state it is left in, or None when
+    the run was no longer this worker's."""
+    now = now or utcnow()
+    error = error[:_MAX_ERROR_CHARS]
+    if retry and job.attempts < job.max_attempts:
+        changed = _change(
+            sessions,
+            _ours(job),
+            state=JobState.queued.value,
+            run_after=now + retry_delay(job.attempts, retry_base),
+            error=error,
+            locked_by=None,
+            locked_at=None,
+            heartbeat_at=None,
+        )
+        return JobState.queued if changed else None
+    changed = _change(
+        sessions,
+        _ours(job),
+        state=JobState.failed.value,
+        error=error,
+        heartbeat_at=now,
+        finished_at=now,
+    )
+    return JobState.failed if changed else None
+
+
+def give_back(sessions: Sessions, job: Job, *, now: datetime | None = None) -> bool:
+    """A stopping worker that ran out of time returns a job it still runs to its queue,
+    to run at once elsewhere; the interrupted attempt is not held against the job."""
+    return bool(
+        _change(
+            sessions,
+            _ours(job),
+            state=JobState.queued.value,
+            attempts=Job.attempts - 1,
+            run_after=now or utcnow(),
+            locked_by=None,
+            locked_at=None,
+            heartbeat_at=None,
+        )
+    )
+
+
+STALE_ERROR = "its worker stopped answering (no heartbeat for {seconds:g} s)"
+
+
+def recover_stale(
+    sessions: Sessions, stale_after: timedelta, *, now: datetime | None = None
+) -> int:
+    """Jobs marked running whose heartbeat is older than ``stale_after`` lost their worker
+    (killed, out of memory, its host gone). Each goes back to its queue to run at once,
+    the lost run counted as an attempt; one that has no attempts left fails, so that a job
+    that kills its worker every time cannot take the workers down forever. How many were
+    recovered. Safe to run in every process at once: each row changes once."""
+    now = now or utcnow()
+    error = STALE_ERROR.format(seconds=stale_after.total_seconds())
+    stale = and_(Job.state == JobState.running.value, Job.heartbeat_at < now - stale_after)
+    requeued = _change(
+        sessions,
+        and_(stale, Job.attempts < Job.max_attempts),
+        state=JobState.queued.value,
+        run_after=now,
+        error=error,
+        locked_by=None,
+        locked_at=None,
+        heartbeat_at=None,
+    )
+    failed = _change(
+        sessions,
+        and_(stale, Job.attempts >= Job.max_attempts),
+        state=JobState.failed.value,
+        error=error,
+        finished_at=now,
+    )
+    return requeued + failed
+
+
+def cancel(db: Session, job_id: uuid.UUID) -> bool:
+    """Cancel a job that has not started, in the caller's transaction; False when it is
+    running or finished (a running job is not interrupted)."""
+    result = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.queued.value)
+        .values(state=JobState.cancelled.value, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(_rowcount(result))
