@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from docsvc.actors import sessions
 from docsvc.actors.actor import Actor, Origin
 from docsvc.cli import (
+    backup_commands,
     keys_commands,
     notifications_commands,
     public_address,
@@ -64,6 +65,8 @@ app.add_typer(store_app, name="store")
 app.command("sign")(sign_command.sign)
 app.command("verify")(verify_command.verify)
 app.command("worker")(worker_command.worker)
+app.command("backup")(backup_commands.backup)
+app.command("restore")(backup_commands.restore)
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(notifications_commands.app, name="notifications")
 app.add_typer(register_commands.app, name="register")
