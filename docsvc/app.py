@@ -110,7 +110,9 @@ def create_app(
         # service. On PostgreSQL `docsvc worker` processes do, unless configured otherwise.
         jobs: JobRunner | None = None
         if runs_in_app(services.settings):
-            jobs = JobRunner(services, job_handlers, job_limits)
+            jobs = JobRunner(
+                services, job_handlers, job_limits, warm=services.settings.job_warm_start
+            )
             jobs.start()
         try:
             yield

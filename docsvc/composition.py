@@ -10,6 +10,7 @@ from __future__ import annotations
 from docsvc import services as kernel
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
+from docsvc.batches import service as batches_service
 from docsvc.config import Settings
 from docsvc.jobs.handlers import JobHandler
 from docsvc.maintenance import periodic as maintenance_periodic
@@ -39,7 +40,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
 
 # Each feature that hands work to the job queue declares its handlers in its own module
 # (``JOB_HANDLERS: tuple[JobHandler, ...]``), collected here like the periodic tasks.
-JOB_HANDLERS: tuple[JobHandler, ...] = ()
+JOB_HANDLERS: tuple[JobHandler, ...] = (*batches_service.JOB_HANDLERS,)
 
 
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:

@@ -202,6 +202,8 @@ class Settings(BaseSettings):
     signing_session_minutes: int = Field(default=15, ge=1, le=8 * 60)
     # Threads that run pyHanko's CPU work, off the event loop; 0 means one per core.
     signing_workers: int = Field(default=0, ge=0, le=64)
+    # Processes a job runner keeps warm for batch signing; 0 means one per core.
+    batch_processes: int = Field(default=0, ge=0, le=64)
     # Officials' signing PINs: digits only, at least this many.
     pin_min_length: int = Field(default=6, ge=6, le=32)
     # The pepper that seals officials' keys together with their PINs (32 random bytes):
@@ -249,6 +251,9 @@ class Settings(BaseSettings):
     # The delay before a failed job's first retry; each further one doubles it (at most an
     # hour).
     job_retry_seconds: float = Field(default=10, ge=0, le=3600)
+    # Whether a serving process that runs jobs starts their warm processes (batch
+    # signing's) with itself rather than at its first job; `docsvc worker` always does.
+    job_warm_start: bool = True
 
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,13 @@ from storage import LocalObjectStore, ObjectStore, S3ObjectStore
 # waiting for her, a transfer for signature her department has not answered). Features
 # above ``signatures`` provide them; ``signatures`` only asks.
 SignatureRequestCheck = Callable[[Session, Actor, uuid.UUID], bool]
+
+
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closeable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,19 @@ class Services:
     # The keys opened so far, by the settings that locate them (a copy made with other
     # settings opens its own).
     _keyrings: list[Keyring] = field(default_factory=list, repr=False)
+    # Long-lived parts a feature starts on first use (a job runner's warm signing
+    # processes), by name; closed with the services.
+    _shared: dict[str, Closeable] = field(default_factory=dict, repr=False)
     _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def shared(self, name: str, build: Callable[[], C]) -> C:
+        """The part called ``name``, built by ``build`` the first time it is asked for and
+        kept (and shared by copies of these services) until ``close``."""
+        with self._lazy_lock:
+            found = self._shared.get(name)
+            if found is None:
+                found = self._shared[name] = build()
+            return cast(C, found)
 
     @property
     def keys(self) -> Keyring:
@@ -93,8 +113,12 @@ class Services:
         calling into a pool that was shut down."""
         with self._lazy_lock:
             runtimes, verifiers = list(self._signing), list(self._verifiers.values())
+            shared = list(self._shared.values())
             self._signing.clear()
             self._verifiers.clear()
+            self._shared.clear()
+        for part in shared:
+            part.close()
         for runtime in runtimes:
             runtime.close()
         for verifier in verifiers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
 from docsvc.batches import service
 from docsvc.batches.schemas import BatchCreated, BatchIn, BatchOut, ResumeIn
@@ -16,33 +16,28 @@ router = APIRouter(prefix="/api/v1", tags=["batch signing"])
 @router.post("/batches", status_code=202)
 def create(
     body: BatchIn,
-    background: BackgroundTasks,
     db: DbSession,
     services: ServicesDep,
     actor: ActorDep,
 ) -> BatchCreated:
     """Sign up to 500 documents, dossiers or signing lines with one PIN entry. The job runs
     in the background: follow it at ``GET /api/v1/batches/{id}``."""
-    created = service.create_job(db, services, actor, body)
-    # Started once the response is ready, i.e. after the job's transaction has committed.
-    background.add_task(service.start_job, services, created.id, actor, body.pin)
-    return created
+    # A job runner starts it once the request's transaction (the batch and its queued
+    # run, together) has committed.
+    return service.create_job(db, services, actor, body)
 
 
 @router.post("/batches/{job_id}/resume", status_code=202)
 def resume(
     job_id: uuid.UUID,
     body: ResumeIn,
-    background: BackgroundTasks,
     db: DbSession,
     services: ServicesDep,
     actor: ActorDep,
 ) -> BatchCreated:
     """Sign the pending items of a job that a restart interrupted, with the PIN again (the
     key never outlives the process that held it)."""
-    resumed = service.resume_job(db, services, actor, job_id, body.pin)
-    background.add_task(service.start_job, services, resumed.id, actor, body.pin)
-    return resumed
+    return service.resume_job(db, services, actor, job_id, body.pin)
 
 
 @router.get("/batches/{job_id}")

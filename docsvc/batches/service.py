@@ -1,44 +1,50 @@
 """Batch signing jobs.
 
 The PIN is checked once, up front, with the usual lockout; a wrong one makes no job. The
-job then runs on a background thread:
+batch and its run, a job of the ``signing`` queue (``docsvc.jobs``), are written in the
+request's transaction. The key the PIN opened goes with the run sealed to the job runners
+that are running (``docsvc.jobs.sealing``): the database holds nothing that opens it
+without a runner's memory. A runner (``docsvc worker``, or the serving process on SQLite)
+then runs it:
 
-- pyHanko's CPU work runs in worker *processes* (one per core, started with ``spawn``: the
-  parent has threads and database connections that must not be forked). Each worker gets
-  the PKCS#12 and the PIN once through the pool's initializer and keeps the unlocked key in
-  memory until the pool is shut down at the end of the job.
-- The parent does everything else, per item on a small thread pool so that fetching and
+- pyHanko's CPU work runs in the runner's warm processes (``processes.WarmProcesses``: one
+  per core, started with the runner and kept between jobs). Each file travels with the
+  run's key; a process opens it at its first file and keeps it for the next ones.
+- The runner does everything else, per item on a small thread pool so that fetching and
   storing overlap the signing: it plans and checks the signature, fetches the latest
-  version to a temporary file, hands the file to a worker, stores the result and records it
-  in the item's own transaction, with the job's progress counters. One item's failure
-  rolls back only that item.
+  version to a temporary file, hands the file to a process, stores the result and records
+  it in the item's own transaction, with the batch's progress counters. One item's failure
+  rolls back only that item, and an item signed is never signed again, even when the run
+  is taken over by another runner after its own was killed.
 
-The parent reuses the single-signature path as it is (``sign_and_store``/``record_signed``,
+The runner reuses the single-signature path as it is (``sign_and_store``/``record_signed``,
 and ``signing_lines.service.sign`` for signing lines, with all the line's rules): it hands
-in a ``PdfSigner`` (``WorkersSigner``) that sends each file to the worker processes, in
-place of the official's key, which the parent never holds during the job.
+in a ``PdfSigner`` (``WorkersSigner``) that sends each file to the processes, in place of
+the official's key, which the runner's own threads never parse.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import tempfile
 import threading
 import uuid
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.actors.actor import Actor
+from docsvc.actors.actor import Actor, Origin
+from docsvc.actors.sessions import actor_for
 from docsvc.audit.service import record_event
 from docsvc.batches import worker
+from docsvc.batches.processes import WarmProcesses, warm_processes
 from docsvc.batches.schemas import (
     MAX_ITEMS,
     BatchCreated,
@@ -49,8 +55,11 @@ from docsvc.batches.schemas import (
 )
 from docsvc.db.base import utcnow
 from docsvc.dossiers.service import get_dossier
-from docsvc.errors import Conflict, DomainError, NotFound
-from docsvc.models import Document, DossierItem, SigningCredential
+from docsvc.errors import Conflict, DomainError, NotFound, ServiceUnavailable
+from docsvc.jobs import queue as jobs
+from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
+from docsvc.jobs.runner import wake_local
+from docsvc.models import Document, DossierItem, Job, JobState, SigningCredential, User
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
 from docsvc.models.signing_lines import SigningLine
 from docsvc.pki.service import dev_pki
@@ -61,12 +70,10 @@ from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
     holds_kept_key,
-    open_stored_key,
     open_with_pin,
 )
 from docsvc.signatures.schemas import SignIn
 from docsvc.signing_lines import service as lines
-from signing.key_envelope import transient
 
 log = logging.getLogger("docsvc.batches")
 HEARTBEAT_EVERY = timedelta(seconds=15)
@@ -74,38 +81,60 @@ HEARTBEAT_EVERY = timedelta(seconds=15)
 STALE_AFTER = timedelta(minutes=2)
 
 
+@dataclass(frozen=True, slots=True)
 class WorkersSigner:
-    """Signs on the job's worker processes, which hold the official's key."""
+    """Signs on the runner's warm processes, with the run's key (``worker.KeyHandle``)."""
 
-    def __init__(self, processes: ProcessPoolExecutor) -> None:
-        self._processes = processes
+    processes: WarmProcesses
+    handle: worker.KeyHandle
 
     def sign_pdf(self, job: PdfJob) -> str:
-        # The workers have their own timestamper (``worker.WorkerSetup``); the parent's
-        # only says whether this level asks for one.
-        future = self._processes.submit(
-            worker.sign,
-            str(job.source),
-            str(job.target),
-            job.request,
-            job.timestamper is not None,
-            job.material,
-        )
-        return future.result()
+        return self.processes.sign(self.handle, job)
 
 
 # --- creating a job ------------------------------------------------------------------------
 
 
-def _check_pin(services: Services, credential: SigningCredential, actor: Actor, pin: str) -> None:
-    """Open the key once to check the PIN (counted, with the lockout), then drop it."""
-    key = open_with_pin(services.sessions, services.keys, services.signing, credential, actor, pin)
-    del key
+def _open_key(services: Services, credential: SigningCredential, actor: Actor, pin: str) -> bytes:
+    """Open the key with the PIN (counted, with the lockout): a PKCS#12 without a
+    password, to be sealed to the workers and never stored as it is."""
+    return open_with_pin(services.sessions, services.keys, services.signing, credential, actor, pin)
+
+
+def _enqueue(
+    db: Session, services: Services, actor: Actor, job: BatchJob, plain_pkcs12: bytes
+) -> None:
+    """Queue the run of ``job`` on the signing queue, its key sealed to the running
+    workers (``docsvc.jobs.sealing``), in the caller's transaction."""
+    try:
+        queued = jobs.enqueue(
+            db,
+            RUN_KIND,
+            {
+                "batch_id": str(job.id),
+                "user_id": str(actor.user_id),
+                "client_ip": actor.client_ip,
+                "user_agent": actor.user_agent,
+            },
+            queue="signing",
+            owner=actor.user_id,
+            # A run that fails is not tried again on its own: its owner resumes it.
+            max_attempts=3,
+            secret=plain_pkcs12,
+            live_within=timedelta(seconds=services.settings.job_stale_seconds),
+            on_commit=lambda: wake_local(services),
+        )
+    except jobs.NoLiveWorker as exc:
+        raise ServiceUnavailable(
+            "No job worker is running to sign the batch; try again in a moment.",
+            code="no_job_worker",
+        ) from exc
+    job.job_id = queued.id
 
 
 def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> BatchCreated:
-    """Check the request and the PIN, and write the job; ``start_job`` runs it once this
-    transaction has committed."""
+    """Check the request and the PIN, and write the job with its queued run: a job runner
+    starts it once this transaction has committed."""
     signatures.require_official(actor)
     if len(body.items) > MAX_ITEMS:
         raise Conflict(f"A batch holds at most {MAX_ITEMS} items.", code="batch_too_large")
@@ -117,7 +146,7 @@ def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> 
             code="cannot_batch_kind",
         )
     check_not_locked(credential, utcnow())
-    _check_pin(services, credential, actor, body.pin)
+    plain = _open_key(services, credential, actor, body.pin)
     job = BatchJob(
         id=uuid.uuid4(),
         user_id=actor.user_id,
@@ -148,6 +177,7 @@ def create_job(db: Session, services: Services, actor: Actor, body: BatchIn) -> 
         object_id=str(job.id),
         details={"items": len(body.items), "level": body.level or ""},
     )
+    _enqueue(db, services, actor, job, plain)
     return BatchCreated(id=job.id, status=job.status, total=job.total)
 
 
@@ -155,7 +185,7 @@ def resume_job(
     db: Session, services: Services, actor: Actor, job_id: uuid.UUID, pin: str
 ) -> BatchCreated:
     """Queue an interrupted job's pending items again, after checking the PIN as
-    ``create_job`` does; ``start_job`` runs them once this transaction has committed."""
+    ``create_job`` does."""
     job = _own_job(db, actor, job_id)
     if job.status != BatchStatus.interrupted.value:
         raise Conflict(
@@ -167,50 +197,60 @@ def resume_job(
             "The signing key is no longer kept by the service.", code="cannot_batch_kind"
         )
     check_not_locked(credential, utcnow())
-    _check_pin(services, credential, actor, pin)
+    plain = _open_key(services, credential, actor, pin)
     job.status = BatchStatus.queued.value
     job.error = None
     job.heartbeat_at = utcnow()
+    _enqueue(db, services, actor, job, plain)
     record_event(db, actor, "batch.resume", object_type="batch", object_id=str(job.id))
     return BatchCreated(id=job.id, status=job.status, total=job.total)
 
 
+INTERRUPTED = (
+    "The signing stopped before every item had a result; resume the job with the PIN to "
+    "sign the rest."
+)
+
+
 def interrupt_stale_jobs(services: Services, stale_after: timedelta = STALE_AFTER) -> int:
-    """Mark queued or running jobs whose heartbeat stopped as interrupted: the process
-    that ran them is gone. Run at start-up and now and then; returns how many."""
+    """Mark as interrupted the queued or running batches that nothing will finish: their
+    queued run ended without finishing them (cancelled because every worker its key was
+    sealed to stopped, or failed), or, for a batch run before the queue, whose heartbeat
+    stopped. Their owner resumes them with the PIN. Run now and then; returns how many."""
     cutoff = utcnow() - stale_after
+    unfinished = BatchJob.status.in_([BatchStatus.queued.value, BatchStatus.running.value])
+    ended = select(Job.id).where(
+        Job.state.in_([JobState.cancelled.value, JobState.failed.value, JobState.succeeded.value])
+    )
     with services.sessions() as db:
         result = db.execute(
             update(BatchJob)
             .where(
-                BatchJob.status.in_([BatchStatus.queued.value, BatchStatus.running.value]),
-                func.coalesce(BatchJob.heartbeat_at, BatchJob.created_at) < cutoff,
+                unfinished,
+                or_(
+                    BatchJob.job_id.in_(ended),
+                    and_(
+                        BatchJob.job_id.is_(None),
+                        func.coalesce(BatchJob.heartbeat_at, BatchJob.created_at) < cutoff,
+                    ),
+                ),
             )
-            .values(
-                status=BatchStatus.interrupted.value,
-                error="The service stopped before every item had a result; resume the job "
-                "with the PIN to sign the rest.",
-            )
+            .values(status=BatchStatus.interrupted.value, error=INTERRUPTED)
+            .execution_options(synchronize_session=False)
         )
         db.commit()
     return cast(Any, result).rowcount or 0
 
 
-def start_job(services: Services, job_id: uuid.UUID, actor: Actor, pin: str) -> threading.Thread:
-    thread = threading.Thread(
-        target=run_job, args=(services, job_id, actor, pin), name=f"batch-{job_id}", daemon=True
-    )
-    thread.start()
-    return thread
+# --- running it (a job of the signing queue, on a job runner) ------------------------------
+
+RUN_KIND = "batch.sign"
 
 
-# --- running it ----------------------------------------------------------------------------
-
-
-def _worker_setup(services: Services, pkcs12: bytes, pin: str) -> worker.WorkerSetup:
+def _key_handle(services: Services, run: str, pkcs12: bytes) -> worker.KeyHandle:
     settings = services.settings
     if settings.tsa_url:
-        return worker.WorkerSetup(pkcs12, pin, tsa_url=settings.tsa_url)
+        return worker.KeyHandle(run, pkcs12, tsa_url=settings.tsa_url)
     if settings.dev_pki:
         pki = dev_pki(services.keys)
         tsa = worker.LocalTsa(
@@ -222,67 +262,85 @@ def _worker_setup(services: Services, pkcs12: bytes, pin: str) -> worker.WorkerS
             ),
             policy=settings.tsa_policy_oid,
         )
-        return worker.WorkerSetup(pkcs12, pin, tsa=tsa)
-    return worker.WorkerSetup(pkcs12, pin)
+        return worker.KeyHandle(run, pkcs12, tsa=tsa)
+    return worker.KeyHandle(run, pkcs12)
 
 
-def run_job(
-    services: Services,
-    job_id: uuid.UUID,
-    actor: Actor,
-    pin: str,
-    *,
-    workers: int | None = None,
-) -> None:
-    """Run every pending item of the job; returns when each has its result."""
-    try:
-        with services.sessions() as db:
-            job = db.get(BatchJob, job_id)
-            assert job is not None
-            credential = active_credential(db, actor.user_id)
-            # The workers get the key under a password made for this job, not the PIN: the
-            # PIN opens the sealed key only here.
-            transient_pkcs12, password = transient(open_stored_key(services.keys, credential, pin))
-            setup = _worker_setup(services, transient_pkcs12, password)
-            item_ids = list(
-                db.scalars(
-                    select(BatchItem.id)
-                    .where(
-                        BatchItem.job_id == job_id,
-                        BatchItem.status == BatchItemStatus.pending.value,
-                    )
-                    .order_by(BatchItem.position)
+def _actor(services: Services, payload: Mapping[str, Any]) -> Actor:
+    """Who the batch signs as: its owner, as the request that made it saw her."""
+    with services.sessions() as db:
+        user = db.get(User, uuid.UUID(str(payload["user_id"])))
+        if user is None or not user.active:
+            raise JobGaveUp("the batch's owner can no longer sign")
+        origin = Origin(str(payload.get("client_ip", "")), str(payload.get("user_agent", "")))
+        return actor_for(user, origin)
+
+
+def warm(services: Services) -> None:
+    warm_processes(services).warm()
+
+
+def run_batch(services: Services, context: JobContext) -> JobResult:
+    """Run every pending item of the batch on the runner's warm processes; returns when
+    each has its result. Items signed by an earlier run (a worker killed part-way) are
+    not signed again: each item commits on its own."""
+    batch_id = uuid.UUID(str(context.payload["batch_id"]))
+    if context.secret is None:
+        raise JobGaveUp("the batch's run carries no key")
+    actor = _actor(services, context.payload)
+    with services.sessions() as db:
+        job = db.get(BatchJob, batch_id)
+        if job is None:
+            raise JobGaveUp("the batch is gone")
+        item_ids = list(
+            db.scalars(
+                select(BatchItem.id)
+                .where(
+                    BatchItem.job_id == batch_id,
+                    BatchItem.status == BatchItemStatus.pending.value,
                 )
+                .order_by(BatchItem.position)
             )
-            job.status = BatchStatus.running.value
-            job.started_at = job.started_at or utcnow()
-            job.heartbeat_at = utcnow()
-            level, visible = job.level, job.visible
-            db.commit()
-        count = workers or os.cpu_count() or 1
-        services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+        )
+        job.status = BatchStatus.running.value
+        job.started_at = job.started_at or utcnow()
+        job.heartbeat_at = utcnow()
+        level, visible, total = job.level, job.visible, job.total
+        db.commit()
+    processes = warm_processes(services)
+    handle = _key_handle(services, f"{context.job_id}:{context.attempt}", context.secret)
+    signer = WorkersSigner(processes, handle)
+    services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
+    try:
         with (
-            _Heartbeat(services, job_id),
-            ProcessPoolExecutor(
-                max_workers=count,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=worker.initialise,
-                initargs=(setup,),
-            ) as processes,
-            ThreadPoolExecutor(max_workers=2 * count, thread_name_prefix="batch") as threads,
+            _Heartbeat(services, batch_id),
+            # Fetching and storing overlap the signing: twice as many items in flight as
+            # there are processes to sign them.
+            ThreadPoolExecutor(
+                max_workers=2 * processes.count, thread_name_prefix="batch"
+            ) as threads,
         ):
-            signer = WorkersSigner(processes)
-            futures: list[Future[None]] = [
+            futures = [
                 threads.submit(_run_item, services, signer, item_id, actor, level, visible)
                 for item_id in item_ids
             ]
-            for future in futures:
+            done = total - len(item_ids)
+            for future in as_completed(futures):
                 future.result()
-        del setup
-        _finish(services, job_id, BatchStatus.finished, None)
+                done += 1
+                context.progress(done, total)
     except Exception as exc:
-        log.exception("batch job %s failed", job_id)
-        _finish(services, job_id, BatchStatus.failed, f"The job stopped: {type(exc).__name__}.")
+        log.exception("batch job %s failed", batch_id)
+        _finish(services, batch_id, BatchStatus.failed, f"The job stopped: {type(exc).__name__}.")
+        raise JobGaveUp(f"the batch stopped: {type(exc).__name__}") from exc
+    _finish(services, batch_id, BatchStatus.finished, None)
+    with services.sessions() as db:
+        finished = db.get(BatchJob, batch_id)
+        assert finished is not None
+        return {"batch_id": str(batch_id), "done": finished.done, "failed": finished.failed}
+
+
+JOB_HANDLERS = (JobHandler(RUN_KIND, run_batch, warm=warm, queue="signing"),)
 
 
 class _Heartbeat:

@@ -1,10 +1,10 @@
-"""What a batch job's worker processes run.
+"""What the warm signing processes of a job runner run.
 
-Each worker receives the official's PKCS#12 and PIN once, through the pool's initializer
-(in memory, over the pipe), unlocks the key and keeps it in this module for the job. The
-pool is shut down when the job ends, and the key goes with its processes; it is never
-written anywhere. Keep this module's imports to the ``signing`` library, so that a freshly
-spawned worker starts quickly.
+The pool is started once per runner (``docsvc.batches.processes``) and kept between
+jobs. Each file comes with its run's ``KeyHandle`` (in memory, over the pool's pipe); a
+process opens the key at the first file of a run and keeps it for the next ones, never
+writing it anywhere, and forgets it when it sits unused. Keep this module's imports to the
+``signing`` library, so that a fresh process starts quickly.
 """
 
 from __future__ import annotations
@@ -55,59 +55,94 @@ class LocalTsa:
 
 
 @dataclass(frozen=True, slots=True)
-class WorkerSetup:
-    """Everything a worker needs for the whole job. Holds secrets: never log or store it."""
+class KeyHandle:
+    """A batch run's key and timestamp authority, sent with each file to whichever warm
+    process signs it; each process opens it once per run (``run``). Holds secrets: never
+    log or store it."""
 
-    pkcs12: bytes
-    pin: str
+    run: str  # the queued job's id and attempt: a new run, a new key
+    pkcs12: bytes  # without a password; it only ever travels over the pool's pipes
     tsa_url: str | None = None  # an outside TSA, as configured
     tsa: LocalTsa | None = None  # else the development PKI's, in process
 
     def __repr__(self) -> str:
-        return "WorkerSetup(<secret>)"
+        return f"KeyHandle({self.run}, <secret>)"
 
 
-# Set by ``initialise`` inside each worker process of a job's pool, and gone with it: the
-# way a process pool hands its workers what they keep. The serving process never sets them.
-_key: SigningKey | None = None
-_timestamper: TimeStamperLike | None = None
-# How often a worker checks that the job's process is still there.
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    run: str
+    key: SigningKey
+    timestamper: TimeStamperLike | None
+
+
+# What one warm process holds: the key of the run it last signed for, forgotten when
+# another run's file comes or after ``FORGET_AFTER_SECONDS`` without one. The serving
+# process never sets them.
+_opened: _Opened | None = None
+_last_used = 0.0
+_lock = threading.Lock()
+# How often a process checks that its parent is still there, and how long an unused key
+# stays in its memory.
 ORPHAN_CHECK_SECONDS = 0.5
+FORGET_AFTER_SECONDS = 30.0
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    """A worker whose parent died (killed, or the machine's service restarted without
-    reaching the pool's shutdown) would keep the unlocked key in memory: it ends itself."""
+def _watch(parent: int) -> None:
+    """A process whose parent died (killed, or the service restarted without reaching the
+    pool's shutdown) would keep an unlocked key in memory: it ends itself. A key unused for
+    a while is forgotten, so that a warm pool between jobs holds none."""
+    global _opened
     while True:
         time.sleep(ORPHAN_CHECK_SECONDS)
         if os.getppid() != parent:
             os._exit(1)
+        with _lock:
+            if _opened is not None and time.monotonic() - _last_used > FORGET_AFTER_SECONDS:
+                _opened = None
 
 
-def initialise(setup: WorkerSetup) -> None:
-    global _key, _timestamper
-    threading.Thread(
-        target=_exit_when_orphaned, args=(os.getppid(),), name="orphan-check", daemon=True
-    ).start()
-    _key = unlock_pkcs12(setup.pkcs12, setup.pin)
-    if setup.tsa_url:
-        _timestamper = http_timestamper(setup.tsa_url)
-    elif setup.tsa is not None:
-        _timestamper = setup.tsa.timestamper()
-    stamp_font_bytes()  # subset the stamp font once per worker, not in its first signature
+def initialise() -> None:
+    """Run once in each new process of the warm pool: what every later file needs."""
+    threading.Thread(target=_watch, args=(os.getppid(),), name="watch", daemon=True).start()
+    stamp_font_bytes()  # subset the stamp font once per process, not in its first signature
+
+
+def forget() -> None:
+    global _opened
+    with _lock:
+        _opened = None
+
+
+def _open(handle: KeyHandle) -> _Opened:
+    global _opened, _last_used
+    with _lock:
+        _last_used = time.monotonic()
+        if _opened is not None and _opened.run == handle.run:
+            return _opened
+    key = unlock_pkcs12(handle.pkcs12, None)
+    timestamper: TimeStamperLike | None = None
+    if handle.tsa_url:
+        timestamper = http_timestamper(handle.tsa_url)
+    elif handle.tsa is not None:
+        timestamper = handle.tsa.timestamper()
+    opened = _Opened(handle.run, key, timestamper)
+    with _lock:
+        _opened = opened
+    return opened
 
 
 def sign(
+    handle: KeyHandle,
     source: str,
     target: str,
     request: SignatureRequest,
     timestamped: bool,
     material: ValidationMaterial | None,
 ) -> str:
-    """Sign ``source`` into ``target`` with the job's key; return the field's name."""
-    if _key is None:
-        raise SigningError("the worker has no key")
-    if timestamped and _timestamper is None:
+    """Sign ``source`` into ``target`` with the run's key; return the field's name."""
+    opened = _open(handle)
+    if timestamped and opened.timestamper is None:
         raise SigningError("no timestamp authority is configured")
-    timestamper = _timestamper if timestamped else None
-    return sign_file(Path(source), Path(target), _key, request, timestamper, material)
+    timestamper = opened.timestamper if timestamped else None
+    return sign_file(Path(source), Path(target), opened.key, request, timestamper, material)

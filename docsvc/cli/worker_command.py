@@ -87,7 +87,7 @@ def worker(
     }
     try:
         # Read at the call: the composition root's table is the one place handlers are.
-        runner = JobRunner(services, composition.JOB_HANDLERS, limits)
+        runner = JobRunner(services, composition.JOB_HANDLERS, limits, warm=True)
         finished = run_until(runner, stop, drain=drain_seconds, hurry=hurry)
     finally:
         for number, handler in previous.items():

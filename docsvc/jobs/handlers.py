@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from docsvc.services import Services
@@ -38,6 +38,9 @@ class JobContext:
     # True once the worker is stopping: a long handler may return early (raising
     # ``RetryLater``) and be resumed by another worker, rather than hold up the stop.
     stopping: Callable[[], bool]
+    # What the job was enqueued with as ``secret``, opened with this worker's key
+    # (``docsvc.jobs.sealing``); None for a job without one.
+    secret: bytes | None = field(default=None, repr=False)
 
 
 class JobGaveUp(Exception):
@@ -58,6 +61,11 @@ class JobHandler:
     # sessions and commits its own work; a job may run more than once (a worker that dies
     # after the work but before recording it), so a handler makes its work idempotent.
     run: Callable[[Services, JobContext], JobResult]
+    # Called once when a runner that serves this kind starts, on a thread of its own: what
+    # the jobs need ready (worker processes) is started before the first job comes.
+    warm: Callable[[Services], None] | None = None
+    # The queue its jobs are enqueued on: a runner that does not serve it does not warm.
+    queue: str | None = None
 
 
 def handler_table(handlers: Iterable[JobHandler]) -> Mapping[str, JobHandler]:

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, exists, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from docsvc.db.base import utcnow
+from docsvc.jobs import sealing
 from docsvc.jobs.backoff import retry_delay
 from docsvc.jobs.queues import queue_named
-from docsvc.models import Job, JobState
+from docsvc.models import Job, JobSecret, JobState, JobWorker
 
 DEFAULT_MAX_ATTEMPTS = 5
 # How many times a SQLite claimer asks again after another took the job it picked.
@@ -50,9 +51,17 @@ def enqueue(
     owner: uuid.UUID | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     run_after: datetime | None = None,
+    secret: bytes | None = None,
+    live_within: timedelta = timedelta(minutes=2),
+    on_commit: Callable[[], None] | None = None,
 ) -> Job:
     """Add a job to ``db``'s transaction; it exists once the caller commits. ``priority``
     defaults to the queue's; ``owner`` (a user id) may read it through the API.
+
+    ``secret`` is sealed to each worker serving the queue that was seen within
+    ``live_within`` (``docsvc.jobs.sealing``), and only those may claim the job; with none
+    running, ``NoLiveWorker``. ``on_commit`` is called once the caller's transaction has
+    committed (to wake this process's runners: ``runner.wake_local``).
 
     Mistakes of the calling code (an unknown queue, a payload that is not JSON) raise
     here, where the caller is, not later in a worker."""
@@ -81,9 +90,37 @@ def enqueue(
         progress_total=0,
         user_id=owner,
         created_at=now,
+        sealed=secret is not None,
     )
     db.add(job)
+    if on_commit is not None:
+        callback = on_commit
+        event.listen(db, "after_commit", lambda session: callback(), once=True)
+    if secret is not None:
+        workers = [
+            worker
+            for worker in db.scalars(select(JobWorker).where(JobWorker.seen_at > now - live_within))
+            if queue in worker.queues.split(",")
+        ]
+        if not workers:
+            raise NoLiveWorker(queue)
+        for worker in workers:
+            db.add(
+                JobSecret(
+                    job_id=job.id,
+                    worker_id=worker.worker_id,
+                    sealed=sealing.seal(worker.public_key, secret, job.id, worker.worker_id),
+                )
+            )
     return job
+
+
+class NoLiveWorker(Exception):
+    """No running worker serves the queue, so a secret cannot be handed to any."""
+
+    def __init__(self, queue: str) -> None:
+        super().__init__(f"no running worker serves the job queue {queue!r}")
+        self.queue = queue
 
 
 def claim(
@@ -111,6 +148,13 @@ def claim(
     ]
     if kinds is not None:
         conditions.append(Job.kind.in_(list(kinds)))
+    # A job with a secret only for the workers it was sealed for.
+    conditions.append(
+        or_(
+            Job.sealed.is_(False),
+            exists().where(JobSecret.job_id == Job.id, JobSecret.worker_id == worker_id[:200]),
+        )
+    )
     candidate = (
         select(Job.id)
         .where(*conditions)
@@ -346,3 +390,92 @@ def cancel(db: Session, job_id: uuid.UUID) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(_rowcount(result))
+
+
+# --- workers and the secrets sealed to them ------------------------------------------------
+
+
+def register_worker(
+    sessions: Sessions, worker_id: str, public_key: bytes, queues: Iterable[str]
+) -> None:
+    """Publish a starting runner's public key and the queues it serves."""
+    with sessions() as db:
+        worker = db.get(JobWorker, worker_id[:200]) or JobWorker(worker_id=worker_id[:200])
+        worker.public_key = public_key
+        worker.queues = ",".join(queues)[:300]
+        worker.seen_at = utcnow()
+        db.add(worker)
+        db.commit()
+
+
+def see_worker(sessions: Sessions, worker_id: str, *, now: datetime | None = None) -> None:
+    with sessions() as db:
+        db.execute(
+            update(JobWorker)
+            .where(JobWorker.worker_id == worker_id[:200])
+            .values(seen_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.commit()
+
+
+def forget_worker(sessions: Sessions, worker_id: str) -> None:
+    """A stopping runner: its secrets could not be opened any more anyway."""
+    with sessions() as db:
+        db.execute(delete(JobSecret).where(JobSecret.worker_id == worker_id[:200]))
+        db.execute(delete(JobWorker).where(JobWorker.worker_id == worker_id[:200]))
+        db.commit()
+
+
+def sealed_secret(sessions: Sessions, job_id: uuid.UUID, worker_id: str) -> bytes | None:
+    with sessions() as db:
+        return db.scalar(
+            select(JobSecret.sealed).where(
+                JobSecret.job_id == job_id, JobSecret.worker_id == worker_id[:200]
+            )
+        )
+
+
+def forget_secrets(sessions: Sessions, job_id: uuid.UUID) -> None:
+    """A job that will not run again needs its secret no more."""
+    with sessions() as db:
+        db.execute(delete(JobSecret).where(JobSecret.job_id == job_id))
+        db.commit()
+
+
+def strand_sealed(
+    sessions: Sessions, live_within: timedelta, *, now: datetime | None = None
+) -> list[uuid.UUID]:
+    """Cancel the queued jobs whose secret was sealed only to workers that are gone: no
+    one can run them, and their owner provides the secret again. Forget the workers that
+    are gone. The cancelled jobs' ids."""
+    now = now or utcnow()
+    live = select(JobWorker.worker_id).where(JobWorker.seen_at > now - live_within)
+    with sessions() as db:
+        stranded = list(
+            db.scalars(
+                select(Job.id).where(
+                    Job.state == JobState.queued.value,
+                    Job.sealed.is_(True),
+                    ~exists().where(JobSecret.job_id == Job.id, JobSecret.worker_id.in_(live)),
+                )
+            )
+        )
+        if stranded:
+            db.execute(
+                update(Job)
+                .where(Job.id.in_(stranded), Job.state == JobState.queued.value)
+                .values(
+                    state=JobState.cancelled.value,
+                    error="every worker its secret was sealed to has stopped",
+                    finished_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            db.execute(delete(JobSecret).where(JobSecret.job_id.in_(stranded)))
+        # Workers not seen for that long are gone; their secrets no longer open anywhere.
+        gone = select(JobWorker.worker_id).where(JobWorker.seen_at <= now - live_within)
+        db.execute(delete(JobSecret).where(JobSecret.worker_id.in_(gone)))
+        db.execute(delete(JobWorker).where(JobWorker.seen_at <= now - live_within))
+        db.commit()
+        return stranded

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.exceptions import InvalidTag
+
 from docsvc.config import Settings
 from docsvc.jobs import queue
 from docsvc.jobs.handlers import (
@@ -38,7 +40,8 @@ from docsvc.jobs.handlers import (
     handler_table,
 )
 from docsvc.jobs.queues import QUEUES, Urgency
-from docsvc.models import Job
+from docsvc.jobs.sealing import WorkerKey
+from docsvc.models import Job, JobState
 from docsvc.services import Services
 
 log = logging.getLogger("docsvc.jobs")
@@ -53,6 +56,41 @@ def runs_in_app(settings: Settings) -> bool:
     return settings.effective_database_url.startswith("sqlite")
 
 
+class LocalRunners:
+    """The runners of this process, so that a job enqueued here wakes them at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wakes: list[threading.Event] = []
+
+    def add(self, wake: threading.Event) -> None:
+        with self._lock:
+            self._wakes.append(wake)
+
+    def remove(self, wake: threading.Event) -> None:
+        with self._lock:
+            if wake in self._wakes:
+                self._wakes.remove(wake)
+
+    def wake(self) -> None:
+        with self._lock:
+            for wake in self._wakes:
+                wake.set()
+
+    def close(self) -> None:
+        with self._lock:
+            self._wakes.clear()
+
+
+def local_runners(services: Services) -> LocalRunners:
+    return services.shared("job runners of this process", LocalRunners)
+
+
+def wake_local(services: Services) -> None:
+    """Wake this process's runners to claim at once (call once the job has committed)."""
+    local_runners(services).wake()
+
+
 def worker_name() -> str:
     """``host:pid`` for the operators, and a few random characters so that two runners of
     one process (the tests start several) never take each other's jobs for their own."""
@@ -63,9 +101,10 @@ def worker_name() -> str:
 class Timings:
     """How often the runner looks for work, beats and recovers, in seconds."""
 
-    # How long an idle runner waits before asking for jobs again (a job that ends wakes
-    # it at once to fill its slot).
-    poll: float = 1.0
+    # How long an idle runner waits before asking for jobs again. A job that ends wakes it
+    # at once to fill its slot, and so does a job enqueued in its own process
+    # (``wake_local``); this bounds how long a job enqueued by another process waits.
+    poll: float = 0.2
     stale_after: float = 120.0
     drain: float = 60.0
     retry_base: float = 10.0
@@ -120,9 +159,12 @@ class JobRunner:
         *,
         worker_id: str | None = None,
         timings: Timings | None = None,
+        warm: bool = False,
     ) -> None:
         """``limits``: the queues to serve and their slots
-        (``docsvc.jobs.queues.concurrency_limits``)."""
+        (``docsvc.jobs.queues.concurrency_limits``). ``warm``: start what the handlers
+        need (``JobHandler.warm``) with the runner, as ``docsvc worker`` does, rather than
+        at their first job."""
         self.services = services
         self.worker_id = worker_id or worker_name()
         self.timings = timings or Timings.from_settings(services.settings)
@@ -140,21 +182,42 @@ class JobRunner:
         # Set when the drain is over: the dispatcher stops beating for what still runs.
         self._abandoned = threading.Event()
         self._dispatcher: threading.Thread | None = None
+        self._warm_handlers = warm
+        # Secrets for jobs are sealed to this key's public half (``docsvc.jobs.sealing``).
+        self._key = WorkerKey()
 
     # -- control ---------------------------------------------------------------------
 
     def start(self) -> None:
         if self._dispatcher is not None:
             raise RuntimeError("this job runner was started already")
+        queue.register_worker(
+            self.services.sessions, self.worker_id, self._key.public, self._limits
+        )
+        for handler in self._handlers.values() if self._warm_handlers else ():
+            if handler.warm is not None and (
+                handler.queue is None or handler.queue in self._limits
+            ):
+                threading.Thread(
+                    target=self._warm, args=(handler,), name=f"warm {handler.kind}", daemon=True
+                ).start()
         self._dispatcher = threading.Thread(
             target=self._dispatch, name=f"jobs {self.worker_id}", daemon=True
         )
         self._dispatcher.start()
+        local_runners(self.services).add(self._wake)
         log.info(
             "job runner %s serves %s",
             self.worker_id,
             ", ".join(f"{name}×{number}" for name, number in self._limits.items()) or "nothing",
         )
+
+    def _warm(self, handler: JobHandler) -> None:
+        assert handler.warm is not None
+        try:
+            handler.warm(self.services)
+        except Exception:  # the first job starts what it needs instead
+            log.exception("job runner %s: warming %s failed", self.worker_id, handler.kind)
 
     def stop(self, drain: float | None = None, hurry: threading.Event | None = None) -> bool:
         """Claim nothing more, wait up to ``drain`` seconds (the configured drain by
@@ -162,6 +225,7 @@ class JobRunner:
         set during the wait, ends it early (a second Ctrl-C). True when every job finished
         within the drain."""
         self._stopping.set()
+        local_runners(self.services).remove(self._wake)
         self._wake.set()
         deadline = time.monotonic() + (self.timings.drain if drain is None else drain)
         dispatcher = self._dispatcher
@@ -186,6 +250,10 @@ class JobRunner:
             )
         if dispatcher is not None:
             dispatcher.join(timeout=self.timings.poll + 5)
+        try:
+            queue.forget_worker(self.services.sessions, self.worker_id)
+        except Exception:  # its row ages out; its secrets open nowhere without this process
+            log.exception("job runner %s could not unregister", self.worker_id)
         return not leftover
 
     def running(self) -> list[Job]:
@@ -211,6 +279,7 @@ class JobRunner:
                 if now >= next_beat:
                     next_beat = now + self.timings.heartbeat
                     queue.heartbeat(self.services.sessions, self.running())
+                    queue.see_worker(self.services.sessions, self.worker_id)
                 if not self._stopping.is_set():
                     if now >= next_recovery:
                         next_recovery = now + self.timings.recovery
@@ -219,6 +288,15 @@ class JobRunner:
                         )
                         if recovered:
                             log.warning("%d job(s) of stopped workers put back", recovered)
+                        stranded = queue.strand_sealed(
+                            self.services.sessions, timedelta(seconds=self.timings.stale_after)
+                        )
+                        if stranded:
+                            log.warning(
+                                "%d job(s) cancelled: their secret was sealed only to "
+                                "workers that stopped",
+                                len(stranded),
+                            )
                     self._fill()
             except Exception:
                 # The database may be away for a while: try again at the next turn.
@@ -253,32 +331,47 @@ class JobRunner:
 
     # -- a job's thread ----------------------------------------------------------------
 
+    def _secret(self, job: Job) -> bytes | None:
+        if not job.sealed:
+            return None
+        sealed = queue.sealed_secret(self.services.sessions, job.id, self.worker_id)
+        if sealed is None:
+            raise JobGaveUp("the job's secret was not sealed to this worker")
+        try:
+            return self._key.open(sealed, job.id, self.worker_id)
+        except InvalidTag as exc:
+            raise JobGaveUp("the job's secret does not open with this worker's key") from exc
+
     def _run(self, job: Job) -> None:
         sessions = self.services.sessions
         retry_base = timedelta(seconds=self.timings.retry_base)
-        context = JobContext(
-            job_id=job.id,
-            payload=job.payload,
-            attempt=job.attempts,
-            max_attempts=job.max_attempts,
-            progress=_Progress(self.services, job),
-            stopping=self._stopping.is_set,
-        )
+        state: JobState | None = JobState.succeeded
         try:
             try:
+                context = JobContext(
+                    job_id=job.id,
+                    payload=job.payload,
+                    attempt=job.attempts,
+                    max_attempts=job.max_attempts,
+                    progress=_Progress(self.services, job),
+                    stopping=self._stopping.is_set,
+                    secret=self._secret(job),
+                )
                 result = self._handlers[job.kind].run(self.services, context)
                 _check_json(result)
             except JobGaveUp as exc:
                 log.warning("job %s (%s) gave up: %s", job.id, job.kind, exc)
-                queue.fail(sessions, job, _describe(exc), retry=False)
+                state = queue.fail(sessions, job, _describe(exc), retry=False)
             except RetryLater as exc:
                 log.info("job %s (%s) will be tried again: %s", job.id, job.kind, exc)
-                queue.fail(sessions, job, _describe(exc), retry_base=retry_base)
+                state = queue.fail(sessions, job, _describe(exc), retry_base=retry_base)
             except Exception as exc:
                 log.exception("job %s (%s) failed", job.id, job.kind)
-                queue.fail(sessions, job, _describe(exc), retry_base=retry_base)
+                state = queue.fail(sessions, job, _describe(exc), retry_base=retry_base)
             else:
                 queue.succeed(sessions, job, result)
+            if job.sealed and state in (JobState.succeeded, JobState.failed):
+                queue.forget_secrets(sessions, job.id)
         except Exception:
             # The outcome could not be written (the database is away): the heartbeat stops
             # with this run, and recovery runs the job again.

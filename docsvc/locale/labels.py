@@ -1052,6 +1052,10 @@ def error_message(t: Translator, code: str) -> str | None:
         "wrong_pin": _("Wrong PIN."),
         "pin_required": _("Type your signing PIN."),
         "job_not_found": _("No such job."),
+        "no_job_worker": _(
+            "No signing worker is running right now. Try again in a moment; if it goes on, "
+            "tell the service's administrators."
+        ),
         "cannot_unlock_kind": _(
             "Only a key kept by the service can stay unlocked: a token or a card asks for its "
             "PIN at each signature."

@@ -29,7 +29,7 @@ from docsvc.models.documents import (
     DossierItem,
     DossierStatus,
 )
-from docsvc.models.jobs import Job, JobState
+from docsvc.models.jobs import Job, JobSecret, JobState, JobWorker
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import (
     PRIVILEGED_ROLES,
@@ -105,7 +105,9 @@ __all__ = [
     "Institution",
     "IssuedCertificate",
     "Job",
+    "JobSecret",
     "JobState",
+    "JobWorker",
     "LegalHold",
     "LineStatus",
     "LoanStatus",

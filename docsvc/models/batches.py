@@ -46,6 +46,8 @@ class BatchJob(Base):
     # Written every few seconds while a process runs the job: a queued or running job
     # whose heartbeat stopped was cut short by a restart, and can be resumed with the PIN.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The queued job that runs it (``docsvc.jobs``); a resumed batch gets a new one.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
 
 
 class BatchItem(Base):

@@ -8,7 +8,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docsvc.db.base import Base, UTCDateTime, utcnow
@@ -60,3 +71,33 @@ class Job(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Whether the job carries a secret (``job_secrets``): only a worker it was sealed for
+    # may claim it.
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class JobWorker(Base):
+    """A running job runner and the public half of its key pair, whose private half lives
+    only in that process's memory: secrets for jobs are sealed to it (``JobSecret``)."""
+
+    __tablename__ = "job_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # X25519, raw 32 bytes
+    # The queues it serves, comma-separated.
+    queues: Mapped[str] = mapped_column(String(300))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class JobSecret(Base):
+    """A job's secret (an official's key for a batch) sealed to one live worker: X25519
+    with an ephemeral key, HKDF-SHA256 and AES-256-GCM. Useless once that worker's process
+    is gone, since its private key never left its memory."""
+
+    __tablename__ = "job_secrets"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -175,7 +175,7 @@ def answer_transfer(transfer_id: uuid.UUID, page: PageDep, form: FormDep) -> Res
 
 
 @router.post("/firmas/lote", response_model=None)
-def sign_batch(background: BackgroundTasks, page: PageDep, form: FormListsDep) -> Response:
+def sign_batch(page: PageDep, form: FormListsDep) -> Response:
     """Sign the lines ticked in the inbox with one PIN entry, as a batch job."""
     pin = (form.get("pin") or [""])[0]
     created: list[uuid.UUID] = []
@@ -189,7 +189,6 @@ def sign_batch(background: BackgroundTasks, page: PageDep, form: FormListsDep) -
         except (ValidationError, ValueError) as exc:
             raise InvalidInput("Check the lines and the PIN.", code="form_invalid") from exc
         job = batches.create_job(page.db, page.services, page.actor, body)
-        background.add_task(batches.start_job, page.services, job.id, page.actor, body.pin)
         created.append(job.id)
 
     return page.act(

@@ -1,29 +1,22 @@
 """Batch signing through the API: one PIN entry signs documents, a dossier and a signing
-line in worker processes; each item reports its own result, a failed item leaves the others
-signed, a wrong PIN makes no job, and only the job's owner can follow it."""
+line on the job runner's warm processes; each item reports its own result, a failed item
+leaves the others signed, a wrong PIN makes no job, and only the job's owner can follow
+it. Runners in processes of their own, killed part-way: tests/api/test_batch_workers.py."""
 
 from __future__ import annotations
 
-import pickle
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 
-import psutil
 import pytest
 from fastapi.testclient import TestClient
 
-from docsvc.batches import service as batch_service
-from docsvc.batches.schemas import BatchIn
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.models.batches import BatchJob
 from signing.verification import VerificationPolicy, verify
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.pdfs import unique_pdf
-from tests.support.register import actor_of
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -178,88 +171,3 @@ def test_bad_batches_are_refused(client: TestClient, auth: Auth) -> None:
     assert two_targets.status_code in (400, 422), two_targets.text
     unknown = client.get("/api/v1/batches/00000000-0000-0000-0000-000000000000", headers=me)
     assert unknown.status_code == 404
-
-
-# A separate process that runs one job, as the service's background thread would.
-_RUNNER = """
-import pickle, sys, uuid
-from docsvc.batches.service import run_job
-from docsvc.composition import build_services
-settings, job_id, actor, pin = pickle.loads(open(sys.argv[1], "rb").read())
-services = build_services(settings)
-run_job(services, job_id, actor, pin)
-"""
-
-
-def test_a_job_cut_short_by_a_restart_is_resumed_with_the_pin(
-    client: TestClient, backend: Backend, auth: Auth, tmp_path: Path
-) -> None:
-    """The process running a job is killed (SIGKILL) part-way: its worker processes end
-    themselves, so no unlocked key outlives it; the job is then found interrupted, and its
-    owner resumes it with the PIN. Items already signed are not signed again."""
-    me = auth("preparador")
-    documents = [_upload(client, me, f"Informe reiniciado {n}") for n in range(12)]
-    items = [{"document_id": d} for d in documents]
-    actor = actor_of(backend, "preparador")
-    with backend.services.sessions() as db:
-        created = batch_service.create_job(
-            db,
-            backend.services,
-            actor,
-            BatchIn.model_validate({"items": items, "pin": DEMO_PIN, "visible": False}),
-        )
-        db.commit()
-    job_id = str(created.id)
-    arguments = tmp_path / "job.pickle"
-    arguments.write_bytes(pickle.dumps((backend.settings, created.id, actor, DEMO_PIN)))
-    runner = subprocess.Popen([sys.executable, "-c", _RUNNER, str(arguments)])
-    try:
-        deadline = time.monotonic() + 180
-        workers: list[psutil.Process] = []
-        while time.monotonic() < deadline:
-            job = client.get(f"/api/v1/batches/{job_id}", headers=me).json()
-            workers = psutil.Process(runner.pid).children(recursive=True) or workers
-            if job["done"] >= 2:
-                break
-            assert runner.poll() is None, "the runner ended before it was killed"
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the job made no progress")
-        runner.kill()
-        runner.wait(30)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-    assert workers, "the job should have had worker processes"
-    _, alive = psutil.wait_procs(workers, timeout=15)
-    assert not alive, "a worker holding the key outlived the job's process"
-
-    cut = client.get(f"/api/v1/batches/{job_id}", headers=me).json()
-    assert cut["status"] == "running" and cut["visible"] is False
-    signed_before = {i["position"] for i in cut["items"] if i["status"] == "signed"}
-    assert 2 <= len(signed_before) < 12, cut
-    # Not yet stale: a job whose process may still be alive is left alone.
-    assert batch_service.interrupt_stale_jobs(backend.services) == 0
-    assert batch_service.interrupt_stale_jobs(backend.services, stale_after=timedelta(0)) >= 1
-    interrupted = client.get(f"/api/v1/batches/{job_id}", headers=me).json()
-    assert interrupted["status"] == "interrupted" and interrupted["error"]
-
-    # Only its owner, with the right PIN.
-    other = client.post(
-        f"/api/v1/batches/{job_id}/resume", headers=auth("financiero"), json={"pin": DEMO_PIN}
-    )
-    assert other.status_code == 404
-    wrong = client.post(f"/api/v1/batches/{job_id}/resume", headers=me, json={"pin": "0000"})
-    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_pin"
-    assert client.get(f"/api/v1/batches/{job_id}", headers=me).json()["status"] == "interrupted"
-
-    resumed = client.post(f"/api/v1/batches/{job_id}/resume", headers=me, json={"pin": DEMO_PIN})
-    assert resumed.status_code == 202, resumed.text
-    job = _wait(client, me, job_id)
-    assert job["status"] == "finished" and (job["done"], job["failed"]) == (12, 0), job
-    again = client.post(f"/api/v1/batches/{job_id}/resume", headers=me, json={"pin": DEMO_PIN})
-    assert again.status_code == 409 and again.json()["error"]["code"] == "batch_not_interrupted"
-    for doc_id in documents:
-        document = client.get(f"/api/v1/documents/{doc_id}", headers=me).json()
-        # One signature each: none lost, none signed twice across the restart.
-        assert [v["number"] for v in document["versions"]] == [1, 2], document

@@ -350,15 +350,17 @@ def test_a_worker_claims_only_the_kinds_it_knows(backend: Backend) -> None:
 
 
 def test_the_serving_process_runs_jobs_itself_on_sqlite_only(backend: Backend) -> None:
-    app = create_app(backend.settings, backend.services, job_handlers=(ECHO,))
+    # As deployed: the tests' own settings make every test app run jobs (jobs_in_app).
+    settings = backend.settings.model_copy(update={"jobs_in_app": None})
+    app = create_app(settings, backend.services, job_handlers=(ECHO,))
     with TestClient(app):
         job_id = _enqueue(backend)
         if backend.name == "sqlite-local":
-            assert runs_in_app(backend.settings)
+            assert runs_in_app(settings)
             _wait(lambda: _state(backend, job_id) == JobState.succeeded)
         else:
             # PostgreSQL: `docsvc worker` runs jobs (tests/cli/test_worker_command.py).
-            assert not runs_in_app(backend.settings)
+            assert not runs_in_app(settings)
             time.sleep(1.0)
             assert _state(backend, job_id) == JobState.queued
 

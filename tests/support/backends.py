@@ -95,6 +95,12 @@ def make_settings(
         # Every test logs in from the one address "testclient", and the lockout tests fail
         # dozens of logins a minute: far more than a person would (the default is 20).
         login_failures_per_minute=200,
+        # Every test app runs the job queue itself, on PostgreSQL too, as the embedded
+        # default does; `docsvc worker` has tests of its own.
+        jobs_in_app=True,
+        # Hundreds of test apps start and stop: their signing processes start at their
+        # first batch only.
+        job_warm_start=False,
     )
 
 
@@ -140,3 +146,34 @@ def build_backend(
             seed_demo(db, services)
         db.commit()
     return Backend(name=name, settings=settings, services=services)
+
+
+def build_backend_on(
+    data_dir: Path,
+    database_url: str,
+    s3: S3Endpoint,
+    *,
+    bucket: str = "docsvc",
+    seed: bool = True,
+    pki: bool = False,
+) -> Backend:
+    """Like ``build_backend("postgres-s3", ...)``, on a given database and S3 endpoint
+    (e.g. the SeaweedFS cluster of tests/harness/topology.py) rather than the session's:
+    the bucket made, the database migrated, the institution (and with ``pki`` its
+    development PKI) and the demo data created."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = make_settings(data_dir, database_url, s3, bucket=bucket)
+    services = build_services(settings)
+    ensure_bucket = getattr(services.store, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        ensure_bucket()
+    upgrade_to_head(services.engine)
+    with services.sessions() as db:
+        ensure_institution(db, settings.institution_code, settings.institution_name)
+        if pki:
+            ensure_dev_pki(db, settings)
+            db.commit()
+        if seed:
+            seed_demo(db, services)
+        db.commit()
+    return Backend(name="postgres-s3", settings=settings, services=services)

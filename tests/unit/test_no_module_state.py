@@ -20,7 +20,8 @@ PURE_MEMOS = {
     "ledger/log.py",
     "locale/__init__.py",
 }
-# What a worker process of a batch's pool keeps (set by the pool's initialiser).
+# What a warm signing process keeps (the key of the run it signs for, and the lock around
+# it): the state of that process, never of a service.
 WORKER_GLOBALS = {"batches/worker.py"}
 
 _MEMO_DECORATORS = {"cache", "lru_cache", "cached_property"}
@@ -48,7 +49,11 @@ def _findings(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[str] = []
     for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and _mutable(node.value):
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and _mutable(node.value)
+            and relative not in WORKER_GLOBALS
+        ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             # ALL_CAPS names are constant tables and __all__ a list of names, never written.
