@@ -6,11 +6,12 @@
 #   chromium        the browser for the web tests (driven by Playwright, never downloaded)
 #   libnss3-tools   certutil, to give pdfsig's NSS database our trust anchor
 #   qpdf            an independent structural check of the demo and signed PDFs
+#   haproxy         the load balancer of the production topology (tests/deploy)
 # When all are installed this does nothing. Otherwise, as root it installs the missing ones;
 # as anyone else it prints the exact command to run and fails, so nothing half-works.
 set -euo pipefail
 
-PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools qpdf libpango-1.0-0 libpangoft2-1.0-0)
+PACKAGES=(postgresql softhsm2 poppler-utils chromium libnss3-tools qpdf haproxy libpango-1.0-0 libpangoft2-1.0-0)
 
 is_installed() {
     dpkg-query --show --showformat='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed

@@ -16,15 +16,95 @@ def _compose() -> dict[str, Any]:
     return data
 
 
+APPS = ("docsvc-1", "docsvc-2")
+SEAWEEDFS = ("seaweedfs-master", "seaweedfs-volume-1", "seaweedfs-volume-2", "seaweedfs-filer")
+
+
 def test_services_and_their_order() -> None:
     services = _compose()["services"]
-    assert set(services) == {"postgres", "s3", "s3-setup", "docsvc"}
-    depends = services["docsvc"]["depends_on"]
-    assert depends["postgres"]["condition"] == "service_healthy"
-    assert depends["s3-setup"]["condition"] == "service_completed_successfully"
-    for name in ("postgres", "s3", "docsvc"):
-        assert "healthcheck" in services[name]
-    assert "/readyz" in " ".join(services["docsvc"]["healthcheck"]["test"])
+    assert set(services) == {"postgres", *SEAWEEDFS, "s3", "s3-setup", *APPS, "haproxy"}
+    for app in APPS:
+        depends = services[app]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["s3-setup"]["condition"] == "service_completed_successfully"
+        assert "/readyz" in " ".join(services[app]["healthcheck"]["test"])
+    for name in ("postgres", *SEAWEEDFS, "s3", *APPS):
+        assert "healthcheck" in services[name], name
+    assert set(services["haproxy"]["depends_on"]) == set(APPS)
+
+
+def test_seaweedfs_is_a_cluster_keeping_two_copies() -> None:
+    services = _compose()["services"]
+    for name in ("seaweedfs-master", "seaweedfs-filer", "s3", *SEAWEEDFS[1:3]):
+        assert services[name]["image"].startswith("chrislusf/seaweedfs:"), name
+    master = services["seaweedfs-master"]["command"]
+    assert master[0] == "master" and "-defaultReplication=001" in master
+    volumes = [services[name] for name in SEAWEEDFS[1:3]]
+    for volume in volumes:
+        command = volume["command"]
+        assert command[0] == "volume"
+        assert "-master=seaweedfs-master:9333" in command
+        # 001 puts the second copy on another server of the same rack.
+        assert "-dataCenter=dc1" in command and "-rack=rack1" in command
+    assert len({volume["volumes"][0].split(":")[0] for volume in volumes}) == 2
+    filer = services["seaweedfs-filer"]["command"]
+    assert filer[0] == "filer" and "-master=seaweedfs-master:9333" in filer
+    gateway = services["s3"]["command"]
+    assert gateway[0] == "s3" and "-filer=seaweedfs-filer:8888" in gateway
+    assert "-port=9000" in gateway and "-autoCreateBucket=false" in gateway
+
+
+def test_both_apps_point_at_the_s3_gateway_with_a_complete_environment() -> None:
+    services = _compose()["services"]
+    required = {
+        "DOCSVC_ENV",
+        "DOCSVC_DATA_DIR",
+        "DOCSVC_DATABASE_URL",
+        "DOCSVC_STORAGE_BACKEND",
+        "DOCSVC_S3_ENDPOINT",
+        "DOCSVC_S3_BUCKET",
+        "DOCSVC_S3_ACCESS_KEY",
+        "DOCSVC_S3_SECRET_KEY",
+        "DOCSVC_SECRET_KEY",
+        "DOCSVC_KEY_PEPPER_FILE",
+        "DOCSVC_PUBLIC_URL",
+        "DOCSVC_INSTITUTION_NAME",
+        "DOCSVC_INSTITUTION_CODE",
+        "DOCSVC_PUBLIC_REQUESTS_PER_MINUTE",
+        "FORWARDED_ALLOW_IPS",
+    }
+    environments = [services[app]["environment"] for app in APPS]
+    assert environments[0] == environments[1]
+    env = environments[0]
+    assert required <= set(env), required - set(env)
+    assert env["DOCSVC_STORAGE_BACKEND"] == "s3"
+    assert env["DOCSVC_S3_ENDPOINT"] == "s3:9000"
+    assert env["DOCSVC_DATABASE_URL"].endswith("@postgres:5432/docsvc")
+    # Behind haproxy, each process must count the client's address.
+    command = (ROOT / "deploy" / "docker-entrypoint.sh").read_text()
+    assert "--proxy-headers" in command
+
+
+def test_haproxy_runs_the_committed_config_over_both_apps() -> None:
+    haproxy = _compose()["services"]["haproxy"]
+    assert haproxy["image"].startswith("haproxy:")
+    assert (
+        "./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in haproxy["volumes"]
+    )
+    env = haproxy["environment"]
+    assert {env["DOCSVC_APP_1"], env["DOCSVC_APP_2"]} == {f"{app}:8000" for app in APPS}
+    assert env["HAPROXY_BIND"].endswith(":8000")
+    config = (ROOT / "deploy" / "haproxy" / "haproxy.cfg").read_text()
+    for line in (
+        "balance roundrobin",
+        "option httpchk GET /healthz",
+        "option forwardfor",
+        "option redispatch",
+        'server app1 "${DOCSVC_APP_1}" check',
+        'server app2 "${DOCSVC_APP_2}" check',
+    ):
+        assert line in config, line
+    assert '"${DOCSVC_PUBLIC_REQUESTS_PER_MINUTE}"' in config
 
 
 def test_bucket_setup_enables_object_lock_and_versioning() -> None:
@@ -34,15 +114,15 @@ def test_bucket_setup_enables_object_lock_and_versioning() -> None:
     assert "Status=Enabled" in script
 
 
-def test_only_docsvc_is_published_and_only_on_loopback() -> None:
+def test_only_haproxy_is_published_and_only_on_loopback() -> None:
     services = _compose()["services"]
-    (port,) = services["docsvc"]["ports"]
+    (port,) = services["haproxy"]["ports"]
     assert port.startswith("127.0.0.1:") and port.endswith(":8000"), port
-    assert all("ports" not in s for n, s in services.items() if n != "docsvc")
+    assert all("ports" not in s for n, s in services.items() if n != "haproxy")
 
 
 def test_no_secret_is_written_into_compose() -> None:
-    env = _compose()["services"]["docsvc"]["environment"]
+    env = _compose()["services"]["docsvc-1"]["environment"]
     assert env["DOCSVC_ENV"] == "production"
     for key in ("DOCSVC_SECRET_KEY", "DOCSVC_S3_SECRET_KEY", "DOCSVC_S3_ACCESS_KEY"):
         assert env[key].startswith("${"), key
@@ -57,7 +137,7 @@ def test_the_key_pepper_is_a_secret_outside_the_data_volume() -> None:
     """A copy of the data volume and the database must not carry the pepper that seals
     officials' keys: it is a compose secret, mounted under /run/secrets."""
     compose = _compose()
-    docsvc = compose["services"]["docsvc"]
+    docsvc = compose["services"]["docsvc-1"]
     pepper = docsvc["environment"]["DOCSVC_KEY_PEPPER_FILE"]
     assert pepper.startswith("/run/secrets/"), pepper
     assert not pepper.startswith(docsvc["environment"]["DOCSVC_DATA_DIR"])
