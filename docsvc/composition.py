@@ -14,11 +14,13 @@ from docsvc.batches import service as batches_service
 from docsvc.config import Settings
 from docsvc.jobs.handlers import JobHandler
 from docsvc.maintenance import periodic as maintenance_periodic
+from docsvc.notifications import delivery as notifications_delivery
 from docsvc.notifications import periodic as notifications_periodic
 from docsvc.periodic import PeriodicTask
 from docsvc.register import periodic as register_periodic
 from docsvc.services import Services, SignatureRequestCheck
 from docsvc.signatures import periodic as signatures_periodic
+from docsvc.signing_lines import seal_jobs
 from docsvc.signing_lines.service import awaits_signature_on
 from docsvc.transfers import periodic as transfers_periodic
 from docsvc.transfers.service import sent_for_signature
@@ -40,7 +42,11 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
 
 # Each feature that hands work to the job queue declares its handlers in its own module
 # (``JOB_HANDLERS: tuple[JobHandler, ...]``), collected here like the periodic tasks.
-JOB_HANDLERS: tuple[JobHandler, ...] = (*batches_service.JOB_HANDLERS,)
+JOB_HANDLERS: tuple[JobHandler, ...] = (
+    *batches_service.JOB_HANDLERS,
+    *seal_jobs.JOB_HANDLERS,
+    *notifications_delivery.JOB_HANDLERS,
+)
 
 
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:

@@ -115,6 +115,8 @@ class SmtpSecurity(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCSVC_", extra="ignore")
     _secret_held: tuple[Path, str] | None = PrivateAttr(default=None)
+    # This process's scratch directory name, by the pid it was read for (a fork reads its own).
+    _scratch_held: tuple[int, str] | None = PrivateAttr(default=None)
 
     env: Environment = Environment.development
     data_dir: Path = Path("./var")
@@ -255,6 +257,13 @@ class Settings(BaseSettings):
     # signing's) with itself rather than at its first job; `docsvc worker` always does.
     job_warm_start: bool = True
 
+    # How many times faster every periodic schedule runs (docsvc.periodic): 60 makes a
+    # minute of schedule pass each second, so a 10-minute checkpoint comes every 10 s. For
+    # tests and demonstrations only, refused in production. It shortens the periods, not
+    # the times the work reasons about (session expiry, grace periods, retention). Every
+    # process of a deployment must have the same value, as they share the turns.
+    periodic_time_scale: float = Field(default=1.0, ge=1, le=3600)
+
     institution_name: str = "Ministerio de Desarrollo Social"
     institution_code: str = "MDS"
     # The department of the archive, which receives archival transfers (its code); left
@@ -298,6 +307,15 @@ class Settings(BaseSettings):
         if not (self.smtp_username + password).isascii():
             # smtplib sends the login as ASCII: better refused at start than at each e-mail.
             raise ValueError("DOCSVC_SMTP_USERNAME and DOCSVC_SMTP_PASSWORD must be ASCII")
+        return self
+
+    @model_validator(mode="after")
+    def _keep_the_schedule_in_production(self) -> Self:
+        if self.env is Environment.production and self.periodic_time_scale != 1:
+            raise ValueError(
+                "refusing to start in production mode: DOCSVC_PERIODIC_TIME_SCALE is for tests "
+                "and demonstrations; leave it at 1"
+            )
         return self
 
     @model_validator(mode="after")
@@ -357,8 +375,13 @@ class Settings(BaseSettings):
     @property
     def upload_tmp_dir(self) -> Path:
         """This process's scratch files (uploads in flight, copies being signed): a directory
-        of its own, which the next start removes if the process was killed."""
-        return self.data_dir / "tmp" / process_scratch_name()
+        of its own, which the next start removes if the process was killed. Its name is read
+        from /proc once a process (every upload asks)."""
+        pid = os.getpid()
+        held = self._scratch_held
+        if held is None or held[0] != pid:
+            held = self._scratch_held = (pid, process_scratch_name())
+        return self.data_dir / "tmp" / held[1]
 
     @property
     def effective_secret(self) -> str:

@@ -73,4 +73,9 @@ def development_warnings(settings: Settings) -> list[str]:
             "keys at rest and form tokens are under the public development secret: anyone can "
             "decrypt the PKI's keys and forge login tokens; set DOCSVC_SECRET_KEY"
         )
+    if settings.periodic_time_scale != 1:
+        found.append(
+            f"the periodic schedule runs {settings.periodic_time_scale:g} times faster "
+            "(DOCSVC_PERIODIC_TIME_SCALE): checkpoints and sweeps come that much more often"
+        )
     return found

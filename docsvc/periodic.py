@@ -5,7 +5,14 @@ application's lifespan runs them, one asyncio task each, the work itself in a th
 Every app process runs the loops, but work on the shared database and store runs once per
 deployment: before each turn a process takes it in ``periodic_turns`` (one conditional
 UPDATE, so two processes never both take it), and the others let it pass. Work on a
-process's own memory or disk (forgetting its unlocked keys) runs in every process."""
+process's own memory or disk (forgetting its unlocked keys) runs in every process.
+
+The periods are the same for every process and host: a task's interval cut out of time
+from the Unix epoch (a 10-minute task's periods start at :00, :10, :20...), each divided by
+``DOCSVC_PERIODIC_TIME_SCALE`` (1 but in tests and demonstrations). A turn is taken at most
+once per period: taking it sets ``next_at`` to the next period's start. Each process looks
+once per period, at a random moment of the period's first twentieth (2 s at most), so one of
+them takes it, and which one is left to chance rather than to whoever started first."""
 
 from __future__ import annotations
 
@@ -13,10 +20,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +36,14 @@ from docsvc.models import PeriodicTurn
 from docsvc.services import Services
 
 log = logging.getLogger("docsvc.periodic")
+
+# Periods are counted from here, so that every process and host cuts time alike.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Each process looks for its turn at a random moment this far into the period (a share of
+# the period, at most the cap), so that the turns fall to any of them.
+LOOK_SPREAD = 0.05
+LOOK_SPREAD_MAX = timedelta(seconds=2)
+SHORTEST_PERIOD = timedelta(milliseconds=1)
 
 
 def always(settings: Settings) -> bool:
@@ -47,17 +63,43 @@ class PeriodicTask:
     # on a process's own memory or files: every process.
     once_per_deployment: bool = True
 
+    def period(self, settings: Settings) -> timedelta:
+        """The interval as the schedule runs it: divided by ``DOCSVC_PERIODIC_TIME_SCALE``
+        (to the microsecond, the same in every process with the same setting)."""
+        return max(self.interval / settings.periodic_time_scale, SHORTEST_PERIOD)
+
+
+def period_start(moment: datetime, period: timedelta) -> datetime:
+    """The start of the period ``moment`` falls in."""
+    return EPOCH + period * ((moment - EPOCH) // period)
+
+
+def next_period(moment: datetime, period: timedelta) -> datetime:
+    """The start of the period after the one ``moment`` falls in."""
+    return period_start(moment, period) + period
+
+
+def until_next_look(period: timedelta, now: datetime | None = None) -> float:
+    """Seconds until this process looks for its turn again: the next period's start, plus a
+    random moment of its first twentieth (at most ``LOOK_SPREAD_MAX``)."""
+    now = now or utcnow()
+    spread = min(period * LOOK_SPREAD, LOOK_SPREAD_MAX)
+    # Not a secret: it only spreads the processes' looks (hence S311).
+    late = spread * random.random()  # noqa: S311
+    return (next_period(now, period) - now + late).total_seconds()
+
 
 def take_turn(services: Services, task: PeriodicTask, now: datetime | None = None) -> bool:
     """Whether this process takes the task's turn now: its next turn was due, and no other
-    process took it first. Taking it sets the next one an interval later."""
+    process took it first. Taking it sets the next one at the next period's start."""
     now = now or utcnow()
+    upcoming = next_period(now, task.period(services.settings))
     who = f"{socket.gethostname()}:{os.getpid()}"[:200]
     with services.sessions() as db:
         result = db.execute(
             update(PeriodicTurn)
             .where(PeriodicTurn.name == task.name, PeriodicTurn.next_at <= now)
-            .values(next_at=now + task.interval, taken_by=who, taken_at=now)
+            .values(next_at=upcoming, taken_by=who, taken_at=now)
             .execution_options(synchronize_session=False)
         )
         if int(getattr(result, "rowcount", 0) or 0):
@@ -66,9 +108,7 @@ def take_turn(services: Services, task: PeriodicTask, now: datetime | None = Non
         if db.get(PeriodicTurn, task.name) is not None:
             db.rollback()
             return False
-        db.add(
-            PeriodicTurn(name=task.name, next_at=now + task.interval, taken_by=who, taken_at=now)
-        )
+        db.add(PeriodicTurn(name=task.name, next_at=upcoming, taken_by=who, taken_at=now))
         try:
             db.commit()
         except IntegrityError:  # another process made the row, and took the turn, first
@@ -88,13 +128,14 @@ async def _my_turn(task: PeriodicTask, services: Services) -> bool:
 
 
 async def run_forever(task: PeriodicTask, services: Services) -> None:
-    """Run the task's work in a thread now (or after one interval) and then every interval;
-    a failure is logged and tried again at the next turn, never stopping the service."""
+    """Run the task's work in a thread now (or after one period) and then once a period; a
+    failure is logged and tried again at the next turn, never stopping the service."""
+    period = task.period(services.settings)
     if task.wait_first:
-        await asyncio.sleep(task.interval.total_seconds())
+        await asyncio.sleep(period.total_seconds())
     while True:
         if not await _my_turn(task, services):
-            await asyncio.sleep(task.interval.total_seconds())
+            await asyncio.sleep(until_next_look(period))
             continue
         run = asyncio.ensure_future(run_in_threadpool(task.work, services))
         try:
@@ -107,7 +148,7 @@ async def run_forever(task: PeriodicTask, services: Services) -> None:
             raise
         except Exception:
             log.exception("%s failed", task.name)
-        await asyncio.sleep(task.interval.total_seconds())
+        await asyncio.sleep(until_next_look(period))
 
 
 def start(tasks: tuple[PeriodicTask, ...], services: Services) -> list[asyncio.Task[None]]:

@@ -263,11 +263,20 @@ class WorkerTime:
 class _Account:
     charges: deque[tuple[float, float]] = field(default_factory=deque)  # (when, seconds)
     running: list[float] = field(default_factory=list)  # when each in flight was admitted
+    # The sum of ``charges``' seconds, kept as they come and go: a client with a generous
+    # limit may have thousands in the window, and every admission asks.
+    total: float = 0.0
+
+    def charge(self, moment: float, seconds: float) -> None:
+        self.charges.append((moment, seconds))
+        self.total += seconds
 
     def spent(self, moment: float) -> float:
         while self.charges and moment - self.charges[0][0] >= WINDOW_SECONDS:
-            self.charges.popleft()
-        return sum(seconds for _, seconds in self.charges)
+            self.total -= self.charges.popleft()[1]
+        if not self.charges:
+            self.total = 0.0  # no rounding left over from what went
+        return max(0.0, self.total)
 
 
 class VerificationBudget:
@@ -336,7 +345,7 @@ class VerificationBudget:
             with contextlib.suppress(ValueError):
                 account.running.remove(admitted)
             if seconds > 0:
-                account.charges.append((moment, seconds))
+                account.charge(moment, seconds)
 
     def spent(self, client: str, now: float | None = None) -> float:
         """The worker seconds ``client`` used in the last 60 seconds."""

@@ -194,6 +194,13 @@ def prepare_primary(
             raise Conflict("A record chosen is already transferred.", code="archive_transferred")
         if row.central_on is None or row.central_on > today:
             raise Conflict("A record chosen is not due for transfer yet.", code="archive_not_due")
+        dossier = db.get(Dossier, row.dossier_id) if row.dossier_id is not None else None
+        if dossier is not None and dossier.seal_request is not None:
+            # Its signed index is still to be made: it must travel with the dossier.
+            raise Conflict(
+                "The dossier's index is being sealed: its documents cannot change until it is.",
+                code="dossier_sealing",
+            )
     office = db.get(Department, office_id)
     assert office is not None
     return _prepare(

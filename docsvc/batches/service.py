@@ -3,7 +3,7 @@
 The PIN is checked once, up front, with the usual lockout; a wrong one makes no job. The
 batch and its run, a job of the ``signing`` queue (``docsvc.jobs``), are written in the
 request's transaction. The key the PIN opened goes with the run sealed to the job runners
-that are running (``docsvc.jobs.sealing``): the database holds nothing that opens it
+that are running (``docsvc.jobs.keyed``): the database holds nothing that opens it
 without a runner's memory. A runner (``docsvc worker``, or the serving process on SQLite)
 then runs it:
 
@@ -29,7 +29,6 @@ import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,8 +39,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from docsvc.actors.actor import Actor, Origin
-from docsvc.actors.sessions import actor_for
+from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.batches import worker
 from docsvc.batches.processes import WarmProcesses, warm_processes
@@ -55,11 +53,10 @@ from docsvc.batches.schemas import (
 )
 from docsvc.db.base import utcnow
 from docsvc.dossiers.service import get_dossier
-from docsvc.errors import Conflict, DomainError, NotFound, ServiceUnavailable
-from docsvc.jobs import queue as jobs
+from docsvc.errors import Conflict, DomainError, NotFound
+from docsvc.jobs import keyed
 from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
-from docsvc.jobs.runner import wake_local
-from docsvc.models import Document, DossierItem, Job, JobState, SigningCredential, User
+from docsvc.models import Document, DossierItem, Job, JobState, SigningCredential
 from docsvc.models.batches import BatchItem, BatchItemStatus, BatchJob, BatchStatus
 from docsvc.models.signing_lines import SigningLine
 from docsvc.pki.service import dev_pki
@@ -105,29 +102,22 @@ def _enqueue(
     db: Session, services: Services, actor: Actor, job: BatchJob, plain_pkcs12: bytes
 ) -> None:
     """Queue the run of ``job`` on the signing queue, its key sealed to the running
-    workers (``docsvc.jobs.sealing``), in the caller's transaction."""
+    workers (``docsvc.jobs.keyed``), in the caller's transaction."""
     try:
-        queued = jobs.enqueue(
+        queued = keyed.enqueue_with_key(
             db,
+            services,
+            actor,
             RUN_KIND,
-            {
-                "batch_id": str(job.id),
-                "user_id": str(actor.user_id),
-                "client_ip": actor.client_ip,
-                "user_agent": actor.user_agent,
-            },
-            queue="signing",
-            owner=actor.user_id,
+            {"batch_id": str(job.id)},
+            queue_name="signing",
             # A run that fails is not tried again on its own: its owner resumes it.
             max_attempts=3,
-            secret=plain_pkcs12,
-            live_within=timedelta(seconds=services.settings.job_stale_seconds),
-            on_commit=lambda: wake_local(services),
+            key=plain_pkcs12,
         )
-    except jobs.NoLiveWorker as exc:
-        raise ServiceUnavailable(
-            "No job worker is running to sign the batch; try again in a moment.",
-            code="no_job_worker",
+    except keyed.NoLiveWorker as exc:
+        raise keyed.no_worker(
+            "No job worker is running to sign the batch; try again in a moment."
         ) from exc
     job.job_id = queued.id
 
@@ -187,7 +177,7 @@ def resume_job(
     """Queue an interrupted job's pending items again, after checking the PIN as
     ``create_job`` does."""
     job = _own_job(db, actor, job_id)
-    if job.status != BatchStatus.interrupted.value:
+    if _status(db, job) != BatchStatus.interrupted.value:
         raise Conflict(
             "Only a job interrupted by a restart can be resumed.", code="batch_not_interrupted"
         )
@@ -266,16 +256,6 @@ def _key_handle(services: Services, run: str, pkcs12: bytes) -> worker.KeyHandle
     return worker.KeyHandle(run, pkcs12)
 
 
-def _actor(services: Services, payload: Mapping[str, Any]) -> Actor:
-    """Who the batch signs as: its owner, as the request that made it saw her."""
-    with services.sessions() as db:
-        user = db.get(User, uuid.UUID(str(payload["user_id"])))
-        if user is None or not user.active:
-            raise JobGaveUp("the batch's owner can no longer sign")
-        origin = Origin(str(payload.get("client_ip", "")), str(payload.get("user_agent", "")))
-        return actor_for(user, origin)
-
-
 def warm(services: Services) -> None:
     warm_processes(services).warm()
 
@@ -287,7 +267,7 @@ def run_batch(services: Services, context: JobContext) -> JobResult:
     batch_id = uuid.UUID(str(context.payload["batch_id"]))
     if context.secret is None:
         raise JobGaveUp("the batch's run carries no key")
-    actor = _actor(services, context.payload)
+    actor = keyed.actor_of(services, context.payload)
     with services.sessions() as db:
         job = db.get(BatchJob, batch_id)
         if job is None:
@@ -518,21 +498,35 @@ def _own_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchJob:
     return job
 
 
+def _status(db: Session, job: BatchJob) -> str:
+    """The batch's status as its official should see it now: a batch still queued or
+    running whose run has ended without finishing it (cancelled when every worker its key
+    was sealed to stopped, or failed for good) is interrupted already, before the next
+    periodic ``interrupt_stale_jobs`` writes it down."""
+    unfinished = (BatchStatus.queued.value, BatchStatus.running.value)
+    if job.status in unfinished and job.job_id is not None:
+        state = db.scalar(select(Job.state).where(Job.id == job.job_id))
+        if state in (JobState.cancelled.value, JobState.failed.value):
+            return BatchStatus.interrupted.value
+    return job.status
+
+
 def get_job(db: Session, actor: Actor, job_id: uuid.UUID) -> BatchOut:
     """The job's progress and each item's result; only for the official who started it."""
     job = _own_job(db, actor, job_id)
     items = db.scalars(
         select(BatchItem).where(BatchItem.job_id == job.id).order_by(BatchItem.position)
     )
+    status = _status(db, job)
     return BatchOut(
         id=job.id,
-        status=job.status,
+        status=status,
         level=job.level,
         visible=job.visible,
         total=job.total,
         done=job.done,
         failed=job.failed,
-        error=job.error,
+        error=INTERRUPTED if status != job.status else job.error,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

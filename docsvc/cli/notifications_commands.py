@@ -16,8 +16,9 @@ app = typer.Typer(no_args_is_help=True, help="E-mail copies of inbox notificatio
 
 @app.command("send")
 def send() -> None:
-    """Mail the notifications that are due, once. The service does this every few seconds
-    by itself; this is for cron, or to try again at once after fixing the mail server."""
+    """Mail the notifications that are due, once. The service's job runners do this as
+    soon as each notification is made, and on the retry schedule after; this is for trying
+    again at once after fixing the mail server."""
     settings = load_settings()
     if not settings.smtp_enabled:
         fail("e-mail is off: set DOCSVC_SMTP_HOST and DOCSVC_SMTP_FROM", 2)

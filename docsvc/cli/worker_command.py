@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
+from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
@@ -17,6 +19,8 @@ import typer
 from docsvc import composition
 from docsvc.cli.common import fail, load_settings
 from docsvc.composition import build_services
+from docsvc.config import Settings
+from docsvc.jobs import queue
 from docsvc.jobs.queues import QUEUES, concurrency_limits
 from docsvc.jobs.runner import JobRunner, run_until
 
@@ -36,6 +40,23 @@ def _parse_concurrency(values: list[str]) -> dict[str, int]:
 def _parse_queues(values: list[str]) -> list[str] | None:
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
     return names or None
+
+
+def _check(settings: Settings) -> None:
+    """A live runner of this host: it renews its row in job_workers every few seconds, so
+    one not seen for a stale period is hung or gone."""
+    services = build_services(settings)
+    try:
+        live = queue.live_workers(
+            services.sessions,
+            f"{socket.gethostname()}:",
+            timedelta(seconds=settings.job_stale_seconds),
+        )
+    finally:
+        services.close()
+    if not live:
+        fail("no job worker of this host was seen lately", 1)
+    typer.echo(f"{len(live)} job runner(s) alive on this host: {', '.join(live)}")
 
 
 def worker(
@@ -62,11 +83,22 @@ def worker(
             help="On stop, how long to wait for running jobs (default DOCSVC_JOB_DRAIN_SECONDS).",
         ),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Start nothing: exit 0 if a worker on this host was seen lately, else 1 "
+            "(a container's health check).",
+        ),
+    ] = False,
 ) -> None:
     """Run queued jobs until SIGTERM or SIGINT, then stop claiming, let the running jobs
     finish (the drain) and exit 0. A second signal ends the drain at once. Jobs still
     running when the drain ends go back to their queues, and the exit status is 1."""
     settings = load_settings()
+    if check:
+        _check(settings)
+        return
     try:
         limits = concurrency_limits(
             settings, _parse_queues(queues or []), _parse_concurrency(concurrency or [])

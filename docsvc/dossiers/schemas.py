@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,17 @@ class DossierItemOut(BaseModel):
     added_at: datetime
 
 
+class SealStatus(StrEnum):
+    """Where the dossier's seal stands (None in ``DossierOut``: never asked for)."""
+
+    queued = "queued"  # its job waits for a runner
+    running = "running"  # a runner makes and signs the index now
+    # No runner could take the official's key, or the job failed: an official of the
+    # owning department seals it with her PIN (``POST /api/v1/dossiers/{id}/seal``).
+    needs_pin = "needs_pin"
+    sealed = "sealed"  # the last seal asked for is recorded
+
+
 class DossierOut(BaseModel):
     id: uuid.UUID
     title: str
@@ -46,6 +58,10 @@ class DossierOut(BaseModel):
     # versions), and when it was last sealed; None while unsealed.
     sealed_index_id: uuid.UUID | None = None
     sealed_at: datetime | None = None
+    # The seal asked for last: its state, and the job that makes or made it (``GET
+    # /api/v1/jobs/{id}`` for its owner). While it is not sealed, the documents cannot change.
+    seal_status: SealStatus | None = None
+    seal_job_id: uuid.UUID | None = None
     items: list[DossierItemOut]
 
 

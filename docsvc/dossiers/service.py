@@ -1,5 +1,6 @@
 """Dossier rules: a dossier belongs to a department, holds documents in order, and once
-closed, or sealed by its signed index, takes no more."""
+closed, or sealed by its signed index (or while that index is being made), takes no
+more."""
 
 from __future__ import annotations
 
@@ -19,11 +20,20 @@ from docsvc.dossiers.schemas import (
     DossierOut,
     DossierPage,
     DossierSummary,
+    SealStatus,
 )
 from docsvc.errors import Conflict, NotFound, PermissionDenied
 from docsvc.identity.repository import department_code
 from docsvc.ledger import events as register_events
-from docsvc.models import Confidentiality, Dossier, DossierItem, DossierStatus, Role
+from docsvc.models import (
+    Confidentiality,
+    Dossier,
+    DossierItem,
+    DossierStatus,
+    Job,
+    JobState,
+    Role,
+)
 
 
 def create_dossier(db: Session, actor: Actor, data: DossierIn) -> DossierOut:
@@ -139,6 +149,13 @@ def _editable(db: Session, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
         )
     if dossier.status != DossierStatus.open.value:
         raise Conflict("The dossier is closed.", code="dossier_closed")
+    if dossier.seal_request is not None:
+        # The line's signatures are recorded and its index is being made: it lists what
+        # they signed, so nothing comes in or moves until it is recorded.
+        raise Conflict(
+            "The dossier's index is being sealed; its documents cannot change.",
+            code="dossier_sealing",
+        )
     if dossier.sealed_index_id is not None:
         # The signed index seals the composition; a new index version (a new signing line
         # over the dossier) is the only change it admits.
@@ -203,6 +220,17 @@ def close_dossier(db: Session, actor: Actor, dossier_id: uuid.UUID) -> DossierOu
     return _out(db, dossier)
 
 
+def seal_status(db: Session, dossier: Dossier) -> SealStatus | None:
+    """Where the last seal asked for stands: its job's state while the job may still
+    make it, ``needs_pin`` when none will."""
+    if dossier.seal_request is None:
+        return SealStatus.sealed if dossier.sealed_index_id is not None else None
+    job = db.get(Job, dossier.seal_job_id) if dossier.seal_job_id is not None else None
+    if job is not None and job.state in (JobState.queued.value, JobState.running.value):
+        return SealStatus(job.state)
+    return SealStatus.needs_pin
+
+
 def _out(db: Session, dossier: Dossier) -> DossierOut:
     return DossierOut(
         id=dossier.id,
@@ -214,6 +242,8 @@ def _out(db: Session, dossier: Dossier) -> DossierOut:
         created_at=dossier.created_at,
         sealed_index_id=dossier.sealed_index_id,
         sealed_at=dossier.sealed_at,
+        seal_status=seal_status(db, dossier),
+        seal_job_id=dossier.seal_job_id,
         items=[
             DossierItemOut(
                 position=item.position,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from docsvc.config import Settings
 from docsvc.services import Services
 
 # What a handler may return: kept as the job's ``result`` (JSON), or nothing.
@@ -66,6 +67,12 @@ class JobHandler:
     warm: Callable[[Services], None] | None = None
     # The queue its jobs are enqueued on: a runner that does not serve it does not warm.
     queue: str | None = None
+    # Whether a runner with these settings takes such jobs at all (e-mail only with an SMTP
+    # server): one that does not leaves them queued for one that does.
+    enabled: Callable[[Settings], bool] | None = None
+
+    def runs_with(self, settings: Settings) -> bool:
+        return self.enabled is None or self.enabled(settings)
 
 
 def handler_table(handlers: Iterable[JobHandler]) -> Mapping[str, JobHandler]:

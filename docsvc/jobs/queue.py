@@ -92,10 +92,9 @@ def enqueue(
         created_at=now,
         sealed=secret is not None,
     )
-    db.add(job)
-    if on_commit is not None:
-        callback = on_commit
-        event.listen(db, "after_commit", lambda session: callback(), once=True)
+    # Looked up before the job joins the session: a caller that catches NoLiveWorker and
+    # goes on (a dossier's seal, left for the PIN) commits no job that nobody can run.
+    workers: list[JobWorker] = []
     if secret is not None:
         workers = [
             worker
@@ -104,6 +103,11 @@ def enqueue(
         ]
         if not workers:
             raise NoLiveWorker(queue)
+    db.add(job)
+    if on_commit is not None:
+        callback = on_commit
+        event.listen(db, "after_commit", lambda session: callback(), once=True)
+    if secret is not None:
         for worker in workers:
             db.add(
                 JobSecret(
@@ -417,6 +421,23 @@ def see_worker(sessions: Sessions, worker_id: str, *, now: datetime | None = Non
             .execution_options(synchronize_session=False)
         )
         db.commit()
+
+
+def live_workers(
+    sessions: Sessions, prefix: str, live_within: timedelta, *, now: datetime | None = None
+) -> list[str]:
+    """The runners whose id starts with ``prefix`` (a host's ``host:``) and that were seen
+    within ``live_within``: a health check's answer to "is this host's worker alive"."""
+    now = now or utcnow()
+    with sessions() as db:
+        return list(
+            db.scalars(
+                select(JobWorker.worker_id).where(
+                    JobWorker.worker_id.startswith(prefix[:200], autoescape=True),
+                    JobWorker.seen_at > now - live_within,
+                )
+            )
+        )
 
 
 def forget_worker(sessions: Sessions, worker_id: str) -> None:

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -57,29 +57,34 @@ def runs_in_app(settings: Settings) -> bool:
 
 
 class LocalRunners:
-    """The runners of this process, so that a job enqueued here wakes them at once."""
+    """The runners of this process, so that a job enqueued here wakes them at once, and so
+    that closing the services stops them before their database connections go."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._wakes: list[threading.Event] = []
+        self._runners: dict[threading.Event, Callable[[], object]] = {}
 
-    def add(self, wake: threading.Event) -> None:
+    def add(self, wake: threading.Event, stop: Callable[[], object]) -> None:
         with self._lock:
-            self._wakes.append(wake)
+            self._runners[wake] = stop
 
     def remove(self, wake: threading.Event) -> None:
         with self._lock:
-            if wake in self._wakes:
-                self._wakes.remove(wake)
+            self._runners.pop(wake, None)
 
     def wake(self) -> None:
         with self._lock:
-            for wake in self._wakes:
+            for wake in self._runners:
                 wake.set()
 
     def close(self) -> None:
+        """Stop every runner still going (their running jobs go back to their queues): a
+        runner's thread must not be left holding a connection of an engine being disposed."""
         with self._lock:
-            self._wakes.clear()
+            stops = list(self._runners.values())
+            self._runners.clear()
+        for stop in stops:
+            stop()
 
 
 def local_runners(services: Services) -> LocalRunners:
@@ -168,7 +173,12 @@ class JobRunner:
         self.services = services
         self.worker_id = worker_id or worker_name()
         self.timings = timings or Timings.from_settings(services.settings)
-        self._handlers = handler_table(handlers)
+        # Kinds this deployment does not run here (e-mail without SMTP) are never claimed.
+        self._handlers = {
+            kind: handler
+            for kind, handler in handler_table(handlers).items()
+            if handler.runs_with(services.settings)
+        }
         self._limits = {name: number for name, number in limits.items() if number > 0}
         # The urgent queues' slots are filled first, and never by the others' jobs.
         self._groups = [
@@ -185,6 +195,7 @@ class JobRunner:
         self._warm_handlers = warm
         # Secrets for jobs are sealed to this key's public half (``docsvc.jobs.sealing``).
         self._key = WorkerKey()
+        self._stopped = False
 
     # -- control ---------------------------------------------------------------------
 
@@ -205,7 +216,7 @@ class JobRunner:
             target=self._dispatch, name=f"jobs {self.worker_id}", daemon=True
         )
         self._dispatcher.start()
-        local_runners(self.services).add(self._wake)
+        local_runners(self.services).add(self._wake, lambda: self.stop(drain=0))
         log.info(
             "job runner %s serves %s",
             self.worker_id,
@@ -223,7 +234,11 @@ class JobRunner:
         """Claim nothing more, wait up to ``drain`` seconds (the configured drain by
         default) for the running jobs, then give back what still runs. ``hurry``, when
         set during the wait, ends it early (a second Ctrl-C). True when every job finished
-        within the drain."""
+        within the drain. Stopping a stopped runner does nothing."""
+        with self._lock:
+            if self._stopped:
+                return True
+            self._stopped = True
         self._stopping.set()
         local_runners(self.services).remove(self._wake)
         self._wake.set()

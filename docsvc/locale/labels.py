@@ -303,6 +303,7 @@ def notice_text(t: Translator, value: object) -> str:
         "document_added": _("Document added to the dossier."),
         "moved": _("Order changed."),
         "closed": _("Dossier closed."),
+        "seal_requested": _("Sealing requested: the signed index will appear here shortly."),
         "line_created": _("Signatures requested: the first step has been notified."),
         "resubmitted": _("Sent again: the line starts from its first step."),
         "cancelled": _("Signature request cancelled."),
@@ -448,6 +449,7 @@ def audit_action_label(t: Translator, action: str) -> str:
         "dossier.move_document": _("Dossier reordered"),
         "dossier.read": _("Dossier consulted"),
         "dossier.seal": _("Dossier sealed by its signed index"),
+        "dossier.seal_request": _("Dossier seal requested"),
         "pki.revoke": _("Certificate revoked"),
         "position.create": _("Position created"),
         "position.list": _("Positions listed"),
@@ -1042,6 +1044,11 @@ def error_message(t: Translator, code: str) -> str | None:
         "dossier_sealed": _(
             "The dossier is sealed by its signed index: its documents cannot change."
         ),
+        "dossier_sealing": _(
+            "The dossier's index is being sealed: its documents cannot change until it is."
+        ),
+        "seal_in_progress": _("The dossier is being sealed already."),
+        "no_seal_pending": _("The dossier has no seal waiting for a PIN."),
         "already_in_dossier": _("The document is already in this dossier."),
         # Signing
         "not_an_official": _("Only officials with a signature can do this."),

@@ -5,8 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docsvc.db.base import Base, UTCDateTime, utcnow
@@ -103,6 +113,13 @@ class Dossier(Base):
         ForeignKey("documents.id", use_alter=True), default=None
     )
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # A seal asked for and not made yet: what its job needs (who completed the signing
+    # line and for whom, the level, the versions the line signed). While it is set the
+    # composition cannot change; it is cleared when the index is recorded.
+    seal_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The job that makes the pending seal, or made the last one; None while a pending
+    # seal waits for a PIN (no job runner could take the key).
+    seal_job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     # When it was closed: the trigger of most retention rules.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

@@ -16,7 +16,8 @@ class PeriodicTurn(Base):
     __tablename__ = "periodic_turns"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # The next turn may be taken from this moment on; taking it moves it one interval on.
+    # The next turn may be taken from this moment on; taking it moves it to the start of
+    # the next period (docsvc.periodic).
     next_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Who took the last turn (host and process id) and when, for the operators.
     taken_by: Mapped[str] = mapped_column(String(200), default="")

@@ -1,8 +1,9 @@
 """E-mail copies of inbox notifications, sent through an outbox.
 
-A signing-line transition writes its ``InboxItem`` rows, marked ``pending`` when SMTP is
-configured, in its own transaction. After the commit, the outbox (``outbox.send_pending``,
-run by the application in the background and by ``docsvc notifications send``) mails them:
+A signing-line transition (or a transfer's reminder) writes its ``InboxItem`` rows, marked
+``pending`` when SMTP is configured, in its own transaction, and queues a ``mail.send``
+job in it (``delivery.mail_after_commit``). After the commit a job runner mails them
+through the outbox (``outbox.send_pending``; ``docsvc notifications send`` runs it once):
 
     NULL (e-mail off when the item was made; never mailed)
     pending ──sent──────────▶ sent

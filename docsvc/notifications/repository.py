@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from docsvc.models import User
@@ -58,3 +58,19 @@ def due_emails(
         )
         for item, email, full_name, title in rows
     ]
+
+
+def next_due(db: Session, retry_after: Sequence[timedelta]) -> datetime | None:
+    """When the first pending item may have its next attempt (it may be past): None when
+    nothing is pending. One row per number of attempts made, so it reads few rows."""
+    rows = db.execute(
+        select(InboxItem.email_attempts, func.min(InboxItem.created_at))
+        .where(InboxItem.email_status == EmailStatus.pending.value)
+        .group_by(InboxItem.email_attempts)
+    ).all()
+    times = [
+        created + retry_after[attempts]
+        for attempts, created in rows
+        if created is not None and 0 <= attempts < len(retry_after)
+    ]
+    return min(times, default=None)

@@ -159,14 +159,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_REVOKED_AT = IssuedCertificate.__table__.c.revoked_at
+# Built once and run on the transaction's connection: every public verification asks.
+_REVOCATION_STATE = select(func.count(), func.max(_REVOKED_AT)).where(_REVOKED_AT.is_not(None))
+
+
 def _revocation_state(db: Session) -> tuple[int, datetime | None]:
     """How many certificates are revoked and the latest revocation time: revocations are
     never undone, so any new one changes this (a back-dated one, the count)."""
-    count, latest = db.execute(
-        select(func.count(), func.max(IssuedCertificate.revoked_at)).where(
-            IssuedCertificate.revoked_at.is_not(None)
-        )
-    ).one()
+    count, latest = db.connection().execute(_REVOCATION_STATE).one()
     return int(count), latest
 
 

@@ -44,6 +44,7 @@ from docsvc.signatures import sessions as signing_sessions
 from docsvc.signatures.credentials import (
     active_credential,
     check_not_locked,
+    holds_kept_key,
     open_with_pin,
     pin_attempt,
     position_title,
@@ -141,6 +142,25 @@ def session_offer(db: Session, actor: Actor) -> SessionOut | None:
         )
     )
     return session_state(db, actor) if kind == CredentialKind.pkcs12.value else None
+
+
+def kept_key_for_job(
+    db: Session, services: Services, actor: Actor, pin: str | None
+) -> bytes | None:
+    """The official's key, to be sealed to the job runners (``docsvc.jobs.keyed``): the
+    one the service keeps, as a PKCS#12 without a password, opened with ``pin`` (counted
+    with the lockout) or else from her open signing session. None for a key the service
+    does not keep (a token's, a card's), or with neither a PIN nor an open session.
+    Call it before the transaction writes: on SQLite the PIN's count is written aside."""
+    credential = active_credential(db, actor.user_id)
+    if not holds_kept_key(credential):
+        return None
+    check_not_locked(credential, utcnow())
+    if pin is not None:
+        return open_with_pin(
+            services.sessions, services.keys, services.signing, credential, actor, pin
+        )
+    return signing_sessions.session_pkcs12(db, actor, credential, utcnow())
 
 
 @contextlib.contextmanager

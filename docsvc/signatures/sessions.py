@@ -107,17 +107,36 @@ def session_key(
     cached = runtime.keys.get(row.auth_session, credential.id, digest, now)
     if cached is not None:
         return cached
+    plain = _open_row(row, actor, credential)
+    if plain is None:
+        return None
+    key = runtime.run(unlock_pkcs12, plain, None)
+    runtime.keys.put(row.auth_session, UnlockedKey(credential.id, digest, key, row.expires_at))
+    return key
+
+
+def session_pkcs12(
+    db: Session, actor: Actor, credential: SigningCredential, now: datetime
+) -> bytes | None:
+    """The key of this login session's open signing session as a PKCS#12 without a
+    password, to hand on to a job (``docsvc.jobs.keyed``); None as for ``session_key``."""
+    row = open_row(db, actor, now)
+    if row is None or row.credential_id != credential.id:
+        return None
+    return _open_row(row, actor, credential)
+
+
+def _open_row(row: SigningSession, actor: Actor, credential: SigningCredential) -> bytes | None:
+    if actor.session_key is None:
+        return None
     try:
-        plain = AESGCM(actor.session_key).decrypt(
+        return AESGCM(actor.session_key).decrypt(
             row.sealed[:_NONCE],
             row.sealed[_NONCE:],
             _bound_to(row.auth_session, credential.id, actor.user_id),
         )
     except InvalidTag:
         return None
-    key = runtime.run(unlock_pkcs12, plain, None)
-    runtime.keys.put(row.auth_session, UnlockedKey(credential.id, digest, key, row.expires_at))
-    return key
 
 
 def close_sessions(db: Session, runtime: SigningRuntime, user_id: uuid.UUID, now: datetime) -> int:

@@ -8,14 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.dossiers.schemas import DossierOut
+from docsvc.dossiers.service import get_dossier
 from docsvc.locale import translator
-from docsvc.signing_lines import service
+from docsvc.signing_lines import seal_jobs, service
 from docsvc.signing_lines.schemas import (
     InboxEntry,
     LineActionIn,
     LineIn,
     LineOut,
     RejectIn,
+    SealIn,
     StandInIn,
     StandInOut,
 )
@@ -27,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["signing lines"])
 def create(body: LineIn, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
     """Ask for signatures on a document or a dossier; submitted at once unless
     ``"submit": false`` keeps it a draft."""
-    return service.create_line(db, actor, body, notify_by_email=services.settings.smtp_enabled)
+    return service.create_line(db, services, actor, body)
 
 
 @router.get("/signing-lines/{line_id}")
@@ -37,7 +40,7 @@ def get(line_id: uuid.UUID, db: DbSession, actor: ActorDep) -> LineOut:
 
 @router.post("/signing-lines/{line_id}/submit")
 def submit(line_id: uuid.UUID, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
-    return service.submit(db, actor, line_id, notify_by_email=services.settings.smtp_enabled)
+    return service.submit(db, services, actor, line_id)
 
 
 @router.post("/signing-lines/{line_id}/sign")
@@ -52,19 +55,29 @@ def sign(
 def reject(
     line_id: uuid.UUID, body: RejectIn, db: DbSession, services: ServicesDep, actor: ActorDep
 ) -> LineOut:
-    return service.reject(
-        db, actor, line_id, body.reason, notify_by_email=services.settings.smtp_enabled
-    )
+    return service.reject(db, services, actor, line_id, body.reason)
 
 
 @router.post("/signing-lines/{line_id}/resubmit")
 def resubmit(line_id: uuid.UUID, db: DbSession, services: ServicesDep, actor: ActorDep) -> LineOut:
-    return service.resubmit(db, actor, line_id, notify_by_email=services.settings.smtp_enabled)
+    return service.resubmit(db, services, actor, line_id)
 
 
 @router.post("/signing-lines/{line_id}/cancel")
 def cancel(line_id: uuid.UUID, db: DbSession, actor: ActorDep) -> LineOut:
     return service.cancel(db, actor, line_id)
+
+
+@router.post("/dossiers/{dossier_id}/seal")
+def seal(
+    dossier_id: uuid.UUID, body: SealIn, db: DbSession, services: ServicesDep, actor: ActorDep
+) -> DossierOut:
+    """Seal a dossier whose seal waits for a PIN (``seal_status`` ``needs_pin``: no job
+    runner could take the key, or its job failed) with your key: queued again for a key
+    the service keeps (503 ``no_job_worker`` when no runner is alive), made at once for a
+    token's. The index lists the versions the signing line signed."""
+    seal_jobs.seal_again(db, services, actor, dossier_id, body.pin)
+    return get_dossier(db, actor, dossier_id)
 
 
 @router.post("/stand-ins", status_code=201)

@@ -89,6 +89,10 @@ class LineActionIn(BaseModel):
     pin: str | None = Field(default=None, min_length=1, max_length=128)
 
 
+class SealIn(BaseModel):
+    pin: str = Field(min_length=1, max_length=128)
+
+
 class RejectIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -7,21 +7,23 @@ later change needs a new index version (a new version of the same index document
 The index is a document of its own (type "other", owned by the dossier's department),
 never an item of the dossier it describes.
 
-Order of work, as for every signature: the index is generated from the versions that
-will exist once the line's signatures are recorded, signed and stored before any row is
-written (SQLite's single writer), then recorded with them (:func:`prepare_seal`, then
-:func:`record_seal`).
+Order of work, as for every signature: the index is generated, signed and stored before
+any row is written (SQLite's single writer), then recorded (:func:`prepare_seal`, then
+:func:`record_seal`). Usually a ``dossier.seal`` job does both after the line's signatures
+are recorded, listing the versions they made (``seal_jobs``); a token's key, or a batch,
+does them in place, the index listing the versions about to be recorded with it.
 """
 
 from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
@@ -91,6 +93,17 @@ def build_index_pdf(
     )
 
 
+def _version(db: Session, document_id: uuid.UUID, number: int) -> DocumentVersion:
+    found = db.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document_id, DocumentVersion.number == number
+        )
+    )
+    if found is None:
+        raise NotFound("No such version.", code="version_not_found")
+    return found
+
+
 def index_title(t: Translator, dossier_title: str) -> str:
     return t.gettext("Index — %(title)s", title=dossier_title)[:500]
 
@@ -116,9 +129,12 @@ def prepare_seal(
     on_behalf: signatures.OnBehalf | None = None,
     signed_items: Sequence[signatures.SignedFile] = (),
     signer: PdfSigner | None = None,
+    versions: Mapping[uuid.UUID, int] | None = None,
 ) -> PreparedSeal:
     """Generate, sign and store the index, writing no row. ``signed_items`` are the dossier's
-    documents just signed and not yet recorded: the index lists the versions they become."""
+    documents just signed and not yet recorded: the index lists the versions they become.
+    ``versions`` names the version to list for each document (those a signing line signed,
+    for a seal made later by a job); otherwise the latest is listed."""
     signatures.require_official(actor)
     # A record of the institution's: in its language and time zone, whoever seals it.
     t = translator(services.settings.default_language, services.settings.timezone)
@@ -139,6 +155,9 @@ def prepare_seal(
                 sealed_at,
             )
         else:
+            wanted = (versions or {}).get(document.id)
+            if wanted is not None and wanted != version.number:
+                version = _version(db, document.id, wanted)
             number, sha256, when = version.number, version.sha256, version.created_at
         entries.append(
             IndexEntry(

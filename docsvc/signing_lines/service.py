@@ -47,13 +47,14 @@ from docsvc.models import (
     User,
 )
 from docsvc.models.signing_lines import InboxItem, LineStatus, SignerStatus, SigningLine
+from docsvc.notifications import delivery
 from docsvc.organisation.repository import usernames_of
 from docsvc.runtime.signing import PdfSigner
 from docsvc.services import Services
 from docsvc.signatures import service as signatures
-from docsvc.signatures.credentials import position_title
+from docsvc.signatures.credentials import active_credential, holds_kept_key, position_title
 from docsvc.signatures.schemas import SignIn
-from docsvc.signing_lines import sealing
+from docsvc.signing_lines import seal_jobs, sealing
 from docsvc.signing_lines.schemas import (
     InboxEntry,
     LineIn,
@@ -143,7 +144,7 @@ def _require_write_access(actor: Actor, owning_department_id: uuid.UUID) -> None
         )
 
 
-def create_line(db: Session, actor: Actor, data: LineIn, *, notify_by_email: bool) -> LineOut:
+def create_line(db: Session, services: Services, actor: Actor, data: LineIn) -> LineOut:
     if data.document_id is not None:
         document = documents.readable_document(db, actor, data.document_id)
         _require_write_access(actor, document.owning_department_id)
@@ -188,7 +189,7 @@ def create_line(db: Session, actor: Actor, data: LineIn, *, notify_by_email: boo
     db.flush()
     _event(db, actor, line, "signing_line.create", steps=len(data.steps))
     if data.submit:
-        return submit(db, actor, line.id, notify_by_email=notify_by_email)
+        return submit(db, services, actor, line.id)
     return line_out(db, line)
 
 
@@ -236,7 +237,7 @@ def _requester_only(line: SigningLine, actor: Actor) -> None:
         )
 
 
-def submit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: bool) -> LineOut:
+def submit(db: Session, services: Services, actor: Actor, line_id: uuid.UUID) -> LineOut:
     line = _line(db, line_id, for_update=True)
     _requester_only(line, actor)
     if line.status != LineStatus.draft.value:
@@ -246,7 +247,7 @@ def submit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: bo
     line.submitted_at = utcnow()
     db.flush()
     _event(db, actor, line, "signing_line.submit")
-    _notify_step(db, line, "to_sign", notify_by_email)
+    _notify_step(db, services, line, "to_sign")
     return line_out(db, line)
 
 
@@ -294,7 +295,9 @@ def sign(
     signer: PdfSigner | None = None,
 ) -> LineOut:
     """Sign the actor's turn in the line; ``signer`` stands in for the official's key when
-    the key is held elsewhere (a batch job's processes)."""
+    the key is held elsewhere (a batch job's processes). The signature that completes a
+    line over a dossier seals it (``seal_jobs``): on a job runner for a key the service
+    keeps, here for a token's or inside a batch."""
     line = _line(db, line_id, for_update=True)
     turn = _current_turn(db, actor, line)
     on_behalf = None
@@ -313,6 +316,12 @@ def sign(
         certify=line.certify_first and first and line.round == 1,
         reason=_step(db, line).role_label,
     )
+    seals = line.dossier_id is not None and _completes(db, line, turn)
+    # The key for the seal's job is opened before anything is written (on SQLite the PIN's
+    # count is written aside); None for a key that cannot travel, sealed here instead.
+    seal_key = None
+    if seals and signer is None:
+        seal_key = signatures.kept_key_for_job(db, services, actor, pin)
     services.settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=services.settings.upload_tmp_dir) as work:
         # Every document is signed and stored before any row is written: one failure
@@ -323,25 +332,22 @@ def sign(
             )
             for document_id in _documents_of(db, line)
         ]
-        # The signature that completes a dossier's line seals the dossier: its index lists
-        # the versions just signed, and is signed and stored with them, before any row.
+        # Sealed here, its index signed and stored with the documents before any row: it
+        # lists the versions just signed.
         seal = None
-        if line.dossier_id is not None and line.current_step == len(_steps(db, line)):
-            others = [s for s in _signers(db, _step(db, line)) if s.id != turn.signer.id]
-            if _step(db, line).mode == StepMode.any.value or all(
-                s.status != SignerStatus.pending.value for s in others
-            ):
-                seal = sealing.prepare_seal(
-                    db,
-                    services,
-                    actor,
-                    line.dossier_id,
-                    request,
-                    Path(work),
-                    on_behalf,
-                    signed,
-                    signer,
-                )
+        if seals and seal_key is None and (signer is not None or _key_stays_here(db, actor)):
+            assert line.dossier_id is not None
+            seal = sealing.prepare_seal(
+                db,
+                services,
+                actor,
+                line.dossier_id,
+                request,
+                Path(work),
+                on_behalf,
+                signed,
+                signer,
+            )
         for item in signed:
             signatures.record_signed(db, services, actor, item)
     slot = turn.signer
@@ -357,15 +363,37 @@ def sign(
         step=line.current_step,
         on_behalf_of=str(turn.on_behalf_of) if turn.on_behalf_of else "",
     )
-    _advance(db, actor, line, services.settings.smtp_enabled)
-    if seal is not None:
-        assert line.status == LineStatus.signed.value
-        sealing.record_seal(db, services, actor, seal)
+    _advance(db, services, actor, line)
+    if seals:
+        assert line.status == LineStatus.signed.value and line.dossier_id is not None
+        if seal is not None:
+            sealing.record_seal(db, services, actor, seal)
+        else:
+            dossier = db.get(Dossier, line.dossier_id)
+            assert dossier is not None
+            db.flush()
+            seal_jobs.ask_for_seal(db, services, actor, dossier, on_behalf, line.level, seal_key)
     db.flush()
     return line_out(db, line)
 
 
-def _advance(db: Session, actor: Actor, line: SigningLine, notify_by_email: bool) -> None:
+def _completes(db: Session, line: SigningLine, turn: _Eligibility) -> bool:
+    """Whether the actor's signature of ``turn`` completes the line."""
+    if line.current_step != len(_steps(db, line)):
+        return False
+    step = _step(db, line)
+    others = [s for s in _signers(db, step) if s.id != turn.signer.id]
+    return step.mode == StepMode.any.value or all(
+        s.status != SignerStatus.pending.value for s in others
+    )
+
+
+def _key_stays_here(db: Session, actor: Actor) -> bool:
+    """A key the service does not keep (a token's) signs the index in the request."""
+    return not holds_kept_key(active_credential(db, actor.user_id))
+
+
+def _advance(db: Session, services: Services, actor: Actor, line: SigningLine) -> None:
     step = _step(db, line)
     signers = _signers(db, step)
     done = [s for s in signers if s.status == SignerStatus.signed.value]
@@ -379,22 +407,17 @@ def _advance(db: Session, actor: Actor, line: SigningLine, notify_by_email: bool
     if line.current_step < len(_steps(db, line)):
         line.current_step += 1
         db.flush()
-        _notify_step(db, line, "to_sign", notify_by_email)
+        _notify_step(db, services, line, "to_sign")
         return
     line.status = LineStatus.signed.value
     line.completed_at = utcnow()
     db.flush()
     _event(db, actor, line, "signing_line.complete")
-    _notify(db, line.requester_id, line, "signed", notify_by_email, title=line.title)
+    _notify(db, services, line.requester_id, line, "signed", title=line.title)
 
 
 def reject(
-    db: Session,
-    actor: Actor,
-    line_id: uuid.UUID,
-    reason: str,
-    *,
-    notify_by_email: bool,
+    db: Session, services: Services, actor: Actor, line_id: uuid.UUID, reason: str
 ) -> LineOut:
     line = _line(db, line_id, for_update=True)
     _current_turn(db, actor, line)
@@ -405,10 +428,10 @@ def reject(
     _event(db, actor, line, "signing_line.reject", reason=reason.strip()[:500])
     _notify(
         db,
+        services,
         line.requester_id,
         line,
         "rejected",
-        notify_by_email,
         title=line.title,
         who=actor.full_name,
         reason=reason.strip(),
@@ -416,7 +439,7 @@ def reject(
     return line_out(db, line)
 
 
-def resubmit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: bool) -> LineOut:
+def resubmit(db: Session, services: Services, actor: Actor, line_id: uuid.UUID) -> LineOut:
     """After the requester corrected the document (a new version), the line starts again
     from its first step; signatures already made stay in the document's history."""
     line = _line(db, line_id, for_update=True)
@@ -437,7 +460,7 @@ def resubmit(db: Session, actor: Actor, line_id: uuid.UUID, *, notify_by_email: 
     line.rejected_by_id = None
     db.flush()
     _event(db, actor, line, "signing_line.resubmit", round=line.round)
-    _notify_step(db, line, "to_sign", notify_by_email)
+    _notify_step(db, services, line, "to_sign")
     return line_out(db, line)
 
 
@@ -643,11 +666,11 @@ def _documents_of(db: Session, line: SigningLine) -> list[uuid.UUID]:
     )
 
 
-def _notify_step(db: Session, line: SigningLine, kind: str, notify_by_email: bool) -> None:
+def _notify_step(db: Session, services: Services, line: SigningLine, kind: str) -> None:
     step = _step(db, line)
     for signer in _signers(db, step):
         for principal in _principals(db, signer):
-            _notify(db, principal, line, kind, notify_by_email, title=line.title)
+            _notify(db, services, principal, line, kind, title=line.title)
             for substitute in db.scalars(
                 select(StandIn.substitute_id).where(
                     StandIn.principal_id == principal,
@@ -656,22 +679,21 @@ def _notify_step(db: Session, line: SigningLine, kind: str, notify_by_email: boo
                     StandIn.ends_on >= utcnow().date(),
                 )
             ):
-                _notify(
-                    db, substitute, line, kind, notify_by_email, title=line.title, stand_in="yes"
-                )
+                _notify(db, services, substitute, line, kind, title=line.title, stand_in="yes")
 
 
 def _notify(
     db: Session,
+    services: Services,
     user_id: uuid.UUID,
     line: SigningLine,
     kind: str,
-    notify_by_email: bool,
     **params: str,
 ) -> None:
-    # Marked here, in the transition's transaction, and sent by the outbox after the commit:
-    # the mail server can never hold up or undo a transition. Left NULL while e-mail is off,
-    # so that turning SMTP on later does not mail old notifications.
+    # Marked here, in the transition's transaction, with the job that mails it after the
+    # commit: the mail server can never hold up or undo a transition. Left NULL while
+    # e-mail is off, so that turning SMTP on later does not mail old notifications.
+    notify_by_email = services.settings.smtp_enabled
     db.add(
         InboxItem(
             id=uuid.uuid4(),
@@ -682,6 +704,8 @@ def _notify(
             email_status="pending" if notify_by_email else None,
         )
     )
+    if notify_by_email:
+        delivery.mail_after_commit(db, services)
 
 
 def _event(db: Session, actor: Actor, line: SigningLine, action: str, **details: object) -> None:

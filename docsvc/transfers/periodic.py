@@ -15,7 +15,7 @@ REMINDER_INTERVAL = timedelta(minutes=30)
 
 def remind_transfers(services: Services) -> None:
     with services.sessions() as db:
-        reminded = send_reminders(db, services.settings)
+        reminded = send_reminders(db, services)
         db.commit()
     if reminded:
         log.info("reminded %d transfer(s) due soon", reminded)

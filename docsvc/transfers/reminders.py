@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from docsvc.calendar.business_days import add_business_days
 from docsvc.calendar.local import local_date
-from docsvc.config import Settings
 from docsvc.db.base import utcnow
 from docsvc.identity.repository import department_code
 from docsvc.models import Document, Dossier, InboxItem, Role, User, UserRole
 from docsvc.models.transfers import Transfer, TransferStatus
+from docsvc.notifications import delivery
+from docsvc.services import Services
 from docsvc.transfers.answers import answers_of
 from docsvc.transfers.service import holidays
 
@@ -44,8 +45,10 @@ def _officials(db: Session, department_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
-def send_reminders(db: Session, settings: Settings) -> int:
-    """Remind the departments of transfers due soon; how many transfers were reminded."""
+def send_reminders(db: Session, services: Services) -> int:
+    """Remind the departments of transfers due soon, in ``db``'s transaction (with the job
+    that mails the reminders once it commits); how many transfers were reminded."""
+    settings = services.settings
     today = local_date(settings)
     horizon = add_business_days(today, REMIND_BUSINESS_DAYS, holidays(db))
     due = db.scalars(
@@ -82,5 +85,7 @@ def send_reminders(db: Session, settings: Settings) -> int:
                     email_status="pending" if settings.smtp_enabled else None,
                 )
             )
+            if settings.smtp_enabled:
+                delivery.mail_after_commit(db, services)
         reminded += 1
     return reminded

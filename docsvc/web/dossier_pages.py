@@ -19,10 +19,11 @@ from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
 from docsvc.dossiers import service as dossier_service
-from docsvc.dossiers.schemas import DossierIn
+from docsvc.dossiers.schemas import DossierIn, SealStatus
 from docsvc.errors import DomainError, InvalidInput
 from docsvc.models import ArchivePhase, Confidentiality, DossierStatus, RegisterEntry, Role
 from docsvc.register import service as register
+from docsvc.signing_lines import seal_jobs
 from docsvc.signing_lines import service as lines
 from docsvc.web.page import FormDep, Page, PageDep
 
@@ -33,6 +34,7 @@ NOTICES = (
     "document_added",
     "moved",
     "closed",
+    "seal_requested",
     "line_created",
     "resubmitted",
     "cancelled",
@@ -103,7 +105,10 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
     )
     author = can_author(actor, readable.owning_department_id)
     editable = (
-        author and dossier.status == DossierStatus.open.value and dossier.sealed_index_id is None
+        author
+        and dossier.status == DossierStatus.open.value
+        and dossier.sealed_index_id is None
+        and dossier.seal_status is None
     )
     inside = {item.document_id for item in dossier.items}
     addable = []
@@ -148,6 +153,9 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
         numbers=register.registry_numbers(db, list(inside)),
         editable=editable,
         may_close=dossier.status == DossierStatus.open.value and author,
+        may_seal=dossier.seal_status is SealStatus.needs_pin
+        and Role.official in actor.roles
+        and (author or (readable.seal_request or {}).get("by") == str(actor.user_id)),
         addable=addable,
         lines=lines.lines_for(db, actor, dossier_id=dossier_id),
         notice=page.notice(NOTICES),
@@ -168,6 +176,19 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
 @router.get("/expedientes/{dossier_id}", response_model=None)
 def dossier_page(dossier_id: uuid.UUID, page: PageDep) -> Response:
     return render_dossier(page, dossier_id)
+
+
+@router.post("/expedientes/{dossier_id}/sellar", response_model=None)
+def seal_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """Seal a dossier whose seal waits for a PIN (``seal_jobs.seal_again``)."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: seal_jobs.seal_again(
+            page.db, page.services, page.actor, dossier_id, form.get("pin", "")
+        ),
+        f"/expedientes/{dossier_id}?hecho=seal_requested",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
 
 
 def _document_field(form: dict[str, str]) -> uuid.UUID:

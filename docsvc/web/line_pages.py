@@ -142,9 +142,7 @@ def create_line(page: PageDep, form: FormListsDep) -> Response:
 
     def create() -> None:
         body = _line_in(form, kind, target_id, page.settings.timezone)
-        line = lines.create_line(
-            page.db, page.actor, body, notify_by_email=page.settings.smtp_enabled
-        )
+        line = lines.create_line(page.db, page.services, page.actor, body)
         made.append(line.id)
 
     return page.act(
@@ -157,9 +155,8 @@ def create_line(page: PageDep, form: FormListsDep) -> Response:
 
 def _line_action(page: Page, line_id: uuid.UUID, token: str | None, action: str) -> Response:
     def run() -> None:
-        notify = page.settings.smtp_enabled
         if action == "resubmitted":
-            lines.resubmit(page.db, page.actor, line_id, notify_by_email=notify)
+            lines.resubmit(page.db, page.services, page.actor, line_id)
         else:
             lines.cancel(page.db, page.actor, line_id)
 

@@ -138,8 +138,7 @@ def reject_line(line_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
         reason = form.get("reason", "").strip()
         if not reason:
             raise PermissionDenied("Say why.", code="reason_required")
-        smtp = page.settings.smtp_enabled
-        lines.reject(page.db, page.actor, line_id, reason[:2000], notify_by_email=smtp)
+        lines.reject(page.db, page.services, page.actor, line_id, reason[:2000])
 
     return page.act(
         form.get("csrf_token"),

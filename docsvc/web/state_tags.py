@@ -29,6 +29,7 @@ _COLOURS: Mapping[str, str] = {
     "draft": "yellow",
     "running": "yellow",
     "interrupted": "yellow",
+    "needs_pin": "yellow",  # a dossier's seal, waiting to be taken up again with a PIN
     "indeterminate": "yellow",
     "prepared": "yellow",  # a transfer's inventory, not sent yet
     "lent": "yellow",  # a loan, until the record comes back

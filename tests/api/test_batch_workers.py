@@ -228,7 +228,9 @@ def test_a_batch_whose_only_worker_died_is_resumed_with_the_pin(
     # to the dead one only: the run is cancelled and the batch interrupted.
     start_worker()
     _until(lambda: _cancelled(backend), seconds=60)
-    # (The app's periodic batch recovery may have marked it first.)
+    # Shown interrupted at once, before the periodic batch recovery writes it down.
+    shown = _progress(client, me, batch_id)
+    assert shown["status"] == "interrupted" and shown["error"], shown
     batch_service.interrupt_stale_jobs(backend.services)
     interrupted = _progress(client, me, batch_id)
     assert interrupted["status"] == "interrupted" and interrupted["error"]

@@ -14,8 +14,11 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PIN
+from tests.support.accounts import login
 from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.jobs import wait_for_seal
 from tests.support.pages import csrf_of
 from tests.support.pdfs import unique_pdf
 
@@ -59,7 +62,9 @@ def _titles_in_order(page: str) -> list[str]:
     return re.findall(r'<a [^>]*href="/documentos/[0-9a-f-]+">([^<]+)</a>', table)
 
 
-def test_the_payment_dossier_from_the_pages(browser_as: Callable[[str], TestClient]) -> None:
+def test_the_payment_dossier_from_the_pages(
+    browser_as: Callable[[str], TestClient], backend: Backend
+) -> None:
     preparer = browser_as("preparador")
     listing = preparer.get("/expedientes")
     refused = preparer.post(
@@ -171,6 +176,12 @@ def test_the_payment_dossier_from_the_pages(browser_as: Callable[[str], TestClie
             follow_redirects=False,
         )
         assert done.status_code == 303, done.text
+    # The signatures are recorded at once; the index is made and signed by a job.
+    page = preparer.get(f"/expedientes/{dossier_id}")
+    if "ver el índice firmado" not in page.text:
+        assert "govuk-tag--blue" in page.text or "govuk-tag--yellow" in page.text
+        assert 'action="/expedientes/' + dossier_id + '/documentos"' not in page.text  # frozen
+    wait_for_seal(backend.services.sessions, dossier_id)
     page = preparer.get(f"/expedientes/{dossier_id}")
     assert "ver el índice firmado" in page.text  # sealed by its signed index
     assert re.search(r"Pago de becas, lote 7</a>\s*<strong[^>]*>firmada</strong>", page.text)
@@ -214,3 +225,55 @@ def test_an_official_names_a_stand_in(browser_as: Callable[[str], TestClient]) -
     assert "Suplencia designada." in listed and "viceministro" in listed
     # The stand-in sees it too.
     assert "ministra" in browser_as("viceministro").get("/suplencias").text
+
+
+def test_a_seal_waiting_for_a_pin_is_made_from_the_dossier_page(
+    browser_as: Callable[[str], TestClient], backend: Backend
+) -> None:
+    """The line completed while no job runner was alive: the page says the seal waits and
+    offers the PIN form; her PIN queues it, and the page then links the signed index."""
+    preparer = browser_as("preparador")  # its application runs a job runner
+    # A process whose runners all look gone (none seen within zero seconds).
+    lonely = TestClient(
+        create_app(backend.settings.model_copy(update={"job_stale_seconds": 0.0}), backend.services)
+    )
+    headers = login(lonely, "preparador")
+    dossier = lonely.post(
+        "/api/v1/dossiers", headers=headers, json={"title": "Expediente sellado desde la página"}
+    ).json()
+    document = lonely.post(
+        "/api/v1/documents",
+        headers=headers,
+        data={"doc_type": "report", "title": "Informe sellado desde la página"},
+        files={"file": ("i.pdf", unique_pdf("sellado desde la página"), "application/pdf")},
+    ).json()
+    added = lonely.post(
+        f"/api/v1/dossiers/{dossier['id']}/items",
+        headers=headers,
+        json={"document_id": document["id"]},
+    )
+    assert added.status_code == 201, added.text
+    line = lonely.post(
+        "/api/v1/signing-lines",
+        headers=headers,
+        json={"dossier_id": dossier["id"], "steps": [{"signers": [{"user": "preparador"}]}]},
+    ).json()
+    signed = lonely.post(
+        f"/api/v1/signing-lines/{line['id']}/sign", headers=headers, json={"pin": DEMO_PIN}
+    )
+    assert signed.status_code == 200, signed.text
+
+    url = f"/expedientes/{dossier['id']}"
+    page = preparer.get(url)
+    assert f'action="{url}/sellar"' in page.text and "govuk-tag--yellow" in page.text
+    assert f'action="{url}/documentos"' not in page.text  # frozen until it is sealed
+    done = preparer.post(
+        f"{url}/sellar",
+        data={"csrf_token": csrf_of(page.text), "pin": DEMO_PIN},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"{url}?hecho=seal_requested"
+    wait_for_seal(backend.services.sessions, dossier["id"])
+    page = preparer.get(url)
+    assert "ver el índice firmado" in page.text and f"{url}/sellar" not in page.text

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from signing.verification import VerificationPolicy, verify
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.holdings import holdings
+from tests.support.jobs import wait_for_seal
 from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
@@ -39,7 +41,7 @@ def _dossier(client: TestClient, headers: dict[str, str]) -> dict:
     return detail
 
 
-def _sign_dossier(client: TestClient, auth: Auth, dossier_id: str) -> dict:
+def _sign_dossier(client: TestClient, backend: Backend, auth: Auth, dossier_id: str) -> dict:
     created = client.post(
         "/api/v1/signing-lines",
         headers=auth("preparador"),
@@ -61,6 +63,15 @@ def _sign_dossier(client: TestClient, auth: Auth, dossier_id: str) -> dict:
         assert response.status_code == 200, response.text
     line: dict = response.json()
     assert line["status"] == "signed"
+    # The signatures are recorded; a job makes and signs the index.
+    pending = client.get(f"/api/v1/dossiers/{dossier_id}", headers=auth("financiero")).json()
+    assert pending["seal_status"] in ("queued", "running", "sealed"), pending
+    job = wait_for_seal(backend.services.sessions, dossier_id)
+    assert job.kind == "dossier.seal" and job.queue == "signing"
+    assert pending["seal_job_id"] == str(job.id)
+    # Its owner, the official who completed the line, follows it through the API.
+    read = client.get(f"/api/v1/jobs/{job.id}", headers=auth("financiero")).json()
+    assert read["state"] == "succeeded" and read["result"]["sealed"] is True, read
     return line
 
 
@@ -120,9 +131,10 @@ def test_a_completed_line_seals_the_dossier(
     )
     assert annulled.status_code == 200, annulled.text
 
-    _sign_dossier(client, auth, dossier["id"])
+    _sign_dossier(client, backend, auth, dossier["id"])
     sealed = _dossier(client, auth("preparador"))
     assert sealed["sealed_index_id"] is not None and sealed["sealed_at"] is not None
+    assert sealed["seal_status"] == "sealed"
     # The index lists the versions the line just made (two signatures each).
     for item in sealed["items"]:
         assert item["latest_version"] == before_versions[item["document_id"]] + 2
@@ -157,7 +169,7 @@ def test_a_completed_line_seals_the_dossier(
     assert _dossier(client, auth("preparador"))["items"] == sealed["items"]
 
     # Signing the dossier again makes a new index version listing the new hashes.
-    _sign_dossier(client, auth, sealed["id"])
+    _sign_dossier(client, backend, auth, sealed["id"])
     resealed = _dossier(client, auth("preparador"))
     assert resealed["sealed_index_id"] == sealed["sealed_index_id"]
     assert resealed["sealed_at"] >= sealed["sealed_at"]
@@ -175,3 +187,103 @@ def test_a_completed_line_seals_the_dossier(
     seals = events.json()["items"]
     assert len(seals) == 2
     assert {e["details"]["index_version"] for e in seals} == {1, 2}
+
+
+def test_with_no_job_runner_alive_the_signature_stands_and_the_seal_waits_for_a_pin(
+    client: TestClient, backend: Backend, auth: Auth, tmp_path: Path
+) -> None:
+    """No runner can take the official's key: her signature is recorded and the line
+    completes, the dossier's documents are frozen, and she (or her department) seals it
+    later with her PIN."""
+    preparer = auth("preparador")
+    dossier = client.post(
+        "/api/v1/dossiers", headers=preparer, json={"title": "Expediente sin trabajador"}
+    ).json()
+    document = client.post(
+        "/api/v1/documents",
+        headers=preparer,
+        data={"doc_type": "report", "title": "Informe del expediente sin trabajador"},
+        files={"file": ("i.pdf", unique_pdf("sin trabajador"), "application/pdf")},
+    ).json()
+    added = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/items",
+        headers=preparer,
+        json={"document_id": document["id"]},
+    )
+    assert added.status_code == 201, added.text
+    line = client.post(
+        "/api/v1/signing-lines",
+        headers=preparer,
+        json={"dossier_id": dossier["id"], "steps": [{"signers": [{"user": "preparador"}]}]},
+    ).json()
+    # The same institution, as a process whose job runners all look gone (none was seen
+    # within its stale period of zero seconds; model_copy skips the settings' bounds).
+    lonely_settings = backend.settings.model_copy(update={"job_stale_seconds": 0.0})
+    lonely = TestClient(create_app(lonely_settings, backend.services))  # no lifespan
+    signed = lonely.post(
+        f"/api/v1/signing-lines/{line['id']}/sign", headers=preparer, json={"pin": DEMO_PIN}
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["status"] == "signed"
+
+    waiting = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=preparer).json()
+    assert waiting["seal_status"] == "needs_pin" and waiting["seal_job_id"] is None
+    assert waiting["sealed_index_id"] is None
+    assert waiting["items"][0]["latest_version"] == 2  # her signature stands
+    late = client.post(
+        "/api/v1/documents",
+        headers=preparer,
+        data={"doc_type": "report", "title": "Informe que llega tarde"},
+        files={"file": ("i.pdf", unique_pdf("tarde"), "application/pdf")},
+    ).json()
+    frozen = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/items",
+        headers=preparer,
+        json={"document_id": late["id"]},
+    )
+    assert frozen.status_code == 409 and frozen.json()["error"]["code"] == "dossier_sealing"
+
+    # Still no runner: asking again says so, and changes nothing.
+    refused = lonely.post(
+        f"/api/v1/dossiers/{dossier['id']}/seal", headers=preparer, json={"pin": DEMO_PIN}
+    )
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "no_job_worker"
+    # An official of another department may not; a wrong PIN is refused.
+    outsider = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/seal", headers=auth("rrhh"), json={"pin": DEMO_PIN}
+    )
+    assert outsider.status_code in (403, 404), outsider.text
+    wrong = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/seal", headers=preparer, json={"pin": "000000"}
+    )
+    assert wrong.status_code in (400, 401, 403), wrong.text
+
+    # With the runner of this module's application alive, her PIN seals it.
+    again = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/seal", headers=preparer, json={"pin": DEMO_PIN}
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["seal_status"] in ("queued", "running", "sealed")
+    job = wait_for_seal(backend.services.sessions, dossier["id"])
+    sealed = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=preparer).json()
+    assert sealed["seal_status"] == "sealed" and sealed["seal_job_id"] == str(job.id)
+    index = tmp_path / "index.pdf"
+    index.write_bytes(
+        client.get(
+            f"/api/v1/documents/{sealed['sealed_index_id']}/content", headers=preparer
+        ).content
+    )
+    report = verify(index, VerificationPolicy([backend.root_der()])).report
+    assert report.verdict == "valid", report.as_json()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(index), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    # It lists the version her signature made.
+    assert sealed["items"][0]["sha256"] in text
+    # And the documents are frozen by the seal itself now.
+    after = client.post(
+        f"/api/v1/dossiers/{dossier['id']}/items",
+        headers=preparer,
+        json={"document_id": late["id"]},
+    )
+    assert after.status_code == 409 and after.json()["error"]["code"] == "dossier_sealed"

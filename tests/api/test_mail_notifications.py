@@ -1,7 +1,9 @@
 """E-mail copies of inbox notifications, against a real SMTP server (aiosmtpd on
 127.0.0.1, with a login): off by default; when on, the officials whose turn comes are
 mailed, a user without an address is marked so, and a mail server that is down is retried
-until it is up or the item is given up, without ever touching the signing line."""
+until it is up or the item is given up, without ever touching the signing line. The
+running service mails through ``mail.send`` jobs, queued in the notifications'
+transaction; most tests here call the outbox themselves, with no runner that mails."""
 
 from __future__ import annotations
 
@@ -20,18 +22,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from docsvc import app as app_module
 from docsvc.app import create_app
 from docsvc.config import Settings, SmtpSecurity
 from docsvc.db.base import utcnow
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.models import User
+from docsvc.models import Job, JobState, User
 from docsvc.models.signing_lines import InboxItem
+from docsvc.notifications import delivery
+from docsvc.notifications.delivery import MAIL_KIND
 from docsvc.notifications.outbox import RETRY_AFTER, OutboxReport, send_pending
 from docsvc.services import Services
 from tests.harness.smtp_server import ReceivedMail, SmtpServer
 from tests.support.accounts import login
 from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.jobs import wait_for_job
 from tests.support.pdfs import unique_pdf
 
 Auth = Callable[[str], dict[str, str]]
@@ -98,6 +102,12 @@ class Mailing:
     def send(self, *, after: timedelta = timedelta(0)) -> OutboxReport:
         return send_pending(self.services, now=utcnow() + after)
 
+    def close(self) -> None:
+        """Its services are the module's (its engine, its pools) with other settings, and
+        the module's own job runner is still using them: closing them here would leave
+        that runner's connections to a disposed pool. The backend closes them."""
+        self.client.close()
+
 
 def mailing(
     backend: Backend, server: SmtpServer, security: SmtpSecurity = SmtpSecurity.none
@@ -116,16 +126,36 @@ def mailing(
         }
     )
     services = dataclasses.replace(backend.services, settings=settings)
-    # Not entered as a context: no lifespan, so no background outbox; each test sends when
-    # it chooses (one test below runs the background task on purpose).
+    # Not entered as a context: no lifespan, so no job runner that mails (the module's own
+    # application runs one without SMTP, which leaves e-mail jobs alone); each test sends
+    # when it chooses. The tests that enter it run the jobs on purpose.
     return Mailing(services, TestClient(create_app(settings, services)))
+
+
+def _mail_jobs(backend: Backend) -> list[Job]:
+    with backend.services.sessions() as db:
+        jobs = list(db.scalars(select(Job).where(Job.kind == MAIL_KIND).order_by(Job.created_at)))
+        db.expunge_all()
+        return jobs
+
+
+def _drop_queued_mail_jobs(backend: Backend) -> None:
+    """Cancel what earlier tests queued (no runner here mailed it), so that the next
+    runner's jobs are the test's own."""
+    with backend.services.sessions() as db:
+        db.execute(
+            update(Job)
+            .where(Job.kind == MAIL_KIND, Job.state == JobState.queued.value)
+            .values(state=JobState.cancelled.value)
+        )
+        db.commit()
 
 
 @pytest.fixture(scope="module")
 def mail_on(backend: Backend, smtp: SmtpServer, officials: None) -> Iterator[Mailing]:
     on = mailing(backend, smtp)
     yield on
-    on.services.close()
+    on.close()
 
 
 def _document(client: TestClient, auth: Auth, title: str) -> str:
@@ -186,13 +216,14 @@ def test_email_is_off_by_default(
     assert list(items) == ["notificada"]
     assert items["notificada"].email_status is None
     assert send_pending(backend.services) == OutboxReport()
+    assert _mail_jobs(backend) == []  # nothing is queued while e-mail is off
 
     # Turning e-mail on later does not mail what was made while it was off.
     on = mailing(backend, smtp)
     try:
         assert on.send(after=timedelta(days=1)) == OutboxReport()
     finally:
-        on.services.close()
+        on.close()
     assert _items(backend, line)["notificada"].email_status is None
     assert _new_mail(smtp, before) == []
 
@@ -202,8 +233,12 @@ def test_starting_a_line_mails_the_first_steps_signers(
 ) -> None:
     title = "Resolución n.º 7/2026 — pago a la cooperativa Ñandutí"
     before = len(smtp.received)
+    jobs_before = len(_mail_jobs(backend))
     line = _line(mail_on.client, auth, title, ["notificada", "sincorreo"])
     items = _items(backend, line)
+    # One job for the transaction that wrote both notifications, queued with them.
+    (job,) = _mail_jobs(backend)[jobs_before:]
+    assert (job.queue, job.state) == ("notifications", "queued")
     assert {u: i.email_status for u, i in items.items()} == {
         "notificada": "pending",
         "sincorreo": "pending",
@@ -235,6 +270,8 @@ def test_starting_a_line_mails_the_first_steps_signers(
     assert items["sincorreo"].emailed_at is None
     assert mail_on.send(after=timedelta(days=1)) == OutboxReport()
     assert len(smtp.received) == before + 1
+    # The module's own application runs a job runner, without SMTP: it left the job alone.
+    assert _mail_jobs(backend)[jobs_before].state == "queued"
 
 
 def test_signing_and_rejecting_mail_whoever_comes_next(
@@ -302,7 +339,7 @@ def test_a_mail_server_that_is_down_is_retried_and_changes_no_line(
         assert again.json() == shown.json()
     finally:
         server.stop()
-        down.services.close()
+        down.close()
 
 
 def test_an_item_is_given_up_after_five_failed_attempts(
@@ -331,30 +368,91 @@ def test_an_item_is_given_up_after_five_failed_attempts(
         ).json()
         assert line["id"] in [entry["line"]["id"] for entry in awaiting]
     finally:
-        down.services.close()
+        down.close()
 
 
-def test_the_running_service_mails_by_itself(
-    backend: Backend, auth: Auth, smtp: SmtpServer, officials: None, monkeypatch: pytest.MonkeyPatch
+def test_the_running_service_mails_through_a_job(
+    backend: Backend, auth: Auth, smtp: SmtpServer, officials: None
 ) -> None:
-    # The outbox's periodic task, every 0.1 s instead of 5 s.
-    fast = tuple(
-        dataclasses.replace(task, interval=timedelta(seconds=0.1))
-        if task.name == "e-mail outbox"
-        else task
-        for task in app_module.PERIODIC_TASKS
-    )
-    monkeypatch.setattr(app_module, "PERIODIC_TASKS", fast)
+    """No periodic turn to wait for: the line's transaction queues a ``mail.send`` job, its
+    commit wakes the runner, and the job mails the notice."""
+    _drop_queued_mail_jobs(backend)
     running = mailing(backend, smtp)
     before = len(smtp.received)
+    jobs_before = len(_mail_jobs(backend))
+    # Its services share the module's database engine: not closed here, as the module's
+    # own runner still uses it (the backend closes it at the end).
+    with running.client as client:
+        line = _line(client, auth, "Resolución enviada por el servicio", ["notificada"])
+        (job,) = _mail_jobs(backend)[jobs_before:]
+        done = wait_for_job(backend.services.sessions, job.id)
+        (mail,) = smtp.wait_for(before + 1)[before:]
+    assert done.state == "succeeded", done.error
+    assert done.result == {"sent": 1, "no_address": 0, "retrying": 0, "failed": 0}
+    assert mail.rcpt_tos == (INGRID,)
+    assert _items(backend, line)["notificada"].email_status == "sent"
+
+
+def test_a_job_retries_on_the_outboxs_schedule(
+    backend: Backend, auth: Auth, officials: None
+) -> None:
+    """A server that is down: the job records the failure and queues the next run for when
+    the item's next attempt is due (a minute after it was made), and that run mails it."""
+    _drop_queued_mail_jobs(backend)
+    server = SmtpServer(username=SMTP_USER, password=SMTP_PASSWORD)  # not started yet
+    down = mailing(backend, server)
+    jobs_before = len(_mail_jobs(backend))
     try:
-        with running.client as client:
-            line = _line(client, auth, "Resolución enviada por el servicio", ["notificada"])
-            (mail,) = smtp.wait_for(before + 1)[before:]
+        with down.client as client:
+            line = _line(client, auth, "Oficio que espera al servidor", ["notificada"])
+            first = wait_for_job(backend.services.sessions, _mail_jobs(backend)[jobs_before].id)
+            assert first.result == {"sent": 0, "no_address": 0, "retrying": 1, "failed": 0}
+            item = _items(backend, line)["notificada"]
+            assert (item.email_status, item.email_attempts) == ("pending", 1)
+            (later,) = _mail_jobs(backend)[jobs_before + 1 :]
+            assert later.state == "queued"
+            assert abs(later.run_after - (item.created_at + RETRY_AFTER[1])) < timedelta(seconds=1)
+
+            # The server is back, and a minute has passed: the queued run mails it.
+            server.start()
+            with backend.services.sessions() as db:
+                db.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id == item.id)
+                    .values(created_at=item.created_at - RETRY_AFTER[1])
+                )
+                db.execute(update(Job).where(Job.id == later.id).values(run_after=utcnow()))
+                db.commit()
+            done = wait_for_job(backend.services.sessions, later.id)
+            assert done.result == {"sent": 1, "no_address": 0, "retrying": 0, "failed": 0}
+        (mail,) = server.received
         assert mail.rcpt_tos == (INGRID,)
-        assert _items(backend, line)["notificada"].email_status == "sent"
+        item = _items(backend, line)["notificada"]
+        assert (item.email_status, item.email_attempts) == ("sent", 1)
     finally:
-        running.services.close()
+        server.stop()  # its services are the module's engine's, closed with the backend
+
+
+def test_the_safety_net_queues_a_job_for_stranded_mail(
+    mail_on: Mailing, backend: Backend, auth: Auth, smtp: SmtpServer
+) -> None:
+    """A job lost (here: cancelled) leaves its notice pending; the slow periodic task
+    queues another, once."""
+    _drop_queued_mail_jobs(backend)
+    line = _line(mail_on.client, auth, "Oficio cuyo trabajo se perdió", ["notificada"])
+    _drop_queued_mail_jobs(backend)
+    jobs_before = len(_mail_jobs(backend))
+    assert delivery.rescue(mail_on.services)
+    assert not delivery.rescue(mail_on.services)  # one is queued now
+    (rescued,) = _mail_jobs(backend)[jobs_before:]
+    assert rescued.state == "queued"
+    before = len(smtp.received)
+    assert mail_on.send() == OutboxReport(sent=1)
+    assert [m.rcpt_tos for m in _new_mail(smtp, before)] == [(INGRID,)]
+    assert _items(backend, line)["notificada"].email_status == "sent"
+    # Nothing due: nothing to rescue.
+    _drop_queued_mail_jobs(backend)
+    assert not delivery.rescue(mail_on.services)
 
 
 def test_the_cli_sends_once(
@@ -406,9 +504,9 @@ def test_starttls_is_required_unless_security_is_none(
         try:
             assert relaxed.send(after=RETRY_AFTER[1]) == OutboxReport(sent=1)
         finally:
-            relaxed.services.close()
+            relaxed.close()
     finally:
-        strict.services.close()
+        strict.close()
 
 
 def test_two_senders_at_once_mail_each_item_once(
@@ -431,4 +529,4 @@ def test_two_senders_at_once_mail_each_item_once(
             subjects = sorted(str(m.message()["Subject"]) for m in slow.received)
             assert subjects == sorted(f"Firma pendiente: «{title}»" for title in titles)
         finally:
-            senders.services.close()
+            senders.close()

@@ -16,6 +16,7 @@ from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from signing.verification import VerificationPolicy, verify
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.holdings import holdings
+from tests.support.jobs import wait_for_seal
 from tests.support.pdfs import unique_pdf
 from tests.support.pdfsig import PDFSIG_AVAILABLE, pdfsig_output
 
@@ -178,6 +179,7 @@ def test_scenario_b_payment_dossier(
 
     # The last signature sealed the dossier: its index, signed by the stand-in, lists each
     # document's final version and sha256, and the dossier's registry number.
+    wait_for_seal(backend.services.sessions, dossier["id"])
     sealed = _dossier(client, auth("preparador"))
     index_id = sealed["sealed_index_id"]
     assert index_id is not None

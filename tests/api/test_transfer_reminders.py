@@ -4,14 +4,18 @@ by e-mail; an answered transfer is not reminded."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from docsvc.db.base import utcnow
 from docsvc.demo.seed import DEMO_PIN
+from docsvc.models import Job
+from docsvc.notifications.delivery import MAIL_KIND
 from docsvc.notifications.mail import notification_email
 from docsvc.notifications.outbox import RETRY_AFTER
 from docsvc.notifications.repository import due_emails
@@ -74,12 +78,17 @@ def test_a_transfer_due_soon_is_reminded_once(
     settings = backend.settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_from": "registro@example.gob"}
     )
+    services = dataclasses.replace(backend.services, settings=settings)
     with backend.services.sessions() as db:
-        assert send_reminders(db, settings) == 1  # the short one only
+        assert send_reminders(db, services) == 1  # the short one only
         db.commit()
     with backend.services.sessions() as db:
-        assert send_reminders(db, settings) == 0  # once
+        assert send_reminders(db, services) == 0  # once
         db.commit()
+    # The reminders' e-mails went on the job queue with them (this module's runner has no
+    # SMTP server, so the job waits for one that has).
+    with backend.services.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Job).where(Job.kind == MAIL_KIND)) == 1
 
     notes = client.get("/api/v1/inbox/notifications", headers=hr).json()
     (reminder,) = [n for n in notes if n["kind"] == "transfer_due"]

@@ -168,3 +168,32 @@ def test_the_plain_command_stops_cleanly_and_refuses_a_bad_option(
     unknown = start_worker("--queues", "nowhere", module="docsvc")
     assert unknown.process.wait(timeout=60) == 2
     assert "no job queue is called 'nowhere'" in unknown.output()
+
+
+def test_the_health_check_answers_while_a_worker_of_this_host_runs(
+    backend: Backend, start_worker: Callable[..., Worker]
+) -> None:
+    """``docsvc worker --check`` (compose.yaml's health check of the worker service)."""
+
+    def check() -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+        return subprocess.run(
+            [sys.executable, "-m", "docsvc", "worker", "--check"],
+            cwd=ROOT,
+            env=env | backend.settings_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    # No runner of this host is registered yet (earlier tests' runners forgot themselves).
+    idle = check()
+    assert idle.returncode == 1, idle.stdout + idle.stderr
+    assert "no job worker of this host was seen lately" in idle.stderr
+    worker = start_worker(module="docsvc")
+    worker.wait_ready()
+    alive = check()
+    assert alive.returncode == 0, alive.stdout + alive.stderr
+    assert f":{worker.process.pid}:" in alive.stdout
+    assert worker.stop() == 0, worker.output()
+    assert check().returncode == 1

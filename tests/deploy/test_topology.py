@@ -20,17 +20,24 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 import pytest
+from sqlalchemy import update
 
-from docsvc.demo.seed import DEMO_PASSWORD
+from docsvc.db.base import utcnow
+from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
+from docsvc.models import SigningSession
 from tests.harness.seaweedfs import S3Endpoint
 from tests.harness.topology import Topology, run_topology
-from tests.support.backends import build_backend_on
+from tests.support.backends import Backend, build_backend_on
 from tests.support.pdfs import unique_pdf
 
 PUBLIC_PER_MINUTE = 60
+SIGNATURES = 50
+# The institution each module run prepared (its services read the database directly).
+BACKENDS: list[Backend] = []
 USER = "ministra"
 
 
@@ -39,7 +46,7 @@ def topology(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     from tests.harness.postgres import create_database
 
     workdir = tmp_path_factory.mktemp("topology")
-    backends = []
+    backends = BACKENDS
 
     def prepare(s3: S3Endpoint) -> dict[str, str]:
         backend = build_backend_on(
@@ -61,6 +68,7 @@ def topology(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     finally:
         for backend in backends:
             backend.services.close()
+        backends.clear()
 
 
 def _client() -> httpx.Client:
@@ -112,6 +120,57 @@ def test_requests_through_the_balancer_reach_both_processes(topology: Topology) 
         after = [app.access_log_requests(marker) for app in topology.apps]
     served = [b - a for a, b in zip(before, after, strict=True)]
     assert all(count > 0 for count in served), served
+
+
+def _sign(client: httpx.Client, base: str, headers: dict[str, str], doc: str) -> str:
+    """The error's code, or an empty string when it was signed."""
+    response = client.post(
+        f"{base}/api/v1/documents/{doc}/signatures",
+        headers=headers,
+        json={"level": "B-B", "visible": False},
+    )
+    if response.status_code == 201:
+        return ""
+    return str(response.json().get("error", {}).get("code", response.status_code))
+
+
+def test_a_signing_session_opened_through_one_process_signs_through_both(
+    topology: Topology,
+) -> None:
+    """Opened once through the balancer, the session signs 50 documents over new
+    connections, which both processes serve, none refused; it then expires in both at
+    once."""
+    base = topology.base
+    with _client() as client:
+        headers = _login(client, base)
+        token = headers["Authorization"].removeprefix("Bearer ")
+        documents = []
+        for n in range(SIGNATURES):
+            created, _ = _upload(client, base, headers, f"Resolución {n}")
+            assert created.status_code == 201, created.text
+            documents.append(str(created.json()["id"]))
+        opened = client.post(
+            f"{base}/api/v1/signing/session", headers=headers, json={"pin": DEMO_PIN}
+        )
+        assert opened.status_code == 200 and opened.json()["unlocked"], opened.text
+        marker = "/signatures"
+        before = [app.access_log_requests(marker) for app in topology.apps]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = list(pool.map(lambda d: _sign(client, base, headers, d), documents))
+        after = [app.access_log_requests(marker) for app in topology.apps]
+        assert [code for code in outcomes if code] == []
+        served = [b - a for a, b in zip(before, after, strict=True)]
+        assert all(count > 0 for count in served), served
+
+        services = BACKENDS[0].services
+        with services.sessions() as db:
+            db.execute(
+                update(SigningSession)
+                .where(SigningSession.auth_session == hashlib.sha256(token.encode()).hexdigest())
+                .values(expires_at=utcnow())
+            )
+            db.commit()
+        assert {_sign(client, base, headers, d) for d in documents[:8]} == {"pin_required"}
 
 
 def test_every_object_is_on_both_volume_servers(topology: Topology) -> None:

@@ -139,6 +139,77 @@ def run_postgres(workdir: Path) -> Iterator[str]:
         yield create_database(admin_url.render_as_string(hide_password=False), DATABASE)
 
 
+# A server a test kills: every acknowledged commit must survive the crash (the OS keeps
+# what was written, so fsync may stay off; an asynchronous commit would not be written).
+CRASH_SAFE_SETTINGS = tuple(
+    setting for setting in _SERVER_SETTINGS if not setting.startswith("synchronous_commit")
+)
+
+
+@dataclass
+class PostgresServer:
+    """A cluster of its own that a test may ``kill -9`` and start again on the same port."""
+
+    cluster: _Cluster
+    process: subprocess.Popen[bytes]
+    port: int
+    settings: tuple[str, ...]
+
+    @property
+    def admin_url(self) -> str:
+        return URL.create(
+            "postgresql+psycopg",
+            username=SUPERUSER,
+            host=LOOPBACK,
+            port=self.port,
+            database="postgres",
+        ).render_as_string(hide_password=False)
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to the postmaster, as the OOM killer would; its backends notice and
+        exit on their own."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=STOP_TIMEOUT)
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Start again on the same port (crash recovery runs first). Until the killed
+        server's backends are gone, its shared memory is still in use: tried again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.process, _ = _start(self.cluster, self.port, self.settings)
+                return
+            except PostgresHarnessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        _stop(self.cluster, self.process)
+
+
+@contextlib.contextmanager
+def run_postgres_server(
+    workdir: Path, settings: Sequence[str] = CRASH_SAFE_SETTINGS
+) -> Iterator[PostgresServer]:
+    """Like :func:`run_postgres`, yielding the server itself, to kill and restart."""
+    bindir = postgres_bindir()
+    account = _server_account()
+    workdir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        cluster = _make_cluster(bindir, account, workdir)
+        stack.callback(shutil.rmtree, cluster.root, ignore_errors=True)
+        _initdb(cluster)
+        process, port = _start(cluster, settings=settings)
+        server = PostgresServer(cluster, process, port, tuple(settings))
+        stack.callback(lambda: server.stop())
+        yield server
+
+
 def create_database(url: str, name: str) -> str:
     """Create the empty database ``name`` in the cluster that ``url`` points to, and return
     its SQLAlchemy URL. Only a cluster on 127.0.0.1 is accepted."""
@@ -275,9 +346,12 @@ def _initdb(cluster: _Cluster) -> None:
     cluster.account.give(hba)
 
 
-def _start(cluster: _Cluster) -> tuple[subprocess.Popen[bytes], int]:
+def _start(
+    cluster: _Cluster, port: int | None = None, settings: Sequence[str] = _SERVER_SETTINGS
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the server on ``port``, or on a free one (tried again if it is taken)."""
     for attempt in range(_START_ATTEMPTS):
-        port = _free_port()
+        chosen = port or _free_port()
         log_offset = cluster.log.stat().st_size
         argv = [
             str(cluster.bindir / "postgres"),
@@ -286,26 +360,30 @@ def _start(cluster: _Cluster) -> tuple[subprocess.Popen[bytes], int]:
             "-h",
             LOOPBACK,
             "-p",
-            str(port),
+            str(chosen),
             "-k",
             str(cluster.sockets),
         ]
-        for setting in _SERVER_SETTINGS:
+        for setting in settings:
             argv += ["-c", setting]
         process = _spawn(cluster, argv)
         try:
-            _wait_until_accepting(cluster, process, port)
+            _wait_until_accepting(cluster, process, chosen)
         except PostgresHarnessError:
             _stop(cluster, process)
             # A port picked free can be taken before the server binds it: try another.
             said = cluster.log.read_bytes()[log_offset:].decode(errors="replace")
-            if attempt + 1 < _START_ATTEMPTS and any(s in said for s in _PORT_TAKEN):
+            if (
+                port is None
+                and attempt + 1 < _START_ATTEMPTS
+                and any(s in said for s in _PORT_TAKEN)
+            ):
                 continue
             raise
         except BaseException:
             _stop(cluster, process)
             raise
-        return process, port
+        return process, chosen
     raise AssertionError("unreachable")
 
 

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -451,12 +451,70 @@ def run_app(
         managed.stop()
 
 
+def _worker_env(settings_env: Mapping[str, str], public_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+    return env | dict(settings_env) | {"DOCSVC_PUBLIC_URL": public_url, "PYTHONUNBUFFERED": "1"}
+
+
+def start_worker(
+    workdir: Path, name: str, settings_env: Mapping[str, str], public_url: str
+) -> Managed:
+    """``python -m docsvc worker``, started, waited for until it serves its queues."""
+    worker = Managed(
+        name,
+        [sys.executable, "-m", "docsvc", "worker"],
+        workdir / f"{name}.log",
+        _worker_env(settings_env, public_url),
+        ROOT,
+    )
+    worker.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while " serves " not in worker.log.read_text(errors="replace"):
+        if not worker.running() or time.monotonic() > deadline:
+            worker.stop()
+            raise TopologyError(f"{name} did not start\n{worker.tail()}")
+        time.sleep(0.1)
+    return worker
+
+
+@contextlib.contextmanager
+def run_worker(
+    workdir: Path, name: str, settings_env: Mapping[str, str], public_url: str
+) -> Iterator[Managed]:
+    worker = start_worker(workdir, name, settings_env, public_url)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
 @dataclass
 class Topology:
     cluster: SeaweedCluster
     apps: list[App]
     haproxy: Managed
     base: str  # the load balancer
+    # ``docsvc worker`` processes (the job queue's; none unless asked for).
+    workers: list[Managed] = field(default_factory=list)
+    settings_env: dict[str, str] = field(default_factory=dict)
+    workdir: Path = Path()
+
+    def restart_app(self, index: int) -> App:
+        """Start ``apps[index]`` again on its port (after a kill), until it answers."""
+        app = self.apps[index]
+        app.managed.stop()
+        app.managed.start()
+        _wait_http(f"{app.base}/healthz", app.managed, START_TIMEOUT)
+        return app
+
+    def restart_worker(self, index: int = 0) -> Managed:
+        """A new worker in place of ``workers[index]`` (killed, or stopped)."""
+        old = self.workers[index]
+        old.stop()
+        self.workers[index] = start_worker(
+            self.workdir, f"{old.name}-{time.monotonic_ns()}", self.settings_env, self.base
+        )
+        return self.workers[index]
 
     def wait_for_servers_up(self, count: int, timeout: float = 15.0) -> None:
         """Until ``count`` app processes answer their own health check."""
@@ -480,6 +538,7 @@ def run_topology(
     settings_env_for: Any,
     *,
     public_requests_per_minute: int,
+    workers: int = 0,
 ) -> Iterator[Topology]:
     """The whole topology. ``settings_env_for(s3)`` prepares the institution (database
     migrated and seeded, bucket made) on the cluster's S3 endpoint and returns the
@@ -507,5 +566,13 @@ def run_topology(
             proxy,
             START_TIMEOUT,
         )
-        topology = Topology(cluster, apps, proxy, base)
-        yield topology
+        started = [
+            stack.enter_context(run_worker(workdir, f"worker{n}", settings_env, base))
+            for n in range(1, workers + 1)
+        ]
+        topology = Topology(cluster, apps, proxy, base, started, dict(settings_env), workdir)
+        try:
+            yield topology
+        finally:
+            for worker in topology.workers:  # restarted ones too
+                worker.stop()

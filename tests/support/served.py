@@ -52,10 +52,12 @@ class Served:
         return count
 
 
-def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def wait_until_healthy(
+    base: str, process: subprocess.Popen[bytes], log_path: Path, seconds: float = 30
+) -> None:
     """Until ``docsvc serve`` at ``base`` answers its health check; the test fails with the
-    server's log if it stops or takes more than 30 s."""
-    deadline = time.monotonic() + 30
+    server's log if it stops or takes more than ``seconds``."""
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -22,7 +22,15 @@ SEAWEEDFS = ("seaweedfs-master", "seaweedfs-volume-1", "seaweedfs-volume-2", "se
 
 def test_services_and_their_order() -> None:
     services = _compose()["services"]
-    assert set(services) == {"postgres", *SEAWEEDFS, "s3", "s3-setup", *APPS, "haproxy"}
+    assert set(services) == {
+        "postgres",
+        *SEAWEEDFS,
+        "s3",
+        "s3-setup",
+        *APPS,
+        "worker",
+        "haproxy",
+    }
     for app in APPS:
         depends = services[app]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
@@ -152,3 +160,23 @@ def test_postgres_has_room_for_two_processes_pools() -> None:
     command = " ".join(_compose()["services"]["postgres"]["command"])
     default = int(command.split("max_connections=${POSTGRES_MAX_CONNECTIONS:-")[1].split("}")[0])
     assert default >= 2 * Settings().db_pool_size + 20
+
+
+def test_one_worker_runs_the_jobs_with_the_apps_environment() -> None:
+    """The worker is an app process's twin (same image, environment, secrets and volume)
+    that runs ``docsvc worker`` once the first app has migrated; its health check asks the
+    database whether it is alive, and it has time to drain on stop."""
+    services = _compose()["services"]
+    worker, app = services["worker"], services["docsvc-1"]
+    assert worker["command"] == ["docsvc", "worker"]
+    assert worker["depends_on"] == {"docsvc-1": {"condition": "service_healthy"}}
+    for key in ("image", "environment", "secrets", "volumes", "read_only", "cap_drop"):
+        assert worker[key] == app[key], key
+    assert worker["healthcheck"]["test"] == ["CMD", "docsvc", "worker", "--check"]
+    grace = worker["stop_grace_period"].split(":-")[-1].rstrip("}")
+    drain = app["environment"].get("DOCSVC_JOB_DRAIN_SECONDS", "${X:-60}")
+    assert int(grace.rstrip("s")) > int(str(drain).split(":-")[-1].rstrip("}"))
+    assert "ports" not in worker
+    # The entrypoint runs any other command as it is, so the worker never migrates.
+    script = (ROOT / "deploy" / "docker-entrypoint.sh").read_text()
+    assert '*) exec "$@" ;;' in script

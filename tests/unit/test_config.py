@@ -113,3 +113,12 @@ def test_production_refuses_a_placeholder_smtp_password() -> None:
             smtp_username="docsvc",
             smtp_password=SecretStr("change-me"),
         )
+
+
+def test_the_periodic_schedule_is_accelerated_only_outside_production() -> None:
+    assert Settings().periodic_time_scale == 1
+    assert Settings(env=Environment.test, periodic_time_scale=60).periodic_time_scale == 60
+    with pytest.raises(ValidationError, match="DOCSVC_PERIODIC_TIME_SCALE"):
+        Settings(env=Environment.production, secret_key=SecretStr("k" * 40), periodic_time_scale=60)
+    with pytest.raises(ValidationError, match="periodic_time_scale"):
+        Settings(periodic_time_scale=0.5)

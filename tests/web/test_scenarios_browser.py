@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from docsvc.demo.seed import DEMO_PIN
 from tests.support.backends import Backend, build_backend
 from tests.support.browser import requires_chromium, screenshot, signed_in
+from tests.support.jobs import wait_for_seal
 from tests.support.live_server import LiveServer
 from tests.support.pdfs import unique_pdf
 
@@ -225,7 +226,9 @@ def test_scenario_a_legal_request_with_a_deadline(
         session.context.close()
 
 
-def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path: Path) -> None:
+def test_scenario_b_payment_dossier(
+    browser: Browser, live: LiveServer, backend: Backend, tmp_path: Path
+) -> None:
     """The preparer builds a payment dossier of five documents and asks for three
     signatures; the financial director returns it; she corrects a document and sends it
     again; each official sees the documents and signs; the dossier is sealed and closed.
@@ -303,7 +306,9 @@ def test_scenario_b_payment_dossier(browser: Browser, live: LiveServer, tmp_path
         sign(page)
     screenshot(vice, "escenario-b-4-firmado")
 
-    # The last signature sealed the dossier with a signed index; the preparer closes it.
+    # The last signature sealed the dossier with a signed index (made by a job once the
+    # signatures were recorded); the preparer closes it.
+    wait_for_seal(backend.services.sessions, dossier_id)
     preparer.goto(f"{live.url}/expedientes/{dossier_id}")
     expect(preparer.locator("main")).to_contain_text("ver el índice firmado")
     preparer.get_by_role("button", name="Cerrar el expediente").click()

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from docsvc.app import create_app
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from tests.support.backends import Backend, build_backend
+from tests.support.jobs import wait_for_seal
 from tests.support.pages import csrf_of
 from tests.support.pdfs import unique_pdf
 
@@ -158,6 +159,8 @@ def pages(
                 auth(signer),
                 json={"pin": DEMO_PIN},
             )
+        # Its index is made by a job: the next line signs the dossier it sealed.
+        wait_for_seal(backend.services.sessions, dossier["id"])
     index_id = _api(client, "GET", f"/api/v1/dossiers/{dossier['id']}", auth("preparador"))[
         "sealed_index_id"
     ]
