@@ -1,32 +1,65 @@
-"""Public verification over HTTP (issue 6): requests per second for a one-page signed PDF,
-with ``docsvc serve --workers 2``, and p50/p99 latency; the baseline in the same run is the
-same verification in process, one after another.
+"""Public verification over HTTP (issues 6 and 18): verifications per second of a one-page
+signed PDF posted to ``POST /api/v1/verify`` of ``docsvc serve --workers 2``, with p50 and
+p99 latency, against the same verifier in process, one thread, in the same run.
 
-    .venv/bin/python bench/verify_http.py [--requests 400] [--concurrency 4]
+    .venv/bin/python bench/verify_http.py [--requests 1000] [--concurrency 4] [--workers 2]
+        [--baseline-runs 300] [--client lean|httpx]
 
-The institution is made with ``docsvc init`` in a temporary data dir (SQLite, the local
-store, the development PKI); the PDF is signed at B-B by a demo official with
-``docsvc sign``. The per-client limit is lifted for the run.
+The institution is made with ``docsvc init --demo`` in a temporary data dir (SQLite, the
+local store, the development PKI); the PDF is signed at B-B by a demo official with
+``docsvc sign``. Per-client limits are lifted for the run, and each client connects from an
+address of its own (``127.0.0.2``, ``127.0.0.3``, ...), since the fair share admits one
+verification per address and process at a time.
+
+- **Baseline**: ``signing.verification.verify`` of the same file, one call after another
+  on one thread, under the policy the service builds for an upload
+  (``docsvc.verification.service.verification_policy``: the same trust anchors, the
+  institution's current CRL, the same decompression limits), in a process of its own that
+  imports the verifier and nothing else, as a verifier worker does. It runs twice, before
+  the server starts and after it stops, and the faster of the two is the one compared.
+- **HTTP**: ``--concurrency`` clients, each with one keep-alive connection, post the file
+  one request after another. By default they run in a separate lean process
+  (``bench/lean_client.py``: the standard library, asyncio, one thread); ``--client httpx``
+  runs them as threads of this process with httpx instead.
+
+Besides the rates and their ratio it prints the CPU time per request of the server's
+processes (the app processes, and their children: the verifier workers), of the client and,
+for comparison, of one in-process verification; the load average before and after; and,
+as the ceiling no server can pass here, the rate of ``--workers`` baseline processes run
+side by side (the same verifier, nothing shared, no HTTP).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pickle
 import platform
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
+import psutil
 
+from docsvc.composition import build_services
+from docsvc.config import Settings
 from docsvc.demo.sample_pdfs import demo_documents
-from signing.verification import VerificationPolicy, verify
+from docsvc.verification.service import verification_policy
+
+HERE = Path(__file__).resolve().parent
+LIFTED = {
+    "DOCSVC_PUBLIC_REQUESTS_PER_MINUTE": "100000",
+    "DOCSVC_PUBLIC_VERIFY_SECONDS_PER_MINUTE": "3600",
+    "DOCSVC_PUBLIC_VERIFICATIONS_IN_FLIGHT": "64",
+}
 
 
 def _free_port() -> int:
@@ -41,17 +74,174 @@ def _percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# The baseline's own process: the verifier and nothing else imported, as in a verifier
+# worker, so that neither the bench's imports nor its threads slow it down.
+_BASELINE = """
+import pickle, sys, time
+from pathlib import Path
+from signing.verification import verify
+signed, policy_file, runs = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+policy = pickle.loads(policy_file.read_bytes())
+for _ in range(5):
+    assert verify(signed, policy).report.verdict == "valid"
+cpu, start = time.process_time(), time.perf_counter()
+for _ in range(runs):
+    assert verify(signed, policy).report.verdict == "valid"
+wall = time.perf_counter() - start
+print(runs / wall, (time.process_time() - cpu) / runs)
+"""
+
+
+def _baselines(signed: Path, policy_file: Path, runs: int, at_once: int) -> list[float]:
+    """Each process's verifications per second and CPU seconds per verification, for
+    ``at_once`` baseline processes run side by side."""
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BASELINE, str(signed), str(policy_file), str(runs)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(at_once)
+    ]
+    found: list[float] = []
+    for process in started:
+        out, _ = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"the baseline failed ({process.returncode})")
+        found.extend(float(x) for x in out.split())
+    return found
+
+
+def _baseline(signed: Path, policy_file: Path, runs: int) -> tuple[float, float]:
+    """Verifications per second, one after another on one thread of a process of their
+    own, and the CPU seconds of each."""
+    rate, cpu = _baselines(signed, policy_file, runs, 1)
+    return rate, cpu
+
+
+def _tree_cpu(server: psutil.Process) -> dict[int, tuple[int, float]]:
+    """CPU seconds (user and system) of the server's processes, by pid, with their depth
+    below the server (1: an app process, 2: one of its workers)."""
+    found: dict[int, tuple[int, float]] = {}
+
+    def walk(process: psutil.Process, depth: int) -> None:
+        try:
+            times = process.cpu_times()
+            found[process.pid] = (depth, times.user + times.system)
+            for child in process.children():
+                walk(child, depth + 1)
+        except psutil.Error:
+            pass
+
+    walk(server, 0)
+    return found
+
+
+def _cpu_by_depth(
+    before: dict[int, tuple[int, float]], after: dict[int, tuple[int, float]]
+) -> dict[int, float]:
+    spent: dict[int, float] = {}
+    for pid, (depth, seconds) in after.items():
+        spent[min(depth, 2)] = spent.get(min(depth, 2), 0.0) + seconds - before.get(pid, (0, 0))[1]
+    return spent
+
+
+def _lean_run(port: int, pdf_path: Path, requests: int, concurrency: int) -> dict[str, object]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "lean_client.py"),
+            "--port",
+            str(port),
+            "--file",
+            str(pdf_path),
+            "--requests",
+            str(requests),
+            "--concurrency",
+            str(concurrency),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def _httpx_run(base: str, pdf: bytes, requests: int, concurrency: int) -> dict[str, object]:
+    """The same load from threads of this process, one httpx client (and address) each."""
+    latencies: list[float] = []
+    left = [requests]
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def client(i: int) -> None:
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + i}")
+        with httpx.Client(timeout=60, transport=transport) as session:
+            while True:
+                with lock:
+                    if left[0] <= 0 or failures:
+                        return
+                    left[0] -= 1
+                started = time.perf_counter()
+                response = session.post(
+                    f"{base}/api/v1/verify", files={"file": ("f.pdf", pdf, "application/pdf")}
+                )
+                took = time.perf_counter() - started
+                if response.status_code != 200 or response.json()["verdict"] != "valid":
+                    failures.append(f"HTTP {response.status_code}: {response.text[:300]}")
+                    return
+                with lock:
+                    latencies.append(took)
+
+    cpu = time.process_time()
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    if failures:
+        raise SystemExit(failures[0])
+    return {
+        "requests": len(latencies),
+        "wall": wall,
+        "latencies": latencies,
+        "cpu": time.process_time() - cpu,
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=400)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline-runs", type=int, default=300)
+    parser.add_argument("--client", choices=["lean", "httpx"], default="lean")
     args = parser.parse_args()
+    load_at_start = _load()
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-verify-") as tmp:
         data_dir = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
             "DOCSVC_DATA_DIR": str(data_dir),
-            "DOCSVC_PUBLIC_REQUESTS_PER_MINUTE": "100000",
+            **LIFTED,
         }
         docsvc = [sys.executable, "-m", "docsvc"]
         subprocess.run([*docsvc, "init", "--demo"], env=env, check=True, capture_output=True)
@@ -66,19 +256,16 @@ def main() -> None:
         )
         pdf = signed.read_bytes()
 
-        # Baseline: the same verification in this process, one after another.
-        root = (data_dir / "pki" / "root.pem").read_bytes()
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        root_der = x509.load_pem_x509_certificate(root).public_bytes(Encoding.DER)
-        policy = VerificationPolicy([root_der])
-        verify(signed, policy)
-        start = time.perf_counter()
-        baseline_runs = 50
-        for _ in range(baseline_runs):
-            assert verify(signed, policy).report.verdict == "valid"
-        baseline_rate = baseline_runs / (time.perf_counter() - start)
+        # The policy the service builds for an upload, from the same data dir.
+        services = build_services(Settings(data_dir=data_dir))
+        try:
+            with services.sessions() as db:
+                policy = verification_policy(db, services, etsi=False)
+        finally:
+            services.close()
+        policy_file = data_dir / "policy.pickle"
+        policy_file.write_bytes(pickle.dumps(policy))
+        baseline_before, baseline_cpu = _baseline(signed, policy_file, args.baseline_runs)
 
         port = _free_port()
         log = (data_dir / "serve.log").open("w")
@@ -90,7 +277,7 @@ def main() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -100,41 +287,75 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit((data_dir / "serve.log").read_text())
                 time.sleep(0.2)
+            run: Callable[[int], dict[str, object]]
+            if args.client == "lean":
 
-            def one(client: httpx.Client) -> float:
-                started = time.perf_counter()
-                response = client.post(
-                    f"{base}/api/v1/verify", files={"file": ("f.pdf", pdf, "application/pdf")}
-                )
-                assert response.status_code == 200, response.text
-                assert response.json()["verdict"] == "valid"
-                return time.perf_counter() - started
+                def run(n: int) -> dict[str, object]:
+                    return _lean_run(port, signed, n, args.concurrency)
+            else:
 
-            with httpx.Client(timeout=60) as warm:
-                for _ in range(2 * args.workers):
-                    one(warm)
-            clients = [httpx.Client(timeout=60) for _ in range(args.concurrency)]
-            start = time.perf_counter()
-            with ThreadPoolExecutor(args.concurrency) as pool:
-                latencies = list(
-                    pool.map(lambda i: one(clients[i % args.concurrency]), range(args.requests))
-                )
-            wall = time.perf_counter() - start
-            for client in clients:
-                client.close()
+                def run(n: int) -> dict[str, object]:
+                    return _httpx_run(base, pdf, n, args.concurrency)
+
+            run(10 * args.workers * args.concurrency)  # every worker has run a few
+            tree = psutil.Process(server.pid)
+            load_before = _load()
+            cpu_before = _tree_cpu(tree)
+            result = run(args.requests)
+            cpu_after = _tree_cpu(tree)
+            load_after = _load()
         finally:
             server.terminate()
             server.wait(30)
+            log.close()
+        baseline_after, baseline_cpu_after = _baseline(signed, policy_file, args.baseline_runs)
+        baseline_cpu = min(baseline_cpu, baseline_cpu_after)
+        # What the machine gives two processes that share nothing: the ceiling of the ratio.
+        side_by_side = _baselines(signed, policy_file, args.baseline_runs, args.workers)[::2]
 
-    rate = args.requests / wall
+    count = int(str(result["requests"]))
+    wall = float(str(result["wall"]))
+    latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
+    client_cpu = float(str(result["cpu"]))
+    rate = count / wall
+    baseline_rate = max(baseline_before, baseline_after)
+    spent = _cpu_by_depth(cpu_before, cpu_after)
+    server_cpu = sum(spent.values())
     p50 = statistics.median(latencies) * 1000
     p99 = _percentile(latencies, 0.99) * 1000
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
-    print(
-        f"HTTP, {args.workers} workers, {args.concurrency} clients, {args.requests} requests: "
-        f"{rate:.1f} verifications/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(pdf)} bytes)"
+    cores = len(os.sched_getaffinity(0))
+    client = (
+        "a separate lean process (bench/lean_client.py)"
+        if args.client == "lean"
+        else "threads of the bench process (httpx)"
     )
-    print(f"baseline, in process, one thread: {baseline_rate:.1f} verifications/s")
+    print(f"machine: {cores} cores, {_cpu_model()}")
+    print(f"load average: {load_at_start} at start, {load_before} / {load_after} around HTTP")
+    print(
+        f"file: one page, B-B, {len(pdf)} bytes; policy: {len(policy.trust_roots)} trust "
+        f"root(s), {len(policy.crls)} CRL(s)"
+    )
+    print(
+        f"baseline, in process, one thread, same file and policy: {baseline_before:.1f}/s "
+        f"before the server, {baseline_after:.1f}/s after; compared: {baseline_rate:.1f}/s "
+        f"({1000 * baseline_cpu:.2f} ms CPU a verification)"
+    )
+    print(
+        f"HTTP, docsvc serve --workers {args.workers}, {args.concurrency} clients in {client}, "
+        f"{count} requests: {rate:.1f} verifications/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
+    print(
+        f"CPU a request: app processes {1000 * spent.get(1, 0.0) / count:.2f} ms, their workers "
+        f"{1000 * spent.get(2, 0.0) / count:.2f} ms, server parent "
+        f"{1000 * spent.get(0, 0.0) / count:.2f} ms, client {1000 * client_cpu / count:.2f} ms "
+        f"({100 * client_cpu / (wall * cores):.0f}% of the machine); server and client "
+        f"{1000 * (server_cpu + client_cpu) / count:.2f} ms"
+    )
+    print(
+        f"{args.workers} baseline processes side by side (no HTTP): "
+        f"{sum(side_by_side):.1f} verifications/s in all, "
+        f"{sum(side_by_side) / baseline_rate:.2f}x the baseline"
+    )
     print(f"ratio HTTP/baseline: {rate / baseline_rate:.2f}x")
 
 

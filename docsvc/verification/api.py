@@ -3,33 +3,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from docsvc.deps import DbSession, ServicesDep
+from docsvc.deps import DbSession, ServicesDep, get_services
 from docsvc.documents.api import UPLOAD_FILE_ONLY, receive_file
 from docsvc.verification import service
-from docsvc.verification.rate_limit import limit_public_requests, public_verification
+from docsvc.verification.rate_limit import count_public_request, public_verification
 from docsvc.verification.service import PublicRecord
 
 router = APIRouter(
     prefix="/api/v1/verify",
     tags=["verification (public)"],
-    dependencies=[Depends(limit_public_requests)],
+    dependencies=[Depends(count_public_request)],
 )
 
 
 @router.post("", openapi_extra=UPLOAD_FILE_ONLY, response_model=None)
 async def verify(
     request: Request,
-    db: DbSession,
-    services: ServicesDep,
     format: Literal["json", "etsi", "pdf"] = "json",
     lang: Literal["es", "en"] | None = None,
-) -> dict[str, Any] | Response:
+) -> Response:
     """Verify an uploaded PDF (multipart field ``file``): the report of docs/contracts.md,
     plus ``copy``:
     ``identical`` to a registered document's latest version, an ``earlier_version`` of it,
@@ -40,37 +38,34 @@ async def verify(
     report as a PDF/A document sealed by the institution, in ``lang`` (Spanish by default).
     Each client address has a share of the verifier's time: beyond it, 429
     ``verification_budget`` with Retry-After."""
+    # Anyone may call this, as fast as they like: the request's own work is one trip to a
+    # worker thread (the transaction, the verifier, the copy check and the body's bytes),
+    # with no dependency that would take a thread of its own.
+    services = get_services(request)
     # The client's fair share of the verifier (429 ``verification_budget`` beyond it), held
     # from before its file arrives until its verification ends.
     with public_verification(request) as used:
         form = await receive_file(request, services)
         try:
             assert form.file is not None
-            if format == "pdf":
-                pdf = await run_in_threadpool(
-                    service.verify_upload_sealed, db, services, form.file, lang or "es", used
-                )
-                return Response(
-                    pdf,
-                    media_type="application/pdf",
-                    headers={
-                        "Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'
-                    },
-                )
-            if format == "etsi":
-                xml = await run_in_threadpool(
-                    service.verify_upload_etsi, db, services, form.file, used
-                )
-                return Response(
-                    xml,
-                    media_type="application/xml",
-                    headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
-                )
-            return await run_in_threadpool(
-                service.verify_upload, db, services, form.file, used, lang or "en"
+            body = await run_in_threadpool(
+                service.verify_upload_response, services, form.file, format, lang, used
             )
         finally:
             form.discard()
+    if format == "pdf":
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="informe-verificacion.pdf"'},
+        )
+    if format == "etsi":
+        return Response(
+            body,
+            media_type="application/xml",
+            headers={"Content-Disposition": 'attachment; filename="informe-etsi.xml"'},
+        )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{code}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from docsvc.models import Document, DocumentVersion
@@ -70,28 +70,41 @@ def revision_prefix_hashes(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+_VERSIONS = DocumentVersion.__table__.c
+_DOCUMENTS = Document.__table__.c
+_FULL = bindparam("full", type_=String())
+# One statement, built once: among the registered versions whose hash is the whole file's
+# or one of its revision prefixes', the exact copy first (of the document whose latest
+# version is highest), else the latest version the file extends.
+_MATCH = (
+    select(
+        _VERSIONS.sha256,
+        _VERSIONS.number,
+        _DOCUMENTS.verification_code,
+        _DOCUMENTS.latest_version,
+    )
+    .join_from(
+        DocumentVersion.__table__, Document.__table__, _DOCUMENTS.id == _VERSIONS.document_id
+    )
+    .where(_VERSIONS.sha256.in_(bindparam("hashes", expanding=True)))
+    .order_by(
+        case((_VERSIONS.sha256 == _FULL, 1), else_=0).desc(),
+        case((_VERSIONS.sha256 == _FULL, _DOCUMENTS.latest_version), else_=_VERSIONS.number).desc(),
+    )
+    .limit(1)
+)
+
+
 def check_copy(db: Session, path: Path, sha256: str, size: int) -> CopyCheck:
-    exact = db.execute(
-        select(DocumentVersion.number, Document.verification_code, Document.latest_version)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .where(DocumentVersion.sha256 == sha256)
-        .order_by(Document.latest_version.desc())
-        .limit(1)
-    ).first()
-    if exact is not None:
-        number, code, latest = exact
+    """How the file at ``path`` (``sha256``, ``size`` bytes) stands against the register,
+    in one query."""
+    prefixes = {digest for length, digest in revision_prefix_hashes(path) if length < size}
+    prefixes.discard(sha256)
+    found = db.connection().execute(_MATCH, {"full": sha256, "hashes": [sha256, *prefixes]}).first()
+    if found is None:
+        return CopyCheck("unknown")
+    digest, number, code, latest = found
+    if digest == sha256:
         status: CopyStatus = "identical" if number == latest else "earlier_version"
         return CopyCheck(status, code, number, latest)
-    prefixes = {digest for length, digest in revision_prefix_hashes(path) if length < size}
-    if prefixes:
-        extended = db.execute(
-            select(DocumentVersion.number, Document.verification_code, Document.latest_version)
-            .join(Document, Document.id == DocumentVersion.document_id)
-            .where(DocumentVersion.sha256.in_(prefixes))
-            .order_by(DocumentVersion.number.desc())
-            .limit(1)
-        ).first()
-        if extended is not None:
-            number, code, latest = extended
-            return CopyCheck("later_revision", code, number, latest)
-    return CopyCheck("unknown")
+    return CopyCheck("later_revision", code, number, latest)

@@ -30,6 +30,12 @@ def limit_public_requests(request: Request) -> None:
     throttles(request).public_requests.check(client_address(request))
 
 
+async def count_public_request(request: Request) -> None:
+    """``limit_public_requests`` as a route dependency that runs on the event loop (a lock
+    held for a few dictionary operations), not on a thread of its own."""
+    limit_public_requests(request)
+
+
 @contextlib.contextmanager
 def public_verification(request: Request) -> Iterator[WorkerTime]:
     """Hold one of the client's verifications in flight (429 ``verification_budget`` if it

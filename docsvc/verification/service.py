@@ -3,10 +3,12 @@ record that a verification code (printed in every stamp and its QR code) leads t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -29,7 +31,7 @@ from docsvc.models import (
 from docsvc.pki.authorities import trust_anchors
 from docsvc.pki.service import crl_der
 from docsvc.register.service import registry_numbers
-from docsvc.runtime.keyring import Keyring
+from docsvc.runtime.keyring import Keyring, Slot
 from docsvc.runtime.verifiers import decompression_limits
 from docsvc.services import Services
 from docsvc.throttles import Busy, WorkerTime
@@ -95,6 +97,35 @@ def _crls(db: Session, keys: Keyring) -> list[bytes]:
     return []
 
 
+# The configured trust anchors as read from their files, by the files' identity on disk.
+_ANCHORS = Slot[tuple[bytes, ...]]("verification-trust-anchors")
+
+
+def _trust_anchors(services: Services) -> tuple[bytes, ...]:
+    """The configured trust anchors (``trust_anchors``), read once a process, and again
+    whenever one of their files changes (its inode, size or modification time)."""
+    settings = services.settings
+    paths = settings.trust_roots or [settings.pki_dir / "root.pem"]
+    try:
+        stats = [(path, path.stat()) for path in paths]
+    except OSError:
+        return tuple(trust_anchors(settings))  # which file cannot be read, as the error says
+    variant = tuple((str(p), s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns) for p, s in stats)
+    return services.keys.held(_ANCHORS, lambda: tuple(trust_anchors(settings)), variant)
+
+
+def verification_policy(db: Session, services: Services, *, etsi: bool) -> VerificationPolicy:
+    """What an upload is verified under: the configured trust anchors, the institution's
+    current CRL and the decompression limits."""
+    settings = services.settings
+    return VerificationPolicy(
+        _trust_anchors(services),
+        crls=_crls(db, services.keys),
+        limits=decompression_limits(settings),
+        etsi_report=etsi,
+    )
+
+
 def verify_isolated(
     db: Session,
     services: Services,
@@ -111,12 +142,7 @@ def verify_isolated(
     limit = settings.verify_seconds
     meter = used if used is not None else WorkerTime()
     try:
-        policy = VerificationPolicy(
-            trust_anchors(settings),
-            crls=_crls(db, services.keys),
-            limits=decompression_limits(settings),
-            etsi_report=etsi,
-        )
+        policy = verification_policy(db, services, etsi=etsi)
         result = services.verifier.verify(
             upload.path,
             policy,
@@ -170,6 +196,40 @@ def verify_upload(
     report, _ = verify_isolated(db, services, upload, etsi=False, used=used)
     copy = check_copy(db, upload.path, upload.sha256, upload.size)
     return {**report_json(report, lang, services.settings.timezone), "copy": asdict(copy)}
+
+
+@contextlib.contextmanager
+def _transaction(services: Services) -> Iterator[Session]:
+    """A transaction of the calling thread's own, as ``docsvc.deps.get_db`` gives a route:
+    committed when the block ends, rolled back when it raises."""
+    db = services.sessions()
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+def verify_upload_response(
+    services: Services,
+    upload: ReceivedFile,
+    format: Literal["json", "etsi", "pdf"],
+    lang: str | None,
+    used: WorkerTime | None = None,
+) -> bytes:
+    """The API's answer for an upload, made on one worker thread from the transaction to
+    the body's bytes: the JSON report (``lang`` English by default) encoded as Starlette's
+    ``JSONResponse`` would, the ETSI XML, or the sealed PDF (``lang`` Spanish by default)."""
+    with _transaction(services) as db:
+        if format == "pdf":
+            return verify_upload_sealed(db, services, upload, lang or "es", used)
+        if format == "etsi":
+            return verify_upload_etsi(db, services, upload, used)
+        report = verify_upload(db, services, upload, used, lang or "en")
+    return json.dumps(report, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def verify_upload_etsi(
