@@ -1,10 +1,11 @@
 """Batch signing as officials use it, over HTTP, against signing the same documents one by
 one in the same run (issue 18).
 
-    .venv/bin/python bench/batch_http.py [--sizes 12,200] [--worker]
+    .venv/bin/python bench/batch_http.py [--sizes 12,200] [--worker] [--postgres]
 
 ``docsvc init --demo`` in a temporary data directory (SQLite, the local store, the
-development PKI), then ``docsvc serve --workers 2``. With ``--worker`` a ``docsvc worker``
+development PKI; with ``--postgres`` a PostgreSQL server started here instead of SQLite,
+as in production), then ``docsvc serve --workers 2``. With ``--worker`` a ``docsvc worker``
 runs the jobs (its signing processes warmed when it starts) and the app processes run none,
 as on PostgreSQL in production; without it each app process runs the job queue itself, as
 ``make run`` does, and starts its signing processes at its first batch (a warm-up batch of
@@ -37,8 +38,11 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from docsvc.demo.seed import DEMO_PASSWORD, DEMO_PIN
 from docsvc.documents.text_pdf import build_text_pdf
+from tests.harness.postgres import create_database, run_postgres_server
 
 OFFICIAL = "preparador"
 LEVEL = "B-LT"
@@ -146,9 +150,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="12,200")
     parser.add_argument("--worker", action="store_true", help="a docsvc worker runs the jobs")
+    parser.add_argument(
+        "--postgres", action="store_true", help="PostgreSQL (started here) instead of SQLite"
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="docsvc-bench-batch-http-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="docsvc-bench-batch-http-") as tmp,
+        run_postgres_server(Path(tmp) / "postgres") if args.postgres else _nothing() as postgres,
+    ):
         data_dir = Path(tmp)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -157,6 +167,8 @@ def main() -> None:
             "DOCSVC_PUBLIC_URL": base,
             "DOCSVC_JOBS_IN_APP": "false" if args.worker else "true",
         }
+        if postgres is not None:
+            env["DOCSVC_DATABASE_URL"] = create_database(postgres.admin_url, "docsvc_bench")
         docsvc = [sys.executable, "-m", "docsvc"]
         subprocess.run([*docsvc, "init", "--demo"], env=env, check=True, capture_output=True)
         serve = [*docsvc, "serve", "--port", str(port), "--workers", "2"]
@@ -177,7 +189,9 @@ def main() -> None:
     ).stdout.strip()
     print(
         f"machine: {os.cpu_count()} cores (nproc), {model or platform.processor()}, "
-        f"load average {os.getloadavg()[0]:.1f}; jobs run by "
+        f"load average {os.getloadavg()[0]:.1f}; "
+        + ("PostgreSQL" if args.postgres else "SQLite")
+        + "; jobs run by "
         + ("a docsvc worker" if args.worker else "the 2 app processes")
     )
     for line in lines:

@@ -2,8 +2,8 @@
 signed PDF posted to ``POST /api/v1/verify`` of ``docsvc serve --workers 2``, with p50 and
 p99 latency, against the same verifier in process, one thread, in the same run.
 
-    .venv/bin/python bench/verify_http.py [--requests 1000] [--concurrency 4] [--workers 2]
-        [--baseline-runs 300] [--client lean|httpx]
+    .venv/bin/python bench/verify_http.py [--requests 1000] [--rounds 3] [--concurrency 4]
+        [--workers 2] [--baseline-runs 300] [--client lean|httpx] [--server-env NAME=VALUE]
 
 The institution is made with ``docsvc init --demo`` in a temporary data dir (SQLite, the
 local store, the development PKI); the PDF is signed at B-B by a demo official with
@@ -15,8 +15,11 @@ verification per address and process at a time.
   on one thread, under the policy the service builds for an upload
   (``docsvc.verification.service.verification_policy``: the same trust anchors, the
   institution's current CRL, the same decompression limits), in a process of its own that
-  imports the verifier and nothing else, as a verifier worker does. It runs twice, before
-  the server starts and after it stops, and the faster of the two is the one compared.
+  imports the verifier and nothing else, as a verifier worker does. It runs before the
+  first round and after each, with every process of the server stopped (SIGSTOP) meanwhile.
+- **Rounds** (``--rounds``): each is one HTTP run between two baseline passes; its ratio is
+  the HTTP rate over the faster of those two, and the figure is the median of the rounds'
+  ratios, so that a busy moment of a shared machine moves one round, not the result.
 - **HTTP**: ``--concurrency`` clients, each with one keep-alive connection, post the file
   one request after another. By default they run in a separate lean process
   (``bench/lean_client.py``: the standard library, asyncio, one thread); ``--client httpx``
@@ -43,7 +46,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -226,17 +231,66 @@ def _httpx_run(base: str, pdf: bytes, requests: int, concurrency: int) -> dict[s
     }
 
 
+@dataclass
+class Round:
+    """One HTTP run and the baselines just before and after it."""
+
+    baseline_before: float
+    baseline_after: float
+    rate: float
+    p50: float
+    p99: float
+    app_cpu: float  # seconds a request, the app processes
+    worker_cpu: float  # seconds a request, their children (the verifier workers)
+    client_cpu: float  # seconds a request
+    load: str
+
+    @property
+    def baseline(self) -> float:
+        return max(self.baseline_before, self.baseline_after)
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.baseline
+
+
+@contextmanager
+def _frozen(tree: psutil.Process) -> Iterator[None]:
+    """The server's processes stopped (SIGSTOP) for the block, so that the baseline has the
+    machine to itself: an idle server still wakes up (its periodic work, its job runner)."""
+    processes = [tree, *tree.children(recursive=True)]
+    for process in processes:
+        process.suspend()
+    try:
+        yield
+    finally:
+        for process in reversed(processes):
+            with suppress(psutil.Error):
+                process.resume()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=1000, help="HTTP requests a round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-runs", type=int, default=300)
+    parser.add_argument(
+        "--baseline-runs", type=int, default=300, help="verifications a baseline pass"
+    )
     parser.add_argument("--client", choices=["lean", "httpx"], default="lean")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server only (repeatable), to measure a setting",
+    )
     args = parser.parse_args()
     load_at_start = _load()
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-verify-") as tmp:
         data_dir = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")} | {
@@ -265,13 +319,12 @@ def main() -> None:
             services.close()
         policy_file = data_dir / "policy.pickle"
         policy_file.write_bytes(pickle.dumps(policy))
-        baseline_before, baseline_cpu = _baseline(signed, policy_file, args.baseline_runs)
 
         port = _free_port()
         log = (data_dir / "serve.log").open("w")
         server = subprocess.Popen(
             [*docsvc, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
+            env=env | dict(item.split("=", 1) for item in args.server_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -299,64 +352,81 @@ def main() -> None:
 
             run(10 * args.workers * args.concurrency)  # every worker has run a few
             tree = psutil.Process(server.pid)
-            load_before = _load()
-            cpu_before = _tree_cpu(tree)
-            result = run(args.requests)
-            cpu_after = _tree_cpu(tree)
-            load_after = _load()
+            with _frozen(tree):
+                baseline, baseline_cpu = _baseline(signed, policy_file, args.baseline_runs)
+                # What the machine gives processes that share nothing: the ratio's ceiling.
+                side_by_side = _baselines(signed, policy_file, args.baseline_runs, args.workers)
+            for _ in range(args.rounds):
+                cpu_before = _tree_cpu(tree)
+                result = run(args.requests)
+                cpu_after = _tree_cpu(tree)
+                load = _load()
+                with _frozen(tree):
+                    after, after_cpu = _baseline(signed, policy_file, args.baseline_runs)
+                baseline_cpu = min(baseline_cpu, after_cpu)
+                count = int(str(result["requests"]))
+                latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
+                spent = _cpu_by_depth(cpu_before, cpu_after)
+                rounds.append(
+                    Round(
+                        baseline_before=baseline,
+                        baseline_after=after,
+                        rate=count / float(str(result["wall"])),
+                        p50=statistics.median(latencies),
+                        p99=_percentile(latencies, 0.99),
+                        app_cpu=(spent.get(1, 0.0) + spent.get(0, 0.0)) / count,
+                        worker_cpu=spent.get(2, 0.0) / count,
+                        client_cpu=float(str(result["cpu"])) / count,
+                        load=load,
+                    )
+                )
+                baseline = after
         finally:
             server.terminate()
             server.wait(30)
             log.close()
-        baseline_after, baseline_cpu_after = _baseline(signed, policy_file, args.baseline_runs)
-        baseline_cpu = min(baseline_cpu, baseline_cpu_after)
-        # What the machine gives two processes that share nothing: the ceiling of the ratio.
-        side_by_side = _baselines(signed, policy_file, args.baseline_runs, args.workers)[::2]
 
-    count = int(str(result["requests"]))
-    wall = float(str(result["wall"]))
-    latencies = [float(x) for x in result["latencies"]]  # type: ignore[attr-defined]
-    client_cpu = float(str(result["cpu"]))
-    rate = count / wall
-    baseline_rate = max(baseline_before, baseline_after)
-    spent = _cpu_by_depth(cpu_before, cpu_after)
-    server_cpu = sum(spent.values())
-    p50 = statistics.median(latencies) * 1000
-    p99 = _percentile(latencies, 0.99) * 1000
     cores = len(os.sched_getaffinity(0))
     client = (
         "a separate lean process (bench/lean_client.py)"
         if args.client == "lean"
         else "threads of the bench process (httpx)"
     )
-    print(f"machine: {cores} cores, {_cpu_model()}")
-    print(f"load average: {load_at_start} at start, {load_before} / {load_after} around HTTP")
+    settings = "".join(f" with {item}" for item in args.server_env)
+    print(f"machine: {cores} cores, {_cpu_model()}; load average at start: {load_at_start}")
     print(
         f"file: one page, B-B, {len(pdf)} bytes; policy: {len(policy.trust_roots)} trust "
-        f"root(s), {len(policy.crls)} CRL(s)"
+        f"root(s), {len(policy.crls)} CRL(s); HTTP: docsvc serve --workers {args.workers}"
+        f"{settings}, {args.concurrency} clients in {client}, {args.requests} requests a round"
     )
     print(
-        f"baseline, in process, one thread, same file and policy: {baseline_before:.1f}/s "
-        f"before the server, {baseline_after:.1f}/s after; compared: {baseline_rate:.1f}/s "
-        f"({1000 * baseline_cpu:.2f} ms CPU a verification)"
+        f"baseline: the same verifier in a process of its own, one thread, {args.baseline_runs} "
+        f"verifications a pass, the server stopped meanwhile "
+        f"({1000 * baseline_cpu:.2f} ms CPU a verification at best)"
     )
     print(
-        f"HTTP, docsvc serve --workers {args.workers}, {args.concurrency} clients in {client}, "
-        f"{count} requests: {rate:.1f} verifications/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        "round | baseline before / after /s | HTTP /s | p50 ms | p99 ms | CPU ms a request: "
+        "app, verifier workers, client | load average | ratio"
     )
+    for number, one in enumerate(rounds, 1):
+        print(
+            f"{number} | {one.baseline_before:.1f} / {one.baseline_after:.1f} | {one.rate:.1f} | "
+            f"{1000 * one.p50:.1f} | {1000 * one.p99:.1f} | {1000 * one.app_cpu:.2f}, "
+            f"{1000 * one.worker_cpu:.2f}, {1000 * one.client_cpu:.2f} | {one.load} | "
+            f"{one.ratio:.2f}x"
+        )
+    side = side_by_side[::2]
     print(
-        f"CPU a request: app processes {1000 * spent.get(1, 0.0) / count:.2f} ms, their workers "
-        f"{1000 * spent.get(2, 0.0) / count:.2f} ms, server parent "
-        f"{1000 * spent.get(0, 0.0) / count:.2f} ms, client {1000 * client_cpu / count:.2f} ms "
-        f"({100 * client_cpu / (wall * cores):.0f}% of the machine); server and client "
-        f"{1000 * (server_cpu + client_cpu) / count:.2f} ms"
+        f"{args.workers} baseline processes side by side (no HTTP, the ceiling): "
+        f"{sum(side):.1f} verifications/s in all, {sum(side) / rounds[0].baseline_before:.2f}x "
+        "the baseline before round 1"
     )
+    median = statistics.median(one.ratio for one in rounds)
     print(
-        f"{args.workers} baseline processes side by side (no HTTP): "
-        f"{sum(side_by_side):.1f} verifications/s in all, "
-        f"{sum(side_by_side) / baseline_rate:.2f}x the baseline"
+        f"HTTP {statistics.median(one.rate for one in rounds):.1f}/s, baseline "
+        f"{statistics.median(one.baseline for one in rounds):.1f}/s (medians of the rounds); "
+        f"ratio HTTP/baseline, the median of the rounds' ratios: {median:.2f}x"
     )
-    print(f"ratio HTTP/baseline: {rate / baseline_rate:.2f}x")
 
 
 if __name__ == "__main__":

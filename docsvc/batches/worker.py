@@ -2,13 +2,16 @@
 
 The pool is started once per runner (``docsvc.batches.processes``) and kept between
 jobs. Each file comes with its run's ``KeyHandle`` (in memory, over the pool's pipe); a
-process opens the key at the first file of a run and keeps it for the next ones, never
-writing it anywhere, and forgets it when it sits unused. Keep this module's imports to the
-``signing`` library, so that a fresh process starts quickly.
+process opens the key at the first file that brings it and keeps it open for the next ones
+(of this run, and of the next run with the same key: opening costs as much as signing a
+few files, which a batch of twelve on two processes would otherwise pay again each time),
+never writing it anywhere, and forgets it when it sits unused. Keep this module's imports
+to the ``signing`` library, so that a fresh process starts quickly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -57,8 +60,8 @@ class LocalTsa:
 @dataclass(frozen=True, slots=True)
 class KeyHandle:
     """A batch run's key and timestamp authority, sent with each file to whichever warm
-    process signs it; each process opens it once per run (``run``). Holds secrets: never
-    log or store it."""
+    process signs it; a process opens it once and keeps it open while files keep bringing
+    it (``digest``). Holds secrets: never log or store it."""
 
     run: str  # the queued job's id and attempt: a new run, a new key
     pkcs12: bytes  # without a password; it only ever travels over the pool's pipes
@@ -68,38 +71,53 @@ class KeyHandle:
     def __repr__(self) -> str:
         return f"KeyHandle({self.run}, <secret>)"
 
+    def digest(self) -> bytes:
+        """What tells this key and authority apart from any other: a run with the same
+        ones finds them open."""
+        parts = [self.pkcs12, (self.tsa_url or "").encode()]
+        if self.tsa is not None:
+            parts += [self.tsa.certificate, self.tsa.key, *self.tsa.chain, self.tsa.policy.encode()]
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        return digest.digest()
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class _Opened:
-    run: str
     key: SigningKey
     timestamper: TimeStamperLike | None
+    last_used: float
 
 
-# What one warm process holds: the key of the run it last signed for, forgotten when
-# another run's file comes or after ``FORGET_AFTER_SECONDS`` without one. The serving
-# process never sets them.
-_opened: _Opened | None = None
-_last_used = 0.0
+# What one warm process holds: the keys it signed with lately, by ``KeyHandle.digest``,
+# each forgotten after ``FORGET_AFTER_SECONDS`` without a file, and the least recently
+# used one when a new key would make more than ``KEPT_KEYS``. The serving process never
+# sets them.
+_opened: dict[bytes, _Opened] = {}
 _lock = threading.Lock()
 # How often a process checks that its parent is still there, and how long an unused key
 # stays in its memory.
 ORPHAN_CHECK_SECONDS = 0.5
 FORGET_AFTER_SECONDS = 30.0
+KEPT_KEYS = 4
 
 
 def _watch(parent: int) -> None:
     """A process whose parent died (killed, or the service restarted without reaching the
     pool's shutdown) would keep an unlocked key in memory: it ends itself. A key unused for
     a while is forgotten, so that a warm pool between jobs holds none."""
-    global _opened
     while True:
         time.sleep(ORPHAN_CHECK_SECONDS)
         if os.getppid() != parent:
             os._exit(1)
         with _lock:
-            if _opened is not None and time.monotonic() - _last_used > FORGET_AFTER_SECONDS:
-                _opened = None
+            now = time.monotonic()
+            for digest in [
+                d for d, o in _opened.items() if now - o.last_used > FORGET_AFTER_SECONDS
+            ]:
+                del _opened[digest]
 
 
 def initialise() -> None:
@@ -109,26 +127,34 @@ def initialise() -> None:
 
 
 def forget() -> None:
-    global _opened
     with _lock:
-        _opened = None
+        _opened.clear()
+
+
+def held_keys() -> int:
+    """How many keys this process holds open (for the tests)."""
+    with _lock:
+        return len(_opened)
 
 
 def _open(handle: KeyHandle) -> _Opened:
-    global _opened, _last_used
+    digest = handle.digest()
     with _lock:
-        _last_used = time.monotonic()
-        if _opened is not None and _opened.run == handle.run:
-            return _opened
+        opened = _opened.get(digest)
+        if opened is not None:
+            opened.last_used = time.monotonic()
+            return opened
     key = unlock_pkcs12(handle.pkcs12, None)
     timestamper: TimeStamperLike | None = None
     if handle.tsa_url:
         timestamper = http_timestamper(handle.tsa_url)
     elif handle.tsa is not None:
         timestamper = handle.tsa.timestamper()
-    opened = _Opened(handle.run, key, timestamper)
+    opened = _Opened(key, timestamper, time.monotonic())
     with _lock:
-        _opened = opened
+        _opened[digest] = opened
+        while len(_opened) > KEPT_KEYS:
+            del _opened[min(_opened, key=lambda d: _opened[d].last_used)]
     return opened
 
 

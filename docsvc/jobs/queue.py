@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, delete, event, exists, or_, select, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from docsvc.db.base import utcnow
-from docsvc.jobs import sealing
+from docsvc.jobs import sealing, wakeups
 from docsvc.jobs.backoff import retry_delay
 from docsvc.jobs.queues import queue_named
 from docsvc.models import Job, JobSecret, JobState, JobWorker
@@ -104,6 +104,7 @@ def enqueue(
         if not workers:
             raise NoLiveWorker(queue)
     db.add(job)
+    wakeups.notify(db, queue)
     if on_commit is not None:
         callback = on_commit
         event.listen(db, "after_commit", lambda session: callback(), once=True)

@@ -41,6 +41,7 @@ from docsvc.jobs.handlers import (
 )
 from docsvc.jobs.queues import QUEUES, Urgency
 from docsvc.jobs.sealing import WorkerKey
+from docsvc.jobs.wakeups import Listener
 from docsvc.models import Job, JobState
 from docsvc.services import Services
 
@@ -108,7 +109,8 @@ class Timings:
 
     # How long an idle runner waits before asking for jobs again. A job that ends wakes it
     # at once to fill its slot, and so does a job enqueued in its own process
-    # (``wake_local``); this bounds how long a job enqueued by another process waits.
+    # (``wake_local``) and, on PostgreSQL, in any process (``wakeups``); on SQLite this
+    # bounds how long a job enqueued by another process waits.
     poll: float = 0.2
     stale_after: float = 120.0
     drain: float = 60.0
@@ -192,6 +194,12 @@ class JobRunner:
         # Set when the drain is over: the dispatcher stops beating for what still runs.
         self._abandoned = threading.Event()
         self._dispatcher: threading.Thread | None = None
+        # On PostgreSQL, a job enqueued by any process wakes the dispatcher at its commit.
+        self._listener = (
+            Listener(services.engine, self._wake.set, self.worker_id)
+            if Listener.wanted(services.engine)
+            else None
+        )
         self._warm_handlers = warm
         # Secrets for jobs are sealed to this key's public half (``docsvc.jobs.sealing``).
         self._key = WorkerKey()
@@ -216,6 +224,8 @@ class JobRunner:
             target=self._dispatch, name=f"jobs {self.worker_id}", daemon=True
         )
         self._dispatcher.start()
+        if self._listener is not None:
+            self._listener.start()
         local_runners(self.services).add(self._wake, lambda: self.stop(drain=0))
         log.info(
             "job runner %s serves %s",
@@ -241,6 +251,8 @@ class JobRunner:
             self._stopped = True
         self._stopping.set()
         local_runners(self.services).remove(self._wake)
+        if self._listener is not None:
+            self._listener.stop()
         self._wake.set()
         deadline = time.monotonic() + (self.timings.drain if drain is None else drain)
         dispatcher = self._dispatcher

@@ -408,3 +408,30 @@ def test_only_its_owner_or_an_admin_reads_a_job(backend: Backend) -> None:
         done = client.get(f"/api/v1/jobs/{mine}", headers=registro_h).json()
         assert done["state"] == "succeeded" and done["result"] == {"pages": 7}
         assert done["finished_at"] is not None
+
+
+def test_on_postgresql_a_job_enqueued_elsewhere_wakes_an_idle_runner_at_commit(
+    backend: Backend,
+) -> None:
+    """A runner that would not look for work for a minute still starts, within seconds, a
+    job that another process (here, services of their own) enqueues: PostgreSQL notifies
+    it at the commit. Nothing is sent for a transaction that rolls back. On SQLite there
+    is no notification: the job waits for the poll."""
+    other = build_services(backend.settings)
+    idle = Timings(poll=60.0, stale_after=120.0, drain=10.0, retry_base=0.05)
+    try:
+        with _running(JobRunner(backend.services, (ECHO,), {"exports": 1}, timings=idle)):
+            time.sleep(0.5)  # its first look for work is over: from now on it waits
+            with other.sessions() as db:
+                enqueue(db, "test.echo", {"n": 1}, queue="exports")
+                db.rollback()
+            with other.sessions() as db:
+                job_id = enqueue(db, "test.echo", {"n": 2}, queue="exports").id
+                db.commit()
+            if backend.services.engine.dialect.name == "postgresql":
+                _wait(lambda: _state(backend, job_id) == JobState.succeeded, seconds=10)
+            else:
+                time.sleep(1.0)
+                assert _state(backend, job_id) == JobState.queued
+    finally:
+        other.close()

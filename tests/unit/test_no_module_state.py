@@ -20,7 +20,7 @@ PURE_MEMOS = {
     "ledger/log.py",
     "locale/__init__.py",
 }
-# What a warm signing process keeps (the key of the run it signs for, and the lock around
+# What a warm signing process keeps (the keys it signs with lately, and the lock around
 # it): the state of that process, never of a service.
 WORKER_GLOBALS = {"batches/worker.py"}
 
