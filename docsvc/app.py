@@ -148,6 +148,9 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         health.router,
+        # Early: anyone may post files to it, as fast as they like, and each route tried
+        # before the one that matches costs a little of every request.
+        verification_api.router,
         identity_api.router,
         organisation_api.router,
         documents_api.router,
@@ -164,7 +167,6 @@ def create_app(
         transfers_api.router,
         archival_api.router,
         calendar_api.router,
-        verification_api.router,
         pages.router,
         verify_pages.router,
         # Before the official pages: /firmas/nueva is no signing line's id.

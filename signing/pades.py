@@ -36,7 +36,7 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
-from signing import pdf_speedups
+from signing import name_speedups, pdf_speedups
 from signing.appearance import StampSpec, free_boxes, pdf_value, stamp_style, stamp_text_params
 from signing.errors import SigningError, WrongPin
 from signing.tsa import TsaConfig, timestamp_response
@@ -58,6 +58,7 @@ TIMESTAMP_ALLOWANCE = 8 * 1024
 FIELD_NAME_PREFIX = "Firma"
 
 pdf_speedups.install()
+name_speedups.install()
 
 
 class _DropNoFetchWarning(logging.Filter):

@@ -71,7 +71,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from signing import form_changes, pdf_speedups, signature_fields
+from signing import form_changes, name_speedups, pdf_speedups, signature_fields
 from signing.chain_diagnosis import untrusted
 from signing.diff_policy import DIFF_POLICY
 from signing.errors import SigningError
@@ -114,6 +114,7 @@ CRL_ISSUER_KEYS = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519P
 REVOKED_PROBLEMS = (AdESIndeterminate.REVOKED_NO_POE, AdESIndeterminate.REVOKED_CA_NO_POE)
 
 pdf_speedups.install()
+name_speedups.install()
 
 
 def quiet_validation_logs() -> None:
