@@ -79,13 +79,18 @@ def next_period(moment: datetime, period: timedelta) -> datetime:
     return period_start(moment, period) + period
 
 
+# A generator of its own, not the random module's shared one: drawing from that in a
+# background thread changes what code on other threads (property tests' strategies) sees.
+_SPREAD = random.Random()  # noqa: S311
+
+
 def until_next_look(period: timedelta, now: datetime | None = None) -> float:
     """Seconds until this process looks for its turn again: the next period's start, plus a
     random moment of its first twentieth (at most ``LOOK_SPREAD_MAX``)."""
     now = now or utcnow()
     spread = min(period * LOOK_SPREAD, LOOK_SPREAD_MAX)
     # Not a secret: it only spreads the processes' looks (hence S311).
-    late = spread * random.random()  # noqa: S311
+    late = spread * _SPREAD.random()
     return (next_period(now, period) - now + late).total_seconds()
 
 
