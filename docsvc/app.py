@@ -55,6 +55,7 @@ from docsvc.web import (
     official_pages,
     page,
     pages,
+    preservation_pages,
     registry_pages,
     verify_pages,
 )
@@ -179,6 +180,7 @@ def create_app(
         # Fixed addresses under /archivo, and /expedientes/{id}/clasificar.
         archive_pages.router,
         archive_lifecycle_pages.router,
+        preservation_pages.router,
         archive_document_pages.router,
         # Before the document pages: /documentos/nuevo is no document id.
         draft_pages.router,

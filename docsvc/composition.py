@@ -8,6 +8,7 @@ CLI and the application factory build services here, never piece by piece."""
 from __future__ import annotations
 
 from docsvc import services as kernel
+from docsvc.archival import fixity
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.batches import service as batches_service
@@ -38,6 +39,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *notifications_periodic.TASKS,
     *transfers_periodic.TASKS,
     *archival_periodic.TASKS,
+    *fixity.TASKS,
 )
 
 # Each feature that hands work to the job queue declares its handlers in its own module
@@ -46,6 +48,7 @@ JOB_HANDLERS: tuple[JobHandler, ...] = (
     *batches_service.JOB_HANDLERS,
     *seal_jobs.JOB_HANDLERS,
     *notifications_delivery.JOB_HANDLERS,
+    *fixity.JOB_HANDLERS,
 )
 
 

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_pdf_objects: int = Field(default=500_000, ge=1)
     orphan_grace_minutes: int = Field(default=60, ge=0)
+    # Fixity audits (docsvc.archival.fixity): how fast a pass reads the store (0: as fast
+    # as it can), and how long after a pass started the next one starts.
+    fixity_mb_per_second: float = Field(default=20.0, ge=0)
+    fixity_every_days: float = Field(default=7.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
 
     # Where outside parties reach this service; certificates point here for CRL and OCSP.

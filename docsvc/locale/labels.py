@@ -338,6 +338,7 @@ def notice_text(t: Translator, value: object) -> str:
         "loan_extended": _("Loan extended until its new return date."),
         "hold_placed": _("Legal hold placed: what it covers cannot be disposed of."),
         "hold_released": _("Legal hold released."),
+        "fixity_requested": _("Fixity check started: it reads every stored file in turn."),
         "disposal_proposed": _("Disposal proposed: the archive committee approves it."),
         "disposal_approved": _("Disposal approved with your signature."),
         "disposal_executed": _("Disposal carried out: its signed record can be downloaded below."),
@@ -470,6 +471,10 @@ def audit_action_label(t: Translator, action: str) -> str:
         "signing_line.submit": _("Signature request submitted"),
         "stand_in.name": _("Stand-in named"),
         "store.orphans_removed": _("Orphan files removed from the store"),
+        "fixity.requested": _("Fixity check started"),
+        "fixity.mismatch": _("Stored file changed"),
+        "fixity.missing": _("Stored file missing"),
+        "fixity.restored": _("Stored file intact again"),
         "transfer.send": _("Transfer sent"),
         "transfer.acknowledge": _("Transfer acknowledged"),
         "transfer.return": _("Transfer returned"),
@@ -1204,6 +1209,11 @@ def error_message(t: Translator, code: str) -> str | None:
         "loan_not_lent": _("The record is not on loan."),
         "not_borrower": _("Only the borrowing department or an archivist records the return."),
         "not_hold_role": _("Only archivists and legal staff place and release legal holds."),
+        "not_fixity_reader": _(
+            "Only archivists, auditors and administrators see the fixity checks."
+        ),
+        "not_fixity_starter": _("Only archivists start a fixity check."),
+        "fixity_running": _("A fixity check is already under way; its progress is on this page."),
         "hold_one_target": _("Hold one record or one series."),
         "hold_reason_required": _(
             "Give the reason (and, to place a hold, the authority that ordered it)."

@@ -29,6 +29,7 @@ from docsvc.models.documents import (
     DossierItem,
     DossierStatus,
 )
+from docsvc.models.fixity import FixityAlert, FixityPass, FixityProblem
 from docsvc.models.jobs import Job, JobSecret, JobState, JobWorker
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import (
@@ -100,6 +101,9 @@ __all__ = [
     "Dossier",
     "DossierItem",
     "DossierStatus",
+    "FixityAlert",
+    "FixityPass",
+    "FixityProblem",
     "Holiday",
     "InboxItem",
     "Institution",

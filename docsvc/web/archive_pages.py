@@ -40,6 +40,7 @@ from docsvc.web.archive_lifecycle_pages import DISPOSAL_READERS, HOLD_READERS, c
 from docsvc.web.document_pages import render_document
 from docsvc.web.dossier_pages import render_dossier
 from docsvc.web.page import FormDep, FormListsDep, Page, PageDep, page_translator
+from docsvc.web.preservation_pages import READERS as FIXITY_READERS
 
 router = APIRouter(include_in_schema=False)
 NOTICES = ("scheme_imported",)
@@ -126,6 +127,7 @@ def _hub(
         chosen=set(chosen or ()),
         may_see_holds=actor.has_any(*HOLD_READERS),
         may_see_disposal=actor.has_any(*DISPOSAL_READERS),
+        may_see_fixity=actor.has_any(*FIXITY_READERS),
         scheme=scheme,
         tree=scheme_tree(scheme.nodes) if scheme is not None else [],
         versions=classification.versions(db),

@@ -225,6 +225,7 @@ def test_every_page_passes_axe(
             "/archivo/prestamos",
             "/archivo/retenciones",
             "/archivo/eliminacion",
+            "/archivo/integridad",
         ],
     }
     found: dict[str, list[str]] = {}

@@ -481,6 +481,7 @@ def _english_pages(backend: Backend) -> dict[str, str]:
         "loans": ("archivista", "/archivo/prestamos"),
         "legal holds": ("juridico", "/archivo/retenciones"),
         "disposal": ("archivista", "/archivo/eliminacion"),
+        "fixity checks": ("archivista", "/archivo/integridad"),
         "unknown address": ("juridico", "/no-existe"),
         "forbidden": ("juridico", "/admin"),
         "login": (None, "/login"),
