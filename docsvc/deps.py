@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor, Origin
 from docsvc.actors.sessions import resolve_session
+from docsvc.db.engine import transaction
 from docsvc.errors import NotAuthenticated, PermissionDenied
 from docsvc.services import Services
 
@@ -33,15 +34,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_db(services: ServicesDep) -> Iterator[Session]:
-    db = services.sessions()
-    try:
+    with transaction(services.sessions) as db:
         yield db
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    finally:
-        db.close()
 
 
 # scope="function" makes the commit happen before the response is sent, so a failed commit

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
+from docsvc.db.engine import transaction
 from docsvc.errors import Conflict
 from docsvc.jobs.handlers import JobContext, JobHandler, JobResult
 from docsvc.jobs.queue import enqueue
@@ -194,19 +195,23 @@ def fixity_upkeep(services: Services, *, now: datetime | None = None) -> bool:
     return True
 
 
-def _documents_holding(db: Session, key: str) -> list[str]:
-    """Who to tell: the documents (id and version) whose versions are these bytes."""
+def _holders(db: Session, key: str) -> list[tuple[uuid.UUID, str, int]]:
+    """The documents whose versions are these bytes: id, title and version number."""
     rows = db.execute(
-        select(Document.id, DocumentVersion.number)
+        select(Document.id, Document.title, DocumentVersion.number)
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
         .where(DocumentVersion.sha256 == key)
-        .order_by(Document.id, DocumentVersion.number)
+        .order_by(Document.title, DocumentVersion.number)
         .limit(20)
     )
-    return [f"{document_id} v{number}" for document_id, number in rows]
+    return [(doc_id, title, number) for doc_id, title, number in rows]
 
 
 def _note_problem(db: Session, audit: FixityPass, key: str, problem: str) -> None:
+    if problem == FixityProblem.mismatch:
+        audit.mismatched += 1
+    else:
+        audit.missing += 1
     already = db.scalar(
         select(FixityAlert.id).where(
             FixityAlert.object_key == key,
@@ -217,7 +222,7 @@ def _note_problem(db: Session, audit: FixityPass, key: str, problem: str) -> Non
     if already is not None:
         return
     db.add(FixityAlert(object_key=key, problem=problem, pass_id=audit.id, found_at=utcnow()))
-    documents = _documents_holding(db, key)
+    documents = [f"{doc_id} v{number}" for doc_id, _, number in _holders(db, key)]
     record_event(
         db,
         None,
@@ -246,10 +251,10 @@ def _note_intact(db: Session, key: str) -> None:
 
 @dataclass(slots=True)
 class _Tally:
+    """What was checked since the cursor was last saved."""
+
     checked: int = 0
     bytes_read: int = 0
-    mismatched: int = 0
-    missing: int = 0
     cursor: str = ""
 
 
@@ -259,8 +264,6 @@ def _save(db: Session, audit_id: uuid.UUID, tally: _Tally) -> FixityPass:
     audit.cursor = tally.cursor
     audit.checked += tally.checked
     audit.bytes_read += tally.bytes_read
-    audit.mismatched += tally.mismatched
-    audit.missing += tally.missing
     audit.updated_at = utcnow()
     return audit
 
@@ -286,8 +289,16 @@ def run_audit(services: Services, context: JobContext) -> JobResult:
                     .limit(SLICE)
                 )
             )
+            # The slice's objects with an open alert: one found intact again closes it.
+            alerted = set(
+                db.scalars(
+                    select(FixityAlert.object_key).where(
+                        FixityAlert.resolved_at.is_(None), FixityAlert.object_key.in_(keys)
+                    )
+                )
+            )
         if not keys:
-            with services.sessions() as db:
+            with transaction(services.sessions) as db:
                 audit = db.get(FixityPass, audit_id)
                 assert audit is not None
                 audit.finished_at = utcnow()
@@ -298,7 +309,6 @@ def run_audit(services: Services, context: JobContext) -> JobResult:
                     "mismatched": audit.mismatched,
                     "missing": audit.missing,
                 }
-                db.commit()
             log.info("fixity pass %s finished: %s", audit_id, result)
             return result
         tally = _Tally(cursor=cursor)
@@ -310,33 +320,26 @@ def run_audit(services: Services, context: JobContext) -> JobResult:
             tally.checked += 1
             tally.bytes_read += read
             tally.cursor = key
-            with services.sessions() as db:
-                if problem is not None:
+            # A problem, or an alert to close, is written at once, with the cursor; else
+            # the cursor is saved now and then.
+            if (
+                problem is not None
+                or key in alerted
+                or tally.checked >= SAVE_EVERY_OBJECTS
+                or time.monotonic() - saved_at >= SAVE_EVERY_SECONDS
+            ):
+                with transaction(services.sessions) as db:
                     audit = _save(db, audit_id, tally)
-                    if problem == FixityProblem.mismatch:
-                        audit.mismatched += 1
-                    else:
-                        audit.missing += 1
-                    _note_problem(db, audit, key, problem)
-                    db.commit()
-                    done += tally.checked
-                    tally = _Tally(cursor=key)
-                    saved_at = time.monotonic()
-                else:
-                    _note_intact(db, key)
-                    if (
-                        tally.checked >= SAVE_EVERY_OBJECTS
-                        or time.monotonic() - saved_at >= SAVE_EVERY_SECONDS
-                    ):
-                        _save(db, audit_id, tally)
-                        done += tally.checked
-                        tally = _Tally(cursor=key)
-                        saved_at = time.monotonic()
-                    db.commit()
+                    if problem is not None:
+                        _note_problem(db, audit, key, problem)
+                    elif key in alerted:
+                        _note_intact(db, key)
+                done += tally.checked
+                tally = _Tally(cursor=key)
+                saved_at = time.monotonic()
             context.progress(done + tally.checked, max(total, done + tally.checked))
-        with services.sessions() as db:
+        with transaction(services.sessions) as db:
             _save(db, audit_id, tally)
-            db.commit()
         done += tally.checked
         cursor = tally.cursor
     return {"pass": str(audit_id), "paused_at": cursor}
@@ -361,19 +364,12 @@ class FixityStatus:
 
 
 def _shown(db: Session, alert: FixityAlert) -> AlertShown:
-    rows = db.execute(
-        select(Document.id, Document.title, DocumentVersion.number)
-        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
-        .where(DocumentVersion.sha256 == alert.object_key)
-        .order_by(Document.title, DocumentVersion.number)
-        .limit(20)
-    )
     return AlertShown(
         alert.object_key,
         alert.problem,
         alert.found_at,
         alert.resolved_at,
-        [(doc_id, title, number) for doc_id, title, number in rows],
+        _holders(db, alert.object_key),
     )
 
 

@@ -3,10 +3,8 @@ record that a verification code (printed in every stamp and its QR code) leads t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.config import Settings
 from docsvc.db.base import utcnow
+from docsvc.db.engine import transaction
 from docsvc.documents import codes
 from docsvc.documents.uploads import ReceivedFile
 from docsvc.errors import InvalidInput, NotFound, Unprocessable
@@ -198,21 +197,6 @@ def verify_upload(
     return {**report_json(report, lang, services.settings.timezone), "copy": asdict(copy)}
 
 
-@contextlib.contextmanager
-def _transaction(services: Services) -> Iterator[Session]:
-    """A transaction of the calling thread's own, as ``docsvc.deps.get_db`` gives a route:
-    committed when the block ends, rolled back when it raises."""
-    db = services.sessions()
-    try:
-        yield db
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    finally:
-        db.close()
-
-
 def verify_upload_response(
     services: Services,
     upload: ReceivedFile,
@@ -223,7 +207,7 @@ def verify_upload_response(
     """The API's answer for an upload, made on one worker thread from the transaction to
     the body's bytes: the JSON report (``lang`` English by default) encoded as Starlette's
     ``JSONResponse`` would, the ETSI XML, or the sealed PDF (``lang`` Spanish by default)."""
-    with _transaction(services) as db:
+    with transaction(services.sessions) as db:
         if format == "pdf":
             return verify_upload_sealed(db, services, upload, lang or "es", used)
         if format == "etsi":
