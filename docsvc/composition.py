@@ -13,6 +13,7 @@ from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.batches import service as batches_service
 from docsvc.config import Settings
+from docsvc.jobs import periodic as jobs_periodic
 from docsvc.jobs.handlers import JobHandler
 from docsvc.maintenance import periodic as maintenance_periodic
 from docsvc.notifications import delivery as notifications_delivery
@@ -40,6 +41,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *transfers_periodic.TASKS,
     *archival_periodic.TASKS,
     *fixity.TASKS,
+    *jobs_periodic.TASKS,
 )
 
 # Each feature that hands work to the job queue declares its handlers in its own module

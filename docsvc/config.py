@@ -260,6 +260,10 @@ class Settings(BaseSettings):
     # Whether a serving process that runs jobs starts their warm processes (batch
     # signing's) with itself rather than at its first job; `docsvc worker` always does.
     job_warm_start: bool = True
+    # Days a finished job's row (its progress, result or error) stays readable before the
+    # daily pruning deletes it: succeeded and cancelled jobs, and failed ones. 0 keeps them.
+    job_keep_days: int = Field(default=30, ge=0, le=36500)
+    job_keep_failed_days: int = Field(default=90, ge=0, le=36500)
 
     # How many times faster every periodic schedule runs (docsvc.periodic): 60 makes a
     # minute of schedule pass each second, so a 10-minute checkpoint comes every 10 s. For

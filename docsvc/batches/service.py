@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
@@ -212,6 +212,8 @@ def interrupt_stale_jobs(services: Services, stale_after: timedelta = STALE_AFTE
     ended = select(Job.id).where(
         Job.state.in_([JobState.cancelled.value, JobState.failed.value, JobState.succeeded.value])
     )
+    # A run pruned from the queue's table (``docsvc.jobs.periodic``) has ended too.
+    pruned = ~exists().where(Job.id == BatchJob.job_id)
     with services.sessions() as db:
         result = db.execute(
             update(BatchJob)
@@ -219,6 +221,7 @@ def interrupt_stale_jobs(services: Services, stale_after: timedelta = STALE_AFTE
                 unfinished,
                 or_(
                     BatchJob.job_id.in_(ended),
+                    and_(BatchJob.job_id.is_not(None), pruned),
                     and_(
                         BatchJob.job_id.is_(None),
                         func.coalesce(BatchJob.heartbeat_at, BatchJob.created_at) < cutoff,
@@ -506,7 +509,8 @@ def _status(db: Session, job: BatchJob) -> str:
     unfinished = (BatchStatus.queued.value, BatchStatus.running.value)
     if job.status in unfinished and job.job_id is not None:
         state = db.scalar(select(Job.state).where(Job.id == job.job_id))
-        if state in (JobState.cancelled.value, JobState.failed.value):
+        # None: the run was pruned from the queue's table long after it ended.
+        if state in (JobState.cancelled.value, JobState.failed.value, None):
             return BatchStatus.interrupted.value
     return job.status
 

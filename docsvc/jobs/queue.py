@@ -397,6 +397,42 @@ def cancel(db: Session, job_id: uuid.UUID) -> bool:
     return bool(_rowcount(result))
 
 
+def prune_finished(
+    sessions: Sessions,
+    *,
+    keep: timedelta,
+    keep_failed: timedelta,
+    now: datetime | None = None,
+    chunk: int = 1000,
+) -> int:
+    """Delete the jobs that ended long enough ago: succeeded or cancelled ones after
+    ``keep``, failed ones (which someone may still be looking into) after ``keep_failed``.
+    Queued and running jobs are never touched. Deletes ``chunk`` rows per transaction, so a
+    first run over a long backlog never holds the table for long. How many went."""
+    now = now or utcnow()
+    old = or_(
+        and_(
+            Job.state.in_([JobState.succeeded.value, JobState.cancelled.value]),
+            Job.finished_at < now - keep,
+        ),
+        and_(Job.state == JobState.failed.value, Job.finished_at < now - keep_failed),
+    )
+    pruned = 0
+    while True:
+        with sessions() as db:
+            ids = list(db.scalars(select(Job.id).where(old).limit(chunk)))
+            if not ids:
+                return pruned
+            # Their secrets are normally gone already; the cascade is not relied on, as
+            # SQLite enforces foreign keys only when asked.
+            db.execute(delete(JobSecret).where(JobSecret.job_id.in_(ids)))
+            db.execute(
+                delete(Job).where(Job.id.in_(ids)).execution_options(synchronize_session=False)
+            )
+            db.commit()
+        pruned += len(ids)
+
+
 # --- workers and the secrets sealed to them ------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from docsvc.app import create_app
 from docsvc.batches import service as batch_service
@@ -231,6 +231,11 @@ def test_a_batch_whose_only_worker_died_is_resumed_with_the_pin(
     # Shown interrupted at once, before the periodic batch recovery writes it down.
     shown = _progress(client, me, batch_id)
     assert shown["status"] == "interrupted" and shown["error"], shown
+    # Even once the ended run's row is pruned from the queue's table.
+    with backend.services.sessions() as db:
+        db.execute(delete(Job).where(Job.state == JobState.cancelled.value))
+        db.commit()
+    assert _progress(client, me, batch_id)["status"] == "interrupted"
     batch_service.interrupt_stale_jobs(backend.services)
     interrupted = _progress(client, me, batch_id)
     assert interrupted["status"] == "interrupted" and interrupted["error"]

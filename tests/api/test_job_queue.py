@@ -8,6 +8,7 @@ reads it through the API."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 import uuid
@@ -16,18 +17,20 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from docsvc.app import create_app
 from docsvc.composition import build_services
 from docsvc.db.base import utcnow
 from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
+from docsvc.jobs.periodic import prune_jobs
 from docsvc.jobs.queue import (
     STALE_ERROR,
     cancel,
     claim,
     enqueue,
     fail,
+    prune_finished,
     recover_stale,
     report_progress,
     succeed,
@@ -339,6 +342,54 @@ def test_a_queued_job_can_be_cancelled_and_is_never_run(backend: Backend) -> Non
     assert claim(backend.services.sessions, ["exports"], "w") is None
     with backend.services.sessions() as db:
         assert not cancel(db, job_id)
+
+
+def test_finished_jobs_are_pruned_after_their_keep_and_unfinished_ones_never(
+    backend: Backend,
+) -> None:
+    day = timedelta(days=1)
+    start = utcnow()
+    states = ("succeeded", "failed", "cancelled", "queued", "running")
+    ids = {state: _enqueue(backend) for state in states}
+    with backend.services.sessions() as db:
+        for state, job_id in ids.items():
+            # How each got there is the queue's other tests' business; here only the state
+            # and the time it ended matter (an unfinished job old enough to be pruned too).
+            db.execute(update(Job).where(Job.id == job_id).values(state=state, finished_at=start))
+        db.commit()
+
+    def left_after(after: timedelta) -> set[str]:
+        prune_finished(
+            backend.services.sessions,
+            keep=30 * day,
+            keep_failed=90 * day,
+            now=start + after,
+            chunk=1,
+        )
+        with backend.services.sessions() as db:
+            left = set(db.scalars(select(Job.id)))
+        return {state for state, job_id in ids.items() if job_id in left}
+
+    assert left_after(29 * day) == set(states)
+    assert left_after(31 * day) == {"failed", "queued", "running"}
+    assert left_after(91 * day) == {"queued", "running"}
+    assert left_after(10_000 * day) == {"queued", "running"}
+
+
+def test_the_daily_pruning_follows_the_settings_and_zero_keeps_for_ever(backend: Backend) -> None:
+    job_id = _enqueue(backend)
+    job = claim(backend.services.sessions, ["exports"], "w")
+    assert job is not None and job.id == job_id
+    assert succeed(backend.services.sessions, job, None)
+    with backend.services.sessions() as db:
+        db.execute(update(Job).values(finished_at=utcnow() - timedelta(days=400)))
+        db.commit()
+    kept = backend.services.settings.model_copy(update={"job_keep_days": 0})
+    assert prune_jobs(dataclasses.replace(backend.services, settings=kept)) == 0
+    assert _state(backend, job_id) == JobState.succeeded
+    assert prune_jobs(backend.services) == 1
+    with backend.services.sessions() as db:
+        assert db.get(Job, job_id) is None
 
 
 def test_a_worker_claims_only_the_kinds_it_knows(backend: Backend) -> None:
