@@ -14,6 +14,7 @@ Each official's key never lands here: it is returned as PKCS#12 encrypted under 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,10 @@ def _builder(
     key: rsa.RSAPrivateKey,
     not_before: dt.datetime,
     years: int,
+    cap: dt.datetime | None = None,
 ) -> x509.CertificateBuilder:
+    """``cap``: never valid past this (the issuer's own expiry)."""
+    not_after = not_before + dt.timedelta(days=365 * years)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -110,7 +114,7 @@ def _builder(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=365 * years))
+        .not_valid_after(min(not_after, cap) if cap is not None else not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
 
@@ -202,25 +206,7 @@ def create_dev_pki(institution: str, urls: PkiUrls, now: dt.datetime | None = No
     )
     issuing = Identity(issuing_cert, issuing_key)
 
-    tsa_key = _key()
-    tsa_cert = _sign(
-        _issued_by(
-            _builder(
-                _name("Autoridad de sellado de tiempo", institution),
-                issuing_name,
-                tsa_key,
-                start,
-                SERVICE_YEARS,
-            ),
-            issuing,
-            urls,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
-        # RFC 3161 §2.3: the TSA certificate has exactly this EKU, marked critical.
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True),
-        issuing_key,
-    )
+    tsa = _tsa_identity(_name("Autoridad de sellado de tiempo", institution), issuing, urls, start)
 
     ocsp_key = _key()
     ocsp_cert = _sign(
@@ -245,10 +231,45 @@ def create_dev_pki(institution: str, urls: PkiUrls, now: dt.datetime | None = No
     return DevPki(
         root=root,
         issuing=issuing,
-        tsa=Identity(tsa_cert, tsa_key),
+        tsa=tsa,
         ocsp=Identity(ocsp_cert, ocsp_key),
         urls=urls,
     )
+
+
+def _tsa_identity(
+    subject: x509.Name, issuing: Identity, urls: PkiUrls, start: dt.datetime
+) -> Identity:
+    tsa_key = _key()
+    tsa_cert = _sign(
+        _issued_by(
+            _builder(
+                subject,
+                issuing.certificate.subject,
+                tsa_key,
+                start,
+                SERVICE_YEARS,
+                cap=issuing.certificate.not_valid_after_utc,
+            ),
+            issuing,
+            urls,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        # RFC 3161 §2.3: the TSA certificate has exactly this EKU, marked critical.
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True),
+        issuing.key,
+    )
+    return Identity(tsa_cert, tsa_key)
+
+
+def renew_tsa(pki: DevPki, now: dt.datetime | None = None) -> DevPki:
+    """The PKI with a new key and certificate for its timestamp authority, valid from
+    ``now`` (as a TSA rolls its key over before its certificate expires: the archive
+    timestamps made from then on reach past the old certificate's end)."""
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=10)
+    tsa = _tsa_identity(pki.tsa.certificate.subject, pki.issuing, pki.urls, start)
+    return dataclasses.replace(pki, tsa=tsa)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,13 @@ Revocation and expiry are judged at the signing time:
   expired, only the signing time the signer claims can place the signature: after the
   revocation or expiry it is invalid; before it, indeterminate, since nothing proves it.
 
-The authority of a signature's timestamp is checked the same way, at the time it states:
-its certificate may expire or be revoked later without undoing the proof. (Strict AdES
-validation checks it now, and needs B-LTA's archive timestamps to reach further back; we
-do not walk those chains yet.)
+The authority of a signature's timestamp is checked now, as strict AdES validation does:
+once its certificate has expired or been revoked, the timestamp proves nothing by itself,
+and the signature is indeterminate. B-LTA's archive timestamps reach further back: they
+are checked as a chain, the latest now and each earlier one at the time the next one
+proves, and the signature's timestamp authority at the time of the earliest proven archive
+timestamp over it. So a document whose archive timestamps are renewed before each
+authority's certificate expires (``signing.ltv``) stays valid for as long as that goes on.
 
 Revocation checking is soft-fail: data is used where there is some, its absence is no
 fault (B-B and B-T carry none). A CRL that no known CA signed is dropped; a revocation
@@ -780,9 +783,11 @@ async def _validate_signature(
     evidence: _Evidence,
     allow_fetching: bool,
     contexts: list[ValidationContext],
+    archived_at: dt.datetime | None = None,
 ) -> PdfSignatureStatus:
-    """Check the signer, and the authority of its timestamp, at the time the timestamp
-    proves; or now, when there is no timestamp that proves a time. The contexts made are
+    """Check the signer at the time its timestamp proves, or now when no timestamp proves
+    a time; and the authority of that timestamp at ``archived_at`` (the time a proven
+    archive timestamp over the signature shows it existed), or now. The contexts made are
     added to ``contexts``, for the caller to close."""
     signer_evidence = _about(evidence, [embedded.signer_cert])
     tsa_certs = _timestamp_certs(embedded)
@@ -793,7 +798,7 @@ async def _validate_signature(
         contexts.append(signer)
         tsa = None
         if tsa_certs:
-            tsa = _context(roots, tsa_evidence, allow_fetching, moment)
+            tsa = _context(roots, tsa_evidence, allow_fetching, archived_at)
             contexts.append(tsa)
         return await async_validate_pdf_signature(
             embedded,
@@ -815,6 +820,52 @@ async def _validate_signature(
         # again at the proven time, or now.
         status = await check(proven)
     return status
+
+
+@dataclass(frozen=True, slots=True)
+class _ArchiveTimestamp:
+    """A document timestamp (B-LTA): the revision it covers, whether it is intact and
+    soundly signed, and the time it proves when its authority is trusted when checked."""
+
+    revision: int
+    sound: bool
+    proven: dt.datetime | None
+
+
+def _token_certs(stamp: EmbeddedPdfSignature) -> list[asn1_x509.Certificate]:
+    try:
+        return [stamp.signer_cert, *stamp.other_embedded_certs]
+    except (SignatureValidationError, ValueError, TypeError, KeyError):
+        return []
+
+
+async def _archive_timestamps(
+    stamps: Sequence[EmbeddedPdfSignature],
+    roots: list[asn1_x509.Certificate],
+    evidence: _Evidence,
+    contexts: list[ValidationContext],
+) -> list[_ArchiveTimestamp]:
+    """The document timestamps, checked as a chain (ETSI EN 319 102-1's past certificate
+    validation, simplified): the latest now, and each earlier one as of the time the next
+    proven one shows it existed. A chain renewed before each authority's certificate
+    expired thus proves, decades later, the time of everything under its first link."""
+    checked: list[_ArchiveTimestamp] = []
+    proof: dt.datetime | None = None  # None: now
+    for stamp in sorted(stamps, key=lambda s: s.signed_revision, reverse=True):
+        context = _context(roots, _about(evidence, _token_certs(stamp)), False, proof)
+        contexts.append(context)
+        try:
+            status = await async_validate_pdf_timestamp(stamp, context, diff_policy=DIFF_POLICY)
+        except PdfDecodeLimitError:
+            raise
+        except (SignatureValidationError, PdfReadError, ValueError, TypeError, KeyError):
+            continue  # a timestamp that cannot be checked proves no time
+        sound = bool(status.intact and status.valid)
+        proven = status.timestamp if sound and status.trusted else None
+        checked.append(_ArchiveTimestamp(stamp.signed_revision, sound, proven))
+        if proven is not None:
+            proof = proven
+    return checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -939,26 +990,20 @@ async def _verify(
     appended = _tail_findings(reading.tail)
     contexts: list[ValidationContext] = []
     try:
-        # Document timestamps only tell B-LTA apart here: checked now, without revocation data.
-        doc_timestamps = []
-        for stamp in fields.timestamps:
-            if not contexts:
-                contexts.append(_context(roots, _Evidence(), allow_fetching=False))
-            try:
-                checked = await async_validate_pdf_timestamp(
-                    stamp, contexts[0], diff_policy=DIFF_POLICY
-                )
-            except PdfDecodeLimitError:
-                raise
-            except (SignatureValidationError, PdfReadError, ValueError, TypeError, KeyError):
-                continue  # a timestamp that cannot be checked proves no time
-            doc_timestamps.append((stamp.signed_revision, checked))
+        stamps = await _archive_timestamps(fields.timestamps, roots, evidence, contexts)
         signatures: list[SignatureReport] = []
         entries: list[EtsiEntry] = []
         for embedded in fields.signatures:
             try:
+                covering = [s for s in stamps if s.revision > embedded.signed_revision]
                 status = await _validate_signature(
-                    embedded, roots, evidence, allow_fetching, contexts
+                    embedded,
+                    roots,
+                    evidence,
+                    allow_fetching,
+                    contexts,
+                    # The earliest archive timestamp over the signature that is itself proven.
+                    min((s.proven for s in covering if s.proven is not None), default=None),
                 )
             except PdfDecodeLimitError:
                 raise
@@ -990,10 +1035,7 @@ async def _verify(
                 status,
                 evidence,
                 dss is not None and dss.covers(embedded),
-                any(
-                    revision > embedded.signed_revision and ts.intact and ts.valid
-                    for revision, ts in doc_timestamps
-                ),
+                any(stamp.sound for stamp in covering),
                 _stand_in(embedded),
                 known_certs=known_certs,
                 findings=appended + _form_findings(reading, embedded, status),
