@@ -59,6 +59,7 @@ CODES: Mapping[str, CodeSpec] = {
     "timestamp_hash_failure": CodeSpec("fails", failed="HASH_FAILURE"),
     "timestamp_crypto_failure": CodeSpec("fails", failed="SIG_CRYPTO_FAILURE"),
     "timestamp_untrusted": CodeSpec("doubts", indeterminate="NO_CERTIFICATE_CHAIN_FOUND"),
+    "timestamp_authority_expired": CodeSpec("doubts", indeterminate="OUT_OF_BOUNDS_NO_POE"),
     # The signer's certificate at the signing time.
     "certificate_revoked": CodeSpec("either", failed="REVOKED", indeterminate="REVOKED_NO_POE"),
     "certificate_expired": CodeSpec(
@@ -259,6 +260,11 @@ _ENGLISH: Mapping[str, Callable[[Mapping[str, str]], str]] = {
     "timestamp_untrusted": lambda p: (
         "untrusted timestamp: the timestamp authority's certificate is not valid under the "
         "configured trust anchors"
+    ),
+    "timestamp_authority_expired": lambda p: (
+        f"the timestamp authority's certificate expired on {p.get('not_after', '')} and no "
+        "archive timestamp renewed before then covers the signature, so its timestamp no "
+        "longer proves when it was made"
     ),
     "certificate_revoked": _revoked,
     "certificate_expired": _expired,

@@ -71,7 +71,11 @@ from pyhanko.sign.validation import (
     async_validate_pdf_timestamp,
 )
 from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import (
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+    TimestampSignatureStatus,
+)
 from pyhanko_certvalidator import ValidationContext
 
 from signing import form_changes, name_speedups, pdf_speedups, signature_fields
@@ -599,6 +603,19 @@ def _common_name(cert: asn1_x509.Certificate) -> str:
     return str(name) if name else str(cert.subject.human_friendly)
 
 
+def _authority_expired(timestamp: TimestampSignatureStatus) -> bool:
+    """Whether the timestamp is untrusted because its authority's certificate had expired
+    by the time it was checked at (now, or the earliest proven archive timestamp)."""
+    cert = timestamp.signing_cert
+    checked_at = timestamp.validation_time or dt.datetime.now(dt.UTC)
+    return (
+        timestamp.trust_problem_indic
+        in (AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.EXPIRED)
+        and cert is not None
+        and cert.not_valid_after < checked_at
+    )
+
+
 def _judge(
     field: str,
     status: PdfSignatureStatus,
@@ -635,6 +652,14 @@ def _judge(
             fail(Reason.of("timestamp_hash_failure"))
         elif not timestamp.valid:
             fail(Reason.of("timestamp_crypto_failure"))
+        elif not timestamp.trusted and _authority_expired(timestamp):
+            doubt(
+                Reason.of(
+                    "timestamp_authority_expired",
+                    "OUT_OF_BOUNDS_NO_POE",
+                    not_after=timestamp.signing_cert.not_valid_after,
+                )
+            )
         elif not timestamp.trusted:
             problem_name = (
                 timestamp.trust_problem_indic.standard_name

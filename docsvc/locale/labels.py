@@ -758,6 +758,12 @@ def _reason_sentences(t: Translator, p: _Params) -> dict[str, Callable[[], str]]
             "untrusted timestamp: the timestamp authority's certificate is not valid under the "
             "configured trust anchors"
         ),
+        "timestamp_authority_expired": lambda: _(
+            "the timestamp authority's certificate expired on %(not_after)s and no archive "
+            "timestamp renewed before then covers the signature, so its timestamp no longer "
+            "proves when it was made",
+            not_after=p.get("not_after"),
+        ),
         "certificate_revoked": revoked,
         "certificate_expired": expired,
         "certificate_not_yet_valid": lambda: _(

@@ -42,6 +42,7 @@ SAMPLES: tuple[Reason, ...] = (
     Reason.of("timestamp_hash_failure"),
     Reason.of("timestamp_crypto_failure"),
     Reason.of("timestamp_untrusted"),
+    Reason.of("timestamp_authority_expired", not_after="2031-12-06T17:35:12+00:00"),
     Reason.of(
         "certificate_revoked",
         "REVOKED",

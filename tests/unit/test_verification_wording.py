@@ -22,6 +22,7 @@ WRITTEN = [
     Reason.of("timestamp_hash_failure"),
     Reason.of("timestamp_crypto_failure"),
     Reason.of("timestamp_untrusted"),
+    Reason.of("timestamp_authority_expired", not_after="2031-12-06T17:35:12+00:00"),
     Reason.of("weak_algorithm"),
     Reason.of("chain_constraints"),
     Reason.of("no_revocation_info"),
