@@ -8,7 +8,7 @@ CLI and the application factory build services here, never piece by piece."""
 from __future__ import annotations
 
 from docsvc import services as kernel
-from docsvc.archival import fixity
+from docsvc.archival import fixity, renewal
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.batches import service as batches_service
@@ -41,6 +41,7 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     *transfers_periodic.TASKS,
     *archival_periodic.TASKS,
     *fixity.TASKS,
+    *renewal.TASKS,
     *jobs_periodic.TASKS,
 )
 
@@ -51,6 +52,7 @@ JOB_HANDLERS: tuple[JobHandler, ...] = (
     *seal_jobs.JOB_HANDLERS,
     *notifications_delivery.JOB_HANDLERS,
     *fixity.JOB_HANDLERS,
+    *renewal.JOB_HANDLERS,
 )
 
 

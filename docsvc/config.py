@@ -11,6 +11,7 @@ import re
 import secrets
 import socket
 import threading
+from datetime import date
 from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
@@ -183,6 +184,13 @@ class Settings(BaseSettings):
     # as it can), and how long after a pass started the next one starts.
     fixity_mb_per_second: float = Field(default=20.0, ge=0)
     fixity_every_days: float = Field(default=7.0, gt=0)
+    # Long-term validation renewal (docsvc.archival.renewal): an archived document's last
+    # timestamp is renewed this many days before its authority's certificate expires or
+    # an algorithm in it reaches its sunset.
+    ltv_horizon_days: int = Field(default=90, ge=1, le=3650)
+    # The institution's dates over the algorithm table's (signing.algorithm_sunset), by
+    # row: JSON, e.g. {"rsa-2048": "2029-12-31", "sha224": null}.
+    ltv_sunset: dict[str, date | None] = Field(default_factory=dict)
     login_max_failures: int = Field(default=5, ge=1)
 
     # Where outside parties reach this service; certificates point here for CRL and OCSP.

@@ -34,6 +34,7 @@ from archive.inventory import (
 from archive.retention import add_years
 from docsvc.actors.actor import Actor
 from docsvc.archival.holdings import holdings_out
+from docsvc.archival.renewal_queue import request_run
 from docsvc.archival.schemas import ArchiveTransferOut, HoldingOut
 from docsvc.audit.service import record_event
 from docsvc.calendar.local import local_date
@@ -514,6 +515,8 @@ def receive_acknowledged(db: Session, services: Services) -> int:
                 private={},
             ),
         )
+        # What enters the archive is read for renewal at once: B-LT documents become B-LTA.
+        request_run(db, services)
         record_event(
             db,
             None,

@@ -28,7 +28,8 @@ class VersionOut(BaseModel):
     filename: str
     media_type: str
     reason: str
-    author_id: uuid.UUID
+    # None for a version the service made itself (an archive timestamp's renewal).
+    author_id: uuid.UUID | None
     created_at: datetime
 
 

@@ -175,7 +175,7 @@ def add_signed_version(
     db: Session,
     store: ObjectStore,
     settings: Settings,
-    actor: Actor,
+    actor: Actor | None,
     document: Document,
     signed: ReceivedFile,
     base_version: int,
@@ -184,7 +184,8 @@ def add_signed_version(
 ) -> DocumentVersion:
     """A version made by signing ``base_version``. The signer need not belong to the owning
     department (a minister signs what legal advisory drafted); reading rights were checked
-    by the caller. The file is checked like any upload before it is stored."""
+    by the caller. The file is checked like any upload before it is stored. Without an
+    ``actor``, the service itself made it (an archive timestamp's renewal)."""
     if document.latest_version != base_version:
         raise Conflict(
             "The document gained a new version while it was being signed; sign the new one.",
@@ -201,12 +202,13 @@ def add_signed_version(
         filename=signed.filename,
         media_type=PDF_MEDIA_TYPE,
         reason=reason[:2000],
-        author_id=actor.user_id,
+        author_id=actor.user_id if actor is not None else None,
     )
     db.add(version)
     document.latest_version = number
     db.flush()
-    register_events.record_version(db, document, version, actor.username)
+    by = actor.username if actor is not None else register_events.SERVICE_AUTHOR
+    register_events.record_version(db, document, version, by)
     return version
 
 

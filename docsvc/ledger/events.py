@@ -25,6 +25,10 @@ class LeafData(NamedTuple):
     private: dict[str, Any]
 
 
+# Who a version made by the service itself is "by" in its leaf (no user made it).
+SERVICE_AUTHOR = "docsvc"
+
+
 def version_leaf(document: Document, version: DocumentVersion, by: str) -> LeafData:
     """A ``document.version`` leaf: the version, and the document's own fields."""
     return LeafData(

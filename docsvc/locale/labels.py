@@ -339,6 +339,9 @@ def notice_text(t: Translator, value: object) -> str:
         "hold_placed": _("Legal hold placed: what it covers cannot be disposed of."),
         "hold_released": _("Legal hold released."),
         "fixity_requested": _("Fixity check started: it reads every stored file in turn."),
+        "renewal_requested": _(
+            "Review of the signatures started: it reads what changed and renews what is due."
+        ),
         "disposal_proposed": _("Disposal proposed: the archive committee approves it."),
         "disposal_approved": _("Disposal approved with your signature."),
         "disposal_executed": _("Disposal carried out: its signed record can be downloaded below."),
@@ -1219,7 +1222,11 @@ def error_message(t: Translator, code: str) -> str | None:
             "Only archivists, auditors and administrators see the fixity checks."
         ),
         "not_fixity_starter": _("Only archivists start a fixity check."),
+        "not_renewal_starter": _("Only archivists start a review of the signatures."),
         "fixity_running": _("A fixity check is already under way; its progress is on this page."),
+        "renewal_running": _(
+            "A review of the signatures is already under way; its progress is on this page."
+        ),
         "hold_one_target": _("Hold one record or one series."),
         "hold_reason_required": _(
             "Give the reason (and, to place a hold, the authority that ordered it)."

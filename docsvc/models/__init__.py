@@ -54,6 +54,7 @@ from docsvc.models.register import (
     RegisterCounter,
     RegisterEntry,
 )
+from docsvc.models.renewal import RenewalState, RenewalStatus
 from docsvc.models.signatures import (
     CredentialKind,
     PendingExternalSignature,
@@ -126,6 +127,8 @@ __all__ = [
     "RegisterCheckpoint",
     "RegisterCounter",
     "RegisterEntry",
+    "RenewalState",
+    "RenewalStatus",
     "RetentionStep",
     "RetentionTable",
     "Role",

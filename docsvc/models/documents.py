@@ -78,7 +78,8 @@ class DocumentVersion(Base):
     filename: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
     reason: Mapped[str] = mapped_column(Text, default="")
-    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # None for a version the service made itself (an archive timestamp's renewal).
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

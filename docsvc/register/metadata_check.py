@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from docsvc.ledger.audit import Findings
 from docsvc.ledger.events import (
+    SERVICE_AUTHOR,
     LeafData,
     receipt_leaf,
     signature_leaf,
@@ -469,7 +470,8 @@ class Checker:
                 self._no_row("document", object_id, leaf, f"version {number}")
                 continue
             numbered[version.number] = leaf
-            current = version_leaf(row, version, self._user(version.author_id) or "")
+            by = self._user(version.author_id) if version.author_id else SERVICE_AUTHOR
+            current = version_leaf(row, version, by or "")
             latest = leaf is version_leaves[-1]
             for found in compare(leaf, current, skip=frozenset() if latest else DOCUMENT_FIELDS):
                 if found.field not in DOCUMENT_FIELDS:

@@ -27,10 +27,11 @@ from sqlalchemy import select
 
 from archive.inventory import inventory_from_record
 from archive.retention import add_years
+from docsvc.archival.renewal_queue import KIND as RENEWAL_KIND
 from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.ledger.log import inclusion, log_size, root_at
-from docsvc.models import LogLeaf
+from docsvc.models import Job, LogLeaf
 from signing.cades import verify_record
 from storage import OperationNotAllowed
 from tests.support.accounts import login
@@ -167,6 +168,9 @@ def test_a_closed_dossier_goes_to_the_central_archive_under_retention(
         client.get(f"/api/v1/archive/holdings?dossier_id={dossier['id']}", headers=preparer)
     )
     assert holding_now["phase"] == "central"
+    # What entered the archive is read for renewal at once (B-LT becomes B-LTA).
+    with backend.services.sessions() as db:
+        assert db.scalar(select(Job.id).where(Job.kind == RENEWAL_KIND)) is not None
 
     # Its stored objects are under retention: the store refuses to delete them.
     store = backend.services.store
