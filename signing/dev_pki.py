@@ -381,20 +381,31 @@ def save_dev_pki(pki: DevPki, directory: Path, passphrase: bytes) -> None:
     if (directory / "root.pem").exists():
         raise PkiError(f"a PKI already exists in {directory}")
     for role in ROLES:
-        identity: Identity = getattr(pki, role)
-        (directory / f"{role}.pem").write_bytes(
-            identity.certificate.public_bytes(serialization.Encoding.PEM)
-        )
-        key_path = directory / f"{role}.key.pem"
-        key_path.touch(mode=0o600)
-        key_path.write_bytes(
-            identity.key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(passphrase),
-            )
-        )
+        _write_identity(directory, role, getattr(pki, role), passphrase)
     (directory / "urls.txt").write_text(pki.urls.base + "\n")
+
+
+def save_renewed_tsa(pki: DevPki, directory: Path, passphrase: bytes) -> None:
+    """Replace the saved PKI's timestamp authority with ``pki``'s (after ``renew_tsa``):
+    each file is written aside and renamed over the old one, the key first."""
+    if not (directory / "root.pem").exists():
+        raise PkiError(f"no development PKI in {directory}: run 'docsvc init'")
+    _write_identity(directory, "tsa", pki.tsa, passphrase)
+
+
+def _write_identity(directory: Path, role: str, identity: Identity, passphrase: bytes) -> None:
+    key_pem = identity.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+    cert_pem = identity.certificate.public_bytes(serialization.Encoding.PEM)
+    for name, data, mode in ((f"{role}.key.pem", key_pem, 0o600), (f"{role}.pem", cert_pem, 0o644)):
+        aside = directory / f".{name}.new"
+        aside.unlink(missing_ok=True)
+        aside.touch(mode=mode)
+        aside.write_bytes(data)
+        aside.replace(directory / name)
 
 
 def load_dev_pki(directory: Path, passphrase: bytes) -> DevPki:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from docsvc.cli.common import fail, pin_opens, services_session
 from docsvc.models import CredentialKind, SigningCredential, User
 from docsvc.organisation.repository import user_by_username
+from docsvc.pki.service import renew_dev_tsa
 from docsvc.signatures import credentials
 from signing.key_envelope import exported
 
@@ -115,3 +116,16 @@ def list_keys() -> None:
                 f"{username:<16} {credential.kind:<9} {credential.not_after:%Y-%m-%d} "
                 f"{credential.subject}"
             )
+
+
+@app.command("renew-tsa")
+def renew_tsa() -> None:
+    """Give the development PKI's timestamp authority a new key and certificate, before
+    the old one ends (archive timestamps renewed from then on reach past it). Restart the
+    service afterwards, so that every process signs with the new key."""
+    with services_session() as (services, db):
+        certificate = renew_dev_tsa(db, services.settings)
+    typer.echo(
+        f"timestamp authority renewed: serial {certificate.serial_number:x}, "
+        f"valid until {certificate.not_valid_after_utc:%Y-%m-%d}"
+    )

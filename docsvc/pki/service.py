@@ -28,7 +28,15 @@ from docsvc.errors import Conflict, NotFound
 from docsvc.models import IssuedCertificate
 from docsvc.pki import repository
 from docsvc.runtime.keyring import Keyring, Slot
-from signing.dev_pki import DevPki, PkiUrls, create_dev_pki, load_dev_pki, save_dev_pki
+from signing.dev_pki import (
+    DevPki,
+    PkiUrls,
+    create_dev_pki,
+    load_dev_pki,
+    renew_tsa,
+    save_dev_pki,
+    save_renewed_tsa,
+)
 from signing.pades import ValidationMaterial
 from signing.revocation import CertState, CertStatus, Revocation, build_crl, ocsp_response
 from signing.tsa import TsaConfig, timestamp_response, tsa_config
@@ -80,6 +88,22 @@ def ensure_dev_pki(db: Session, settings: Settings) -> bool:
     record_issued(db, pki.tsa.certificate, "tsa")
     record_issued(db, pki.ocsp.certificate, "ocsp")
     return True
+
+
+def renew_dev_tsa(db: Session, settings: Settings) -> x509.Certificate:
+    """Give the development PKI's timestamp authority a new key and certificate (its
+    rollover, due before the old certificate ends: archive timestamps renewed from then on
+    reach past it). Running processes read the new key when they next start."""
+    if not settings.dev_pki or not (settings.pki_dir / "root.pem").exists():
+        raise Conflict(
+            "There is no development PKI here: the timestamp authority is DOCSVC_TSA_URL's.",
+            code="no_dev_pki",
+        )
+    secret = settings.effective_secret.encode()
+    pki = renew_tsa(load_dev_pki(settings.pki_dir, secret))
+    save_renewed_tsa(pki, settings.pki_dir, secret)
+    record_issued(db, pki.tsa.certificate, "tsa")
+    return pki.tsa.certificate
 
 
 def tsa_settings(keys: Keyring) -> TsaConfig:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from docsvc.demo.sample_pdfs import demo_documents
+from signing.ltv import last_timestamp
 from tests.support.cli import run
 
 
@@ -101,3 +102,35 @@ def test_keys_export_hands_the_official_a_pbes2_pkcs12_under_the_pin(
         pkcs12.load_pkcs12(out.read_bytes(), b"000000")
     again = run(["keys", "export", "viceministro", str(out), "--pin-stdin"], data_dir, "123456\n")
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_keys_renew_tsa_rolls_the_timestamp_authority_over(demo: tuple[Path, Path]) -> None:
+    """Before the development TSA's certificate ends, the operator gives it a new key:
+    what it stamped before still verifies, and what it stamps from then on reaches
+    further. (Last in this module: the PKI changes under the tests after it.)"""
+    data_dir, unsigned = demo
+    before_pem = (data_dir / "pki" / "tsa.pem").read_bytes()
+    earlier = data_dir / "antes.pdf"
+    made = run(["sign", str(unsigned), "-o", str(earlier), "--level", "B-LTA"], data_dir)
+    assert made.returncode == 0, made.stderr
+    earlier_stamp = last_timestamp(earlier)
+
+    renewed = run(["keys", "renew-tsa"], data_dir)
+    assert renewed.returncode == 0, renewed.stderr
+    assert "timestamp authority renewed" in renewed.stdout
+    assert (data_dir / "pki" / "tsa.pem").read_bytes() != before_pem
+
+    later = data_dir / "despues.pdf"
+    made = run(["sign", str(unsigned), "-o", str(later), "--level", "B-LTA"], data_dir)
+    assert made.returncode == 0, made.stderr
+    later_stamp = last_timestamp(later)
+    assert earlier_stamp is not None and later_stamp is not None
+    assert later_stamp.authority_expires > earlier_stamp.authority_expires
+    for path in (earlier, later):
+        report = json.loads(run(["verify", "--json", str(path)], data_dir).stdout)
+        assert report["verdict"] == "valid", report
+
+    # Where the timestamp authority is someone else's, there is nothing to renew here.
+    refused = run(["keys", "renew-tsa"], data_dir, DOCSVC_DEV_PKI="false")
+    assert refused.returncode == 1
+    assert "no development PKI" in refused.stderr
