@@ -34,6 +34,7 @@ from docsvc.archival.renewal_queue import KIND, QUEUE, pending_run, request_run
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.documents import service as documents
+from docsvc.errors import Conflict
 from docsvc.jobs.handlers import JobContext, JobHandler, JobResult, RetryLater
 from docsvc.models import (
     ArchiveHolding,
@@ -179,13 +180,14 @@ def examine(
         return state
 
 
-def renew(services: Services, document_id: uuid.UUID) -> bool:
+def renew(services: Services, document_id: uuid.UUID) -> bool | None:
     """Add an archive timestamp to the document's latest version, as its next version.
-    False (the problem noted on its state) when it cannot be done."""
+    False (the problem noted on its state) when it cannot be done; None when there was
+    nothing to do (the document is gone, or gained a version meanwhile)."""
     with services.sessions() as db, tempfile.TemporaryDirectory(prefix="docsvc-ltv-") as work:
         found = _latest(db, document_id)
         if found is None:
-            return False
+            return None
         document, version = found
         source, target = Path(work) / "current.pdf", Path(work) / "renewed.pdf"
         _fetch(services, version.sha256, source)
@@ -199,16 +201,22 @@ def renew(services: Services, document_id: uuid.UUID) -> bool:
         except Exception as exc:  # a TSA that is down, a configuration that is missing
             log.exception("renewal of %s failed", document_id)
             return _failed(db, document, str(exc) or type(exc).__name__)
-        renewed = documents.add_signed_version(
-            db,
-            services.store,
-            services.settings,
-            None,
-            document,
-            signed_upload(target, version.filename),
-            version.number,
-            RENEWAL_REASON,
-        )
+        try:
+            renewed = documents.add_signed_version(
+                db,
+                services.store,
+                services.settings,
+                None,
+                document,
+                signed_upload(target, version.filename),
+                version.number,
+                RENEWAL_REASON,
+            )
+        except Conflict:
+            # A new version came meanwhile (a signature, or a second run that renewed it
+            # first): the next run reads that one.
+            db.rollback()
+            return None
         state = _state(db, document_id)
         state.renewed_at, state.problem = utcnow(), ""
         record_event(
@@ -280,11 +288,12 @@ def run_renewal(services: Services, context: JobContext) -> JobResult:
     for done, document_id in enumerate(due, start=1):
         if context.stopping():
             raise RetryLater("stopping: the next run goes on")
-        if renew(services, document_id):
+        outcome = renew(services, document_id)
+        if outcome:
             renewed += 1
             # The renewed version is read again at once: its new date is on the page.
             examine(services, document_id, rows, horizon)
-        else:
+        elif outcome is False:
             failed += 1
         context.progress(len(unread) + done, len(unread) + len(due))
     return {"read": read, "renewed": renewed, "failed": failed}

@@ -31,4 +31,6 @@ def request_run(db: Session, services: Services) -> bool:
     if pending_run(db) is not None:
         return False
     enqueue(db, KIND, {}, queue=QUEUE, on_commit=lambda: wake_local(services))
+    # Seen by the next ask in this transaction too (several transfers received at once).
+    db.flush()
     return True
