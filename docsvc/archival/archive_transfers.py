@@ -374,7 +374,7 @@ def _item(db: Session, settings: Settings, number: int, row: ArchiveHolding) -> 
     if row.dossier_id is not None:
         dossier = db.get(Dossier, row.dossier_id)
         assert dossier is not None
-        document_ids = _dossier_documents(db, dossier)
+        document_ids = dossier_documents(db, dossier)
         title, first = dossier.title, dossier.created_at
         last = dossier.closed_at or dossier.created_at
     else:
@@ -404,7 +404,8 @@ def _item(db: Session, settings: Settings, number: int, row: ArchiveHolding) -> 
     )
 
 
-def _dossier_documents(db: Session, dossier: Dossier) -> list[uuid.UUID]:
+def dossier_documents(db: Session, dossier: Dossier) -> list[uuid.UUID]:
+    """The dossier's documents in order, then its signed index (when sealed)."""
     ids = list(
         db.scalars(
             select(DossierItem.document_id)
@@ -535,7 +536,7 @@ def object_keys(db: Session, row: ArchiveHolding) -> list[str]:
     if row.dossier_id is not None:
         dossier = db.get(Dossier, row.dossier_id)
         assert dossier is not None
-        ids = _dossier_documents(db, dossier)
+        ids = dossier_documents(db, dossier)
     else:
         assert row.document_id is not None
         ids = [row.document_id]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from docsvc.actors import sessions
 from docsvc.actors.actor import Actor, Origin
 from docsvc.cli import (
+    archive_commands,
     backup_commands,
     keys_commands,
     notifications_commands,
@@ -68,6 +69,7 @@ app.command("worker")(worker_command.worker)
 app.command("backup")(backup_commands.backup)
 app.command("restore")(backup_commands.restore)
 app.add_typer(keys_commands.app, name="keys")
+app.add_typer(archive_commands.app, name="archive")
 app.add_typer(notifications_commands.app, name="notifications")
 app.add_typer(register_commands.app, name="register")
 app.add_typer(register_commands.cases_app, name="cases")

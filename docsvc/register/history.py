@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +18,7 @@ from docsvc.actors.actor import Actor
 from docsvc.errors import NotFound
 from docsvc.ledger import checkpoints, log
 from docsvc.models import DossierItem, LogLeaf
-from docsvc.models.register import RegisterEntry
+from docsvc.models.register import RegisterCheckpoint, RegisterEntry
 from docsvc.models.transfers import Receipt, Transfer
 from docsvc.pki.authorities import checkpoint_signer
 from docsvc.register.access import sees_case
@@ -41,6 +42,41 @@ class CaseHistory(BaseModel):
     size: int
     root: str
     items: list[HistoryItem]
+
+
+def proven_leaves(
+    db: Session, keys: Keyring, wanted: Sequence[tuple[str, str]]
+) -> tuple[RegisterCheckpoint, list[tuple[LogLeaf, bytes, list[bytes]]]]:
+    """The leaves about the objects ``wanted`` ((object type, id) pairs) in register
+    order, each with its leaf hash and inclusion proof against the latest checkpoint (one
+    is made when the latest does not cover them all)."""
+    leaves = (
+        list(
+            db.scalars(
+                select(LogLeaf)
+                .where(
+                    or_(
+                        *(
+                            (LogLeaf.object_type == kind) & (LogLeaf.object_id == ident)
+                            for kind, ident in wanted
+                        )
+                    )
+                )
+                .order_by(LogLeaf.idx)
+            )
+        )
+        if wanted
+        else []
+    )
+    checkpoint = checkpoints.latest(db)
+    needed = (leaves[-1].idx + 1) if leaves else 0
+    if checkpoint is None or checkpoint.size < needed:
+        checkpoint = checkpoints.make_checkpoint(db, keys.settings, checkpoint_signer(keys))
+    proven = []
+    for leaf in leaves:
+        leaf_hash, proof, _ = log.inclusion(db, leaf.idx, checkpoint.size)
+        proven.append((leaf, leaf_hash, list(proof)))
+    return checkpoint, proven
 
 
 def case_history(
@@ -75,27 +111,9 @@ def case_history(
         # The dossiers' own steps: closing, sealing, filing in the archive, its dates.
         + [("dossier", str(d)) for d in dossiers]
     )
-    leaves = list(
-        db.scalars(
-            select(LogLeaf)
-            .where(
-                or_(
-                    *(
-                        (LogLeaf.object_type == kind) & (LogLeaf.object_id == ident)
-                        for kind, ident in wanted
-                    )
-                )
-            )
-            .order_by(LogLeaf.idx)
-        )
-    )
-    checkpoint = checkpoints.latest(db)
-    needed = (leaves[-1].idx + 1) if leaves else 0
-    if checkpoint is None or checkpoint.size < needed:
-        checkpoint = checkpoints.make_checkpoint(db, keys.settings, checkpoint_signer(keys))
+    checkpoint, proven = proven_leaves(db, keys, wanted)
     items = []
-    for leaf in leaves:
-        leaf_hash, proof, _ = log.inclusion(db, leaf.idx, checkpoint.size)
+    for leaf, leaf_hash, proof in proven:
         document = json.loads(leaf.leaf)
         items.append(
             HistoryItem(

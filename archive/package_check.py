@@ -1,0 +1,237 @@
+"""Checking an archival package (``archive.package``) offline, with nothing of the
+institution: no network, no database. Only the bag, pyHanko (through ``signing``) and the
+transparency library.
+
+``check`` gives one verdict:
+
+- **invalid**: the bag does not validate, or a file is not what the METS says (its size or
+  SHA-256), or a register proof or the checkpoint's signature fails, or a signature is
+  invalid, or a document's file is not recorded in the register;
+- **indeterminate**: every check passed but some signed document could not be judged
+  valid (its verdict is ``indeterminate``, for example under anchors that do not reach it);
+- **valid**: everything holds.
+
+The signatures are checked against ``trust_roots`` when given, else against the anchors
+the package carries (``metadata/preservation/trust-anchors.pem``), which the report says:
+who trusts the package's own anchors trusts whoever made it. Likewise the register's key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from xml.etree import ElementTree as ET
+
+import bagit
+
+from archive.errors import ArchiveError
+from archive.package import METS, REPRESENTATION, XLINK, unpack
+from signing.verification import VerificationPolicy, verify
+from transparency.checkpoints import verify_checkpoint
+from transparency.errors import TransparencyError
+from transparency.leaves import json_leaf_hash
+from transparency.notes import VerifierKey
+from transparency.proofs import verify_inclusion
+
+Verdict = Literal["valid", "invalid", "indeterminate"]
+EVIDENCE = "metadata/preservation"
+PROOFS = f"{EVIDENCE}/register-proofs.json"
+CHECKPOINT = f"{EVIDENCE}/register-checkpoint.txt"
+REGISTER_KEY = f"{EVIDENCE}/register-key.txt"
+ANCHORS = f"{EVIDENCE}/trust-anchors.pem"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileVerdict:
+    path: str
+    verdict: str
+    level: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class PackageReport:
+    verdict: Verdict = "valid"
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    doubts: list[str] = field(default_factory=list)
+    files: list[FileVerdict] = field(default_factory=list)
+
+    def settle(self) -> PackageReport:
+        self.verdict = "invalid" if self.problems else "indeterminate" if self.doubts else "valid"
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "checked": self.checked,
+            "problems": self.problems,
+            "doubts": self.doubts,
+            "files": [
+                {"path": f.path, "verdict": f.verdict, "level": f.level, "reasons": list(f.reasons)}
+                for f in self.files
+            ],
+        }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_listed(base: Path, mets: Path, report: PackageReport) -> int:
+    """Every file and metadata reference of a METS document: there, of its size and hash."""
+    try:
+        text = mets.read_bytes()
+        # METS never needs a DTD; refusing one rules out entity-expansion bombs.
+        if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+            raise ET.ParseError("a METS file with a DTD")
+        tree = ET.ElementTree(ET.fromstring(text))  # noqa: S314 - no DTD, see above
+    except (ET.ParseError, OSError) as exc:
+        report.problems.append(f"{mets.name} cannot be read: {exc}")
+        return 0
+    listed = 0
+    refs = [
+        (element, element.find(f"{{{METS}}}FLocat")) for element in tree.iter(f"{{{METS}}}file")
+    ] + [(element, element) for element in tree.iter(f"{{{METS}}}mdRef")]
+    for described, locator in refs:
+        href = locator.get(f"{{{XLINK}}}href") if locator is not None else None
+        if not href:
+            report.problems.append(f"{mets.relative_to(base)} lists a file without its location")
+            continue
+        path = (mets.parent / href).resolve()
+        if not path.is_relative_to(base.resolve()) or not path.is_file():
+            report.problems.append(f"{href}, listed in {mets.relative_to(base)}, is missing")
+            continue
+        listed += 1
+        if str(path.stat().st_size) != described.get("SIZE"):
+            report.problems.append(f"{href} is not of the size its METS says")
+        if _sha256(path).upper() != (described.get("CHECKSUM") or "").upper():
+            report.problems.append(f"{href} does not hash to the SHA-256 its METS says")
+    return listed
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArchiveError("bad_package", f"{path.name} cannot be read: {exc}") from exc
+
+
+def _check_register(root: Path, register_key: str | None, report: PackageReport) -> set[str]:
+    """The checkpoint under the register's key, every leaf's inclusion in it; the SHA-256s
+    of the document versions the proven leaves record."""
+    key_text = register_key or (root / REGISTER_KEY).read_text(encoding="utf-8").strip()
+    if register_key is None:
+        report.checked.append("the register's key is the one the package carries")
+    try:
+        key = VerifierKey.parse(key_text)
+        checkpoint = verify_checkpoint((root / CHECKPOINT).read_text(encoding="utf-8"), key)
+    except (TransparencyError, OSError, ValueError) as exc:
+        report.problems.append(f"the register checkpoint does not verify: {exc}")
+        return set()
+    report.checked.append(
+        f"the register checkpoint of {checkpoint.size} leaves is signed by {key.name}"
+    )
+    proofs = _load_json(root / PROOFS)
+    recorded: set[str] = set()
+    proven = 0
+    for item in proofs.get("leaves", []):
+        try:
+            leaf = item["leaf"]
+            verify_inclusion(
+                int(item["index"]),
+                checkpoint.size,
+                json_leaf_hash(leaf),
+                [bytes.fromhex(p) for p in item["proof"]],
+                checkpoint.root,
+            )
+        except (TransparencyError, KeyError, TypeError, ValueError) as exc:
+            report.problems.append(f"leaf {item.get('index')} is not proven: {exc}")
+            continue
+        proven += 1
+        if leaf.get("kind") in ("document.version", "document.signature"):
+            sha256 = leaf.get("data", {}).get("sha256")
+            if isinstance(sha256, str):
+                recorded.add(sha256.lower())
+    report.checked.append(f"{proven} register leaves are proven in that checkpoint")
+    return recorded
+
+
+def _anchors(root: Path, trust_roots: Sequence[bytes] | None, report: PackageReport) -> list[bytes]:
+    if trust_roots:
+        return list(trust_roots)
+    pem = (root / ANCHORS).read_text(encoding="ascii")
+    anchors = []
+    for block in pem.split("-----BEGIN CERTIFICATE-----")[1:]:
+        body = block.split("-----END CERTIFICATE-----")[0]
+        anchors.append(base64.b64decode("".join(body.split())))
+    report.checked.append(
+        f"signatures checked against the {len(anchors)} trust anchors the package carries"
+    )
+    return anchors
+
+
+def check(
+    package: Path,
+    trust_roots: Sequence[bytes] | None = None,
+    register_key: str | None = None,
+) -> PackageReport:
+    """Check ``package`` (a bag folder, or its zip). ``ArchiveError`` when it is not a
+    package at all."""
+    report = PackageReport()
+    with tempfile.TemporaryDirectory(prefix="docsvc-package-") as work:
+        bag_dir = unpack(package, Path(work))
+        try:
+            bag = bagit.Bag(str(bag_dir))
+            bag.validate(processes=1)
+            report.checked.append("the bag validates (its manifests and payload)")
+        except bagit.BagError as exc:
+            report.problems.append(f"the bag does not validate: {exc}")
+            return report.settle()
+        root = bag_dir / "data"
+        mets = root / "METS.xml"
+        if not mets.is_file():
+            raise ArchiveError("bad_package", "the bag holds no package: data/METS.xml is missing")
+        rep_mets = root / "representations" / REPRESENTATION / "METS.xml"
+        listed = _check_listed(root, mets, report) + _check_listed(root, rep_mets, report)
+        report.checked.append(f"the {listed} files the METS list are there, whole")
+        try:
+            recorded = _check_register(root, register_key, report)
+            anchors = _anchors(root, trust_roots, report)
+        except (ArchiveError, OSError) as exc:
+            report.problems.append(str(exc))
+            return report.settle()
+        data = root / "representations" / REPRESENTATION / "data"
+        for pdf in sorted(data.rglob("*.pdf")):
+            relative = pdf.relative_to(root).as_posix()
+            if _sha256(pdf) not in recorded:
+                report.problems.append(f"{relative} is not recorded in the register")
+            result = verify(pdf, VerificationPolicy(tuple(anchors))).report
+            if not result.signatures:
+                continue  # an original before its signature: nothing to judge
+            level = ", ".join(s.level for s in result.signatures)
+            report.files.append(
+                FileVerdict(
+                    relative,
+                    result.verdict,
+                    level,
+                    tuple(r for s in result.signatures for r in s.reasons),
+                )
+            )
+            if result.verdict == "invalid":
+                report.problems.append(f"{relative}: a signature is invalid")
+            elif result.verdict == "indeterminate":
+                report.doubts.append(f"{relative}: a signature is indeterminate")
+        report.checked.append(f"{len(report.files)} signed files verified")
+    return report.settle()

@@ -1,0 +1,362 @@
+"""Exporting a dossier as an archival package (``archive.package``): an E-ARK SIP inside a
+BagIt bag that another archive, a court or the national archive reads and checks without
+docsvc (``archive.package_check``, ``docsvc archive verify``).
+
+What goes in, for the dossier and each of its documents (the signed index included):
+
+- every version as stored (the original and each signed or renewed version), with its
+  validation reports (JSON, and ETSI TS 119 102-2 XML when it is signed);
+- ``record.json``: the dossier, its classification, its holding (phase, retention dates,
+  disposition, holds) and, per document, its versions with their SHA-256;
+- the register: every leaf about the dossier, its documents, its register entries,
+  transfers and receipts, each with its inclusion proof against a signed checkpoint, the
+  checkpoint and the register's key; PREMIS events drawn from those leaves;
+- the trust anchors the signatures were checked against, and a reader's guide.
+
+The files are written one at a time into a scratch folder and copied into the bag in
+chunks, so the memory used does not grow with the dossier."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from archive.package import Content, Entry, Event, build, zip_bag
+from archive.package_check import ANCHORS, CHECKPOINT, PROOFS, REGISTER_KEY
+from docsvc.archival.archive_transfers import dossier_documents
+from docsvc.db.base import utcnow
+from docsvc.errors import NotFound
+from docsvc.ledger.checkpoints import verifier_key
+from docsvc.locale import Translator
+from docsvc.models import (
+    ArchiveHolding,
+    ClassificationNode,
+    Document,
+    DocumentVersion,
+    Dossier,
+    RegisterEntry,
+)
+from docsvc.models.transfers import Receipt, Transfer
+from docsvc.pki.authorities import trust_anchors
+from docsvc.register.history import proven_leaves
+from docsvc.services import Services
+from signing.verification import VerificationPolicy, verify
+
+SCHEMA_NAME = "docsvc-record.schema.json"
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "docsvc archival package record",
+    "type": "object",
+    "required": ["type", "version", "dossier", "documents"],
+    "properties": {
+        "type": {"const": "docsvc.archive.package"},
+        "version": {"const": 1},
+        "institution": {"type": "string"},
+        "exported_at": {"type": "string", "format": "date-time"},
+        "dossier": {"type": "object"},
+        "classification": {"type": ["object", "null"]},
+        "holding": {"type": ["object", "null"]},
+        "documents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "versions"],
+                "properties": {
+                    "versions": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["number", "sha256", "size", "path"],
+                        },
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedPackage:
+    path: Path
+    documents: int
+    versions: int
+    leaves: int
+
+
+def _software_version() -> str:
+    try:
+        return version("docsvc")
+    except PackageNotFoundError:  # a checkout run without installing
+        return "0"
+
+
+def _pem(ders: list[bytes]) -> str:
+    return "".join(
+        x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM).decode() for der in ders
+    )
+
+
+def _wanted(db: Session, dossier: Dossier, documents: list[uuid.UUID]) -> list[tuple[str, str]]:
+    """The register's objects about the dossier: itself, its documents, and the entries,
+    transfers and receipts that concern either."""
+    entries = list(
+        db.scalars(
+            select(RegisterEntry.id).where(
+                or_(
+                    RegisterEntry.dossier_id == dossier.id,
+                    RegisterEntry.document_id.in_(documents),
+                )
+            )
+        )
+    )
+    transfers = list(
+        db.scalars(
+            select(Transfer.id).where(
+                or_(Transfer.dossier_id == dossier.id, Transfer.document_id.in_(documents))
+            )
+        )
+    )
+    receipts = list(db.scalars(select(Receipt.id).where(Receipt.transfer_id.in_(transfers))))
+    return (
+        [("dossier", str(dossier.id))]
+        + [("document", str(d)) for d in documents]
+        + [("register_entry", str(e)) for e in entries]
+        + [("transfer", str(t)) for t in transfers]
+        + [("receipt", str(r)) for r in receipts]
+    )
+
+
+def _readme(t: Translator, dossier: Dossier, institution: str) -> str:
+    lines = [
+        t.gettext("Archival package of the dossier “%(title)s”", title=dossier.title),
+        t.gettext("Exported by %(institution)s with docsvc.", institution=institution),
+        "",
+        t.gettext(
+            "This is an E-ARK SIP (CSIP 2.1) inside a BagIt bag (RFC 8493). "
+            "representations/rep1/data holds every version of every document as it was "
+            "stored; representations/rep1/metadata/preservation, their validation reports; "
+            "metadata/descriptive/record.json, the dossier, its classification and "
+            "retention; metadata/preservation, the register's leaves with their inclusion "
+            "proofs, the signed checkpoint they are proven against, the register's key and "
+            "the trust anchors."
+        ),
+        "",
+        t.gettext(
+            "To check it with no access to the institution: docsvc archive verify PACKAGE "
+            "(validates the bag, the METS, every signature and every register proof, and "
+            "prints one verdict). Give the institution's published trust anchors and "
+            "register key with --trust and --key rather than trusting the copies inside."
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="docsvc-export-") as work:
+        yield Path(work)
+
+
+def export_dossier(
+    db: Session, services: Services, dossier_id: uuid.UUID, target: Path, t: Translator
+) -> ExportedPackage:
+    """Write the dossier's package as a zip to ``target``."""
+    dossier = db.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound("No such dossier.", code="dossier_not_found")
+    settings = services.settings
+    documents = [d for d in dossier_documents(db, dossier) if db.get(Document, d) is not None]
+    anchors = trust_anchors(settings)
+    policy = VerificationPolicy(tuple(anchors), etsi_report=True)
+    with _scratch() as work:
+        files = work / "files"
+        data: list[Entry] = []
+        reports: list[Entry] = []
+        described = []
+        paths_of: dict[str, list[str]] = {}
+        version_count = 0
+        for document_id in documents:
+            document = db.get(Document, document_id)
+            assert document is not None
+            versions = list(
+                db.scalars(
+                    select(DocumentVersion)
+                    .where(DocumentVersion.document_id == document_id)
+                    .order_by(DocumentVersion.number)
+                )
+            )
+            shown = []
+            for row in versions:
+                relative = f"data/{document_id}/v{row.number}.pdf"
+                source = files / str(document_id) / f"v{row.number}.pdf"
+                source.parent.mkdir(parents=True, exist_ok=True)
+                with source.open("wb") as out:
+                    for chunk in services.store.iter_chunks(row.sha256):
+                        out.write(chunk)
+                data.append(Entry(relative, source, "application/pdf"))
+                paths_of.setdefault(str(document_id), []).append(f"representations/rep1/{relative}")
+                result = verify(source, policy)
+                stem = f"metadata/preservation/{document_id}-v{row.number}"
+                report_json = source.with_suffix(".report.json")
+                report_json.write_text(
+                    json.dumps(result.report.as_json(), ensure_ascii=False, indent=2),
+                    encoding="utf-8",
+                )
+                reports.append(Entry(f"{stem}.report.json", report_json, "application/json"))
+                if result.etsi_xml is not None:
+                    etsi = source.with_suffix(".etsi.xml")
+                    etsi.write_bytes(result.etsi_xml)
+                    reports.append(Entry(f"{stem}.etsi.xml", etsi, "text/xml"))
+                shown.append(
+                    {
+                        "number": row.number,
+                        "sha256": row.sha256,
+                        "size": row.size,
+                        "filename": row.filename,
+                        "reason": row.reason,
+                        "created_at": row.created_at.isoformat(),
+                        "path": f"representations/rep1/{relative}",
+                        "verdict": result.report.verdict,
+                    }
+                )
+                version_count += 1
+            described.append(
+                {
+                    "id": str(document.id),
+                    "title": document.title,
+                    "doc_type": document.doc_type,
+                    "confidentiality": document.confidentiality,
+                    "verification_code": document.verification_code,
+                    "latest_version": document.latest_version,
+                    "sealed_index": document.id == dossier.sealed_index_id,
+                    "versions": shown,
+                }
+            )
+
+        holding = db.scalar(select(ArchiveHolding).where(ArchiveHolding.dossier_id == dossier.id))
+        node = db.get(ClassificationNode, holding.node_id) if holding is not None else None
+        exported_at = utcnow()
+        record = {
+            "type": "docsvc.archive.package",
+            "version": 1,
+            "institution": settings.institution_name,
+            "exported_at": exported_at.isoformat(),
+            "dossier": {
+                "id": str(dossier.id),
+                "title": dossier.title,
+                "subject": dossier.subject,
+                "confidentiality": dossier.confidentiality,
+                "status": dossier.status,
+                "created_at": dossier.created_at.isoformat(),
+                "closed_at": dossier.closed_at.isoformat() if dossier.closed_at else None,
+                "sealed_at": dossier.sealed_at.isoformat() if dossier.sealed_at else None,
+                "sealed_index_id": str(dossier.sealed_index_id)
+                if dossier.sealed_index_id
+                else None,
+            },
+            "classification": (
+                {"code": node.full_code, "name": node.name, "level": node.level}
+                if node is not None
+                else None
+            ),
+            "holding": (
+                {
+                    "phase": holding.phase,
+                    "starts_on": _day(holding.starts_on),
+                    "central_on": _day(holding.central_on),
+                    "disposal_on": _day(holding.disposal_on),
+                    "disposition": holding.disposition,
+                    "on_hold": holding.on_hold,
+                    "retention_table_id": str(holding.table_id) if holding.table_id else None,
+                }
+                if holding is not None
+                else None
+            ),
+            "documents": described,
+        }
+        record_path = work / "record.json"
+        record_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
+
+        checkpoint, proven = proven_leaves(db, services.keys, _wanted(db, dossier, documents))
+        proofs_path = work / "register-proofs.json"
+        proofs_path.write_text(
+            json.dumps(
+                {
+                    "size": checkpoint.size,
+                    "leaves": [
+                        {
+                            "index": leaf.idx,
+                            "leaf": json.loads(leaf.leaf),
+                            "leaf_hash": leaf_hash.hex(),
+                            "proof": [p.hex() for p in proof],
+                        }
+                        for leaf, leaf_hash, proof in proven
+                    ],
+                },
+                ensure_ascii=False,
+            ),
+            "utf-8",
+        )
+        checkpoint_path = work / "register-checkpoint.txt"
+        checkpoint_path.write_text(checkpoint.note, "utf-8")
+        key_path = work / "register-key.txt"
+        key_path.write_text(f"{verifier_key(services.keys)}\n", "utf-8")
+        anchors_path = work / "trust-anchors.pem"
+        anchors_path.write_text(_pem(anchors), "ascii")
+        readme = work / "LEEME.txt"
+        readme.write_text(_readme(t, dossier, settings.institution_name), "utf-8")
+        schema = work / SCHEMA_NAME
+        schema.write_text(json.dumps(RECORD_SCHEMA, indent=2), "utf-8")
+
+        events = tuple(
+            Event(
+                identifier=str(leaf.idx),
+                kind=leaf.kind,
+                time=json.loads(leaf.leaf).get("time", ""),
+                files=tuple(paths_of.get(leaf.object_id, ())),
+            )
+            for leaf, _, _ in proven
+        )
+        content = Content(
+            object_id=f"urn:uuid:{dossier.id}",
+            label=dossier.title,
+            created=exported_at,
+            software_version=_software_version(),
+            descriptive=Entry("metadata/descriptive/record.json", record_path, "application/json"),
+            preservation=(
+                Entry(PROOFS, proofs_path, "application/json"),
+                Entry(CHECKPOINT, checkpoint_path, "text/plain"),
+                Entry(REGISTER_KEY, key_path, "text/plain"),
+                Entry(ANCHORS, anchors_path, "application/pem-certificate-chain"),
+            ),
+            documentation=(Entry("documentation/LEEME.txt", readme, "text/plain"),),
+            schemas=(Entry(f"schemas/{SCHEMA_NAME}", schema, "application/schema+json"),),
+            data=tuple(data),
+            data_reports=tuple(reports),
+            events=events,
+            bag_info={
+                "Source-Organization": settings.institution_name,
+                "External-Identifier": f"urn:uuid:{dossier.id}",
+                "External-Description": dossier.title,
+            },
+        )
+        bag = build(content, work / f"expediente-{dossier.id}")
+        zip_bag(bag, target)
+    return ExportedPackage(target, len(documents), version_count, len(proven))
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,196 @@
+"""Exporting a sealed dossier as an archival package (docsvc/archival/exports.py) on both
+backends, and checking it offline (archive/package_check.py): Scenario B's payment
+dossier, signed at B-LT by its signing line and sealed by its signed index, goes out as an
+E-ARK SIP in a BagIt bag; the bag validates; every signature and every register proof
+verifies from inside the package, in a process with no database and no configuration; a
+changed file, a changed proof or other trust anchors are each caught."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import bagit
+import pytest
+from fastapi.testclient import TestClient
+
+from archive.package import unpack
+from archive.package_check import PROOFS, check
+from docsvc.archival.exports import export_dossier
+from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from docsvc.locale import translator
+from signing.dev_pki import create_dev_pki
+from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.jobs import wait_for_seal
+from tests.support.pki import INSTITUTION, URLS, root_der
+
+Auth = Callable[[str], dict[str, str]]
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    built = build_backend(
+        request.param, tmp_path_factory.mktemp(f"export-{request.param}"), request, pki=True
+    )
+    yield built
+    built.services.close()
+
+
+@pytest.fixture(scope="module")
+def package(
+    backend: Backend, client: TestClient, auth: Auth, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Scenario B's dossier, signed by its line (B-LT) and sealed, exported."""
+    listing = client.get("/api/v1/dossiers", headers=auth("preparador")).json()
+    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    line = client.post(
+        "/api/v1/signing-lines",
+        headers=auth("preparador"),
+        json={
+            "dossier_id": dossier["id"],
+            "level": "B-LT",
+            "steps": [
+                {"role_label": "prepared", "signers": [{"user": "preparador"}]},
+                {"role_label": "reviewed", "signers": [{"position": "DF:DIR-DF"}]},
+            ],
+        },
+    )
+    assert line.status_code == 201, line.text
+    for user in ("preparador", "financiero"):
+        signed = client.post(
+            f"/api/v1/signing-lines/{line.json()['id']}/sign",
+            headers=auth(user),
+            json={"pin": DEMO_PIN},
+        )
+        assert signed.status_code == 200, signed.text
+    wait_for_seal(backend.services.sessions, dossier["id"])
+    target = tmp_path_factory.mktemp("package") / "expediente.zip"
+    with backend.services.sessions() as db:
+        made = export_dossier(
+            db, backend.services, uuid.UUID(dossier["id"]), target, translator("es")
+        )
+        db.commit()
+    # Its documents and the signed index; each original and each signed version.
+    detail = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=auth("preparador")).json()
+    assert made.documents == len(detail["items"]) + 1
+    assert made.versions > made.documents and made.leaves > made.versions
+    return target
+
+
+def _bag(package: Path, into: Path) -> Path:
+    return unpack(package, into)
+
+
+def test_the_bag_validates_and_holds_what_an_archive_needs(package: Path, tmp_path: Path) -> None:
+    bag_dir = _bag(package, tmp_path)
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert set(bag.algorithms) == {"sha256", "sha512"}
+    root = bag_dir / "data"
+    for required in (
+        "METS.xml",
+        "representations/rep1/METS.xml",
+        "metadata/descriptive/record.json",
+        "metadata/preservation/premis.xml",
+        "metadata/preservation/register-proofs.json",
+        "metadata/preservation/register-checkpoint.txt",
+        "metadata/preservation/register-key.txt",
+        "metadata/preservation/trust-anchors.pem",
+        "documentation/LEEME.txt",
+        "schemas/docsvc-record.schema.json",
+    ):
+        assert (root / required).is_file(), required
+    record = json.loads((root / "metadata/descriptive/record.json").read_text())
+    assert record["dossier"]["title"] == PAYMENT_DOSSIER_TITLE
+    assert record["dossier"]["sealed_index_id"] is not None
+    documents = record["documents"]
+    assert sum(d["sealed_index"] for d in documents) == 1
+    for document in documents:
+        for version in document["versions"]:
+            assert (root / version["path"]).is_file()
+        # The latest version of each is signed and valid as exported.
+        assert document["versions"][-1]["verdict"] == "valid", document
+    reports = list((root / "representations/rep1/metadata/preservation").glob("*.etsi.xml"))
+    assert reports, "the signed versions' ETSI reports"
+    # PREMIS: one event per register leaf, the signatures among them.
+    premis = (root / "metadata/preservation/premis.xml").read_text()
+    proofs = json.loads((root / "metadata/preservation/register-proofs.json").read_text())
+    assert premis.count("<premis:event>") == len(proofs["leaves"])
+    assert "document.signature" in premis
+    readme = (root / "documentation/LEEME.txt").read_text()
+    assert "docsvc archive verify" in readme
+
+
+def test_every_signature_and_proof_verifies_offline_from_inside_the_package(
+    package: Path,
+) -> None:
+    report = check(package)
+    assert report.verdict == "valid", report.as_json()
+    assert report.files and all(f.verdict == "valid" for f in report.files)
+    assert any("B-LT" in f.level for f in report.files)
+    assert any("register leaves are proven" in line for line in report.checked)
+
+    # The same check in a process with no configuration, no database and no network
+    # (only pyHanko, the archive library and the transparency library are needed).
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": "/nonexistent"}
+    program = (
+        "import sys; from pathlib import Path; from archive.package_check import check; "
+        "r = check(Path(sys.argv[1])); print(r.verdict, 'docsvc' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(package)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["valid", "False"]
+
+
+def _rezip(bag_dir: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w") as out:
+        for path in sorted(bag_dir.rglob("*")):
+            if path.is_file():
+                out.write(path, f"{bag_dir.name}/{path.relative_to(bag_dir).as_posix()}")
+    return target
+
+
+def test_a_changed_file_a_changed_proof_or_other_anchors_are_caught(
+    package: Path, tmp_path: Path
+) -> None:
+    # A byte of a signed version changed inside the bag: the bag no longer validates.
+    bag_dir = _bag(package, tmp_path / "a")
+    pdf = next((bag_dir / "data/representations/rep1/data").rglob("v2.pdf"))
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    report = check(_rezip(bag_dir, tmp_path / "a.zip"))
+    assert report.verdict == "invalid" and "the bag does not validate" in report.problems[0]
+
+    # A proof changed and the bag made anew around it: the manifests agree, the proof not.
+    bag_dir = _bag(package, tmp_path / "b")
+    proofs_path = bag_dir / "data" / PROOFS
+    proofs = json.loads(proofs_path.read_text())
+    proofs["leaves"][0]["proof"][0] = "00" * 32
+    proofs_path.write_text(json.dumps(proofs))
+    bag = bagit.Bag(str(bag_dir))
+    bag.save(manifests=True)
+    report = check(bag_dir)
+    assert report.verdict == "invalid"
+    assert any("not proven" in p or "does not hash" in p for p in report.problems), report.problems
+
+    # Under another institution's anchors, the signatures cannot be judged valid.
+    other = create_dev_pki(INSTITUTION, URLS)
+    report = check(package, trust_roots=[root_der(other)])
+    assert report.verdict == "indeterminate", report.as_json()
