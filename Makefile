@@ -1,7 +1,8 @@
 # The README's two commands are `make run` and `make test`; CI runs `make test` (.ci/run).
 #
 #   make run     venv + install, `docsvc init --demo` (safe to re-run), serve on 127.0.0.1:8000
-#   make test    Debian packages, venv + install, ruff format --check, ruff check, mypy,
+#   make test    Debian packages, venv + install (and eark-validator's own .venv-eark),
+#                ruff format --check, ruff check, mypy,
 #                lint-imports, deptry, dependency audit, pytest; stops at the first failing step and
 #                names it (the audit says "not run" where no vulnerability database can be read)
 #   make lint    the same quality gate without the Debian packages and pytest
@@ -54,6 +55,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP) catalogue
 
+# The E-ARK validator (eark-validator from PyPI) that the package tests run: in a virtualenv
+# of its own, since it pins an older lxml than the project's.
+EARK := .venv-eark
+EARK_STAMP := $(EARK)/.installed
+$(EARK_STAMP):
+	@$(call step,the E-ARK validator into $(EARK),$(PY) -m venv $(EARK) && $(EARK)/bin/python -m pip install --disable-pip-version-check --quiet 'eark-validator==1.1.3')
+	@touch $(EARK_STAMP)
+
 # The message catalogues (docsvc/locale, babel.cfg). The service also compiles a missing or
 # stale .mo in memory from its .po, so a checkout runs without this step.
 .PHONY: catalogue catalogue-check catalogue-update
@@ -89,7 +98,7 @@ lint: $(STAMP) gate
 audit-deps: $(STAMP)
 	@$(call step,dependency audit,$(BIN)/python scripts/dependency_audit.py)
 
-test: deps $(STAMP) gate
+test: deps $(STAMP) $(EARK_STAMP) gate
 	@$(call step,pytest,$(BIN)/pytest $(PYTEST_ARGS))
 	@printf '\nmake test: every step passed\n'
 
@@ -106,7 +115,7 @@ bench: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
+	rm -rf $(VENV) $(EARK) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache \
 		.hypothesis .import_linter_cache test-artifacts
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	@echo "kept var/ (the embedded database, store and PKI): remove it by hand if you mean to"
