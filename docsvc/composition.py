@@ -8,7 +8,7 @@ CLI and the application factory build services here, never piece by piece."""
 from __future__ import annotations
 
 from docsvc import services as kernel
-from docsvc.archival import fixity, renewal
+from docsvc.archival import export_jobs, fixity, renewal
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.batches import service as batches_service
@@ -53,6 +53,7 @@ JOB_HANDLERS: tuple[JobHandler, ...] = (
     *notifications_delivery.JOB_HANDLERS,
     *fixity.JOB_HANDLERS,
     *renewal.JOB_HANDLERS,
+    *export_jobs.JOB_HANDLERS,
 )
 
 

@@ -8,12 +8,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from docsvc.archival import (
     archive_transfers,
     classification,
     disposals,
+    export_jobs,
     holdings,
     holds,
     loans,
@@ -21,6 +22,7 @@ from docsvc.archival import (
 )
 from docsvc.archival.schemas import (
     ArchiveTransferOut,
+    ExportOut,
     FileIn,
     HoldIn,
     HoldingOut,
@@ -42,7 +44,9 @@ from docsvc.archival.schemas import (
 )
 from docsvc.attachments import attachment
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.dossiers.service import readable_dossier
 from docsvc.locale import translator
+from docsvc.models import ArchiveExport, ExportStatus
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 
@@ -347,3 +351,58 @@ def disposal_record(
         proposal.record, proposal.signature, part, "disposal record"
     )
     return Response(content, media_type=media_type)
+
+
+def _export_out(export: ArchiveExport) -> ExportOut:
+    done = export.status == ExportStatus.done.value
+    return ExportOut(
+        id=export.id,
+        dossier_id=export.dossier_id,
+        status=export.status,
+        done=export.done,
+        total=export.total,
+        size=export.size,
+        error=export.error,
+        job_id=export.job_id,
+        created_at=export.created_at,
+        finished_at=export.finished_at,
+        download=(
+            f"/api/v1/archive/exports/{export.dossier_id}/{export.id}/package" if done else None
+        ),
+    )
+
+
+@router.post("/exports/{dossier_id}", status_code=202)
+def request_export(
+    dossier_id: uuid.UUID, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ExportOut:
+    """Ask for a dossier's archival package (archivists): a job of the ``exports`` queue
+    makes it; poll the export (or the job) for its progress."""
+    return _export_out(export_jobs.request_export(db, services, actor, dossier_id))
+
+
+@router.get("/exports/{dossier_id}")
+def list_exports(dossier_id: uuid.UUID, actor: ActorDep, db: DbSession) -> list[ExportOut]:
+    readable_dossier(db, actor, dossier_id)
+    if not actor.has_any(*export_jobs.EXPORTERS):
+        return []
+    return [_export_out(e) for e in export_jobs.exports_of(db, dossier_id)]
+
+
+@router.get("/exports/{dossier_id}/{export_id}/package")
+def export_package(
+    dossier_id: uuid.UUID,
+    export_id: uuid.UUID,
+    actor: ActorDep,
+    db: DbSession,
+    services: ServicesDep,
+) -> StreamingResponse:
+    export, chunks = export_jobs.download(db, services, actor, dossier_id, export_id)
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="expediente-{dossier_id}.zip"',
+            "Content-Length": str(export.size),
+        },
+    )

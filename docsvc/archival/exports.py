@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.package import Content, Entry, Event, build, zip_bag
@@ -171,14 +171,28 @@ def _scratch() -> Iterator[Path]:
 
 
 def export_dossier(
-    db: Session, services: Services, dossier_id: uuid.UUID, target: Path, t: Translator
+    db: Session,
+    services: Services,
+    dossier_id: uuid.UUID,
+    target: Path,
+    t: Translator,
+    progress: Callable[[int, int], object] | None = None,
 ) -> ExportedPackage:
-    """Write the dossier's package as a zip to ``target``."""
+    """Write the dossier's package as a zip to ``target``. ``progress(done, total)`` is
+    told after each version is written and checked."""
     dossier = db.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound("No such dossier.", code="dossier_not_found")
     settings = services.settings
     documents = [d for d in dossier_documents(db, dossier) if db.get(Document, d) is not None]
+    total = (
+        db.scalar(
+            select(func.count())
+            .select_from(DocumentVersion)
+            .where(DocumentVersion.document_id.in_(documents))
+        )
+        or 0
+    )
     anchors = trust_anchors(settings)
     policy = VerificationPolicy(tuple(anchors), etsi_report=True)
     with _scratch() as work:
@@ -233,6 +247,8 @@ def export_dossier(
                     }
                 )
                 version_count += 1
+                if progress is not None:
+                    progress(version_count, total)
             described.append(
                 {
                     "id": str(document.id),

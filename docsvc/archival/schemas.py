@@ -224,3 +224,19 @@ class ProposalOut(BaseModel):
     executed_at: datetime | None
     record_sha256: str | None
     items: list[DisposalItemOut]
+
+
+class ExportOut(BaseModel):
+    """An archival package asked for: its job's progress, and where to fetch it when done."""
+
+    id: uuid.UUID
+    dossier_id: uuid.UUID
+    status: str
+    done: int
+    total: int
+    size: int
+    error: str
+    job_id: uuid.UUID | None
+    created_at: datetime
+    finished_at: datetime | None
+    download: str | None

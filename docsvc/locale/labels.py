@@ -339,6 +339,9 @@ def notice_text(t: Translator, value: object) -> str:
         "hold_placed": _("Legal hold placed: what it covers cannot be disposed of."),
         "hold_released": _("Legal hold released."),
         "fixity_requested": _("Fixity check started: it reads every stored file in turn."),
+        "export_requested": _(
+            "Archival package asked for: a job makes it, and it appears on this page when ready."
+        ),
         "renewal_requested": _(
             "Review of the signatures started: it reads what changed and renews what is due."
         ),
@@ -1223,6 +1226,11 @@ def error_message(t: Translator, code: str) -> str | None:
         ),
         "not_fixity_starter": _("Only archivists start a fixity check."),
         "not_renewal_starter": _("Only archivists start a review of the signatures."),
+        "not_exporter": _("Only archivists export a dossier as an archival package."),
+        "export_running": _(
+            "This dossier's package is being made already; it appears here when ready."
+        ),
+        "export_not_found": _("No such archival package."),
         "fixity_running": _("A fixity check is already under way; its progress is on this page."),
         "renewal_running": _(
             "A review of the signatures is already under way; its progress is on this page."

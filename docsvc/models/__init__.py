@@ -29,6 +29,7 @@ from docsvc.models.documents import (
     DossierItem,
     DossierStatus,
 )
+from docsvc.models.exports import ArchiveExport, ExportStatus
 from docsvc.models.fixity import FixityAlert, FixityPass, FixityProblem
 from docsvc.models.jobs import Job, JobSecret, JobState, JobWorker
 from docsvc.models.object_claims import ObjectClaim
@@ -76,6 +77,7 @@ from docsvc.models.transfers import Receipt, Transfer, TransferPurpose, Transfer
 
 __all__ = [
     "PRIVILEGED_ROLES",
+    "ArchiveExport",
     "ArchiveHolding",
     "ArchiveLoan",
     "ArchivePhase",
@@ -102,6 +104,7 @@ __all__ = [
     "Dossier",
     "DossierItem",
     "DossierStatus",
+    "ExportStatus",
     "FixityAlert",
     "FixityPass",
     "FixityProblem",

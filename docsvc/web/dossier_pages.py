@@ -8,11 +8,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from docsvc.archival import archive_transfers, classification, holdings
+from docsvc.archival import archive_transfers, classification, export_jobs, holdings
 from docsvc.archival.holds import HOLD_ROLES
 from docsvc.archival.schemas import NodeOut
 from docsvc.documents import service as documents
@@ -30,6 +30,7 @@ from docsvc.web.page import FormDep, Page, PageDep
 router = APIRouter(include_in_schema=False)
 FILEABLE_LEVELS = ("series", "subseries")
 NOTICES = (
+    "export_requested",
     "dossier_created",
     "document_added",
     "moved",
@@ -170,6 +171,10 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
         may_hold=holding is not None
         and holding.phase != ArchivePhase.disposed.value
         and actor.has_any(*HOLD_ROLES),
+        may_export=actor.has_any(*export_jobs.EXPORTERS),
+        exports=export_jobs.exports_of(db, dossier_id)
+        if actor.has_any(*export_jobs.EXPORTERS)
+        else [],
     )
 
 
@@ -188,6 +193,32 @@ def seal_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Respons
         ),
         f"/expedientes/{dossier_id}?hecho=seal_requested",
         lambda exc: render_dossier(page, dossier_id, exc),
+    )
+
+
+@router.post("/expedientes/{dossier_id}/exportar", response_model=None)
+def export_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Response:
+    """Ask for the dossier's archival package (archivists); a job makes it."""
+    return page.act(
+        form.get("csrf_token"),
+        lambda: export_jobs.request_export(page.db, page.services, page.actor, dossier_id),
+        f"/expedientes/{dossier_id}?hecho=export_requested#paquete",
+        lambda exc: render_dossier(page, dossier_id, exc),
+    )
+
+
+@router.get("/expedientes/{dossier_id}/paquetes/{export_id}.zip", response_model=None)
+def download_package(
+    dossier_id: uuid.UUID, export_id: uuid.UUID, page: PageDep
+) -> StreamingResponse:
+    export, chunks = export_jobs.download(page.db, page.services, page.actor, dossier_id, export_id)
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="expediente-{dossier_id}.zip"',
+            "Content-Length": str(export.size),
+        },
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -19,18 +20,22 @@ from pathlib import Path
 import bagit
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from archive.package import unpack
 from archive.package_check import PROOFS, check
 from docsvc.archival.exports import export_dossier
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.locale import translator
+from docsvc.models import ArchiveExport
 from signing.dev_pki import create_dev_pki
 from tests.support.backends import BACKENDS, Backend, build_backend
-from tests.support.jobs import wait_for_seal
+from tests.support.jobs import wait_for_job, wait_for_seal
+from tests.support.pages import page_text, redirected, submit
 from tests.support.pki import INSTITUTION, URLS, root_der
 
 Auth = Callable[[str], dict[str, str]]
+Browser = Callable[[str], TestClient]
 ROOT = Path(__file__).parents[2]
 
 
@@ -223,3 +228,49 @@ def test_the_e_ark_validator_accepts_the_package(package: Path, tmp_path: Path) 
         m["rule_id"] for m in metadata["schematron_results"]["messages"] if m["severity"] == "Error"
     }
     assert errors <= KNOWN_VALIDATOR_BUGS, metadata["schematron_results"]
+
+
+def test_an_archivist_exports_from_the_pages_and_an_integrator_through_the_api(
+    backend: Backend, client: TestClient, auth: Auth, browser_as: Browser, package: Path
+) -> None:
+    listing = client.get("/api/v1/dossiers", headers=auth("preparador")).json()
+    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    page_url = f"/expedientes/{dossier['id']}"
+
+    # Only archivists export: the office that owns it does not see the button.
+    assert "Exportar el paquete de archivo" not in browser_as("preparador").get(page_url).text
+    refused = client.post(f"/api/v1/archive/exports/{dossier['id']}", headers=auth("preparador"))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_exporter"
+
+    archivist = browser_as("archivista")
+    text = page_text(archivist.get(page_url).text)
+    assert "Paquete de archivo" in text and "Exportar el paquete de archivo" in text
+    asked = submit(archivist, page_url, f"{page_url}/exportar")
+    redirected(asked, rf"{page_url}\?hecho=export_requested#paquete")
+    with backend.services.sessions() as db:
+        job_id = db.scalar(select(ArchiveExport.job_id).order_by(ArchiveExport.created_at.desc()))
+    assert job_id is not None
+    # The application's own job runner makes it (a docsvc worker would, in production).
+    assert wait_for_job(backend.services.sessions, job_id).state == "succeeded"
+    shown = archivist.get(page_url).text
+    assert "Listo" in page_text(shown)
+    (link,) = re.findall(r'href="(/expedientes/[^"]+/paquetes/[^"]+\.zip)"', shown)
+    downloaded = archivist.get(link)
+    assert downloaded.status_code == 200
+    assert downloaded.headers["content-type"] == "application/zip"
+    zipped = backend.settings.data_dir / "desde-la-pagina.zip"
+    zipped.write_bytes(downloaded.content)
+    assert check(zipped).verdict == "valid"
+
+    # Through the API: ask, follow, fetch.
+    made = client.post(f"/api/v1/archive/exports/{dossier['id']}", headers=auth("archivista"))
+    assert made.status_code == 202, made.text
+    assert made.json()["status"] == "queued" and made.json()["download"] is None
+    assert wait_for_job(backend.services.sessions, made.json()["job_id"]).state == "succeeded"
+    listed = client.get(f"/api/v1/archive/exports/{dossier['id']}", headers=auth("archivista"))
+    (done,) = [e for e in listed.json() if e["id"] == made.json()["id"]]
+    assert done["status"] == "done" and done["done"] == done["total"] > 0
+    fetched = client.get(done["download"], headers=auth("archivista"))
+    assert fetched.status_code == 200 and len(fetched.content) == done["size"]
+    other = client.get(done["download"], headers=auth("preparador"))
+    assert other.status_code == 404

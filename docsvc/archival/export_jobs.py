@@ -1,0 +1,178 @@
+"""Archival packages asked for from the pages or the API: ``request_export`` records the
+request and enqueues an ``archive.export`` job on the low ``exports`` queue, in the same
+transaction; the job writes the package (``exports.export_dossier``), reporting its
+progress on the request, and keeps the zip in the store's temporary area, shared by every
+app process, for its download."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from docsvc.actors.actor import Actor
+from docsvc.archival.exports import export_dossier
+from docsvc.audit.service import record_event
+from docsvc.db.base import utcnow
+from docsvc.dossiers.service import readable_dossier
+from docsvc.errors import Conflict, NotFound, PermissionDenied
+from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
+from docsvc.jobs.queue import enqueue
+from docsvc.jobs.runner import wake_local
+from docsvc.locale import translator
+from docsvc.models import ArchiveExport, ExportStatus, Role
+from docsvc.services import Services
+
+KIND = "archive.export"
+QUEUE = "exports"
+# Who exports a dossier: the archive, and the administrators.
+EXPORTERS = (Role.archivist, Role.admin)
+
+
+def _file_name(export_id: uuid.UUID) -> str:
+    return f"archive-export-{export_id}.zip"
+
+
+def request_export(
+    db: Session, services: Services, actor: Actor, dossier_id: uuid.UUID
+) -> ArchiveExport:
+    dossier = readable_dossier(db, actor, dossier_id)
+    if not actor.has_any(*EXPORTERS):
+        raise PermissionDenied(
+            "Only archivists export a dossier as an archival package.", code="not_exporter"
+        )
+    running = db.scalar(
+        select(ArchiveExport.id).where(
+            ArchiveExport.dossier_id == dossier.id,
+            ArchiveExport.status.in_([ExportStatus.queued.value, ExportStatus.running.value]),
+        )
+    )
+    if running is not None:
+        raise Conflict(
+            "This dossier's package is being made already; it appears here when ready.",
+            code="export_running",
+        )
+    export = ArchiveExport(id=uuid.uuid4(), dossier_id=dossier.id, requested_by_id=actor.user_id)
+    db.add(export)
+    job = enqueue(
+        db,
+        KIND,
+        {"export_id": str(export.id)},
+        queue=QUEUE,
+        owner=actor.user_id,
+        max_attempts=3,
+        on_commit=lambda: wake_local(services),
+    )
+    export.job_id = job.id
+    record_event(
+        db,
+        actor,
+        "archive.export.request",
+        object_type="dossier",
+        object_id=str(dossier.id),
+        details={"export": str(export.id)},
+    )
+    db.flush()
+    return export
+
+
+def _set(services: Services, export_id: uuid.UUID, **values: object) -> None:
+    with services.sessions() as db:
+        db.execute(update(ArchiveExport).where(ArchiveExport.id == export_id).values(**values))
+        db.commit()
+
+
+def run_export(services: Services, context: JobContext) -> JobResult:
+    try:
+        export_id = uuid.UUID(str(context.payload["export_id"]))
+    except (KeyError, ValueError) as exc:
+        raise JobGaveUp(f"no export in the payload: {exc}") from exc
+    with services.sessions() as db:
+        export = db.get(ArchiveExport, export_id)
+        if export is None:
+            raise JobGaveUp(f"export {export_id} is gone")
+        dossier_id = export.dossier_id
+    _set(services, export_id, status=ExportStatus.running.value, done=0, error="")
+    settings = services.settings
+
+    def progress(done: int, total: int) -> None:
+        _set(services, export_id, done=done, total=total)
+        context.progress(done, total)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="docsvc-export-job-") as work:
+            target = Path(work) / "package.zip"
+            with services.sessions() as db:
+                made = export_dossier(
+                    db,
+                    services,
+                    dossier_id,
+                    target,
+                    translator(settings.default_language, settings.timezone),
+                    progress,
+                )
+                # A checkpoint made for the proofs is the register's too.
+                db.commit()
+            size = target.stat().st_size
+            with target.open("rb") as source:
+                services.store.put_temporary(_file_name(export_id), source, size)
+    except Exception as exc:
+        if context.attempt >= context.max_attempts:
+            _set(
+                services,
+                export_id,
+                status=ExportStatus.failed.value,
+                error=str(exc)[:2000] or type(exc).__name__,
+                finished_at=utcnow(),
+            )
+        raise
+    _set(
+        services,
+        export_id,
+        status=ExportStatus.done.value,
+        size=size,
+        finished_at=utcnow(),
+    )
+    return {"documents": made.documents, "versions": made.versions, "size": size}
+
+
+def exports_of(db: Session, dossier_id: uuid.UUID, limit: int = 10) -> list[ArchiveExport]:
+    return list(
+        db.scalars(
+            select(ArchiveExport)
+            .where(ArchiveExport.dossier_id == dossier_id)
+            .order_by(ArchiveExport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def download(
+    db: Session, services: Services, actor: Actor, dossier_id: uuid.UUID, export_id: uuid.UUID
+) -> tuple[ArchiveExport, Iterator[bytes]]:
+    """A finished package's bytes, for an exporter who may read the dossier."""
+    readable_dossier(db, actor, dossier_id)
+    export = db.get(ArchiveExport, export_id)
+    if (
+        export is None
+        or export.dossier_id != dossier_id
+        or export.status != ExportStatus.done.value
+        or not actor.has_any(*EXPORTERS)
+    ):
+        raise NotFound("No such archival package.", code="export_not_found")
+    record_event(
+        db,
+        actor,
+        "archive.export.download",
+        object_type="dossier",
+        object_id=str(dossier_id),
+        details={"export": str(export.id)},
+    )
+    return export, services.store.iter_temporary(_file_name(export.id))
+
+
+JOB_HANDLERS = (JobHandler(KIND, run_export, queue=QUEUE),)
