@@ -32,10 +32,25 @@ def upgrade() -> None:
     op.create_index("ix_renewal_states_due", "renewal_states", ["status", "renew_by"])
     with op.batch_alter_table("document_versions") as batch:
         batch.alter_column("author_id", existing_type=sa.Uuid(), nullable=True)
+    _restore_append_only_guard()
+
+
+def _restore_append_only_guard() -> None:
+    """SQLite alters a column by copying the table, which leaves its triggers behind: the
+    guard that makes document_versions append-only (0001) is put back."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER IF NOT EXISTS document_versions_no_{verb.lower()} BEFORE {verb} "
+            "ON document_versions "
+            "BEGIN SELECT RAISE(ABORT, 'document_versions is append-only'); END"
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("document_versions") as batch:
         batch.alter_column("author_id", existing_type=sa.Uuid(), nullable=False)
+    _restore_append_only_guard()
     op.drop_index("ix_renewal_states_due", table_name="renewal_states")
     op.drop_table("renewal_states")
