@@ -369,10 +369,15 @@ def zip_bag(bag_dir: Path, target: Path) -> Path:
     """The bag as one zip file whose single top folder is the bag's name (written file by
     file, in chunks)."""
     top = bag_dir.name
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+    with zipfile.ZipFile(target, "w", allowZip64=True) as out:
         for path in sorted(bag_dir.rglob("*")):
             if path.is_file():
-                out.write(path, f"{top}/{path.relative_to(bag_dir).as_posix()}")
+                # PDFs compress their own streams: deflating them again costs much and
+                # saves little. The text files (METS, JSON, manifests) are deflated.
+                method = zipfile.ZIP_STORED if path.suffix == ".pdf" else zipfile.ZIP_DEFLATED
+                out.write(
+                    path, f"{top}/{path.relative_to(bag_dir).as_posix()}", compress_type=method
+                )
     return target
 
 
