@@ -12,6 +12,9 @@ bytes are those the pass read. The baseline is ``sha256sum`` over the same files
 ``openssl dgst -sha256`` beside it (it uses the CPU's SHA instructions, as hashlib does). All read
 from the page cache (the files were just written, and each is read once before timing).
 
+``--s3`` runs the same on a SeaweedFS S3 server started as the tests start it (the objects
+read over HTTP; the baselines hash local copies of the same bytes).
+
 ``--rate`` is ``DOCSVC_FIXITY_MB_PER_SECOND`` for the run (0: unlimited, to measure the
 ceiling; the default deployment reads at 20 MB/s, which ``--rate 20`` shows it keeps to).
 """
@@ -19,6 +22,7 @@ ceiling; the default deployment reads at 20 MB/s, which ``--rate 20`` shows it k
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import platform
@@ -31,11 +35,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from docsvc.archival import fixity
 from docsvc.composition import build_services
-from docsvc.config import Settings
+from docsvc.config import Settings, StorageBackend
 from docsvc.jobs.runner import JobRunner
 from docsvc.models import Document, DocumentVersion, FixityPass, User
 from storage import LocalObjectStore
@@ -43,17 +48,28 @@ from storage import LocalObjectStore
 MB = 1_000_000
 
 
-def _add_objects(settings: Settings, sizes: list[int]) -> list[Path]:
+def _add_objects(settings: Settings, sizes: list[int], copies: Path) -> list[Path]:
+    """Store random objects as document versions; the files the baselines hash: the local
+    store's own, or (S3) a local copy of each object's bytes."""
     services = build_services(settings)
     store = services.store
-    assert isinstance(store, LocalObjectStore)
     paths = []
+    copies.mkdir(parents=True, exist_ok=True)
+    # Where the S3 store spools put_stream's bytes (made by each caller, as the service's do).
+    settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     try:
         with services.sessions() as db:
             author = db.scalar(select(User).where(User.username == "preparador"))
             assert author is not None and author.department_id is not None
             for i, size in enumerate(sizes):
-                stored = store.put_stream(io.BytesIO(os.urandom(size)))
+                data = os.urandom(size)
+                stored = store.put_stream(io.BytesIO(data))
+                if isinstance(store, LocalObjectStore):
+                    paths.append(store._path(stored.key))
+                else:
+                    copy = copies / stored.key
+                    copy.write_bytes(data)
+                    paths.append(copy)
                 document = Document(
                     id=uuid.uuid4(),
                     doc_type="report",
@@ -79,7 +95,6 @@ def _add_objects(settings: Settings, sizes: list[int]) -> list[Path]:
                         author_id=author.id,
                     )
                 )
-                paths.append(store._path(stored.key))
             db.commit()
     finally:
         services.close()
@@ -126,18 +141,52 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=20, help="objects of 10 MB")
     parser.add_argument("--rate", type=float, default=0.0, help="MB/s (0: unlimited)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--s3",
+        action="store_true",
+        help="a SeaweedFS S3 server (the test harness's) instead of the local store",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="docsvc-bench-fixity-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="docsvc-bench-fixity-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
-        env["DOCSVC_DATA_DIR"] = tmp
+        data_dir = Path(tmp) / "data"
+        env["DOCSVC_DATA_DIR"] = str(data_dir)
+        s3_settings: dict[str, object] = {}
+        if args.s3:
+            from tests.harness.seaweedfs import run_seaweedfs
+
+            s3 = stack.enter_context(run_seaweedfs(Path(tmp) / "seaweedfs"))
+            env |= {
+                "DOCSVC_STORAGE_BACKEND": "s3",
+                "DOCSVC_S3_ENDPOINT": s3.endpoint,
+                "DOCSVC_S3_BUCKET": "bench",
+                "DOCSVC_S3_ACCESS_KEY": s3.access_key,
+                "DOCSVC_S3_SECRET_KEY": s3.secret_key,
+            }
+            s3_settings = {
+                "storage_backend": StorageBackend.s3,
+                "s3_endpoint": s3.endpoint,
+                "s3_bucket": "bench",
+                "s3_access_key": SecretStr(s3.access_key),
+                "s3_secret_key": SecretStr(s3.secret_key),
+            }
         subprocess.run(
             [sys.executable, "-m", "docsvc", "init", "--demo"],
             env=env,
             check=True,
             capture_output=True,
         )
-        settings = Settings(data_dir=Path(tmp), fixity_mb_per_second=args.rate)
-        paths = _add_objects(settings, [MB] * args.small + [10 * MB] * args.large)
+        settings = Settings(
+            data_dir=data_dir,
+            fixity_mb_per_second=args.rate,
+            **s3_settings,  # type: ignore[arg-type]
+        )
+        paths = _add_objects(
+            settings, [MB] * args.small + [10 * MB] * args.large, Path(tmp) / "copies"
+        )
         _sha256sum(paths)  # into the page cache
         total = sum(p.stat().st_size for p in paths)
         lines = []
@@ -158,7 +207,7 @@ def main() -> None:
     ).stdout.strip()
     print(
         f"machine: {os.cpu_count()} cores (nproc), {model or platform.processor()}, "
-        f"load average {os.getloadavg()[0]:.1f}; local store; "
+        f"load average {os.getloadavg()[0]:.1f}; {'SeaweedFS S3' if args.s3 else 'local store'}; "
         f"rate {'unlimited' if not args.rate else f'{args.rate:g} MB/s'}"
     )
     print(
