@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     # timestamp is renewed this many days before its authority's certificate expires or
     # an algorithm in it reaches its sunset.
     ltv_horizon_days: int = Field(default=90, ge=1, le=3650)
+    # The institution's unit code in the DIR3 directory (ENI expedientes' Organo and
+    # identifiers); the default is a placeholder for development.
+    dir3_code: str = Field(default="EA9999999", pattern=r"^[A-Z][A-Z0-9]{8}$")
     # The institution's dates over the algorithm table's (signing.algorithm_sunset), by
     # row: JSON, e.g. {"rsa-2048": "2029-12-31", "sha224": null}.
     ltv_sunset: dict[str, date | None] = Field(default_factory=dict)

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from archive.errors import ArchiveError
 from archive.package_check import check
+from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
 from docsvc.cli.common import fail, load_settings, services_session
 from docsvc.locale import translator
@@ -27,20 +28,36 @@ EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 def export(
     dossier: Annotated[str, typer.Option("--dossier", help="The dossier's id.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The package to write (.zip).")],
+    form: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="eark: an E-ARK SIP in a BagIt bag; eni: an ENI expediente with its signed "
+            "electronic index.",
+        ),
+    ] = "eark",
 ) -> None:
-    """Export a dossier as an E-ARK SIP inside a BagIt bag, zipped: every version of its
-    documents, their validation reports, its metadata, and its register leaves with their
-    proofs and the checkpoint they verify against."""
+    """Export a dossier. As an E-ARK SIP inside a BagIt bag, zipped (the default): every
+    version of its documents, their validation reports, its metadata, and its register
+    leaves with their proofs and the checkpoint they verify against. As an ENI expediente:
+    its documents' latest versions with their ENI metadata, and the electronic index
+    sealed by the institution."""
     try:
         ident = uuid.UUID(dossier)
     except ValueError:
         fail(f"not a dossier id: {dossier}", EXIT_UNREADABLE)
+    if form not in ("eark", "eni"):
+        fail(f"--format is eark or eni, not {form}", EXIT_UNREADABLE)
     if output.exists():
         fail(f"{output} exists already", EXIT_UNREADABLE)
     settings = load_settings()
     t = translator(settings.default_language, settings.timezone)
     with services_session() as (services, db):
         try:
+            if form == "eni":
+                eni = export_eni(db, services, ident, output)
+                typer.echo(f"exported an ENI expediente of {eni.documents} documents to {output}")
+                return
             made = export_dossier(db, services, ident, output, t)
         except BaseException:
             output.unlink(missing_ok=True)

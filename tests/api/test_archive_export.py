@@ -7,6 +7,7 @@ changed file, a changed proof or other trust anchors are each caught."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,14 +21,19 @@ from pathlib import Path
 import bagit
 import pytest
 from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import select
 
+from archive.eni import read_index
 from archive.package import unpack
 from archive.package_check import PROOFS, check
+from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.locale import translator
 from docsvc.models import ArchiveExport
+from docsvc.pki.authorities import trust_anchors
+from signing.cades import verify_record
 from signing.dev_pki import create_dev_pki
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.jobs import wait_for_job, wait_for_seal
@@ -274,3 +280,50 @@ def test_an_archivist_exports_from_the_pages_and_an_integrator_through_the_api(
     assert fetched.status_code == 200 and len(fetched.content) == done["size"]
     other = client.get(done["download"], headers=auth("preparador"))
     assert other.status_code == 404
+
+
+ENI_XSD = ROOT / "tests" / "data" / "eni_xsd"
+
+
+def test_the_eni_expediente_validates_against_the_published_schemas_and_its_index_is_sealed(
+    backend: Backend, client: TestClient, auth: Auth, package: Path, tmp_path: Path
+) -> None:
+    listing = client.get("/api/v1/dossiers", headers=auth("preparador")).json()
+    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
+    target = tmp_path / "eni.zip"
+    with backend.services.sessions() as db:
+        made = export_eni(db, backend.services, uuid.UUID(dossier["id"]), target)
+    expediente_schema = etree.XMLSchema(etree.parse(str(ENI_XSD / "expedienteEni.xsd")))
+    documento_schema = etree.XMLSchema(etree.parse(str(ENI_XSD / "documentoEni.xsd")))
+    with zipfile.ZipFile(target) as zipped:
+        expediente = zipped.read("expediente.xml")
+        root = etree.fromstring(expediente)
+        assert expediente_schema.validate(root), expediente_schema.error_log
+        documents = [n for n in zipped.namelist() if n.endswith(".xml") and "/" in n]
+        assert len(documents) == made.documents
+        for name in documents:
+            xml = etree.fromstring(zipped.read(name))
+            assert documento_schema.validate(xml), (name, documento_schema.error_log)
+        pdfs = {
+            n.removeprefix("documentos/").removesuffix(".pdf"): hashlib.sha256(
+                zipped.read(n)
+            ).hexdigest()
+            for n in zipped.namelist()
+            if n.endswith(".pdf")
+        }
+        # The signed documents say PAdES (TF06), their signature inside the PDF.
+        assert all(b"TF06" in zipped.read(name) for name in documents)
+
+    # The index lists each document with its SHA-256, in order, and the institution's
+    # seal over it verifies under the institution's anchors.
+    index = read_index(expediente)
+    assert [order for _, _, order in index.entries] == [
+        str(n) for n in range(1, made.documents + 1)
+    ]
+    assert sorted(digest for _, digest, _ in index.entries) == sorted(pdfs.values())
+    anchors = trust_anchors(backend.settings)
+    assert verify_record(index.canonical, index.signature, anchors).verdict == "valid"
+    # A hash changed in the index no longer matches the seal.
+    changed = expediente.replace(index.entries[0][1].encode(), b"0" * 64, 1)
+    altered = read_index(changed)
+    assert verify_record(altered.canonical, altered.signature, anchors).verdict == "invalid"

@@ -52,6 +52,20 @@ def test_a_dossier_goes_out_as_a_package_that_verifies_offline(demo: tuple[Path,
     as_json = json.loads(run(["archive", "verify", "--json", str(package)], data_dir).stdout)
     assert as_json["verdict"] == "valid" and not as_json["problems"]
 
+    # The same dossier as an ENI expediente; an unknown format is refused.
+    eni = data_dir / "expediente-eni.zip"
+    made = run(
+        ["archive", "export", "--dossier", dossier, "-o", str(eni), "--format", "eni"], data_dir
+    )
+    assert made.returncode == 0, made.stderr
+    with zipfile.ZipFile(eni) as zipped:
+        assert "expediente.xml" in zipped.namelist()
+    odd = run(
+        ["archive", "export", "--dossier", dossier, "-o", str(data_dir / "x.zip"), "--format", "x"],
+        data_dir,
+    )
+    assert odd.returncode == 2 and "eark or eni" in odd.stderr
+
     # Not overwritten; an unknown dossier; not a package.
     again = run(["archive", "export", "--dossier", dossier, "-o", str(package)], data_dir)
     assert again.returncode == 2 and "exists already" in again.stderr
