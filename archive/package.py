@@ -23,7 +23,6 @@ bite."""
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from xml.etree import ElementTree as ET
 import bagit
 
 from archive.errors import ArchiveError
+from storage.hashing import copy_while_hashing, digest_of
 
 METS = "http://www.loc.gov/METS/"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -42,7 +42,6 @@ SIP = "https://DILCIS.eu/XML/METS/SIPExtensionMETS"
 PREMIS = "http://www.loc.gov/premis/v3"
 SIP_PROFILE = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
 REPRESENTATION = "rep1"
-_CHUNK = 1 << 20
 
 for _prefix, _uri in (("mets", METS), ("xlink", XLINK), ("csip", CSIP), ("sip", SIP)):
     ET.register_namespace(_prefix, _uri)
@@ -102,17 +101,11 @@ class _Copied:
 
 def _copy(entry: Entry, root: Path, prefix: str = "") -> _Copied:
     """Copy ``entry`` under ``root`` (hashing as it goes, in chunks)."""
-    relative = f"{prefix}{entry.path}"
-    target = root / relative
+    target = root / f"{prefix}{entry.path}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
     with entry.source.open("rb") as source, target.open("wb") as out:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return _Copied(entry.path, entry.mime, size, digest.hexdigest().upper())
+        digest = copy_while_hashing(source, out)
+    return _Copied(entry.path, entry.mime, digest.size, digest.sha256.upper())
 
 
 def _stamp(moment: datetime) -> str:
@@ -356,13 +349,9 @@ def build(content: Content, bag_dir: Path) -> Path:
 
 
 def _size_and_hash(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
     with path.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest().upper()
+        digest = digest_of(source)
+    return digest.size, digest.sha256.upper()
 
 
 def zip_bag(bag_dir: Path, target: Path) -> Path:

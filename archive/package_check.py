@@ -19,7 +19,6 @@ who trusts the package's own anchors trusts whoever made it. Likewise the regist
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import tempfile
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ import bagit
 from archive.errors import ArchiveError
 from archive.package import METS, REPRESENTATION, XLINK, unpack
 from signing.verification import VerificationPolicy, verify
+from storage.hashing import digest_of
 from transparency.checkpoints import verify_checkpoint
 from transparency.errors import TransparencyError
 from transparency.leaves import json_leaf_hash
@@ -45,7 +45,6 @@ PROOFS = f"{EVIDENCE}/register-proofs.json"
 CHECKPOINT = f"{EVIDENCE}/register-checkpoint.txt"
 REGISTER_KEY = f"{EVIDENCE}/register-key.txt"
 ANCHORS = f"{EVIDENCE}/trust-anchors.pem"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +81,8 @@ class PackageReport:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return digest_of(source).sha256
 
 
 def _check_listed(base: Path, mets: Path, report: PackageReport) -> int:
