@@ -231,3 +231,154 @@ def read_index(xml: bytes) -> SignedIndex:
             for entry in entries
         ),
     )
+
+
+# Digest functions an index may name (FuncionResumen), as hashlib names them.
+DIGESTS = {
+    SHA256_URI: "sha256",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    identifier: str
+    digest: bytes  # the ValorHuella's bytes (written as hex by docsvc, base64 by others)
+    algorithm: str  # a hashlib name, or the URI when it is not one we know
+    order: int
+    added_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadExpediente:
+    """An expediente read leniently (any prefixes, hex or base64 digests)."""
+
+    identifier: str
+    organ: str
+    opened_at: str
+    classification: str
+    state: str
+    signature_type: str
+    index: SignedIndex
+    entries: tuple[IndexEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDocumento:
+    identifier: str
+    content_file: str | None  # referenciaFichero
+    inline: bytes | None  # ValorBinario
+    format_name: str
+    state: str
+
+
+def _parse(xml: bytes, what: str) -> etree._Element:
+    # No DTD, no entities, no network: a hostile file cannot expand or fetch anything.
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        root: etree._Element = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ArchiveError("bad_eni", f"the {what} is not XML: {exc}") from exc
+    return root
+
+
+def _find_text(element: etree._Element, path: str) -> str:
+    return (element.findtext(path) or "").strip()
+
+
+def _digest_bytes(value: str) -> bytes:
+    value = value.strip()
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        pass
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ArchiveError(
+            "bad_eni", f"an index digest is neither hex nor base64: {value!r}"
+        ) from exc
+
+
+def read_expediente(xml: bytes) -> ReadExpediente:
+    """The expediente's metadata and its index, whoever wrote it."""
+    root = _parse(xml, "expediente")
+    if etree.QName(root).localname != "expediente":
+        raise ArchiveError("bad_eni", "expediente.xml does not hold an ENI expediente")
+    index = root.find("{*}indice/{*}IndiceContenido")
+    if index is None:
+        raise ArchiveError("bad_eni", "the expediente has no electronic index")
+    firma = root.find("{*}indice/{*}firmas/{*}firma")
+    signature_type = _find_text(firma, "{*}TipoFirma") if firma is not None else ""
+    value = (
+        firma.find("{*}ContenidoFirma/{*}FirmaConCertificado/{*}FirmaBase64")
+        if firma is not None
+        else None
+    )
+    signature = base64.b64decode(value.text) if value is not None and value.text else b""
+    entries = []
+    for entry in index.findall("{*}DocumentoIndizado"):
+        uri = _find_text(entry, "{*}FuncionResumen")
+        try:
+            order = int(_find_text(entry, "{*}OrdenDocumentoExpediente") or "0")
+        except ValueError as exc:
+            raise ArchiveError("bad_eni", f"an index order is not a number: {exc}") from exc
+        entries.append(
+            IndexEntry(
+                identifier=_find_text(entry, "{*}IdentificadorDocumento"),
+                digest=_digest_bytes(_find_text(entry, "{*}ValorHuella")),
+                algorithm=DIGESTS.get(uri, uri),
+                order=order,
+                added_at=_find_text(entry, "{*}FechaIncorporacionExpediente"),
+            )
+        )
+    if not entries:
+        raise ArchiveError("bad_eni", "the electronic index lists no document")
+    meta = root.find("{*}metadatosExp")
+    if meta is None:
+        raise ArchiveError("bad_eni", "the expediente has no metadata (metadatosExp)")
+    return ReadExpediente(
+        identifier=_find_text(meta, "{*}Identificador"),
+        organ=_find_text(meta, "{*}Organo"),
+        opened_at=_find_text(meta, "{*}FechaAperturaExpediente"),
+        classification=_find_text(meta, "{*}Clasificacion"),
+        state=_find_text(meta, "{*}Estado"),
+        signature_type=signature_type,
+        index=SignedIndex(
+            canonical=canonical_index(index),
+            signature=signature,
+            entries=tuple((e.identifier, e.digest.hex(), str(e.order)) for e in entries),
+        ),
+        entries=tuple(sorted(entries, key=lambda e: e.order)),
+    )
+
+
+def read_documento(xml: bytes) -> ReadDocumento:
+    """A document's ENI XML: its identifier and where its content is."""
+    root = _parse(xml, "document")
+    if etree.QName(root).localname != "documento":
+        raise ArchiveError("bad_eni", "not an ENI document (enidoc:documento)")
+    content = root.find("{*}contenido")
+    if content is None:
+        raise ArchiveError("bad_eni", "an ENI document without its content")
+    inline_text = _find_text(content, "{*}ValorBinario")
+    try:
+        inline = base64.b64decode(inline_text) if inline_text else None
+    except ValueError as exc:
+        raise ArchiveError("bad_eni", f"a document's ValorBinario is not base64: {exc}") from exc
+    meta = root.find("{*}metadatos")
+    return ReadDocumento(
+        identifier=_find_text(meta, "{*}Identificador") if meta is not None else "",
+        content_file=_find_text(content, "{*}referenciaFichero") or None,
+        inline=inline,
+        format_name=_find_text(content, "{*}NombreFormato"),
+        state=(
+            _find_text(meta, "{*}EstadoElaboracion/{*}ValorEstadoElaboracion")
+            if meta is not None
+            else ""
+        ),
+    )

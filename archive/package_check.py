@@ -47,6 +47,30 @@ REGISTER_KEY = f"{EVIDENCE}/register-key.txt"
 ANCHORS = f"{EVIDENCE}/trust-anchors.pem"
 
 
+class Line(str):
+    """One line of a report: its English text, and what a translation needs, a stable
+    ``code`` and the ``values`` in it (the pages say it in the reader's language)."""
+
+    code: str
+    values: dict[str, str | int]
+
+    def __new__(cls, code: str, template: str, **values: str | int) -> Line:
+        line = super().__new__(cls, template % values)
+        line.code = code
+        line.values = values
+        return line
+
+    def as_json(self) -> dict[str, object]:
+        return {"code": self.code, "values": self.values, "text": str(self)}
+
+
+def _coded(lines: list[str]) -> list[dict[str, object]]:
+    return [
+        line.as_json() if isinstance(line, Line) else {"code": "", "values": {}, "text": line}
+        for line in lines
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class FileVerdict:
     path: str
@@ -73,6 +97,11 @@ class PackageReport:
             "checked": self.checked,
             "problems": self.problems,
             "doubts": self.doubts,
+            "lines": {
+                "checked": _coded(self.checked),
+                "problems": _coded(self.problems),
+                "doubts": _coded(self.doubts),
+            },
             "files": [
                 {"path": f.path, "verdict": f.verdict, "level": f.level, "reasons": list(f.reasons)}
                 for f in self.files
@@ -94,7 +123,14 @@ def _check_listed(base: Path, mets: Path, report: PackageReport) -> int:
             raise ET.ParseError("a METS file with a DTD")
         tree = ET.ElementTree(ET.fromstring(text))  # noqa: S314 - no DTD, see above
     except (ET.ParseError, OSError) as exc:
-        report.problems.append(f"{mets.name} cannot be read: {exc}")
+        report.problems.append(
+            Line(
+                "mets_unreadable",
+                "%(file)s cannot be read: %(detail)s",
+                file=mets.name,
+                detail=str(exc),
+            )
+        )
         return 0
     listed = 0
     refs = [
@@ -103,17 +139,34 @@ def _check_listed(base: Path, mets: Path, report: PackageReport) -> int:
     for described, locator in refs:
         href = locator.get(f"{{{XLINK}}}href") if locator is not None else None
         if not href:
-            report.problems.append(f"{mets.relative_to(base)} lists a file without its location")
+            report.problems.append(
+                Line(
+                    "file_without_location",
+                    "%(file)s lists a file without its location",
+                    file=str(mets.relative_to(base)),
+                )
+            )
             continue
         path = (mets.parent / href).resolve()
         if not path.is_relative_to(base.resolve()) or not path.is_file():
-            report.problems.append(f"{href}, listed in {mets.relative_to(base)}, is missing")
+            report.problems.append(
+                Line(
+                    "file_missing",
+                    "%(file)s, listed in %(mets)s, is missing",
+                    file=href,
+                    mets=str(mets.relative_to(base)),
+                )
+            )
             continue
         listed += 1
         if str(path.stat().st_size) != described.get("SIZE"):
-            report.problems.append(f"{href} is not of the size its METS says")
+            report.problems.append(
+                Line("file_size", "%(file)s is not of the size its METS says", file=href)
+            )
         if _sha256(path).upper() != (described.get("CHECKSUM") or "").upper():
-            report.problems.append(f"{href} does not hash to the SHA-256 its METS says")
+            report.problems.append(
+                Line("file_hash", "%(file)s does not hash to the SHA-256 its METS says", file=href)
+            )
     return listed
 
 
@@ -129,15 +182,28 @@ def _check_register(root: Path, register_key: str | None, report: PackageReport)
     of the document versions the proven leaves record."""
     key_text = register_key or (root / REGISTER_KEY).read_text(encoding="utf-8").strip()
     if register_key is None:
-        report.checked.append("the register's key is the one the package carries")
+        report.checked.append(
+            Line("own_register_key", "the register's key is the one the package carries")
+        )
     try:
         key = VerifierKey.parse(key_text)
         checkpoint = verify_checkpoint((root / CHECKPOINT).read_text(encoding="utf-8"), key)
     except (TransparencyError, OSError, ValueError) as exc:
-        report.problems.append(f"the register checkpoint does not verify: {exc}")
+        report.problems.append(
+            Line(
+                "checkpoint_invalid",
+                "the register checkpoint does not verify: %(detail)s",
+                detail=str(exc),
+            )
+        )
         return set()
     report.checked.append(
-        f"the register checkpoint of {checkpoint.size} leaves is signed by {key.name}"
+        Line(
+            "checkpoint_signed",
+            "the register checkpoint of %(size)s leaves is signed by %(key)s",
+            size=checkpoint.size,
+            key=key.name,
+        )
     )
     proofs = _load_json(root / PROOFS)
     recorded: set[str] = set()
@@ -153,14 +219,25 @@ def _check_register(root: Path, register_key: str | None, report: PackageReport)
                 checkpoint.root,
             )
         except (TransparencyError, KeyError, TypeError, ValueError) as exc:
-            report.problems.append(f"leaf {item.get('index')} is not proven: {exc}")
+            report.problems.append(
+                Line(
+                    "leaf_unproven",
+                    "leaf %(index)s is not proven: %(detail)s",
+                    index=str(item.get("index")),
+                    detail=str(exc),
+                )
+            )
             continue
         proven += 1
         if leaf.get("kind") in ("document.version", "document.signature"):
             sha256 = leaf.get("data", {}).get("sha256")
             if isinstance(sha256, str):
                 recorded.add(sha256.lower())
-    report.checked.append(f"{proven} register leaves are proven in that checkpoint")
+    report.checked.append(
+        Line(
+            "leaves_proven", "%(count)s register leaves are proven in that checkpoint", count=proven
+        )
+    )
     return recorded
 
 
@@ -173,7 +250,11 @@ def _anchors(root: Path, trust_roots: Sequence[bytes] | None, report: PackageRep
         body = block.split("-----END CERTIFICATE-----")[0]
         anchors.append(base64.b64decode("".join(body.split())))
     report.checked.append(
-        f"signatures checked against the {len(anchors)} trust anchors the package carries"
+        Line(
+            "own_anchors",
+            "signatures checked against the %(count)s trust anchors the package carries",
+            count=len(anchors),
+        )
     )
     return anchors
 
@@ -185,49 +266,80 @@ def check(
 ) -> PackageReport:
     """Check ``package`` (a bag folder, or its zip). ``ArchiveError`` when it is not a
     package at all."""
-    report = PackageReport()
     with tempfile.TemporaryDirectory(prefix="docsvc-package-") as work:
-        bag_dir = unpack(package, Path(work))
-        try:
-            bag = bagit.Bag(str(bag_dir))
-            bag.validate(processes=1)
-            report.checked.append("the bag validates (its manifests and payload)")
-        except bagit.BagError as exc:
-            report.problems.append(f"the bag does not validate: {exc}")
-            return report.settle()
-        root = bag_dir / "data"
-        mets = root / "METS.xml"
-        if not mets.is_file():
-            raise ArchiveError("bad_package", "the bag holds no package: data/METS.xml is missing")
-        rep_mets = root / "representations" / REPRESENTATION / "METS.xml"
-        listed = _check_listed(root, mets, report) + _check_listed(root, rep_mets, report)
-        report.checked.append(f"the {listed} files the METS list are there, whole")
-        try:
-            recorded = _check_register(root, register_key, report)
-            anchors = _anchors(root, trust_roots, report)
-        except (ArchiveError, OSError) as exc:
-            report.problems.append(str(exc))
-            return report.settle()
-        data = root / "representations" / REPRESENTATION / "data"
-        for pdf in sorted(data.rglob("*.pdf")):
-            relative = pdf.relative_to(root).as_posix()
-            if _sha256(pdf) not in recorded:
-                report.problems.append(f"{relative} is not recorded in the register")
-            result = verify(pdf, VerificationPolicy(tuple(anchors))).report
-            if not result.signatures:
-                continue  # an original before its signature: nothing to judge
-            level = ", ".join(s.level for s in result.signatures)
-            report.files.append(
-                FileVerdict(
-                    relative,
-                    result.verdict,
-                    level,
-                    tuple(r for s in result.signatures for r in s.reasons),
+        return check_bag(unpack(package, Path(work)), trust_roots, register_key)
+
+
+def check_bag(
+    bag_dir: Path,
+    trust_roots: Sequence[bytes] | None = None,
+    register_key: str | None = None,
+) -> PackageReport:
+    """Check an unpacked package (``unpack``): its bag, its METS, its register proofs and
+    every signed file."""
+    report = PackageReport()
+    try:
+        bag = bagit.Bag(str(bag_dir))
+        bag.validate(processes=1)
+        report.checked.append(Line("bag_valid", "the bag validates (its manifests and payload)"))
+    except bagit.BagError as exc:
+        report.problems.append(
+            Line("bag_invalid", "the bag does not validate: %(detail)s", detail=str(exc))
+        )
+        return report.settle()
+    root = bag_dir / "data"
+    mets = root / "METS.xml"
+    if not mets.is_file():
+        raise ArchiveError("bad_package", "the bag holds no package: data/METS.xml is missing")
+    rep_mets = root / "representations" / REPRESENTATION / "METS.xml"
+    listed = _check_listed(root, mets, report) + _check_listed(root, rep_mets, report)
+    report.checked.append(
+        Line("files_listed", "the %(count)s files the METS list are there, whole", count=listed)
+    )
+    try:
+        recorded = _check_register(root, register_key, report)
+        anchors = _anchors(root, trust_roots, report)
+    except (ArchiveError, OSError) as exc:
+        report.problems.append(
+            Line(
+                "evidence_unreadable",
+                "the package's evidence cannot be read: %(detail)s",
+                detail=str(exc),
+            )
+        )
+        return report.settle()
+    data = root / "representations" / REPRESENTATION / "data"
+    for pdf in sorted(data.rglob("*.pdf")):
+        relative = pdf.relative_to(root).as_posix()
+        if _sha256(pdf) not in recorded:
+            report.problems.append(
+                Line("not_recorded", "%(file)s is not recorded in the register", file=relative)
+            )
+        result = verify(pdf, VerificationPolicy(tuple(anchors))).report
+        if not result.signatures:
+            continue  # an original before its signature: nothing to judge
+        level = ", ".join(s.level for s in result.signatures)
+        report.files.append(
+            FileVerdict(
+                relative,
+                result.verdict,
+                level,
+                tuple(r for s in result.signatures for r in s.reasons),
+            )
+        )
+        if result.verdict == "invalid":
+            report.problems.append(
+                Line("signature_invalid", "%(file)s: a signature is invalid", file=relative)
+            )
+        elif result.verdict == "indeterminate":
+            report.doubts.append(
+                Line(
+                    "signature_indeterminate",
+                    "%(file)s: a signature is indeterminate",
+                    file=relative,
                 )
             )
-            if result.verdict == "invalid":
-                report.problems.append(f"{relative}: a signature is invalid")
-            elif result.verdict == "indeterminate":
-                report.doubts.append(f"{relative}: a signature is indeterminate")
-        report.checked.append(f"{len(report.files)} signed files verified")
+    report.checked.append(
+        Line("signed_verified", "%(count)s signed files verified", count=len(report.files))
+    )
     return report.settle()

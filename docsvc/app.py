@@ -44,6 +44,7 @@ from docsvc.verification import api as verification_api
 from docsvc.web import (
     admin_pages,
     archive_document_pages,
+    archive_import_pages,
     archive_lifecycle_pages,
     archive_pages,
     audit_pages,
@@ -143,7 +144,10 @@ def create_app(
     app.state.services = services
     install_error_handlers(app, error_page)
     install_request_limits(
-        app, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_package_bytes=settings.max_package_bytes,
     )
     app.add_exception_handler(page.LoginRequired, page.to_login)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -179,6 +183,7 @@ def create_app(
         registry_pages.router,
         # Fixed addresses under /archivo, and /expedientes/{id}/clasificar.
         archive_pages.router,
+        archive_import_pages.router,
         archive_lifecycle_pages.router,
         preservation_pages.router,
         archive_document_pages.router,

@@ -8,7 +8,7 @@ CLI and the application factory build services here, never piece by piece."""
 from __future__ import annotations
 
 from docsvc import services as kernel
-from docsvc.archival import export_jobs, fixity, renewal
+from docsvc.archival import export_jobs, fixity, import_jobs, renewal
 from docsvc.archival import periodic as archival_periodic
 from docsvc.batches import periodic as batches_periodic
 from docsvc.batches import service as batches_service
@@ -54,6 +54,7 @@ JOB_HANDLERS: tuple[JobHandler, ...] = (
     *fixity.JOB_HANDLERS,
     *renewal.JOB_HANDLERS,
     *export_jobs.JOB_HANDLERS,
+    *import_jobs.JOB_HANDLERS,
 )
 
 

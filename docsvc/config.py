@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
 
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    # An archival package to import (a whole dossier, every version of every document).
+    max_package_bytes: int = Field(default=4 * 1024 * 1024 * 1024, ge=1)
     # Any request body that is not a file upload (JSON, forms): bigger ones get a 413 before
     # they are read, so that no one can make the service hold a large body in memory.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

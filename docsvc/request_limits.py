@@ -30,6 +30,8 @@ MULTIPART_OVERHEAD = 256 * 1024
 UPLOAD_ROUTES = re.compile(
     r"^(/api/v1/documents(/[0-9a-fA-F-]{36}/versions)?|/api/v1/verify|/verificar|/registro/nuevo)$"
 )
+# Archival packages to import: a whole dossier, under their own, larger limit.
+PACKAGE_ROUTES = re.compile(r"^(/api/v1/archive/imports|/archivo/importaciones)$")
 RETRY_AFTER_SECONDS = 5
 
 
@@ -52,14 +54,26 @@ def _too_large(limit: int) -> JSONResponse:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        max_package_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes + MULTIPART_OVERHEAD
+        self.max_package_bytes = (max_package_bytes or max_upload_bytes) + MULTIPART_OVERHEAD
 
     def limit_for(self, scope: Scope) -> int:
-        if scope.get("method") == "POST" and UPLOAD_ROUTES.match(scope.get("path", "")):
-            return self.max_upload_bytes
+        if scope.get("method") == "POST":
+            path = scope.get("path", "")
+            if UPLOAD_ROUTES.match(path):
+                return self.max_upload_bytes
+            if PACKAGE_ROUTES.match(path):
+                return self.max_package_bytes
         return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,9 +129,18 @@ async def _value_out_of_range(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_request_limits(app: FastAPI, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+def install_request_limits(
+    app: FastAPI,
+    *,
+    max_body_bytes: int,
+    max_upload_bytes: int,
+    max_package_bytes: int | None = None,
+) -> None:
     app.add_middleware(
-        BodyLimitMiddleware, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
+        BodyLimitMiddleware,
+        max_body_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes,
+        max_package_bytes=max_package_bytes,
     )
     app.add_exception_handler(BodyTooLarge, _body_too_large)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from docsvc.archival import (
@@ -17,9 +18,11 @@ from docsvc.archival import (
     export_jobs,
     holdings,
     holds,
+    import_jobs,
     loans,
     retention_tables,
 )
+from docsvc.archival.imports import origin_evidence
 from docsvc.archival.schemas import (
     ArchiveTransferOut,
     ExportOut,
@@ -28,11 +31,16 @@ from docsvc.archival.schemas import (
     HoldingOut,
     HoldOut,
     HoldReleaseIn,
+    ImportDetailOut,
+    ImportedDocumentOut,
+    ImportedVersionOut,
     ImportIn,
+    ImportOut,
     LoanDecisionIn,
     LoanExtensionIn,
     LoanIn,
     LoanOut,
+    OriginEvidenceOut,
     PrepareIn,
     ProposalIn,
     ProposalOut,
@@ -44,9 +52,11 @@ from docsvc.archival.schemas import (
 )
 from docsvc.attachments import attachment
 from docsvc.deps import ActorDep, DbSession, ServicesDep
+from docsvc.documents.uploads import receive_multipart
 from docsvc.dossiers.service import readable_dossier
+from docsvc.errors import InvalidInput
 from docsvc.locale import translator
-from docsvc.models import ArchiveExport, ExportStatus
+from docsvc.models import ArchiveExport, ArchiveImport, ExportStatus, ImportStatus
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 
@@ -359,6 +369,7 @@ def _export_out(export: ArchiveExport) -> ExportOut:
         id=export.id,
         dossier_id=export.dossier_id,
         status=export.status,
+        format=export.format,
         done=export.done,
         total=export.total,
         size=export.size,
@@ -374,11 +385,17 @@ def _export_out(export: ArchiveExport) -> ExportOut:
 
 @router.post("/exports/{dossier_id}", status_code=202)
 def request_export(
-    dossier_id: uuid.UUID, actor: ActorDep, db: DbSession, services: ServicesDep
+    dossier_id: uuid.UUID,
+    actor: ActorDep,
+    db: DbSession,
+    services: ServicesDep,
+    format: Annotated[str, Query(pattern="^(eark|eni)$")] = "eark",
 ) -> ExportOut:
-    """Ask for a dossier's archival package (archivists): a job of the ``exports`` queue
-    makes it; poll the export (or the job) for its progress."""
-    return _export_out(export_jobs.request_export(db, services, actor, dossier_id))
+    """Ask for a dossier's archival package (archivists): ``eark``, an E-ARK SIP in a
+    BagIt bag (the default), or ``eni``, an ENI expediente with its index sealed by the
+    institution. A job of the ``exports`` queue makes it; poll the export (or the job)
+    for its progress."""
+    return _export_out(export_jobs.request_export(db, services, actor, dossier_id, format))
 
 
 @router.get("/exports/{dossier_id}")
@@ -402,7 +419,123 @@ def export_package(
         chunks,
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="expediente-{dossier_id}.zip"',
+            "Content-Disposition": f'attachment; filename="{export_jobs.file_name(export)}"',
             "Content-Length": str(export.size),
         },
     )
+
+
+def import_out(record: ArchiveImport) -> ImportOut:
+    report = record.report or {}
+    return ImportOut(
+        id=record.id,
+        status=record.status,
+        format=record.format,
+        filename=record.filename,
+        package_sha256=record.package_sha256,
+        package_size=record.package_size,
+        done=record.done,
+        total=record.total,
+        error=record.error,
+        verdict=record.verdict,
+        problems=list(report.get("problems", [])),
+        doubts=list(report.get("doubts", [])),
+        checked=list(report.get("checked", [])),
+        dossier_id=record.dossier_id,
+        origin_institution=record.origin_institution,
+        origin_identifier=record.origin_identifier,
+        job_id=record.job_id,
+        created_at=record.created_at,
+        finished_at=record.finished_at,
+    )
+
+
+def import_detail(db: DbSession, services: ServicesDep, record: ArchiveImport) -> ImportDetailOut:
+    documents = [
+        ImportedDocumentOut(
+            document_id=item.document_id,
+            origin_id=item.origin_id,
+            origin_verification_code=item.origin_verification_code,
+            versions=[ImportedVersionOut.model_validate(v) for v in item.verdicts],
+        )
+        for item in import_jobs.imported_documents(db, record.id)
+    ]
+    evidence = None
+    if record.status == ImportStatus.done.value:
+        found = origin_evidence(db, services, record)
+        evidence = OriginEvidenceOut(
+            verified=found.verified,
+            leaves=found.leaves,
+            checkpoint_size=found.checkpoint_size,
+            versions_proven=found.versions_proven,
+            versions=found.versions,
+            problems=list(found.problems),
+            register_key=record.origin_register_key,
+        )
+    return ImportDetailOut(
+        **import_out(record).model_dump(), documents=documents, origin_evidence=evidence
+    )
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "register_key": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/imports", status_code=202, openapi_extra=IMPORT_BODY)
+async def request_import(
+    request: Request, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ImportOut:
+    """Send an archival package for import (archivists): an E-ARK SIP made by docsvc (its
+    zip) or an ENI expediente (its zip). A job of the ``exports`` queue checks it and, if
+    nothing fails, imports it as a closed dossier; poll the import for its progress and
+    verdict. ``register_key`` (optional): the origin register's key as it publishes it."""
+    import_jobs.new_import(actor, "")  # refuse a non-archivist before reading the body
+    form = await receive_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        tmp_dir=services.settings.upload_tmp_dir,
+        max_file_bytes=services.settings.max_package_bytes,
+    )
+    try:
+        if form.file is None:
+            raise InvalidInput("The form has no 'file' part.", code="file_missing")
+        record = await run_in_threadpool(
+            import_jobs.request_import,
+            db,
+            services,
+            actor,
+            form.file,
+            form.fields.get("register_key", ""),
+        )
+    finally:
+        form.discard()
+    return import_out(record)
+
+
+@router.get("/imports")
+def list_imports(actor: ActorDep, db: DbSession) -> list[ImportOut]:
+    return [import_out(r) for r in import_jobs.imports_for(db, actor)]
+
+
+@router.get("/imports/{import_id}")
+def get_import(
+    import_id: uuid.UUID, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ImportDetailOut:
+    """An import: its progress and verdict, each document's verdict here beside the
+    origin's, and the origin's register proofs checked again now."""
+    return import_detail(db, services, import_jobs.get_import(db, actor, import_id))

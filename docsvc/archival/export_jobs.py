@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from docsvc.actors.actor import Actor
+from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
 from docsvc.audit.service import record_event
 from docsvc.db.base import utcnow
 from docsvc.dossiers.service import readable_dossier
-from docsvc.errors import Conflict, NotFound, PermissionDenied
+from docsvc.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
 from docsvc.jobs.queue import enqueue
 from docsvc.jobs.runner import wake_local
@@ -37,10 +38,16 @@ def _file_name(export_id: uuid.UUID) -> str:
     return f"archive-export-{export_id}.zip"
 
 
+FORMATS = ("eark", "eni")
+
+
 def request_export(
-    db: Session, services: Services, actor: Actor, dossier_id: uuid.UUID
+    db: Session, services: Services, actor: Actor, dossier_id: uuid.UUID, form: str = "eark"
 ) -> ArchiveExport:
+    """``form``: ``eark`` (an E-ARK SIP in a BagIt bag) or ``eni`` (an ENI expediente)."""
     dossier = readable_dossier(db, actor, dossier_id)
+    if form not in FORMATS:
+        raise InvalidInput("Choose the package's format: eark or eni.", code="bad_export_format")
     if not actor.has_any(*EXPORTERS):
         raise PermissionDenied(
             "Only archivists export a dossier as an archival package.", code="not_exporter"
@@ -56,7 +63,9 @@ def request_export(
             "This dossier's package is being made already; it appears here when ready.",
             code="export_running",
         )
-    export = ArchiveExport(id=uuid.uuid4(), dossier_id=dossier.id, requested_by_id=actor.user_id)
+    export = ArchiveExport(
+        id=uuid.uuid4(), dossier_id=dossier.id, requested_by_id=actor.user_id, format=form
+    )
     db.add(export)
     job = enqueue(
         db,
@@ -74,7 +83,7 @@ def request_export(
         "archive.export.request",
         object_type="dossier",
         object_id=str(dossier.id),
-        details={"export": str(export.id)},
+        details={"export": str(export.id), "format": form},
     )
     db.flush()
     return export
@@ -96,6 +105,7 @@ def run_export(services: Services, context: JobContext) -> JobResult:
         if export is None:
             raise JobGaveUp(f"export {export_id} is gone")
         dossier_id = export.dossier_id
+        form = export.format
     _set(services, export_id, status=ExportStatus.running.value, done=0, error="")
     settings = services.settings
 
@@ -107,14 +117,19 @@ def run_export(services: Services, context: JobContext) -> JobResult:
         with tempfile.TemporaryDirectory(prefix="docsvc-export-job-") as work:
             target = Path(work) / "package.zip"
             with services.sessions() as db:
-                made = export_dossier(
-                    db,
-                    services,
-                    dossier_id,
-                    target,
-                    translator(settings.default_language, settings.timezone),
-                    progress,
-                )
+                if form == "eni":
+                    eni = export_eni(db, services, dossier_id, target)
+                    counts = {"documents": eni.documents, "versions": eni.documents}
+                else:
+                    made = export_dossier(
+                        db,
+                        services,
+                        dossier_id,
+                        target,
+                        translator(settings.default_language, settings.timezone),
+                        progress,
+                    )
+                    counts = {"documents": made.documents, "versions": made.versions}
                 # A checkpoint made for the proofs is the register's too.
                 db.commit()
             size = target.stat().st_size
@@ -137,7 +152,7 @@ def run_export(services: Services, context: JobContext) -> JobResult:
         size=size,
         finished_at=utcnow(),
     )
-    return {"documents": made.documents, "versions": made.versions, "size": size}
+    return {**counts, "size": size}
 
 
 def exports_of(db: Session, dossier_id: uuid.UUID, limit: int = 10) -> list[ArchiveExport]:
@@ -176,3 +191,9 @@ def download(
 
 
 JOB_HANDLERS = (JobHandler(KIND, run_export, queue=QUEUE),)
+
+
+def file_name(export: ArchiveExport) -> str:
+    """The name a downloaded package is saved under."""
+    suffix = "-eni" if export.format == "eni" else ""
+    return f"expediente-{export.dossier_id}{suffix}.zip"

@@ -232,6 +232,7 @@ class ExportOut(BaseModel):
     id: uuid.UUID
     dossier_id: uuid.UUID
     status: str
+    format: str
     done: int
     total: int
     size: int
@@ -240,3 +241,59 @@ class ExportOut(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     download: str | None
+
+
+class ImportOut(BaseModel):
+    """An archival package sent for import: its job's progress, its verdict here, and the
+    dossier it became."""
+
+    id: uuid.UUID
+    status: str
+    format: str
+    filename: str
+    package_sha256: str
+    package_size: int
+    done: int
+    total: int
+    error: str
+    verdict: str
+    problems: list[str]
+    doubts: list[str]
+    checked: list[str]
+    dossier_id: uuid.UUID | None
+    origin_institution: str
+    origin_identifier: str
+    job_id: uuid.UUID | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ImportedVersionOut(BaseModel):
+    number: int
+    sha256: str
+    origin_verdict: str
+    verdict: str
+
+
+class ImportedDocumentOut(BaseModel):
+    document_id: uuid.UUID
+    origin_id: str
+    origin_verification_code: str | None
+    versions: list[ImportedVersionOut]
+
+
+class OriginEvidenceOut(BaseModel):
+    """The origin's proofs checked again now, offline."""
+
+    verified: bool
+    leaves: int
+    checkpoint_size: int
+    versions_proven: int
+    versions: int
+    problems: list[str]
+    register_key: str
+
+
+class ImportDetailOut(ImportOut):
+    documents: list[ImportedDocumentOut]
+    origin_evidence: OriginEvidenceOut | None

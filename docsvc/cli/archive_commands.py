@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from archive.errors import ArchiveError
 from archive.package_check import check
+from docsvc.actors.actor import Origin
+from docsvc.actors.sessions import actor_for
 from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
+from docsvc.archival.import_jobs import new_import
+from docsvc.archival.imports import PackageRefused, import_package
 from docsvc.cli.common import fail, load_settings, services_session
+from docsvc.identity.repository import user_by_username
 from docsvc.locale import translator
+from docsvc.pki.authorities import load_certificates
 from signing.errors import SigningError
 
-app = typer.Typer(no_args_is_help=True, help="Archival packages: export and offline checks.")
+app = typer.Typer(
+    no_args_is_help=True, help="Archival packages: export, import and offline checks."
+)
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -68,13 +75,6 @@ def export(
     )
 
 
-def _der(path: Path) -> list[bytes]:
-    data = path.read_bytes()
-    if b"-----BEGIN" in data:
-        return [c.public_bytes(Encoding.DER) for c in x509.load_pem_x509_certificates(data)]
-    return [data]
-
-
 @app.command("verify")
 def verify_package(
     package: Annotated[Path, typer.Argument(help="The package: its zip or its bag folder.")],
@@ -101,7 +101,7 @@ def verify_package(
     if not package.exists():
         fail(f"no such package: {package}", EXIT_UNREADABLE)
     try:
-        roots = [der for path in trust or [] for der in _der(path)]
+        roots = [der for path in trust or [] for der in load_certificates(path)]
         key_text = Path(key).read_text().strip() if key and Path(key).is_file() else key
         report = check(package, roots or None, key_text)
     except (ArchiveError, SigningError, OSError, ValueError) as exc:
@@ -117,3 +117,53 @@ def verify_package(
             typer.echo(f"FAILED: {line}")
         typer.echo(report.verdict)
     raise typer.Exit(EXIT_VALID if report.verdict == "valid" else EXIT_NOT_VALID)
+
+
+@app.command("import")
+def import_package_command(
+    package: Annotated[
+        Path,
+        typer.Argument(help="The package: an E-ARK zip or bag folder, or an ENI expediente's zip."),
+    ],
+    by: Annotated[
+        str, typer.Option("--by", help="The archivist who imports it (their department holds it).")
+    ],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="The origin register's verifier key, or a file holding it. Default: the "
+            "key the package carries.",
+        ),
+    ] = None,
+) -> None:
+    """Import another institution's package as a closed dossier: it is checked first
+    (under this institution's trust roots) and refused whole if anything fails. Exit 0
+    imported, 1 refused, 2 not a package."""
+    if not package.exists():
+        fail(f"no such package: {package}", EXIT_UNREADABLE)
+    key_text = Path(key).read_text().strip() if key and Path(key).is_file() else key or ""
+    with services_session() as (services, db):
+        user = user_by_username(db, by)
+        if user is None:
+            fail(f"no such user: {by}", EXIT_UNREADABLE)
+        actor = actor_for(user, Origin(client_ip="cli", user_agent="docsvc archive import"))
+        record = new_import(actor, package.name, key_text)
+        try:
+            with tempfile.TemporaryDirectory(prefix="docsvc-import-") as work:
+                import_package(db, services, actor, record, package, Path(work))
+        except PackageRefused as refused:
+            db.add(record)  # the refusal and its report
+            db.commit()
+            for line in refused.report.problems:
+                typer.echo(f"FAILED: {line}")
+            typer.echo("refused: nothing was imported")
+            raise typer.Exit(EXIT_NOT_VALID) from refused
+        except ArchiveError as exc:
+            fail(f"unreadable: {exc}", EXIT_UNREADABLE)
+        for line in record.report.get("doubts", []):
+            typer.echo(f"DOUBT: {line}")
+        typer.echo(
+            f"imported {record.total} versions from {record.origin_institution or 'the origin'} "
+            f"as dossier {record.dossier_id} ({record.verdict})"
+        )

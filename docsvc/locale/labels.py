@@ -342,6 +342,9 @@ def notice_text(t: Translator, value: object) -> str:
         "export_requested": _(
             "Archival package asked for: a job makes it, and it appears on this page when ready."
         ),
+        "import_requested": _(
+            "Package received: a job checks it and imports it; this page shows how it goes."
+        ),
         "renewal_requested": _(
             "Review of the signatures started: it reads what changed and renews what is due."
         ),
@@ -1231,6 +1234,13 @@ def error_message(t: Translator, code: str) -> str | None:
             "This dossier's package is being made already; it appears here when ready."
         ),
         "export_not_found": _("No such archival package."),
+        "package_missing": _("Choose the package's file (.zip)."),
+        "bad_export_format": _("Choose the package's format: E-ARK or ENI."),
+        "not_importer": _("Only archivists import archival packages."),
+        "import_not_found": _("No such import."),
+        "bad_register_key": _(
+            "The register key is written name+hash+key, as the origin publishes it."
+        ),
         "fixity_running": _("A fixity check is already under way; its progress is on this page."),
         "renewal_running": _(
             "A review of the signatures is already under way; its progress is on this page."
@@ -1278,3 +1288,79 @@ def error_message(t: Translator, code: str) -> str | None:
 def _value(value: object) -> str:
     raw = getattr(value, "value", value)
     return raw if isinstance(raw, str) else str(raw)
+
+
+def verdict_label(t: Translator, value: object) -> str:
+    labels = {
+        "valid": t.pgettext("verdict", "valid"),
+        "invalid": t.pgettext("verdict", "invalid"),
+        "indeterminate": t.pgettext("verdict", "indeterminate"),
+    }
+    return labels.get(_value(value), _value(value))
+
+
+def package_line_label(t: Translator, code: str, values: dict[str, object]) -> str:
+    """A line of an archival package's report (``archive.package_check.Line``) in the
+    reader's words. The English details of a library's error are left out: the API's
+    report carries them."""
+    # The catalogue's own gettext: the values go in below, once the template is chosen.
+    _ = t.messages.gettext
+    shown = {k: v for k, v in values.items() if k != "detail"}
+    shown.setdefault("file", "")
+    if code == "verdicts_differ":
+        shown["origin"] = verdict_label(t, values.get("origin"))
+        shown["here"] = verdict_label(t, values.get("here"))
+    lines = {
+        "bag_valid": _("The bag validates: its manifests and every file in it."),
+        "bag_invalid": _("The bag does not validate: a file is missing, extra or changed."),
+        "mets_unreadable": _("%(file)s cannot be read."),
+        "file_without_location": _("%(file)s lists a file without saying where it is."),
+        "file_missing": _("%(file)s is missing, though the METS lists it."),
+        "file_size": _("%(file)s is not of the size its METS says."),
+        "file_hash": _("%(file)s does not have the SHA-256 its METS says."),
+        "files_listed": _("The %(count)s files the METS list are there, whole."),
+        "own_register_key": _("The origin register's key is the one the package carries."),
+        "checkpoint_invalid": _("The origin register's checkpoint does not verify under its key."),
+        "checkpoint_signed": _(
+            "The origin register's checkpoint of %(size)s leaves is signed by %(key)s."
+        ),
+        "leaf_unproven": _("Leaf %(index)s of the origin register is not proven."),
+        "leaves_proven": _("%(count)s leaves of the origin register are proven in it."),
+        "own_anchors": _(
+            "The signatures were checked against the %(count)s trust anchors the package carries."
+        ),
+        "evidence_unreadable": _("The package's evidence (its proofs or anchors) cannot be read."),
+        "not_recorded": _("%(file)s is not recorded in the origin's register."),
+        "signature_invalid": _("%(file)s: a signature is not valid."),
+        "signature_indeterminate": _("%(file)s: a signature cannot be judged valid here."),
+        "signed_verified": _("%(count)s signed files verified."),
+        "record_mismatch": _("%(file)s does not have the hash its record says."),
+        "index_signature_unreadable": _("The electronic index's signature cannot be read."),
+        "index_signature_invalid": _("The electronic index's signature does not verify."),
+        "index_untrusted": _(
+            "The electronic index is signed by %(signer)s, who does not chain to a trust "
+            "root of this institution."
+        ),
+        "index_signed": _("The electronic index is signed by %(signer)s."),
+        "index_signature_unchecked": _(
+            "The electronic index's signature (%(kind)s) is of a kind this service does not check."
+        ),
+        "not_indexed": _("%(file)s is not the document its electronic index lists."),
+        "sha1_index": _("%(file)s is indexed by SHA-1, which is no longer secure."),
+        "eni_documents": _("The %(count)s documents are those the electronic index lists."),
+        "verdicts_differ": _(
+            "%(file)s, version %(version)s: %(origin)s at the origin, %(here)s here."
+        ),
+        "bad_package": _(
+            "The file is not an archival package this service reads: neither a BagIt bag "
+            "made by docsvc nor an ENI expediente."
+        ),
+        "bad_eni": _("The ENI expediente is malformed."),
+    }
+    template = lines.get(code)
+    if template is None:
+        return error_message(t, code) or _("A problem this page cannot describe in words.")
+    try:
+        return template % shown
+    except (KeyError, TypeError, ValueError):
+        return template

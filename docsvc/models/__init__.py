@@ -31,6 +31,7 @@ from docsvc.models.documents import (
 )
 from docsvc.models.exports import ArchiveExport, ExportStatus
 from docsvc.models.fixity import FixityAlert, FixityPass, FixityProblem
+from docsvc.models.imports import ArchiveImport, ImportedDocument, ImportStatus, PackageFormat
 from docsvc.models.jobs import Job, JobSecret, JobState, JobWorker
 from docsvc.models.object_claims import ObjectClaim
 from docsvc.models.organisation import (
@@ -79,6 +80,7 @@ __all__ = [
     "PRIVILEGED_ROLES",
     "ArchiveExport",
     "ArchiveHolding",
+    "ArchiveImport",
     "ArchiveLoan",
     "ArchivePhase",
     "ArchiveTransfer",
@@ -109,6 +111,8 @@ __all__ = [
     "FixityPass",
     "FixityProblem",
     "Holiday",
+    "ImportStatus",
+    "ImportedDocument",
     "InboxItem",
     "Institution",
     "IssuedCertificate",
@@ -123,6 +127,7 @@ __all__ = [
     "LogNode",
     "LogState",
     "ObjectClaim",
+    "PackageFormat",
     "PendingExternalSignature",
     "PeriodicTurn",
     "Position",

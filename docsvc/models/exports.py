@@ -29,6 +29,8 @@ class ArchiveExport(Base):
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     status: Mapped[str] = mapped_column(String(16), default=ExportStatus.queued.value)
+    # "eark": an E-ARK SIP in a BagIt bag; "eni": an ENI expediente with its sealed index.
+    format: Mapped[str] = mapped_column(String(8), default="eark", server_default="eark")
     # Versions written so far, of ``total`` (the job's progress, kept here for the page).
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)

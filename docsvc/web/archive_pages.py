@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from docsvc.actors.actor import Actor
-from docsvc.archival import archive_transfers, classification, holdings, retention_tables
+from docsvc.archival import (
+    archive_transfers,
+    classification,
+    holdings,
+    import_jobs,
+    retention_tables,
+)
 from docsvc.archival.schemas import HoldingOut, NodeOut, SchemeVersionOut
 from docsvc.attachments import attachment
 from docsvc.calendar.local import local_date
@@ -128,6 +134,7 @@ def _hub(
         may_see_holds=actor.has_any(*HOLD_READERS),
         may_see_disposal=actor.has_any(*DISPOSAL_READERS),
         may_see_fixity=actor.has_any(*FIXITY_READERS),
+        may_import=actor.has_any(*import_jobs.IMPORTERS),
         scheme=scheme,
         tree=scheme_tree(scheme.nodes) if scheme is not None else [],
         versions=classification.versions(db),

@@ -12,7 +12,13 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from docsvc.archival import archive_transfers, classification, export_jobs, holdings
+from docsvc.archival import (
+    archive_transfers,
+    classification,
+    export_jobs,
+    holdings,
+    import_jobs,
+)
 from docsvc.archival.holds import HOLD_ROLES
 from docsvc.archival.schemas import NodeOut
 from docsvc.documents import service as documents
@@ -171,6 +177,8 @@ def render_dossier(page: Page, dossier_id: uuid.UUID, error: DomainError | None 
         may_hold=holding is not None
         and holding.phase != ArchivePhase.disposed.value
         and actor.has_any(*HOLD_ROLES),
+        provenance=import_jobs.import_of_dossier(db, dossier_id),
+        may_see_import=actor.has_any(*import_jobs.IMPORTERS),
         may_export=actor.has_any(*export_jobs.EXPORTERS),
         exports=export_jobs.exports_of(db, dossier_id)
         if actor.has_any(*export_jobs.EXPORTERS)
@@ -201,7 +209,9 @@ def export_dossier(dossier_id: uuid.UUID, page: PageDep, form: FormDep) -> Respo
     """Ask for the dossier's archival package (archivists); a job makes it."""
     return page.act(
         form.get("csrf_token"),
-        lambda: export_jobs.request_export(page.db, page.services, page.actor, dossier_id),
+        lambda: export_jobs.request_export(
+            page.db, page.services, page.actor, dossier_id, form.get("format", "eark")
+        ),
         f"/expedientes/{dossier_id}?hecho=export_requested#paquete",
         lambda exc: render_dossier(page, dossier_id, exc),
     )
@@ -216,7 +226,7 @@ def download_package(
         chunks,
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="expediente-{dossier_id}.zip"',
+            "Content-Disposition": f'attachment; filename="{export_jobs.file_name(export)}"',
             "Content-Length": str(export.size),
         },
     )

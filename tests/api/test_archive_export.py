@@ -29,16 +29,17 @@ from archive.package import unpack
 from archive.package_check import PROOFS, check
 from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
-from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
+from docsvc.demo.seed import PAYMENT_DOSSIER_TITLE
 from docsvc.locale import translator
 from docsvc.models import ArchiveExport
 from docsvc.pki.authorities import trust_anchors
 from signing.cades import verify_record
 from signing.dev_pki import create_dev_pki
 from tests.support.backends import BACKENDS, Backend, build_backend
-from tests.support.jobs import wait_for_job, wait_for_seal
+from tests.support.jobs import wait_for_job
 from tests.support.pages import page_text, redirected, submit
 from tests.support.pki import INSTITUTION, URLS, root_der
+from tests.support.sealed_dossier import seal_payment_dossier
 
 Auth = Callable[[str], dict[str, str]]
 Browser = Callable[[str], TestClient]
@@ -61,29 +62,7 @@ def package(
     backend: Backend, client: TestClient, auth: Auth, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """Scenario B's dossier, signed by its line (B-LT) and sealed, exported."""
-    listing = client.get("/api/v1/dossiers", headers=auth("preparador")).json()
-    (dossier,) = [d for d in listing["items"] if d["title"] == PAYMENT_DOSSIER_TITLE]
-    line = client.post(
-        "/api/v1/signing-lines",
-        headers=auth("preparador"),
-        json={
-            "dossier_id": dossier["id"],
-            "level": "B-LT",
-            "steps": [
-                {"role_label": "prepared", "signers": [{"user": "preparador"}]},
-                {"role_label": "reviewed", "signers": [{"position": "DF:DIR-DF"}]},
-            ],
-        },
-    )
-    assert line.status_code == 201, line.text
-    for user in ("preparador", "financiero"):
-        signed = client.post(
-            f"/api/v1/signing-lines/{line.json()['id']}/sign",
-            headers=auth(user),
-            json={"pin": DEMO_PIN},
-        )
-        assert signed.status_code == 200, signed.text
-    wait_for_seal(backend.services.sessions, dossier["id"])
+    dossier = {"id": seal_payment_dossier(backend, client, auth)}
     target = tmp_path_factory.mktemp("package") / "expediente.zip"
     with backend.services.sessions() as db:
         made = export_dossier(
