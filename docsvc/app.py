@@ -44,8 +44,8 @@ from docsvc.verification import api as verification_api
 from docsvc.web import (
     admin_pages,
     archive_document_pages,
-    archive_import_pages,
     archive_lifecycle_pages,
+    archive_package_pages,
     archive_pages,
     audit_pages,
     dashboard_pages,
@@ -183,7 +183,7 @@ def create_app(
         registry_pages.router,
         # Fixed addresses under /archivo, and /expedientes/{id}/clasificar.
         archive_pages.router,
-        archive_import_pages.router,
+        archive_package_pages.router,
         archive_lifecycle_pages.router,
         preservation_pages.router,
         archive_document_pages.router,

@@ -45,12 +45,13 @@ from docsvc.archival.schemas import (
     ProposalIn,
     ProposalOut,
     SchemeVersionOut,
+    ScopeExportIn,
     SendIn,
     StepIn,
     TableOut,
     TriggerIn,
 )
-from docsvc.attachments import attachment
+from docsvc.attachments import attachment, streamed_zip
 from docsvc.deps import ActorDep, DbSession, ServicesDep
 from docsvc.documents.uploads import receive_multipart
 from docsvc.dossiers.service import readable_dossier
@@ -368,6 +369,9 @@ def _export_out(export: ArchiveExport) -> ExportOut:
     return ExportOut(
         id=export.id,
         dossier_id=export.dossier_id,
+        scope=export.scope_kind,
+        scope_id=export.scope_id,
+        label=export.label,
         status=export.status,
         format=export.format,
         done=export.done,
@@ -377,9 +381,7 @@ def _export_out(export: ArchiveExport) -> ExportOut:
         job_id=export.job_id,
         created_at=export.created_at,
         finished_at=export.finished_at,
-        download=(
-            f"/api/v1/archive/exports/{export.dossier_id}/{export.id}/package" if done else None
-        ),
+        download=f"/api/v1/archive/packages/{export.id}" if done else None,
     )
 
 
@@ -396,6 +398,30 @@ def request_export(
     institution. A job of the ``exports`` queue makes it; poll the export (or the job)
     for its progress."""
     return _export_out(export_jobs.request_export(db, services, actor, dossier_id, format))
+
+
+@router.post("/exports", status_code=202)
+def request_scope_export(
+    body: ScopeExportIn, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> ExportOut:
+    """Ask for the E-ARK package of a dossier, a case, a series or an official's records
+    (a handover), every record whole (archivists); poll it for its progress."""
+    return _export_out(export_jobs.request_scope_export(db, services, actor, body.scope, body.id))
+
+
+@router.get("/exports")
+def recent_exports(actor: ActorDep, db: DbSession) -> list[ExportOut]:
+    """The latest packages asked for, of any scope (archivists)."""
+    return [_export_out(e) for e in export_jobs.recent_exports(db, actor)]
+
+
+@router.get("/packages/{export_id}")
+def package(
+    export_id: uuid.UUID, actor: ActorDep, db: DbSession, services: ServicesDep
+) -> StreamingResponse:
+    """A finished package (the zip)."""
+    export, chunks = export_jobs.download(db, services, actor, None, export_id)
+    return streamed_zip(chunks, export.size, export_jobs.file_name(export))
 
 
 @router.get("/exports/{dossier_id}")
@@ -415,14 +441,7 @@ def export_package(
     services: ServicesDep,
 ) -> StreamingResponse:
     export, chunks = export_jobs.download(db, services, actor, dossier_id, export_id)
-    return StreamingResponse(
-        chunks,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{export_jobs.file_name(export)}"',
-            "Content-Length": str(export.size),
-        },
-    )
+    return streamed_zip(chunks, export.size, export_jobs.file_name(export))
 
 
 def import_out(record: ArchiveImport) -> ImportOut:
@@ -442,6 +461,7 @@ def import_out(record: ArchiveImport) -> ImportOut:
         doubts=list(report.get("doubts", [])),
         checked=list(report.get("checked", [])),
         dossier_id=record.dossier_id,
+        dossier_ids=[uuid.UUID(d) for d in record.dossier_ids or []],
         origin_institution=record.origin_institution,
         origin_identifier=record.origin_identifier,
         job_id=record.job_id,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -36,8 +37,10 @@ from sqlalchemy.orm import Session
 from archive.package import Content, Entry, Event, build, zip_bag
 from archive.package_check import ANCHORS, CHECKPOINT, PROOFS, REGISTER_KEY
 from docsvc.archival.archive_transfers import dossier_documents
+from docsvc.archival.export_scopes import Scope, ScopeKind, scope_of
 from docsvc.db.base import utcnow
-from docsvc.errors import NotFound
+from docsvc.documents.repository import content_disposed
+from docsvc.errors import InvalidInput
 from docsvc.ledger.checkpoints import verifier_key
 from docsvc.locale import Translator
 from docsvc.models import (
@@ -59,13 +62,19 @@ RECORD_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "docsvc archival package record",
     "type": "object",
-    "required": ["type", "version", "dossier", "documents"],
+    "required": ["type", "version", "scope", "dossiers", "documents"],
     "properties": {
         "type": {"const": "docsvc.archive.package"},
         "version": {"const": 1},
         "institution": {"type": "string"},
         "exported_at": {"type": "string", "format": "date-time"},
-        "dossier": {"type": "object"},
+        "scope": {
+            "type": "object",
+            "required": ["kind", "id", "label"],
+            "properties": {"kind": {"enum": ["dossier", "case", "series", "official"]}},
+        },
+        "dossier": {"type": ["object", "null"]},
+        "dossiers": {"type": "array", "items": {"type": "object"}},
         "classification": {"type": ["object", "null"]},
         "holding": {"type": ["object", "null"]},
         "documents": {
@@ -109,14 +118,16 @@ def _pem(ders: list[bytes]) -> str:
     )
 
 
-def _wanted(db: Session, dossier: Dossier, documents: list[uuid.UUID]) -> list[tuple[str, str]]:
-    """The register's objects about the dossier: itself, its documents, and the entries,
-    transfers and receipts that concern either."""
+def _wanted(
+    db: Session, dossiers: list[uuid.UUID], documents: list[uuid.UUID]
+) -> list[tuple[str, str]]:
+    """The register's objects about the records: the dossiers, their documents, and the
+    entries, transfers and receipts that concern any of them."""
     entries = list(
         db.scalars(
             select(RegisterEntry.id).where(
                 or_(
-                    RegisterEntry.dossier_id == dossier.id,
+                    RegisterEntry.dossier_id.in_(dossiers),
                     RegisterEntry.document_id.in_(documents),
                 )
             )
@@ -125,13 +136,13 @@ def _wanted(db: Session, dossier: Dossier, documents: list[uuid.UUID]) -> list[t
     transfers = list(
         db.scalars(
             select(Transfer.id).where(
-                or_(Transfer.dossier_id == dossier.id, Transfer.document_id.in_(documents))
+                or_(Transfer.dossier_id.in_(dossiers), Transfer.document_id.in_(documents))
             )
         )
     )
     receipts = list(db.scalars(select(Receipt.id).where(Receipt.transfer_id.in_(transfers))))
     return (
-        [("dossier", str(dossier.id))]
+        [("dossier", str(d)) for d in dossiers]
         + [("document", str(d)) for d in documents]
         + [("register_entry", str(e)) for e in entries]
         + [("transfer", str(t)) for t in transfers]
@@ -139,9 +150,19 @@ def _wanted(db: Session, dossier: Dossier, documents: list[uuid.UUID]) -> list[t
     )
 
 
-def _readme(t: Translator, dossier: Dossier, institution: str) -> str:
+def _readme(t: Translator, scope: Scope, institution: str) -> str:
+    titles = {
+        ScopeKind.dossier: t.gettext(
+            "Archival package of the dossier “%(title)s”", title=scope.label
+        ),
+        ScopeKind.case: t.gettext("Archival package of the case %(label)s", label=scope.label),
+        ScopeKind.series: t.gettext("Archival package of the series %(label)s", label=scope.label),
+        ScopeKind.official: t.gettext(
+            "Archival package of the records opened by %(label)s", label=scope.label
+        ),
+    }
     lines = [
-        t.gettext("Archival package of the dossier “%(title)s”", title=dossier.title),
+        titles[scope.kind],
         t.gettext("Exported by %(institution)s with docsvc.", institution=institution),
         "",
         t.gettext(
@@ -178,13 +199,86 @@ def export_dossier(
     t: Translator,
     progress: Callable[[int, int], object] | None = None,
 ) -> ExportedPackage:
-    """Write the dossier's package as a zip to ``target``. ``progress(done, total)`` is
-    told after each version is written and checked."""
-    dossier = db.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound("No such dossier.", code="dossier_not_found")
+    """Write the dossier's package as a zip to ``target``."""
+    scope = scope_of(db, ScopeKind.dossier.value, str(dossier_id))
+    return export_scope(db, services, scope, target, t, progress)
+
+
+def _members(db: Session, scope: Scope) -> tuple[list[Dossier], dict[uuid.UUID, Dossier | None]]:
+    """The scope's dossiers, and each document to export with the dossier that holds it
+    (None for one outside them), in order; each once; none whose content was disposed of."""
+    dossiers = [d for d in (db.get(Dossier, i) for i in scope.dossiers) if d is not None]
+    members: dict[uuid.UUID, Dossier | None] = {}
+    candidates: list[tuple[uuid.UUID, Dossier | None]] = [
+        (d, dossier) for dossier in dossiers for d in dossier_documents(db, dossier)
+    ]
+    candidates += [(d, None) for d in scope.documents]
+    for document_id, dossier in candidates:
+        if document_id in members or db.get(Document, document_id) is None:
+            continue
+        if content_disposed(db, document_id):
+            continue
+        members[document_id] = dossier
+    return dossiers, members
+
+
+def _holding_json(db: Session, holding: ArchiveHolding | None) -> dict[str, Any]:
+    node = db.get(ClassificationNode, holding.node_id) if holding is not None else None
+    return {
+        "classification": (
+            {"code": node.full_code, "name": node.name, "level": node.level}
+            if node is not None
+            else None
+        ),
+        "holding": (
+            {
+                "phase": holding.phase,
+                "starts_on": _day(holding.starts_on),
+                "central_on": _day(holding.central_on),
+                "disposal_on": _day(holding.disposal_on),
+                "disposition": holding.disposition,
+                "on_hold": holding.on_hold,
+                "retention_table_id": str(holding.table_id) if holding.table_id else None,
+            }
+            if holding is not None
+            else None
+        ),
+    }
+
+
+def _dossier_json(db: Session, dossier: Dossier, documents: list[uuid.UUID]) -> dict[str, Any]:
+    holding = db.scalar(select(ArchiveHolding).where(ArchiveHolding.dossier_id == dossier.id))
+    return {
+        "id": str(dossier.id),
+        "title": dossier.title,
+        "subject": dossier.subject,
+        "confidentiality": dossier.confidentiality,
+        "status": dossier.status,
+        "created_at": dossier.created_at.isoformat(),
+        "closed_at": dossier.closed_at.isoformat() if dossier.closed_at else None,
+        "sealed_at": dossier.sealed_at.isoformat() if dossier.sealed_at else None,
+        "sealed_index_id": str(dossier.sealed_index_id) if dossier.sealed_index_id else None,
+        "documents": [str(d) for d in documents],
+        **_holding_json(db, holding),
+    }
+
+
+def export_scope(
+    db: Session,
+    services: Services,
+    scope: Scope,
+    target: Path,
+    t: Translator,
+    progress: Callable[[int, int], object] | None = None,
+) -> ExportedPackage:
+    """Write the scope's package as a zip to ``target``. ``progress(done, total)`` is told
+    after each version is written and checked."""
     settings = services.settings
-    documents = [d for d in dossier_documents(db, dossier) if db.get(Document, d) is not None]
+    dossiers, members = _members(db, scope)
+    if not members and not dossiers:
+        raise InvalidInput("There is no record to export there.", code="export_empty")
+    documents = list(members)
+    indexes = {d.sealed_index_id for d in dossiers if d.sealed_index_id is not None}
     total = (
         db.scalar(
             select(func.count())
@@ -249,6 +343,17 @@ def export_dossier(
                 version_count += 1
                 if progress is not None:
                     progress(version_count, total)
+            holder = members[document_id]
+            loose = (
+                _holding_json(
+                    db,
+                    db.scalar(
+                        select(ArchiveHolding).where(ArchiveHolding.document_id == document_id)
+                    ),
+                )
+                if holder is None
+                else {}
+            )
             described.append(
                 {
                     "id": str(document.id),
@@ -257,56 +362,39 @@ def export_dossier(
                     "confidentiality": document.confidentiality,
                     "verification_code": document.verification_code,
                     "latest_version": document.latest_version,
-                    "sealed_index": document.id == dossier.sealed_index_id,
+                    "dossier_id": str(holder.id) if holder is not None else None,
+                    "sealed_index": document.id in indexes,
                     "versions": shown,
+                    **loose,
                 }
             )
 
-        holding = db.scalar(select(ArchiveHolding).where(ArchiveHolding.dossier_id == dossier.id))
-        node = db.get(ClassificationNode, holding.node_id) if holding is not None else None
         exported_at = utcnow()
+        in_dossier = {
+            dossier.id: [d for d, holder in members.items() if holder is dossier]
+            for dossier in dossiers
+        }
+        shown_dossiers = [_dossier_json(db, d, in_dossier[d.id]) for d in dossiers]
+        single = shown_dossiers[0] if scope.kind is ScopeKind.dossier else None
         record = {
             "type": "docsvc.archive.package",
             "version": 1,
             "institution": settings.institution_name,
             "exported_at": exported_at.isoformat(),
-            "dossier": {
-                "id": str(dossier.id),
-                "title": dossier.title,
-                "subject": dossier.subject,
-                "confidentiality": dossier.confidentiality,
-                "status": dossier.status,
-                "created_at": dossier.created_at.isoformat(),
-                "closed_at": dossier.closed_at.isoformat() if dossier.closed_at else None,
-                "sealed_at": dossier.sealed_at.isoformat() if dossier.sealed_at else None,
-                "sealed_index_id": str(dossier.sealed_index_id)
-                if dossier.sealed_index_id
-                else None,
-            },
-            "classification": (
-                {"code": node.full_code, "name": node.name, "level": node.level}
-                if node is not None
-                else None
-            ),
-            "holding": (
-                {
-                    "phase": holding.phase,
-                    "starts_on": _day(holding.starts_on),
-                    "central_on": _day(holding.central_on),
-                    "disposal_on": _day(holding.disposal_on),
-                    "disposition": holding.disposition,
-                    "on_hold": holding.on_hold,
-                    "retention_table_id": str(holding.table_id) if holding.table_id else None,
-                }
-                if holding is not None
-                else None
-            ),
+            "scope": {"kind": scope.kind.value, "id": scope.ident, "label": scope.label},
+            "dossiers": shown_dossiers,
+            # A one-dossier package names it here too, with its classification and holding.
+            "dossier": single,
+            "classification": single["classification"] if single else None,
+            "holding": single["holding"] if single else None,
             "documents": described,
         }
         record_path = work / "record.json"
         record_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
 
-        checkpoint, proven = proven_leaves(db, services.keys, _wanted(db, dossier, documents))
+        checkpoint, proven = proven_leaves(
+            db, services.keys, _wanted(db, [d.id for d in dossiers], documents)
+        )
         proofs_path = work / "register-proofs.json"
         proofs_path.write_text(
             json.dumps(
@@ -333,7 +421,7 @@ def export_dossier(
         anchors_path = work / "trust-anchors.pem"
         anchors_path.write_text(_pem(anchors), "ascii")
         readme = work / "LEEME.txt"
-        readme.write_text(_readme(t, dossier, settings.institution_name), "utf-8")
+        readme.write_text(_readme(t, scope, settings.institution_name), "utf-8")
         schema = work / SCHEMA_NAME
         schema.write_text(json.dumps(RECORD_SCHEMA, indent=2), "utf-8")
 
@@ -346,9 +434,12 @@ def export_dossier(
             )
             for leaf, _, _ in proven
         )
+        object_id = (
+            f"urn:uuid:{scope.ident}" if scope.kind is ScopeKind.dossier else scope.object_id()
+        )
         content = Content(
-            object_id=f"urn:uuid:{dossier.id}",
-            label=dossier.title,
+            object_id=object_id,
+            label=scope.label,
             created=exported_at,
             software_version=_software_version(),
             descriptive=Entry("metadata/descriptive/record.json", record_path, "application/json"),
@@ -365,14 +456,19 @@ def export_dossier(
             events=events,
             bag_info={
                 "Source-Organization": settings.institution_name,
-                "External-Identifier": f"urn:uuid:{dossier.id}",
-                "External-Description": dossier.title,
+                "External-Identifier": object_id,
+                "External-Description": scope.label,
             },
         )
-        bag = build(content, work / f"expediente-{dossier.id}")
+        bag = build(content, work / f"paquete-{scope.kind.value}-{_safe(scope.ident)}")
         zip_bag(bag, target)
     return ExportedPackage(target, len(documents), version_count, len(proven))
 
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _safe(text: str) -> str:
+    """A folder name made of the scope's id (a series' code, a username, an id)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80]

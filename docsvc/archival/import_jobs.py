@@ -25,7 +25,7 @@ from docsvc.identity.repository import user_by_id
 from docsvc.jobs.handlers import JobContext, JobGaveUp, JobHandler, JobResult
 from docsvc.jobs.queue import enqueue
 from docsvc.jobs.runner import wake_local
-from docsvc.models import ArchiveImport, ImportedDocument, ImportStatus, Role
+from docsvc.models import ArchiveImport, DossierItem, ImportedDocument, ImportStatus, Role
 from docsvc.services import Services
 
 KIND = "archive.import"
@@ -59,6 +59,7 @@ def new_import(actor: Actor, filename: str, register_key: str = "") -> ArchiveIm
         filename=filename[:255],
         given_register_key=key,
         report={},
+        dossier_ids=[],
         origin_proofs={},
     )
 
@@ -204,7 +205,17 @@ def get_import(db: Session, actor: Actor, import_id: uuid.UUID) -> ArchiveImport
 
 
 def import_of_dossier(db: Session, dossier_id: uuid.UUID) -> ArchiveImport | None:
-    return db.scalar(select(ArchiveImport).where(ArchiveImport.dossier_id == dossier_id))
+    """The import a dossier came from, if it came from one."""
+    found = db.scalar(select(ArchiveImport).where(ArchiveImport.dossier_id == dossier_id))
+    if found is not None:
+        return found
+    return db.scalar(
+        select(ArchiveImport)
+        .join(ImportedDocument, ImportedDocument.import_id == ArchiveImport.id)
+        .join(DossierItem, DossierItem.document_id == ImportedDocument.document_id)
+        .where(DossierItem.dossier_id == dossier_id)
+        .limit(1)
+    )
 
 
 def imported_documents(db: Session, import_id: uuid.UUID) -> list[ImportedDocument]:

@@ -107,8 +107,22 @@ class _Document:
     doc_type: str
     confidentiality: str
     verification_code: str | None
-    sealed_index: bool
+    # The origin's dossier that holds it (None: a record outside any dossier).
+    folder: str | None
     versions: list[_Version] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    """An origin dossier, to become a closed dossier here."""
+
+    origin_id: str
+    title: str
+    subject: str
+    confidentiality: str
+    closed_at: datetime | None
+    sealed_at: datetime | None
+    sealed_index: str | None  # the origin id of its signed index
 
 
 @dataclass(slots=True)
@@ -119,11 +133,10 @@ class _Reading:
     report: PackageReport
     institution: str
     identifier: str
+    # What the package is of (a dossier's title, a case, a series, an official): the title
+    # of the dossier that gathers its records outside any dossier.
     title: str
-    subject: str
-    confidentiality: str
-    closed_at: datetime | None
-    sealed_at: datetime | None
+    folders: list[_Folder]
     documents: list[_Document]
     register_key: str = ""
     checkpoint: str = ""
@@ -170,6 +183,13 @@ def _read_eark(bag_dir: Path, anchors: Sequence[bytes], register_key: str | None
     if record.get("type") != "docsvc.archive.package" or record.get("version") != 1:
         raise _bad("the package's record.json is not a docsvc archival package record")
     verdicts = {f.path: f.verdict for f in report.files}
+    # Packages of one dossier name it in "dossier"; others list "dossiers", and each
+    # document says which holds it.
+    shown = record.get("dossiers")
+    if not isinstance(shown, list):
+        shown = [record["dossier"]] if isinstance(record.get("dossier"), dict) else []
+    folders = [_folder(item) for item in shown if isinstance(item, dict)]
+    single = folders[0].origin_id if len(folders) == 1 and "dossiers" not in record else None
     documents = []
     for item in record.get("documents", []):
         document = _Document(
@@ -180,7 +200,7 @@ def _read_eark(bag_dir: Path, anchors: Sequence[bytes], register_key: str | None
                 item.get("confidentiality"), Confidentiality, Confidentiality.internal.value
             ),
             verification_code=item.get("verification_code") or None,
-            sealed_index=bool(item.get("sealed_index")),
+            folder=item.get("dossier_id") or single,
         )
         for version in sorted(item.get("versions", []), key=lambda v: int(v["number"])):
             relative = str(version.get("path", ""))
@@ -214,25 +234,39 @@ def _read_eark(bag_dir: Path, anchors: Sequence[bytes], register_key: str | None
         documents.append(document)
     if not documents:
         raise _bad("the package holds no document")
-    dossier = record.get("dossier") or {}
+    scope = record.get("scope") if isinstance(record.get("scope"), dict) else {}
+    first = shown[0] if shown and isinstance(shown[0], dict) else {}
     given_key = (register_key or "").strip()
     return _Reading(
         format=PackageFormat.eark,
         report=report,
         institution=str(record.get("institution") or "")[:500],
-        identifier=f"urn:uuid:{dossier.get('id', '')}",
-        title=str(dossier.get("title") or "")[:500] or str(dossier.get("id", "")),
-        subject=str(dossier.get("subject") or ""),
-        confidentiality=_choice(
-            dossier.get("confidentiality"), Confidentiality, Confidentiality.internal.value
+        identifier=(
+            f"urn:docsvc:{scope.get('kind')}:{scope.get('id')}"
+            if scope and scope.get("kind") != "dossier"
+            else f"urn:uuid:{first.get('id', '')}"
         ),
-        closed_at=_moment(dossier.get("closed_at")),
-        sealed_at=_moment(dossier.get("sealed_at")),
+        title=str(scope.get("label") or first.get("title") or "")[:500] or "—",
+        folders=folders,
         documents=documents,
         register_key=given_key or (root / REGISTER_KEY).read_text("utf-8").strip(),
         checkpoint=(root / CHECKPOINT).read_text("utf-8"),
         proofs=proofs,
         anchors_pem=(root / ANCHORS).read_text("ascii"),
+    )
+
+
+def _folder(item: dict[str, Any]) -> _Folder:
+    return _Folder(
+        origin_id=str(item.get("id", "")),
+        title=str(item.get("title") or "")[:500] or str(item.get("id", "")),
+        subject=str(item.get("subject") or ""),
+        confidentiality=_choice(
+            item.get("confidentiality"), Confidentiality, Confidentiality.internal.value
+        ),
+        closed_at=_moment(item.get("closed_at")),
+        sealed_at=_moment(item.get("sealed_at")),
+        sealed_index=str(item["sealed_index_id"]) if item.get("sealed_index_id") else None,
     )
 
 
@@ -362,7 +396,7 @@ def _read_eni(folder: Path, anchors: Sequence[bytes], work: Path) -> _Reading:
                 doc_type=DocumentType.other.value,
                 confidentiality=Confidentiality.internal.value,
                 verification_code=None,
-                sealed_index=False,
+                folder=expediente.identifier,
                 versions=[
                     _Version(
                         path=content,
@@ -389,10 +423,17 @@ def _read_eni(folder: Path, anchors: Sequence[bytes], work: Path) -> _Reading:
         institution=expediente.organ,
         identifier=expediente.identifier,
         title=expediente.identifier,
-        subject=expediente.classification,
-        confidentiality=Confidentiality.internal.value,
-        closed_at=_moment(expediente.opened_at) if expediente.state != "E01" else None,
-        sealed_at=None,
+        folders=[
+            _Folder(
+                origin_id=expediente.identifier,
+                title=expediente.identifier,
+                subject=expediente.classification,
+                confidentiality=Confidentiality.internal.value,
+                closed_at=_moment(expediente.opened_at) if expediente.state != "E01" else None,
+                sealed_at=None,
+                sealed_index=None,
+            )
+        ],
         documents=documents,
         index_xml=xml.decode("utf-8", errors="replace"),
     )
@@ -461,100 +502,136 @@ def _store(db: Session, services: Services, reading: _Reading, progress: Progres
             progress(number, len(versions))
 
 
-def _write(db: Session, actor: Actor, record: ArchiveImport, reading: _Reading) -> Dossier:
-    now = utcnow()
+def _new_dossier(
+    db: Session, actor: Actor, record: ArchiveImport, folder: _Folder, now: datetime
+) -> Dossier:
     dossier = Dossier(
         id=uuid.uuid4(),
-        title=reading.title,
-        subject=reading.subject,
+        title=folder.title,
+        subject=folder.subject,
         owning_department_id=record.department_id,
-        confidentiality=reading.confidentiality,
+        confidentiality=folder.confidentiality,
         # A copy of another institution's record: read, never changed here.
         status=DossierStatus.closed.value,
         created_by_id=actor.user_id,
-        closed_at=reading.closed_at or reading.sealed_at or now,
-        sealed_at=reading.sealed_at,
+        closed_at=folder.closed_at or folder.sealed_at or now,
+        sealed_at=folder.sealed_at,
     )
     db.add(dossier)
     db.flush()
-    position = 0
-    for read in reading.documents:
-        document = Document(
-            id=uuid.uuid4(),
-            doc_type=read.doc_type,
-            title=read.title,
-            subject="",
-            owning_department_id=record.department_id,
-            confidentiality=read.confidentiality,
-            created_by_id=actor.user_id,
-            latest_version=len(read.versions),
+    return dossier
+
+
+def _new_document(db: Session, actor: Actor, record: ArchiveImport, read: _Document) -> Document:
+    document = Document(
+        id=uuid.uuid4(),
+        doc_type=read.doc_type,
+        title=read.title,
+        subject="",
+        owning_department_id=record.department_id,
+        confidentiality=read.confidentiality,
+        created_by_id=actor.user_id,
+        latest_version=len(read.versions),
+    )
+    db.add(document)
+    db.flush()
+    for number, version in enumerate(read.versions, start=1):
+        row = DocumentVersion(
+            document_id=document.id,
+            number=number,
+            sha256=version.sha256,
+            size=version.size,
+            pages=version.pages,
+            filename=version.filename,
+            media_type="application/pdf",
+            reason=version.reason[:2000],
+            author_id=actor.user_id,
         )
-        db.add(document)
+        db.add(row)
         db.flush()
-        for number, version in enumerate(read.versions, start=1):
-            row = DocumentVersion(
-                document_id=document.id,
-                number=number,
-                sha256=version.sha256,
-                size=version.size,
-                pages=version.pages,
-                filename=version.filename,
-                media_type="application/pdf",
-                reason=version.reason[:2000],
-                author_id=actor.user_id,
+        register_events.record_version(db, document, row, actor.username)
+    db.add(
+        ImportedDocument(
+            document_id=document.id,
+            import_id=record.id,
+            origin_id=read.origin_id[:200],
+            origin_verification_code=read.verification_code,
+            verdicts=[
+                {
+                    "number": number,
+                    "sha256": v.sha256,
+                    "origin_verdict": v.origin_verdict,
+                    "verdict": v.verdict,
+                }
+                for number, v in enumerate(read.versions, start=1)
+            ],
+        )
+    )
+    return document
+
+
+def _write(db: Session, actor: Actor, record: ArchiveImport, reading: _Reading) -> list[Dossier]:
+    """Each origin dossier as a closed dossier here, and the records outside any in one
+    more, titled as the package; in the package's order."""
+    now = utcnow()
+    by_origin = {folder.origin_id: folder for folder in reading.folders}
+    made: dict[str | None, Dossier] = {}
+    positions: dict[str | None, int] = {}
+    counts: dict[str | None, int] = {}
+    for read in reading.documents:
+        key = read.folder if read.folder in by_origin else None
+        if key not in made:
+            folder = by_origin.get(key or "") or _Folder(
+                origin_id="",
+                title=reading.title,
+                subject="",
+                confidentiality=Confidentiality.internal.value,
+                closed_at=None,
+                sealed_at=None,
+                sealed_index=None,
             )
-            db.add(row)
-            db.flush()
-            register_events.record_version(db, document, row, actor.username)
-        if read.sealed_index:
+            made[key] = _new_dossier(db, actor, record, folder, now)
+        dossier = made[key]
+        document = _new_document(db, actor, record, read)
+        counts[key] = counts.get(key, 0) + 1
+        folder_index = by_origin[key].sealed_index if key is not None else None
+        if folder_index is not None and folder_index == read.origin_id:
             dossier.sealed_index_id = document.id
         else:
-            position += 1
+            positions[key] = positions.get(key, 0) + 1
             db.add(
                 DossierItem(
                     dossier_id=dossier.id,
                     document_id=document.id,
-                    position=position,
+                    position=positions[key],
                     added_by_id=actor.user_id,
                 )
             )
-        db.add(
-            ImportedDocument(
-                document_id=document.id,
-                import_id=record.id,
-                origin_id=read.origin_id[:200],
-                origin_verification_code=read.verification_code,
-                verdicts=[
-                    {
-                        "number": number,
-                        "sha256": v.sha256,
-                        "origin_verdict": v.origin_verdict,
-                        "verdict": v.verdict,
-                    }
-                    for number, v in enumerate(read.versions, start=1)
-                ],
-            )
-        )
     db.flush()
     checkpoint_size = reading.proofs.get("size")
-    register_events.record_archival(
-        db,
-        "dossier_import",
-        str(dossier.id),
-        {
-            "documents": len(reading.documents),
-            "format": reading.format.value,
-            "origin": reading.institution,
-            "origin_identifier": reading.identifier,
-            "package_sha256": record.package_sha256,
-            "origin_checkpoint_size": checkpoint_size,
-        },
-        actor.username,
-    )
-    register_events.record_archival(
-        db, "dossier_close", str(dossier.id), {"documents": position}, actor.username
-    )
-    return dossier
+    for key, dossier in made.items():
+        register_events.record_archival(
+            db,
+            "dossier_import",
+            str(dossier.id),
+            {
+                "documents": counts.get(key, 0),
+                "format": reading.format.value,
+                "origin": reading.institution,
+                "origin_identifier": key or reading.identifier,
+                "package_sha256": record.package_sha256,
+                "origin_checkpoint_size": checkpoint_size,
+            },
+            actor.username,
+        )
+        register_events.record_archival(
+            db,
+            "dossier_close",
+            str(dossier.id),
+            {"documents": positions.get(key, 0)},
+            actor.username,
+        )
+    return list(made.values())
 
 
 def import_package(
@@ -588,7 +665,7 @@ def import_package(
     if record not in db:
         db.add(record)
         db.flush()
-    dossier = _write(db, actor, record, reading)
+    dossiers = _write(db, actor, record, reading)
     disagreements = [
         Line(
             "verdicts_differ",
@@ -606,7 +683,8 @@ def import_package(
     record.report = reading.report.settle().as_json()
     record.verdict = reading.report.verdict
     record.status = ImportStatus.done.value
-    record.dossier_id = dossier.id
+    record.dossier_id = dossiers[0].id
+    record.dossier_ids = [str(d.id) for d in dossiers]
     record.done = record.total
     record.origin_institution = reading.institution
     record.origin_identifier = reading.identifier[:500]
@@ -621,10 +699,11 @@ def import_package(
         actor,
         "archive.import",
         object_type="dossier",
-        object_id=str(dossier.id),
+        object_id=str(dossiers[0].id),
         department_id=record.department_id,
         details={
             "import": str(record.id),
+            "dossiers": record.dossier_ids,
             "format": record.format,
             "origin": reading.institution,
             "package_sha256": sha256,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class NodeOut(BaseModel):
@@ -230,7 +230,10 @@ class ExportOut(BaseModel):
     """An archival package asked for: its job's progress, and where to fetch it when done."""
 
     id: uuid.UUID
-    dossier_id: uuid.UUID
+    dossier_id: uuid.UUID | None
+    scope: str
+    scope_id: str
+    label: str
     status: str
     format: str
     done: int
@@ -261,6 +264,7 @@ class ImportOut(BaseModel):
     doubts: list[str]
     checked: list[str]
     dossier_id: uuid.UUID | None
+    dossier_ids: list[uuid.UUID]
     origin_institution: str
     origin_identifier: str
     job_id: uuid.UUID | None
@@ -297,3 +301,11 @@ class OriginEvidenceOut(BaseModel):
 class ImportDetailOut(ImportOut):
     documents: list[ImportedDocumentOut]
     origin_evidence: OriginEvidenceOut | None
+
+
+class ScopeExportIn(BaseModel):
+    """What an archival package is of: ``dossier`` (its id), ``case`` (its id or a
+    registry number in it), ``series`` (its full code) or ``official`` (a username)."""
+
+    scope: Literal["dossier", "case", "series", "official"]
+    id: str = Field(min_length=1, max_length=300)

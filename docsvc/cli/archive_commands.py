@@ -15,7 +15,8 @@ from archive.package_check import check
 from docsvc.actors.actor import Origin
 from docsvc.actors.sessions import actor_for
 from docsvc.archival.eni_export import export_eni
-from docsvc.archival.exports import export_dossier
+from docsvc.archival.export_scopes import ScopeKind, scope_of
+from docsvc.archival.exports import export_scope
 from docsvc.archival.import_jobs import new_import
 from docsvc.archival.imports import PackageRefused, import_package
 from docsvc.cli.common import fail, load_settings, services_session
@@ -33,39 +34,66 @@ EXIT_VALID, EXIT_NOT_VALID, EXIT_UNREADABLE = 0, 1, 2
 
 @app.command("export")
 def export(
-    dossier: Annotated[str, typer.Option("--dossier", help="The dossier's id.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The package to write (.zip).")],
+    dossier: Annotated[str | None, typer.Option("--dossier", help="A dossier's id.")] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="A case: its id, or a registry number in it.")
+    ] = None,
+    series: Annotated[
+        str | None, typer.Option("--series", help="A series' full code (MDS.DAJ.RES).")
+    ] = None,
+    official: Annotated[
+        str | None,
+        typer.Option("--official", help="A username: every record they opened (a handover)."),
+    ] = None,
     form: Annotated[
         str,
         typer.Option(
             "--format",
             help="eark: an E-ARK SIP in a BagIt bag; eni: an ENI expediente with its signed "
-            "electronic index.",
+            "electronic index (a dossier only).",
         ),
     ] = "eark",
 ) -> None:
-    """Export a dossier. As an E-ARK SIP inside a BagIt bag, zipped (the default): every
-    version of its documents, their validation reports, its metadata, and its register
-    leaves with their proofs and the checkpoint they verify against. As an ENI expediente:
-    its documents' latest versions with their ENI metadata, and the electronic index
-    sealed by the institution."""
-    try:
-        ident = uuid.UUID(dossier)
-    except ValueError:
-        fail(f"not a dossier id: {dossier}", EXIT_UNREADABLE)
-    if form not in ("eark", "eni"):
-        fail(f"--format is eark or eni, not {form}", EXIT_UNREADABLE)
+    """Export records. As an E-ARK SIP inside a BagIt bag, zipped (the default): every
+    version of the documents, their validation reports, their metadata, and their register
+    leaves with their proofs and the checkpoint they verify against; for a case, a series or
+    an official, every dossier in it whole and every record outside one. As an ENI
+    expediente (a dossier): its documents' latest versions with their ENI metadata, and the
+    electronic index sealed by the institution."""
+    chosen = [
+        (kind, value)
+        for kind, value in (
+            (ScopeKind.dossier, dossier),
+            (ScopeKind.case, case),
+            (ScopeKind.series, series),
+            (ScopeKind.official, official),
+        )
+        if value
+    ]
+    if len(chosen) != 1:
+        fail("give one of --dossier, --case, --series or --official", EXIT_UNREADABLE)
+    kind, ident = chosen[0]
+    assert ident is not None
+    if kind is ScopeKind.dossier:
+        try:
+            uuid.UUID(ident)
+        except ValueError:
+            fail(f"not a dossier id: {ident}", EXIT_UNREADABLE)
+    if form not in ("eark", "eni") or (form == "eni" and kind is not ScopeKind.dossier):
+        fail("--format is eark or eni (eni for a dossier only)", EXIT_UNREADABLE)
     if output.exists():
         fail(f"{output} exists already", EXIT_UNREADABLE)
     settings = load_settings()
     t = translator(settings.default_language, settings.timezone)
     with services_session() as (services, db):
         try:
+            scope = scope_of(db, kind.value, ident)
             if form == "eni":
-                eni = export_eni(db, services, ident, output)
+                eni = export_eni(db, services, uuid.UUID(scope.ident), output)
                 typer.echo(f"exported an ENI expediente of {eni.documents} documents to {output}")
                 return
-            made = export_dossier(db, services, ident, output, t)
+            made = export_scope(db, services, scope, output, t)
         except BaseException:
             output.unlink(missing_ok=True)
             raise

@@ -1235,6 +1235,11 @@ def error_message(t: Translator, code: str) -> str | None:
         ),
         "export_not_found": _("No such archival package."),
         "package_missing": _("Choose the package's file (.zip)."),
+        "series_not_found": _("No series of the classification scheme has that code."),
+        "export_empty": _("There is no record to export there."),
+        "bad_export_scope": _(
+            "Say what the package holds: a dossier, a case, a series or a person's records."
+        ),
         "bad_export_format": _("Choose the package's format: E-ARK or ENI."),
         "not_importer": _("Only archivists import archival packages."),
         "import_not_found": _("No such import."),

@@ -25,7 +25,14 @@ class ArchiveExport(Base):
     __tablename__ = "archive_exports"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    # The dossier, for a package of one; None for a case, a series or an official's.
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dossiers.id"), index=True, default=None
+    )
+    # What it is of (``export_scopes.ScopeKind``), named as the reader named it.
+    scope_kind: Mapped[str] = mapped_column(String(16), default="dossier", server_default="dossier")
+    scope_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    label: Mapped[str] = mapped_column(String(500), default="", server_default="")
     requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     status: Mapped[str] = mapped_column(String(16), default=ExportStatus.queued.value)

@@ -56,6 +56,8 @@ class ArchiveImport(Base):
     dossier_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("dossiers.id"), default=None, index=True
     )
+    # Every dossier it became (a package of a case, a series or an official holds several).
+    dossier_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     origin_institution: Mapped[str] = mapped_column(String(500), default="")
     origin_identifier: Mapped[str] = mapped_column(String(500), default="")
     # The origin's evidence, as the package carried it: for E-ARK, the register key, the

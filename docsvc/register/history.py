@@ -44,6 +44,14 @@ class CaseHistory(BaseModel):
     items: list[HistoryItem]
 
 
+def _by_kind(wanted: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """The ids wanted of each object type: one IN per type, however many objects."""
+    grouped: dict[str, list[str]] = {}
+    for kind, ident in wanted:
+        grouped.setdefault(kind, []).append(ident)
+    return grouped
+
+
 def proven_leaves(
     db: Session, keys: Keyring, wanted: Sequence[tuple[str, str]]
 ) -> tuple[RegisterCheckpoint, list[tuple[LogLeaf, bytes, list[bytes]]]]:
@@ -57,8 +65,8 @@ def proven_leaves(
                 .where(
                     or_(
                         *(
-                            (LogLeaf.object_type == kind) & (LogLeaf.object_id == ident)
-                            for kind, ident in wanted
+                            (LogLeaf.object_type == kind) & LogLeaf.object_id.in_(idents)
+                            for kind, idents in _by_kind(wanted).items()
                         )
                     )
                 )

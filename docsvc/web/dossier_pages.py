@@ -21,6 +21,7 @@ from docsvc.archival import (
 )
 from docsvc.archival.holds import HOLD_ROLES
 from docsvc.archival.schemas import NodeOut
+from docsvc.attachments import streamed_zip
 from docsvc.documents import service as documents
 from docsvc.documents.access import can_author
 from docsvc.documents.schemas import DocumentFilter
@@ -222,14 +223,7 @@ def download_package(
     dossier_id: uuid.UUID, export_id: uuid.UUID, page: PageDep
 ) -> StreamingResponse:
     export, chunks = export_jobs.download(page.db, page.services, page.actor, dossier_id, export_id)
-    return StreamingResponse(
-        chunks,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{export_jobs.file_name(export)}"',
-            "Content-Length": str(export.size),
-        },
-    )
+    return streamed_zip(chunks, export.size, export_jobs.file_name(export))
 
 
 def _document_field(form: dict[str, str]) -> uuid.UUID:

@@ -1,4 +1,4 @@
-"""archival packages imported from another institution; the format of an export
+"""archival packages imported from another institution; an export's format and scope
 
 Revision ID: 0024_archive_imports
 Revises: 0023_archive_exports
@@ -19,6 +19,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("archive_exports") as batch:
         batch.add_column(sa.Column("format", sa.String(8), nullable=False, server_default="eark"))
+        batch.add_column(
+            sa.Column("scope_kind", sa.String(16), nullable=False, server_default="dossier")
+        )
+        batch.add_column(sa.Column("scope_id", sa.String(300), nullable=False, server_default=""))
+        batch.add_column(sa.Column("label", sa.String(500), nullable=False, server_default=""))
+        batch.alter_column("dossier_id", existing_type=sa.Uuid(), nullable=True)
     op.create_table(
         "archive_imports",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -37,6 +43,7 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(16), nullable=False),
         sa.Column("report", sa.JSON(), nullable=False),
         sa.Column("dossier_id", sa.Uuid(), sa.ForeignKey("dossiers.id"), nullable=True),
+        sa.Column("dossier_ids", sa.JSON(), nullable=False),
         sa.Column("origin_institution", sa.String(500), nullable=False),
         sa.Column("origin_identifier", sa.String(500), nullable=False),
         sa.Column("origin_register_key", sa.Text(), nullable=False),
@@ -64,5 +71,10 @@ def downgrade() -> None:
     op.drop_table("imported_documents")
     op.drop_index("ix_archive_imports_dossier_id", table_name="archive_imports")
     op.drop_table("archive_imports")
+    op.execute("DELETE FROM archive_exports WHERE dossier_id IS NULL")
     with op.batch_alter_table("archive_exports") as batch:
+        batch.alter_column("dossier_id", existing_type=sa.Uuid(), nullable=False)
+        batch.drop_column("label")
+        batch.drop_column("scope_id")
+        batch.drop_column("scope_kind")
         batch.drop_column("format")

@@ -1,26 +1,70 @@
-"""Importing another institution's archival package from the pages (``/archivo/
-importaciones``): archivists send an E-ARK package or an ENI expediente, follow its job,
-and read its verdict here, each document's verdict beside the origin's, and the origin's
-register proofs checked again (``docsvc.archival.import_jobs``, ``imports``)."""
+"""Archival packages beyond one dossier, and imports, from the pages.
+
+- ``/archivo/paquetes``: archivists ask for the E-ARK package of a case, a series or an
+  official's records (a handover), follow its job and download it
+  (``docsvc.archival.export_jobs``); a dossier's own package is asked for on its page.
+- ``/archivo/importaciones``: archivists send another institution's E-ARK package or ENI
+  expediente, follow its job, and read its verdict, each document's verdict beside the
+  origin's, and the origin's register proofs checked again (``import_jobs``, ``imports``).
+"""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from docsvc.archival import import_jobs
+from docsvc.archival import export_jobs, import_jobs
 from docsvc.archival.imports import origin_evidence
+from docsvc.attachments import streamed_zip
 from docsvc.documents.uploads import receive_multipart
 from docsvc.errors import DomainError, InvalidInput
 from docsvc.locale.labels import package_line_label
-from docsvc.models import Document, ImportStatus
-from docsvc.web.page import Page, PageDep, page_translator
+from docsvc.models import Document, Dossier, ImportStatus
+from docsvc.web.page import FormDep, Page, PageDep, page_translator
 
 router = APIRouter(include_in_schema=False)
 NOTICES = ("import_requested",)
+PACKAGE_NOTICES = ("export_requested",)
+
+
+def _packages_page(
+    page: Page, error: DomainError | None = None, chosen: dict[str, str] | None = None
+) -> Response:
+    return page.render(
+        "archive_packages.html",
+        error=error,
+        notice=page.notice(PACKAGE_NOTICES),
+        exports=export_jobs.recent_exports(page.db, page.actor),
+        chosen=chosen or {"scope": "case", "id": ""},
+    )
+
+
+@router.get("/archivo/paquetes", response_model=None)
+def packages_page(page: PageDep) -> Response:
+    return _packages_page(page)
+
+
+@router.post("/archivo/paquetes", response_model=None)
+def ask_for_package(page: PageDep, form: FormDep) -> Response:
+    """The package of a case, a series or an official (``scope``, ``id``)."""
+    chosen = {"scope": form.get("scope", ""), "id": form.get("id", "").strip()[:300]}
+    return page.act(
+        form.get("csrf_token"),
+        lambda: export_jobs.request_scope_export(
+            page.db, page.services, page.actor, chosen["scope"], chosen["id"]
+        ),
+        "/archivo/paquetes?hecho=export_requested",
+        lambda exc: _packages_page(page, exc, chosen),
+    )
+
+
+@router.get("/archivo/paquetes/{export_id}.zip", response_model=None)
+def download_package(export_id: uuid.UUID, page: PageDep) -> StreamingResponse:
+    export, chunks = export_jobs.download(page.db, page.services, page.actor, None, export_id)
+    return streamed_zip(chunks, export.size, export_jobs.file_name(export))
 
 
 def _list_page(page: Page, error: DomainError | None = None) -> Response:
@@ -105,6 +149,11 @@ def import_page(import_id: uuid.UUID, page: PageDep) -> Response:
             for kind in ("checked", "problems", "doubts")
         },
         documents=documents,
+        dossiers=[
+            d
+            for d in (db.get(Dossier, uuid.UUID(i)) for i in record.dossier_ids or [])
+            if d is not None
+        ],
         evidence=evidence,
         percent=min(100, round(100 * record.done / record.total)) if record.total else 0,
         running=record.status in (ImportStatus.queued.value, ImportStatus.running.value),
