@@ -275,7 +275,10 @@ class ReadDocumento:
 
 
 def _parse(xml: bytes, what: str) -> etree._Element:
-    # No DTD, no entities, no network: a hostile file cannot expand or fetch anything.
+    # ENI files never need a DTD: one is refused outright (entity bombs, external
+    # entities); and the parser loads none, resolves no entity and reaches no network.
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise ArchiveError("bad_eni", f"the {what} declares a DTD, which ENI files never need")
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
