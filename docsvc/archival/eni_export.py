@@ -38,6 +38,7 @@ from signing.cades import sign_record
 from signing.errors import SigningError
 from signing.pades import Level
 from signing.verification import VerificationPolicy, verify
+from storage.files import save_chunks
 
 # docsvc's document types as the NTI's TipoDocumental.
 DOC_TYPES = {
@@ -89,9 +90,7 @@ def export_eni(db: Session, services: Services, dossier_id: uuid.UUID, target: P
             assert version is not None
             name = f"documentos/{document_id}.pdf"
             local = Path(work) / f"{document_id}.pdf"
-            with local.open("wb") as copy:
-                for chunk in services.store.iter_chunks(version.sha256):
-                    copy.write(chunk)
+            save_chunks(services.store.iter_chunks(version.sha256), local)
             signed = bool(verify(local, policy).report.signatures)
             item = added.get(document_id)
             eni = EniDocument(

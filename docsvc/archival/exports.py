@@ -56,6 +56,7 @@ from docsvc.pki.authorities import trust_anchors
 from docsvc.register.history import proven_leaves
 from docsvc.services import Services
 from signing.verification import VerificationPolicy, verify
+from storage.files import save_chunks
 
 SCHEMA_NAME = "docsvc-record.schema.json"
 RECORD_SCHEMA = {
@@ -311,9 +312,7 @@ def export_scope(
                 relative = f"data/{document_id}/v{row.number}.pdf"
                 source = files / str(document_id) / f"v{row.number}.pdf"
                 source.parent.mkdir(parents=True, exist_ok=True)
-                with source.open("wb") as out:
-                    for chunk in services.store.iter_chunks(row.sha256):
-                        out.write(chunk)
+                save_chunks(services.store.iter_chunks(row.sha256), source)
                 data.append(Entry(relative, source, "application/pdf"))
                 paths_of.setdefault(str(document_id), []).append(f"representations/rep1/{relative}")
                 result = verify(source, policy)

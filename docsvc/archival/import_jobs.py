@@ -27,6 +27,7 @@ from docsvc.jobs.queue import enqueue
 from docsvc.jobs.runner import wake_local
 from docsvc.models import ArchiveImport, DossierItem, ImportedDocument, ImportStatus, Role
 from docsvc.services import Services
+from storage.files import save_chunks
 
 KIND = "archive.import"
 QUEUE = "exports"
@@ -139,9 +140,7 @@ def run_import(services: Services, context: JobContext) -> JobResult:
     try:
         with tempfile.TemporaryDirectory(prefix="docsvc-import-job-") as work:
             package = Path(work) / "package.zip"
-            with package.open("wb") as out:
-                for chunk in services.store.iter_temporary(_file_name(import_id)):
-                    out.write(chunk)
+            save_chunks(services.store.iter_temporary(_file_name(import_id)), package)
             with services.sessions() as db:
                 record = db.get(ArchiveImport, import_id)
                 assert record is not None

@@ -55,6 +55,7 @@ from signing.algorithm_sunset import Suite, table
 from signing.errors import SigningError
 from signing.ltv import RenewalError, extend, last_timestamp, renewal_date
 from signing.pades import Level
+from storage.files import save_chunks
 
 log = logging.getLogger("docsvc.renewal")
 
@@ -133,9 +134,7 @@ def _latest(db: Session, document_id: uuid.UUID) -> tuple[Document, DocumentVers
 
 
 def _fetch(services: Services, key: str, target: Path) -> None:
-    with target.open("wb") as out:
-        for chunk in services.store.iter_chunks(key):
-            out.write(chunk)
+    save_chunks(services.store.iter_chunks(key), target)
 
 
 def _state(db: Session, document_id: uuid.UUID) -> RenewalState:

@@ -13,6 +13,7 @@ from pathlib import Path
 from docsvc.errors import NotFound, Unprocessable
 from docsvc.models import DocumentVersion
 from docsvc.services import Services
+from storage.files import save_chunks
 
 SCALE = 1.25  # 744 px for an A4 page: readable on a screen, light to send
 RENDER_SECONDS = 20
@@ -29,9 +30,7 @@ def preview_png(services: Services, version: DocumentVersion, page: int) -> byte
     settings.upload_tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.upload_tmp_dir) as work:
         source = Path(work) / "version.pdf"
-        with source.open("wb") as out:
-            for chunk in services.store.iter_chunks(version.sha256):
-                out.write(chunk)
+        save_chunks(services.store.iter_chunks(version.sha256), source)
         try:
             done = subprocess.run(
                 [

@@ -64,6 +64,7 @@ from signing.pades import (
 )
 from signing.pkcs11 import open_pkcs11_key
 from signing.remote import TimeStamperLike
+from storage.files import save_chunks
 from storage.hashing import digest_of
 
 
@@ -335,9 +336,7 @@ def signing_extras(
 
 
 def fetch_version(services: Services, version: DocumentVersion, target: Path) -> None:
-    with target.open("wb") as out:
-        for chunk in services.store.iter_chunks(version.sha256):
-            out.write(chunk)
+    save_chunks(services.store.iter_chunks(version.sha256), target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from signing.external import (
     prepare_external,
 )
 from signing.pades import Level
+from storage.files import save_chunks
 
 SIGNATURE_ALGORITHM = "sha256WithRSAEncryption"
 
@@ -168,9 +169,7 @@ def finish(
     tmp_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tmp_root) as work:
         prepared, target = Path(work) / "prepared.pdf", Path(work) / "signed.pdf"
-        with prepared.open("wb") as out:
-            for chunk in services.store.iter_chunks(pending.prepared_sha256):
-                out.write(chunk)
+        save_chunks(services.store.iter_chunks(pending.prepared_sha256), prepared)
         try:
             runtime.run(finish_external, prepared, state, value, target, timestamper, material)
         except SignatureValueRejected as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -21,11 +20,11 @@ from sqlalchemy import delete, func, select
 from docsvc.archival import fixity
 from docsvc.db.base import utcnow
 from docsvc.errors import Conflict
-from docsvc.jobs.handlers import JobContext
 from docsvc.jobs.runner import runs_in_app
 from docsvc.models import AuditEvent, DocumentVersion, FixityAlert, FixityPass, Job
 from storage import LocalObjectStore, S3ObjectStore
 from tests.support.backends import BACKENDS, Backend, build_backend
+from tests.support.jobs import job_context
 from tests.support.pages import page_text, redirected, submit
 from tests.support.register import actor_of
 
@@ -52,24 +51,6 @@ def no_passes_yet(backend: Backend) -> None:
         db.commit()
 
 
-def _context(stop_after: int | None = None) -> JobContext:
-    """A job's context whose worker starts stopping after ``stop_after`` looks."""
-    looks = [0]
-
-    def stopping() -> bool:
-        looks[0] += 1
-        return stop_after is not None and looks[0] > stop_after
-
-    return JobContext(
-        job_id=uuid.uuid4(),
-        payload={},
-        attempt=1,
-        max_attempts=5,
-        progress=lambda done, total: True,
-        stopping=stopping,
-    )
-
-
 def _wait(condition: Callable[[], bool], seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -93,7 +74,7 @@ def _full_pass(backend: Backend) -> FixityPass:
     with backend.services.sessions() as db:
         fixity.start_pass(db)
         db.commit()
-    result = fixity.run_audit(backend.services, _context())
+    result = fixity.run_audit(backend.services, job_context())
     assert result is not None and "checked" in result, result
     return _pass(backend)
 
@@ -144,13 +125,13 @@ def test_an_interrupted_pass_goes_on_from_where_it_stopped(backend: Backend) -> 
     with backend.services.sessions() as db:
         fixity.start_pass(db)
         db.commit()
-    paused = fixity.run_audit(backend.services, _context(stop_after=3))
+    paused = fixity.run_audit(backend.services, job_context(stop_after=3))
     assert paused is not None and "paused_at" in paused, paused
     halfway = _pass(backend)
     assert halfway.finished_at is None
     assert 1 <= halfway.checked < len(keys)
     assert halfway.cursor == keys[halfway.checked - 1]
-    fixity.run_audit(backend.services, _context())
+    fixity.run_audit(backend.services, job_context())
     done = _pass(backend)
     assert done.finished_at is not None
     assert done.checked == len(keys)  # none read twice, none left out
@@ -177,7 +158,7 @@ def test_changed_and_missing_files_are_found_shown_and_closed_once_restored(
             # The serving process runs the job queue itself (make run's default).
             _wait(lambda: _pass(backend).finished_at is not None)
         else:  # a docsvc worker would; none runs here
-            fixity.run_audit(backend.services, _context())
+            fixity.run_audit(backend.services, job_context())
         done = _pass(backend)
         assert (done.checked, done.mismatched, done.missing) == (len(keys), 1, 1)
 
@@ -252,7 +233,7 @@ def test_the_schedule_starts_one_pass_a_period_and_one_job_at_a_time(backend: Ba
     assert refused.value.code == "fixity_running"
     with services.sessions() as db:
         assert db.scalar(select(func.count()).select_from(FixityPass)) == 1
-    fixity.run_audit(services, _context())
+    fixity.run_audit(services, job_context())
     with services.sessions() as db:
         db.execute(delete(Job).where(Job.kind == fixity.KIND))
         db.commit()

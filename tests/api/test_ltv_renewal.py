@@ -21,7 +21,7 @@ from docsvc.archival import renewal
 from docsvc.archival.renewal_queue import KIND, request_run
 from docsvc.db.base import utcnow
 from docsvc.demo.seed import DEMO_PIN
-from docsvc.jobs.handlers import JobContext, RetryLater
+from docsvc.jobs.handlers import RetryLater
 from docsvc.jobs.runner import runs_in_app
 from docsvc.ledger.audit import Findings
 from docsvc.models import (
@@ -43,7 +43,7 @@ from signing.verification import VerificationPolicy, verify
 from tests.support.accounts import login
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.documents import upload
-from tests.support.jobs import wait_for_job
+from tests.support.jobs import job_context, wait_for_job
 from tests.support.pages import page_text, redirected, submit
 from tests.support.pdfs import unique_pdf
 
@@ -68,23 +68,6 @@ def nothing_archived_yet(backend: Backend) -> None:
         db.execute(delete(ArchiveHolding).where(ArchiveHolding.document_id.is_not(None)))
         db.execute(delete(Job).where(Job.kind == KIND))
         db.commit()
-
-
-def _context(stop_after: int | None = None) -> JobContext:
-    looks = [0]
-
-    def stopping() -> bool:
-        looks[0] += 1
-        return stop_after is not None and looks[0] > stop_after
-
-    return JobContext(
-        job_id=uuid.uuid4(),
-        payload={},
-        attempt=1,
-        max_attempts=5,
-        progress=lambda done, total: True,
-        stopping=stopping,
-    )
 
 
 def _signed(client: TestClient, level: str) -> uuid.UUID:
@@ -156,7 +139,7 @@ def test_a_b_lt_document_entering_the_archive_is_raised_to_b_lta(
     _archive(backend, kept)
     before = {doc: _versions(backend, doc) for doc in (raised, kept, outside)}
 
-    result = renewal.run_renewal(backend.services, _context())
+    result = renewal.run_renewal(backend.services, job_context())
     assert result == {"read": 2, "renewed": 1, "failed": 0}
 
     # The B-LT one has a new version, made by the service, B-LTA and valid.
@@ -195,7 +178,7 @@ def test_a_b_lt_document_entering_the_archive_is_raised_to_b_lta(
     assert len(_versions(backend, outside)) == len(before[outside])
 
     # Nothing changed since: the next run reads nothing and renews nothing.
-    assert renewal.run_renewal(backend.services, _context()) == {
+    assert renewal.run_renewal(backend.services, job_context()) == {
         "read": 0,
         "renewed": 0,
         "failed": 0,
@@ -204,7 +187,7 @@ def test_a_b_lt_document_entering_the_archive_is_raised_to_b_lta(
     # Its date within the horizon, the B-LTA one is renewed: a second archive timestamp.
     near = backend.settings.model_copy(update={"ltv_horizon_days": 3650})
     services = dataclasses.replace(backend.services, settings=near)
-    assert renewal.run_renewal(services, _context()) == {"read": 0, "renewed": 2, "failed": 0}
+    assert renewal.run_renewal(services, job_context()) == {"read": 0, "renewed": 2, "failed": 0}
     kept_now = _state(backend, kept)
     assert kept_now is not None and kept_now.archive_timestamps == 2
     assert _report(backend, _versions(backend, kept)[-1].sha256, tmp_path)[:2] == (
@@ -219,12 +202,12 @@ def test_an_interrupted_run_goes_on_where_it_stopped(backend: Backend, client: T
         _archive(backend, document)
     # Stopping at the fifth look: after reading the three and renewing the first.
     with pytest.raises(RetryLater):
-        renewal.run_renewal(backend.services, _context(stop_after=4))
+        renewal.run_renewal(backend.services, job_context(stop_after=4))
     states = [_state(backend, d) for d in documents]
     assert all(state is not None for state in states)
     done = [s for s in states if s is not None and s.renewed_at is not None]
     assert len(done) == 1
-    result = renewal.run_renewal(backend.services, _context())
+    result = renewal.run_renewal(backend.services, job_context())
     assert result == {"read": 0, "renewed": 2, "failed": 0}
     for document in documents:
         state = _state(backend, document)
@@ -239,7 +222,7 @@ def test_a_failed_renewal_is_noted_shown_and_tried_again(
     # A timestamp authority that does not answer.
     down = backend.settings.model_copy(update={"tsa_url": "http://127.0.0.1:9/tsa"})
     services = dataclasses.replace(backend.services, settings=down)
-    failed = renewal.run_renewal(services, _context())
+    failed = renewal.run_renewal(services, job_context())
     assert failed is not None and failed["failed"] == 1
     state = _state(backend, document)
     assert state is not None and state.status == RenewalStatus.failed and state.problem
@@ -263,7 +246,7 @@ def test_a_failed_renewal_is_noted_shown_and_tried_again(
             "failed": 0,
         }
     else:  # a docsvc worker would; none runs here
-        again = renewal.run_renewal(backend.services, _context())
+        again = renewal.run_renewal(backend.services, job_context())
         assert again is not None and again["renewed"] == 1
     renewed = _state(backend, document)
     assert renewed is not None and renewed.status == RenewalStatus.current

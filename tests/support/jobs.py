@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from docsvc.jobs.handlers import JobContext
 from docsvc.models import Dossier, Job, JobState
 
 T = TypeVar("T")
@@ -61,3 +62,22 @@ def wait_for_seal(
     job = wait_for_job(sessions, job_id, seconds)
     assert job.state == JobState.succeeded.value, job.error
     return job
+
+
+def job_context(stop_after: int | None = None) -> JobContext:
+    """A job's context, for calling a handler directly, whose worker starts stopping after
+    ``stop_after`` looks (never, by default)."""
+    looks = [0]
+
+    def stopping() -> bool:
+        looks[0] += 1
+        return stop_after is not None and looks[0] > stop_after
+
+    return JobContext(
+        job_id=uuid.uuid4(),
+        payload={},
+        attempt=1,
+        max_attempts=5,
+        progress=lambda done, total: True,
+        stopping=stopping,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from docsvc.actors.actor import Actor, Origin
@@ -19,7 +21,7 @@ def upload_and_register(
     direction: str = "incoming",
     subject: str | None = None,
     counterpart: str = "Procuraduría General del Estado",
-) -> dict:
+) -> dict[str, Any]:
     created = client.post(
         "/api/v1/documents",
         headers=headers,
@@ -38,7 +40,7 @@ def upload_and_register(
         },
     )
     assert entry.status_code == 201, entry.text
-    body: dict = entry.json()
+    body: dict[str, Any] = entry.json()
     return body
 
 
