@@ -256,6 +256,8 @@ def _representation(content: Content, base: Path, created: str) -> None:
     top = ET.SubElement(struct, _q(METS, "div"), {"ID": "rep1-div", "LABEL": REPRESENTATION})
     div = ET.SubElement(top, _q(METS, "div"), {"ID": "rep1-div-data", "LABEL": "Data"})
     ET.SubElement(div, _q(METS, "fptr"), {"FILEID": "rep1-data"})
+    # A dossier whose documents were disposed of has no data: its METS is still written.
+    (base / prefix).mkdir(parents=True, exist_ok=True)
     _write_xml(root, base / prefix / "METS.xml")
 
 

@@ -31,9 +31,11 @@ import bagit
 
 from archive.errors import ArchiveError
 from archive.package import METS, REPRESENTATION, XLINK, unpack
+from signing.cades import verify_record
+from signing.errors import SigningError
 from signing.verification import VerificationPolicy, verify
 from storage.hashing import digest_of
-from transparency.checkpoints import verify_checkpoint
+from transparency.checkpoints import Checkpoint, verify_checkpoint
 from transparency.errors import TransparencyError
 from transparency.leaves import json_leaf_hash
 from transparency.notes import VerifierKey
@@ -177,38 +179,37 @@ def _load_json(path: Path) -> Any:
         raise ArchiveError("bad_package", f"{path.name} cannot be read: {exc}") from exc
 
 
-def _check_register(root: Path, register_key: str | None, report: PackageReport) -> set[str]:
-    """The checkpoint under the register's key, every leaf's inclusion in it; the SHA-256s
-    of the document versions the proven leaves record."""
-    key_text = register_key or (root / REGISTER_KEY).read_text(encoding="utf-8").strip()
-    if register_key is None:
-        report.checked.append(
-            Line("own_register_key", "the register's key is the one the package carries")
-        )
+@dataclass(frozen=True, slots=True)
+class ProvenLeaves:
+    """A register's leaves checked against its signed checkpoint: how many are proven, the
+    SHA-256s of the document versions they record, and what failed."""
+
+    checkpoint: Checkpoint | None
+    key_name: str
+    proven: int
+    recorded: frozenset[str]
+    problems: tuple[Line, ...]
+
+
+def prove_leaves(
+    checkpoint_note: str, key_text: str, items: Sequence[dict[str, Any]]
+) -> ProvenLeaves:
+    """The checkpoint under the key, then each leaf's inclusion proof in it (``items`` as
+    ``register-proofs.json`` lists them: ``index``, ``leaf``, ``proof``)."""
     try:
         key = VerifierKey.parse(key_text)
-        checkpoint = verify_checkpoint((root / CHECKPOINT).read_text(encoding="utf-8"), key)
-    except (TransparencyError, OSError, ValueError) as exc:
-        report.problems.append(
-            Line(
-                "checkpoint_invalid",
-                "the register checkpoint does not verify: %(detail)s",
-                detail=str(exc),
-            )
+        checkpoint = verify_checkpoint(checkpoint_note, key)
+    except (TransparencyError, ValueError) as exc:
+        problem = Line(
+            "checkpoint_invalid",
+            "the register checkpoint does not verify: %(detail)s",
+            detail=str(exc),
         )
-        return set()
-    report.checked.append(
-        Line(
-            "checkpoint_signed",
-            "the register checkpoint of %(size)s leaves is signed by %(key)s",
-            size=checkpoint.size,
-            key=key.name,
-        )
-    )
-    proofs = _load_json(root / PROOFS)
+        return ProvenLeaves(None, "", 0, frozenset(), (problem,))
     recorded: set[str] = set()
+    problems: list[Line] = []
     proven = 0
-    for item in proofs.get("leaves", []):
+    for item in items:
         try:
             leaf = item["leaf"]
             verify_inclusion(
@@ -219,7 +220,7 @@ def _check_register(root: Path, register_key: str | None, report: PackageReport)
                 checkpoint.root,
             )
         except (TransparencyError, KeyError, TypeError, ValueError) as exc:
-            report.problems.append(
+            problems.append(
                 Line(
                     "leaf_unproven",
                     "leaf %(index)s is not proven: %(detail)s",
@@ -233,12 +234,41 @@ def _check_register(root: Path, register_key: str | None, report: PackageReport)
             sha256 = leaf.get("data", {}).get("sha256")
             if isinstance(sha256, str):
                 recorded.add(sha256.lower())
+    return ProvenLeaves(checkpoint, key.name, proven, frozenset(recorded), tuple(problems))
+
+
+def _check_register(root: Path, register_key: str | None, report: PackageReport) -> set[str]:
+    """The checkpoint under the register's key, every leaf's inclusion in it; the SHA-256s
+    of the document versions the proven leaves record."""
+    key_text = register_key or (root / REGISTER_KEY).read_text(encoding="utf-8").strip()
+    if register_key is None:
+        report.checked.append(
+            Line("own_register_key", "the register's key is the one the package carries")
+        )
+    found = prove_leaves(
+        (root / CHECKPOINT).read_text(encoding="utf-8"),
+        key_text,
+        _load_json(root / PROOFS).get("leaves", []),
+    )
+    report.problems.extend(found.problems)
+    if found.checkpoint is None:
+        return set()
     report.checked.append(
         Line(
-            "leaves_proven", "%(count)s register leaves are proven in that checkpoint", count=proven
+            "checkpoint_signed",
+            "the register checkpoint of %(size)s leaves is signed by %(key)s",
+            size=found.checkpoint.size,
+            key=found.key_name,
         )
     )
-    return recorded
+    report.checked.append(
+        Line(
+            "leaves_proven",
+            "%(count)s register leaves are proven in that checkpoint",
+            count=found.proven,
+        )
+    )
+    return set(found.recorded)
 
 
 def _anchors(root: Path, trust_roots: Sequence[bytes] | None, report: PackageReport) -> list[bytes]:
@@ -257,6 +287,47 @@ def _anchors(root: Path, trust_roots: Sequence[bytes] | None, report: PackageRep
         )
     )
     return anchors
+
+
+def _check_disposals(root: Path, anchors: Sequence[bytes], report: PackageReport) -> None:
+    """Each signed disposal record (``disposal-N.json`` and its CAdES ``.p7s``)."""
+    for record in sorted((root / EVIDENCE).glob("disposal-*.json")):
+        relative = record.relative_to(root).as_posix()
+        signature = record.with_suffix(".p7s")
+        try:
+            found = verify_record(record.read_bytes(), signature.read_bytes(), anchors)
+        except (SigningError, OSError) as exc:
+            report.problems.append(
+                Line(
+                    "disposal_unreadable",
+                    "%(file)s: its signature cannot be read: %(detail)s",
+                    file=relative,
+                    detail=str(exc),
+                )
+            )
+            continue
+        if found.verdict == "invalid":
+            report.problems.append(
+                Line("disposal_invalid", "%(file)s: its signature does not verify", file=relative)
+            )
+        elif found.verdict == "indeterminate":
+            report.doubts.append(
+                Line(
+                    "disposal_untrusted",
+                    "%(file)s is signed by %(signer)s, who does not chain to a trusted root",
+                    file=relative,
+                    signer=found.signer_name,
+                )
+            )
+        else:
+            report.checked.append(
+                Line(
+                    "disposal_signed",
+                    "%(file)s is signed by %(signer)s",
+                    file=relative,
+                    signer=found.signer_name,
+                )
+            )
 
 
 def check(
@@ -308,6 +379,7 @@ def check_bag(
             )
         )
         return report.settle()
+    _check_disposals(root, anchors, report)
     data = root / "representations" / REPRESENTATION / "data"
     for pdf in sorted(data.rglob("*.pdf")):
         relative = pdf.relative_to(root).as_posix()

@@ -1,7 +1,8 @@
-"""Exporting a dossier of 1 GB as an archival package: time, and the peak memory it adds,
-against copying and hashing the same files in the same run (issue 19).
+"""Exporting a dossier of 1 GB as an archival package, and importing it into a second
+instance: time, and the peak memory each adds, against copying and hashing the same files in
+the same run (issue 19).
 
-    .venv/bin/python bench/export.py [--documents 20] [--mb 50]
+    .venv/bin/python bench/export.py [--documents 20] [--mb 50] [--rounds 2] [--no-import]
 
 ``docsvc init --demo`` in a temporary data directory (SQLite, the local store), then a
 dossier of ``--documents`` PDFs of ``--mb`` MB each (one page and a stream of random bytes,
@@ -11,6 +12,12 @@ written, verified, its reports written, the register's proofs, the METS, the bag
 the child reports its resident memory just before the export and the highest it reached
 during it (VmRSS, sampled every 10 ms). The baseline
 copies the same stored files and hashes each with SHA-256, the least any export does.
+
+Then (unless ``--no-import``) a second instance (``docsvc init --demo`` in another data
+directory, trusting the first one's root) imports the package in a child process as
+``docsvc archive import`` does (``import_package``: the bag validated, every file hashed, the
+register proofs and every signature checked, each version stored under its hash, the rows
+written), with the same memory sampling.
 """
 
 from __future__ import annotations
@@ -151,6 +158,78 @@ print(json.dumps({"seconds": seconds, "before_kib": before, "peak_kib": peak,
 """
 
 
+IMPORT_CHILD = """
+import json, sys, tempfile, threading, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from sqlalchemy import select
+from docsvc.actors.actor import Origin
+from docsvc.actors.sessions import actor_for
+from docsvc.archival.import_jobs import new_import
+from docsvc.archival.imports import import_package
+from docsvc.composition import build_services
+from docsvc.config import Settings
+from docsvc.models import User
+data = Path(sys.argv[1])
+settings = Settings(
+    data_dir=data, trust_roots=[data / "pki" / "root.pem", Path(sys.argv[2]) / "pki" / "root.pem"]
+)
+services = build_services(settings)
+def rss():
+    status = Path("/proc/self/status").read_text()
+    return int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmRSS:")))
+before = rss()
+highest = [before]
+running = threading.Event()
+running.set()
+def sample():
+    while running.is_set():
+        highest[0] = max(highest[0], rss())
+        time.sleep(0.01)
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+start = time.perf_counter()
+with services.sessions() as db, tempfile.TemporaryDirectory() as work:
+    user = db.scalar(select(User).where(User.username == "archivista"))
+    actor = actor_for(user, Origin())
+    record = new_import(actor, "paquete.zip")
+    import_package(db, services, actor, record, Path(sys.argv[3]), Path(work))
+    db.commit()
+seconds = time.perf_counter() - start
+running.clear()
+sampler.join()
+print(json.dumps({"seconds": seconds, "before_kib": before, "peak_kib": highest[0],
+                  "verdict": record.verdict, "versions": record.total}))
+"""
+
+
+def _import(data_dir: Path, origin: Path, package: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            IMPORT_CHILD,
+            str(data_dir),
+            str(origin),
+            str(package),
+            str(Path.cwd()),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _init(data_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
+    env["DOCSVC_DATA_DIR"] = str(data_dir)
+    subprocess.run(
+        [sys.executable, "-m", "docsvc", "init", "--demo"], env=env, check=True, capture_output=True
+    )
+
+
 def _export(data_dir: Path, dossier: str, target: Path) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(data_dir), dossier, str(target), str(Path.cwd())],
@@ -183,21 +262,18 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=20)
     parser.add_argument("--mb", type=int, default=50, help="size of each PDF in MB")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--no-import", action="store_true", help="measure the export only, not the import"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="docsvc-bench-export-") as tmp:
         data_dir = Path(tmp) / "data"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")}
-        env["DOCSVC_DATA_DIR"] = str(data_dir)
-        subprocess.run(
-            [sys.executable, "-m", "docsvc", "init", "--demo"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        _init(data_dir)
         settings = Settings(data_dir=data_dir)
         dossier, paths = _dossier(settings, args.documents, args.mb * MB, Path(tmp))
         total = sum(p.stat().st_size for p in paths)
         lines = []
+        imported = []
         for round_ in range(1, args.rounds + 1):
             baseline = _baseline(paths, Path(tmp))
             target = Path(tmp) / f"paquete-{round_}.zip"
@@ -211,6 +287,19 @@ def main() -> None:
                 f"{result['before_kib'] / 1024:.0f} → {result['peak_kib'] / 1024:.0f} MiB "
                 f"(+{growth:.0f} MiB)"
             )
+            if not args.no_import:
+                receiver = Path(tmp) / f"receptor-{round_}"
+                _init(receiver)
+                got = _import(receiver, data_dir, target)
+                grew = (got["peak_kib"] - got["before_kib"]) / 1024
+                imported.append(
+                    f"{round_} | {got['versions']} versions, {target.stat().st_size / MB:.0f} MB "
+                    f"package | {got['seconds']:.1f} s ({total / got['seconds'] / MB:.0f} MB/s) | "
+                    f"{baseline:.1f} s | {got['seconds'] / baseline:.2f}× | {got['verdict']} | "
+                    f"{got['before_kib'] / 1024:.0f} → {got['peak_kib'] / 1024:.0f} MiB "
+                    f"(+{grew:.0f} MiB)"
+                )
+                shutil.rmtree(receiver)
             target.unlink()
     model = subprocess.run(
         ["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True
@@ -225,6 +314,13 @@ def main() -> None:
     )
     for line in lines:
         print(line)
+    if imported:
+        print(
+            "round | package | import | copy + SHA-256 (baseline) | import / baseline | "
+            "verdict | resident memory before → peak (growth)"
+        )
+        for line in imported:
+            print(line)
 
 
 if __name__ == "__main__":

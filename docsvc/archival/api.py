@@ -489,7 +489,7 @@ def import_detail(db: DbSession, services: ServicesDep, record: ArchiveImport) -
             checkpoint_size=found.checkpoint_size,
             versions_proven=found.versions_proven,
             versions=found.versions,
-            problems=list(found.problems),
+            problems=[str(p) for p in found.problems],
             register_key=record.origin_register_key,
         )
     return ImportDetailOut(

@@ -44,6 +44,9 @@ class Scope:
     label: str
     dossiers: tuple[uuid.UUID, ...]
     documents: tuple[uuid.UUID, ...]
+    # Holdings whose disposal records belong in the package beyond those of the records
+    # above (a series: every holding filed under it, the disposed ones too).
+    holdings: tuple[uuid.UUID, ...] = ()
 
     def object_id(self) -> str:
         return f"urn:docsvc:{self.kind.value}:{self.ident}"
@@ -119,16 +122,14 @@ def _series(db: Session, ident: str) -> Scope:
     )
     if not code or not nodes:
         raise NotFound("No series of the scheme has that code.", code="series_not_found")
-    holdings = list(
+    filed = list(
         db.scalars(
             select(ArchiveHolding)
-            .where(
-                ArchiveHolding.node_id.in_(nodes),
-                ArchiveHolding.phase != ArchivePhase.disposed.value,
-            )
+            .where(ArchiveHolding.node_id.in_(nodes))
             .order_by(ArchiveHolding.filed_at, ArchiveHolding.id)
         )
     )
+    holdings = [h for h in filed if h.phase != ArchivePhase.disposed.value]
     dossiers = _unique([h.dossier_id for h in holdings])
     documents = _unique([h.document_id for h in holdings])
     name = db.scalar(
@@ -140,6 +141,7 @@ def _series(db: Session, ident: str) -> Scope:
         f"{code} {name or ''}".strip(),
         tuple(dossiers),
         tuple(_loose(db, dossiers, documents)),
+        tuple(h.id for h in filed),
     )
 
 

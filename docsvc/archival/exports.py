@@ -35,7 +35,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.package import Content, Entry, Event, build, zip_bag
-from archive.package_check import ANCHORS, CHECKPOINT, PROOFS, REGISTER_KEY
+from archive.package_check import ANCHORS, CHECKPOINT, EVIDENCE, PROOFS, REGISTER_KEY
 from docsvc.archival.archive_transfers import dossier_documents
 from docsvc.archival.export_scopes import Scope, ScopeKind, scope_of
 from docsvc.db.base import utcnow
@@ -46,6 +46,8 @@ from docsvc.locale import Translator
 from docsvc.models import (
     ArchiveHolding,
     ClassificationNode,
+    DisposalItem,
+    DisposalProposal,
     Document,
     DocumentVersion,
     Dossier,
@@ -369,6 +371,7 @@ def export_scope(
             )
 
         exported_at = utcnow()
+        disposed: list[dict[str, Any]] = []
         in_dossier = {
             dossier.id: [d for d, holder in members.items() if holder is dossier]
             for dossier in dossiers
@@ -387,7 +390,32 @@ def export_scope(
             "classification": single["classification"] if single else None,
             "holding": single["holding"] if single else None,
             "documents": described,
+            "disposals": disposed,
         }
+        disposals = _disposals(db, scope, [d.id for d in dossiers], documents)
+        disposal_entries: list[Entry] = []
+        for proposal in disposals:
+            assert proposal.record is not None and proposal.signature is not None
+            stem = f"{EVIDENCE}/disposal-{proposal.number}"
+            record_file = work / f"disposal-{proposal.number}.json"
+            record_file.write_bytes(proposal.record)
+            signature_file = work / f"disposal-{proposal.number}.p7s"
+            signature_file.write_bytes(proposal.signature)
+            disposal_entries += [
+                Entry(f"{stem}.json", record_file, "application/json"),
+                Entry(f"{stem}.p7s", signature_file, "application/pkcs7-signature"),
+            ]
+            disposed.append(
+                {
+                    "number": proposal.number,
+                    "status": proposal.status,
+                    "executed_at": proposal.executed_at.isoformat()
+                    if proposal.executed_at
+                    else None,
+                    "record": f"{stem}.json",
+                    "signature": f"{stem}.p7s",
+                }
+            )
         record_path = work / "record.json"
         record_path.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
 
@@ -447,6 +475,7 @@ def export_scope(
                 Entry(CHECKPOINT, checkpoint_path, "text/plain"),
                 Entry(REGISTER_KEY, key_path, "text/plain"),
                 Entry(ANCHORS, anchors_path, "application/pem-certificate-chain"),
+                *disposal_entries,
             ),
             documentation=(Entry("documentation/LEEME.txt", readme, "text/plain"),),
             schemas=(Entry(f"schemas/{SCHEMA_NAME}", schema, "application/schema+json"),),
@@ -471,3 +500,35 @@ def _day(value: date | None) -> str | None:
 def _safe(text: str) -> str:
     """A folder name made of the scope's id (a series' code, a username, an id)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80]
+
+
+def _disposals(
+    db: Session, scope: Scope, dossiers: list[uuid.UUID], documents: list[uuid.UUID]
+) -> list[DisposalProposal]:
+    """The signed disposal records (actas de eliminación) of the package's holdings: those
+    of its dossiers and documents, and for a series those of everything filed under it."""
+    holdings = set(scope.holdings) | set(
+        db.scalars(
+            select(ArchiveHolding.id).where(
+                or_(
+                    ArchiveHolding.dossier_id.in_(dossiers),
+                    ArchiveHolding.document_id.in_(documents),
+                )
+            )
+        )
+    )
+    if not holdings:
+        return []
+    return list(
+        db.scalars(
+            select(DisposalProposal)
+            .where(
+                DisposalProposal.id.in_(
+                    select(DisposalItem.proposal_id).where(DisposalItem.holding_id.in_(holdings))
+                ),
+                DisposalProposal.record.is_not(None),
+                DisposalProposal.signature.is_not(None),
+            )
+            .order_by(DisposalProposal.number)
+        )
+    )

@@ -44,6 +44,7 @@ from archive.package_check import (
     Line,
     PackageReport,
     check_bag,
+    prove_leaves,
 )
 from docsvc.actors.actor import Actor
 from docsvc.audit.service import record_event
@@ -71,11 +72,6 @@ from signing.cades import verify_record
 from signing.errors import SigningError
 from signing.verification import VerificationPolicy, verify
 from storage.hashing import digest_of
-from transparency.checkpoints import verify_checkpoint
-from transparency.errors import TransparencyError
-from transparency.leaves import json_leaf_hash
-from transparency.notes import VerifierKey
-from transparency.proofs import verify_inclusion
 
 Progress = Callable[[int, int], object]
 
@@ -723,7 +719,7 @@ class OriginEvidence:
     checkpoint_size: int
     versions_proven: int
     versions: int
-    problems: tuple[str, ...]
+    problems: tuple[Line, ...]
 
 
 def origin_evidence(db: Session, services: Services, record: ArchiveImport) -> OriginEvidence:
@@ -735,52 +731,37 @@ def origin_evidence(db: Session, services: Services, record: ArchiveImport) -> O
         db.scalars(select(ImportedDocument).where(ImportedDocument.import_id == record.id))
     )
     hashes = {v["sha256"] for item in imported for v in item.verdicts}
-    problems: list[str] = []
+    problems: list[Line] = []
     if record.format == PackageFormat.eni.value:
         return _eni_evidence(services, record, hashes)
-    try:
-        key = VerifierKey.parse(record.origin_register_key)
-        checkpoint = verify_checkpoint(record.origin_checkpoint, key)
-    except (TransparencyError, ValueError) as exc:
-        return OriginEvidence(False, 0, 0, 0, len(hashes), (f"checkpoint: {exc}",))
-    recorded: set[str] = set()
-    proven = 0
-    for item in record.origin_proofs.get("leaves", []):
-        try:
-            leaf = item["leaf"]
-            verify_inclusion(
-                int(item["index"]),
-                checkpoint.size,
-                json_leaf_hash(leaf),
-                [bytes.fromhex(p) for p in item["proof"]],
-                checkpoint.root,
-            )
-        except (TransparencyError, KeyError, TypeError, ValueError) as exc:
-            problems.append(f"leaf {item.get('index')}: {exc}")
-            continue
-        proven += 1
-        if leaf.get("kind") in ("document.version", "document.signature"):
-            sha = leaf.get("data", {}).get("sha256")
-            if isinstance(sha, str):
-                recorded.add(sha.lower())
-    unproven = hashes - recorded
-    problems += [f"version {sha} is recorded by no proven leaf" for sha in sorted(unproven)]
+    found = prove_leaves(
+        record.origin_checkpoint,
+        record.origin_register_key,
+        record.origin_proofs.get("leaves", []),
+    )
+    problems += found.problems
+    problems += [
+        Line("version_unrecorded", "version %(file)s is recorded by no proven leaf", file=sha)
+        for sha in sorted(hashes - found.recorded)
+    ]
     return OriginEvidence(
         verified=not problems,
-        leaves=proven,
-        checkpoint_size=checkpoint.size,
-        versions_proven=len(hashes & recorded),
+        leaves=found.proven,
+        checkpoint_size=found.checkpoint.size if found.checkpoint is not None else 0,
+        versions_proven=len(hashes & found.recorded),
         versions=len(hashes),
         problems=tuple(problems),
     )
 
 
 def _eni_evidence(services: Services, record: ArchiveImport, hashes: set[str]) -> OriginEvidence:
-    problems: list[str] = []
+    problems: list[Line] = []
     try:
         expediente = read_expediente(record.origin_index_xml.encode("utf-8"))
     except ArchiveError as exc:
-        return OriginEvidence(False, 0, 0, 0, len(hashes), (str(exc),))
+        return OriginEvidence(
+            False, 0, 0, 0, len(hashes), (Line(exc.code, "%(detail)s", detail=exc.message),)
+        )
     if expediente.signature_type == "TF04" and expediente.index.signature:
         try:
             seal = verify_record(
@@ -789,9 +770,21 @@ def _eni_evidence(services: Services, record: ArchiveImport, hashes: set[str]) -
                 trust_anchors(services.settings),
             )
             if seal.verdict == "invalid":
-                problems.append("the index's signature does not verify")
+                problems.append(
+                    Line(
+                        "index_signature_invalid",
+                        "the electronic index's signature does not verify: %(detail)s",
+                        detail="; ".join(seal.reasons),
+                    )
+                )
         except SigningError as exc:
-            problems.append(f"the index's signature cannot be read: {exc}")
+            problems.append(
+                Line(
+                    "index_signature_unreadable",
+                    "the electronic index's signature cannot be read: %(detail)s",
+                    detail=str(exc),
+                )
+            )
     listed = {e.digest.hex() for e in expediente.entries if e.algorithm == "sha256"}
     found = hashes & listed if listed else set()
     return OriginEvidence(

@@ -1330,6 +1330,9 @@ def package_line_label(t: Translator, code: str, values: dict[str, object]) -> s
             "The origin register's checkpoint of %(size)s leaves is signed by %(key)s."
         ),
         "leaf_unproven": _("Leaf %(index)s of the origin register is not proven."),
+        "version_unrecorded": _(
+            "The version %(file)s is recorded by no proven leaf of the origin register."
+        ),
         "leaves_proven": _("%(count)s leaves of the origin register are proven in it."),
         "own_anchors": _(
             "The signatures were checked against the %(count)s trust anchors the package carries."
@@ -1339,6 +1342,13 @@ def package_line_label(t: Translator, code: str, values: dict[str, object]) -> s
         "signature_invalid": _("%(file)s: a signature is not valid."),
         "signature_indeterminate": _("%(file)s: a signature cannot be judged valid here."),
         "signed_verified": _("%(count)s signed files verified."),
+        "disposal_unreadable": _("%(file)s: the disposal record's signature cannot be read."),
+        "disposal_invalid": _("%(file)s: the disposal record's signature does not verify."),
+        "disposal_untrusted": _(
+            "%(file)s is signed by %(signer)s, who does not chain to a trust root of this "
+            "institution."
+        ),
+        "disposal_signed": _("The disposal record %(file)s is signed by %(signer)s."),
         "record_mismatch": _("%(file)s does not have the hash its record says."),
         "index_signature_unreadable": _("The electronic index's signature cannot be read."),
         "index_signature_invalid": _("The electronic index's signature does not verify."),

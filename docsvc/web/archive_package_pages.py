@@ -155,6 +155,10 @@ def import_page(import_id: uuid.UUID, page: PageDep) -> Response:
             if d is not None
         ],
         evidence=evidence,
+        evidence_problems=[
+            package_line_label(t, line.code, dict(line.values))
+            for line in (evidence.problems if evidence is not None else ())
+        ],
         percent=min(100, round(100 * record.done / record.total)) if record.total else 0,
         running=record.status in (ImportStatus.queued.value, ImportStatus.running.value),
     )

@@ -35,11 +35,11 @@ from docsvc.models import ArchiveExport
 from docsvc.pki.authorities import trust_anchors
 from signing.cades import verify_record
 from signing.dev_pki import create_dev_pki
+from tests.support.archive_packages import seal_payment_dossier
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.jobs import wait_for_job
 from tests.support.pages import page_text, redirected, submit
 from tests.support.pki import INSTITUTION, URLS, root_der
-from tests.support.sealed_dossier import seal_payment_dossier
 
 Auth = Callable[[str], dict[str, str]]
 Browser = Callable[[str], TestClient]

@@ -28,18 +28,16 @@ from archive.package import unpack
 from docsvc.app import create_app
 from docsvc.archival.eni_export import export_eni
 from docsvc.archival.exports import export_dossier
-from docsvc.composition import build_services
-from docsvc.demo.seed import DEMO_PASSWORD
 from docsvc.ledger.audit import Findings
 from docsvc.ledger.checkpoints import verifier_key
 from docsvc.locale import translator
 from docsvc.models import ArchiveExport, ArchiveImport, Dossier, ImportStatus
 from docsvc.register.metadata_check import check_metadata
 from tests.support.accounts import login
+from tests.support.archive_packages import seal_payment_dossier, trusting_receiver
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.jobs import wait_for_job
-from tests.support.pages import csrf_of, page_text, redirected, submit
-from tests.support.sealed_dossier import seal_payment_dossier
+from tests.support.pages import csrf_of, page_text, redirected, signed_in, submit
 
 Auth = Callable[[str], dict[str, str]]
 ROOT = Path(__file__).parents[2]
@@ -61,23 +59,10 @@ def backend(
 def receiver(
     backend: Backend, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backend]:
-    """The second institution, on the same kind of backend, with a PKI of its own; it
-    trusts its own root and the origin's (as two administrations on one trusted list)."""
-    built = build_backend(
-        backend.name, tmp_path_factory.mktemp(f"receiver-{backend.name}"), request, pki=True
-    )
+    """The second institution, which trusts the origin's root."""
+    built = trusting_receiver(backend, request, tmp_path_factory)
+    yield built
     built.services.close()
-    settings = built.settings.model_copy(
-        update={
-            "trust_roots": [
-                built.settings.pki_dir / "root.pem",
-                backend.settings.pki_dir / "root.pem",
-            ]
-        }
-    )
-    services = build_services(settings)
-    yield Backend(built.name, settings, services)
-    services.close()
 
 
 @pytest.fixture(scope="module")
@@ -367,15 +352,7 @@ def test_the_cli_imports_and_says_when_the_origin_is_not_trusted(
 
 
 def _browser(backend: Backend, username: str) -> TestClient:
-    client = TestClient(create_app(backend.settings, backend.services))
-    form = client.get("/login")
-    done = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
-    return client
+    return signed_in(TestClient(create_app(backend.settings, backend.services)), username)
 
 
 def test_an_archivist_exports_as_eni_and_another_institution_imports_it_in_the_pages(

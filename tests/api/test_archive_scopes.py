@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from archive.package_check import check
 from docsvc.app import create_app
-from docsvc.composition import build_services
-from docsvc.demo.seed import DEMO_PASSWORD, PAYMENT_DOSSIER_TITLE
+from docsvc.demo.seed import PAYMENT_DOSSIER_TITLE
 from docsvc.models import ArchiveExport, ClassificationNode, Dossier
 from tests.support.accounts import login
+from tests.support.archive_packages import trusting_receiver
 from tests.support.backends import BACKENDS, Backend, build_backend
 from tests.support.jobs import wait_for_job
-from tests.support.pages import csrf_of, page_text, redirected
+from tests.support.pages import csrf_of, page_text, redirected, signed_in
 from tests.support.register import upload_and_register
 
 Auth = Callable[[str], dict[str, str]]
@@ -189,16 +189,7 @@ def test_an_archivist_asks_for_a_handover_package_in_the_pages_and_another_insta
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     del client  # the origin's app runs its jobs
-    browser = TestClient(create_app(backend.settings, backend.services))
-    form = browser.get("/login")
-    browser.post(
-        "/login",
-        data={
-            "username": "archivista",
-            "password": DEMO_PASSWORD,
-            "csrf_token": csrf_of(form.text),
-        },
-    )
+    browser = signed_in(TestClient(create_app(backend.settings, backend.services)), "archivista")
     assert "Paquetes de archivo de un caso, una serie o los documentos de una persona" in page_text(
         browser.get("/archivo").text
     )
@@ -233,20 +224,8 @@ def test_an_archivist_asks_for_a_handover_package_in_the_pages_and_another_insta
 
     # Another institution that trusts the origin's root imports it: one closed dossier
     # per dossier in it, and one more for the records outside any.
-    built = build_backend(
-        backend.name, tmp_path_factory.mktemp(f"receiver-{backend.name}"), request, pki=True
-    )
-    built.services.close()
-    settings = built.settings.model_copy(
-        update={
-            "trust_roots": [
-                built.settings.pki_dir / "root.pem",
-                backend.settings.pki_dir / "root.pem",
-            ]
-        }
-    )
-    services = build_services(settings)
-    receiver = Backend(built.name, settings, services)
+    receiver = trusting_receiver(backend, request, tmp_path_factory)
+    services = receiver.services
     try:
         with receiver.client() as receiving:
             archivist = login(receiving, "archivista")
@@ -275,16 +254,7 @@ def test_an_archivist_asks_for_a_handover_package_in_the_pages_and_another_insta
                 titles.add(here["title"])
             assert PAYMENT_DOSSIER_TITLE in titles
             # The provenance shows on each imported dossier's page.
-            pages = TestClient(create_app(settings, services))
-            form = pages.get("/login")
-            pages.post(
-                "/login",
-                data={
-                    "username": "archivista",
-                    "password": DEMO_PASSWORD,
-                    "csrf_token": csrf_of(form.text),
-                },
-            )
+            pages = signed_in(TestClient(create_app(receiver.settings, services)), "archivista")
             for dossier_id in result["dossier_ids"]:
                 assert "Procedencia" in page_text(pages.get(f"/expedientes/{dossier_id}").text)
     finally:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +29,14 @@ from httpx2 import Response
 from sqlalchemy import select
 
 from archive.inventory import inventory_from_record
+from archive.package_check import check as check_package
 from archive.retention import add_years
+from docsvc.archival.exports import export_dossier
 from docsvc.archival.renewal_queue import KIND as RENEWAL_KIND
 from docsvc.calendar.local import local_date
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
 from docsvc.ledger.log import inclusion, log_size, root_at
+from docsvc.locale import translator
 from docsvc.models import Job, LogLeaf
 from signing.cades import verify_record
 from storage import OperationNotAllowed
@@ -184,7 +190,7 @@ def test_a_closed_dossier_goes_to_the_central_archive_under_retention(
 
 
 def test_a_confidential_payment_dossier_is_archived_lent_held_and_disposed_of(
-    backend: Backend, client: TestClient
+    backend: Backend, client: TestClient, tmp_path: Path
 ) -> None:
     """Runs after the previous test. A second version of the table is put in force, under
     which payment dossiers stay a year in the office and none in the central archive (what
@@ -437,6 +443,26 @@ def test_a_confidential_payment_dossier_is_archived_lent_held_and_disposed_of(
         (item,) = acta["items"]
         assert item["record"] == dossier["id"] and item["outcome"] == "destroyed"
         assert sorted(item["sha256s"]) == sorted(keys)
+
+        # The dossier's archival package still describes it, without its destroyed
+        # documents, and carries the signed disposal record, which checks offline.
+        package = tmp_path / "eliminado.zip"
+        with backend.services.sessions() as db:
+            export_dossier(
+                db, backend.services, uuid.UUID(dossier["id"]), package, translator("es")
+            )
+            db.commit()
+        with zipfile.ZipFile(package) as archive:
+            names = archive.namelist()
+            (described,) = [n for n in names if n.endswith("metadata/descriptive/record.json")]
+            shown = json.loads(archive.read(described))
+        assert shown["documents"] == [] and shown["dossier"]["id"] == dossier["id"]
+        (disposal,) = shown["disposals"]
+        assert any(n.endswith(disposal["record"]) for n in names)
+        assert any(n.endswith(disposal["signature"]) for n in names)
+        report = check_package(package)
+        assert not report.problems, report.problems
+        assert any(line.startswith("metadata/preservation/disposal-") for line in report.checked)
 
         # Every step is a leaf of the register, and each leaf's inclusion proof verifies.
         with backend.services.sessions() as db:

@@ -18,7 +18,7 @@ from docsvc.config import DEV_SECRET_KEY, Environment, Settings
 from docsvc.demo.seed import DEMO_PASSWORD
 from docsvc.health import development_warnings
 from tests.support.backends import Backend
-from tests.support.pages import csrf_of
+from tests.support.pages import signed_in
 
 
 def _in_development(backend: Backend, **changes: object) -> Settings:
@@ -56,15 +56,7 @@ def test_admins_see_the_warning_in_every_pages_footer_in_spanish(
 
 
 def _signed_in(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app)
-    form = client.get("/login")
-    done = client.post(
-        "/login",
-        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
-    return client
+    return signed_in(TestClient(app), username)
 
 
 def _legacy_installation(tmp_path: Path) -> Settings:

@@ -8,6 +8,8 @@ import re
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from docsvc.demo.seed import DEMO_PASSWORD
+
 
 def csrf_of(page: str) -> str:
     """The CSRF token of the (first) form on a page."""
@@ -34,3 +36,15 @@ def redirected(response: Response, location: str) -> str:
     found = response.headers["location"]
     assert re.fullmatch(location, found), found
     return found
+
+
+def signed_in(browser: TestClient, username: str, password: str = DEMO_PASSWORD) -> TestClient:
+    """``browser`` logged in through the login form, as a person does."""
+    form = browser.get("/login")
+    done = browser.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    return browser

@@ -1,14 +1,17 @@
-"""Scenario B's payment dossier, signed by its signing line at B-LT and sealed by its
-signed index: what the archive's package tests export and import."""
+"""What the archive's package tests share: Scenario B's payment dossier, signed by its
+signing line at B-LT and sealed by its signed index, to export; and a second institution
+that trusts the first one's root, to import into."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
+from docsvc.composition import build_services
 from docsvc.demo.seed import DEMO_PIN, PAYMENT_DOSSIER_TITLE
-from tests.support.backends import Backend
+from tests.support.backends import Backend, build_backend
 from tests.support.jobs import wait_for_seal
 
 
@@ -40,3 +43,24 @@ def seal_payment_dossier(
         assert signed.status_code == 200, signed.text
     wait_for_seal(backend.services.sessions, dossier["id"])
     return str(dossier["id"])
+
+
+def trusting_receiver(
+    origin: Backend, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Backend:
+    """Another institution on the same kind of backend, with a PKI of its own, that trusts
+    its own root and the origin's (as two administrations on one trusted list). The caller
+    closes its services."""
+    built = build_backend(
+        origin.name, tmp_path_factory.mktemp(f"receiver-{origin.name}"), request, pki=True
+    )
+    built.services.close()
+    settings = built.settings.model_copy(
+        update={
+            "trust_roots": [
+                built.settings.pki_dir / "root.pem",
+                origin.settings.pki_dir / "root.pem",
+            ]
+        }
+    )
+    return Backend(built.name, settings, build_services(settings))
