@@ -42,6 +42,7 @@ from sqlalchemy import select
 
 from docsvc.composition import build_services
 from docsvc.config import Settings
+from docsvc.ledger.events import record_version
 from docsvc.models import Document, DocumentVersion, Dossier, DossierItem, User
 from storage import LocalObjectStore
 
@@ -91,19 +92,22 @@ def _dossier(settings: Settings, count: int, size: int, work: Path) -> tuple[str
                 )
                 db.add(document)
                 db.flush()
-                db.add(
-                    DocumentVersion(
-                        document_id=document.id,
-                        number=1,
-                        sha256=stored.key,
-                        size=stored.size,
-                        pages=1,
-                        filename=f"informe-{i}.pdf",
-                        media_type="application/pdf",
-                        reason="created",
-                        author_id=author.id,
-                    )
+                version = DocumentVersion(
+                    document_id=document.id,
+                    number=1,
+                    sha256=stored.key,
+                    size=stored.size,
+                    pages=1,
+                    filename=f"informe-{i}.pdf",
+                    media_type="application/pdf",
+                    reason="created",
+                    author_id=author.id,
                 )
+                db.add(version)
+                db.flush()
+                # Each version is a leaf of the register, as every upload's is: the
+                # package proves them, and an import checks that it does.
+                record_version(db, document, version, author.username)
                 db.add(
                     DossierItem(
                         dossier_id=dossier.id,
@@ -214,10 +218,12 @@ def _import(data_dir: Path, origin: Path, package: Path) -> dict[str, float]:
             str(package),
             str(Path.cwd()),
         ],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"the import failed:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
