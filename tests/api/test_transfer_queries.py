@@ -91,10 +91,15 @@ def test_listing_transfers_does_not_query_per_transfer(
             ("api", lambda: client.get("/api/v1/transfers?box=incoming", headers=auth("rrhh"))),
         ):
             ask()  # warm: the session's and the page's first queries
-            with _counting(backend) as statements:
-                response = ask()
-            assert response.status_code == 200, response.text
-            counts[name].append(len(statements))
+            # The fewest of three: the app's own job runner polls on the same engine now
+            # and then, and a poll caught in the window is not the page's query.
+            seen = []
+            for _ in range(3):
+                with _counting(backend) as statements:
+                    response = ask()
+                assert response.status_code == 200, response.text
+                seen.append(len(statements))
+            counts[name].append(min(seen))
     listed = client.get("/api/v1/transfers?box=incoming", headers=auth("rrhh")).json()
     assert listed["total"] == 12
     # 3 transfers, then 12: the same number of queries.
